@@ -21,7 +21,8 @@ endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += $(CSTD) $(WARN) $(OPT) -I. $(PKG_CFLAGS) -MMD -MP
-LDFLAGS += $(if $(filter 1,$(SAN)),-fsanitize=address,undefined)
+SANFLAGS := -fsanitize=address,undefined
+LDFLAGS += $(if $(filter 1,$(SAN)),$(SANFLAGS))
 LDLIBS  += $(PKG_LIBS) -lleveldb -lpthread -lm
 
 # Every .c under these folders is part of the library, except the programs' mains.

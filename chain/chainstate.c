@@ -1,0 +1,589 @@
+#include "chain/chainstate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/connect.h"
+#include "chain/dbkeys.h"
+#include "chain/store.h"
+#include "util/log.h"
+
+struct chainstate {
+	const struct chain_params *p;
+	struct store *store;
+	struct hmap index;      /* hash -> struct block_index * (owned) */
+	struct hmap candidates; /* hash -> block_index: linked, valid so far, work >= tip's */
+	struct block_index **chain;
+	size_t chain_len, chain_cap;
+	struct block_index **unlinked; /* have data, an ancestor has not */
+	size_t n_unlinked, unlinked_cap;
+	struct block_index *best_header;
+	uint64_t seq;
+	int sig_threads;
+	struct chain_events ev;
+	/* The block being accepted, so activation need not read it back. */
+	const struct block *pending;
+	/* Why the last block that failed to connect failed. */
+	struct verdict last_fail;
+	const struct block_index *last_fail_bi;
+};
+
+const struct chain_params *chainstate_params(const struct chainstate *cs)
+{
+	return cs->p;
+}
+
+void chainstate_set_events(struct chainstate *cs, const struct chain_events *ev)
+{
+	if (ev)
+		cs->ev = *ev;
+	else
+		memset(&cs->ev, 0, sizeof(cs->ev));
+}
+
+struct block_index *chainstate_tip(const struct chainstate *cs)
+{
+	return cs->chain_len ? cs->chain[cs->chain_len - 1] : NULL;
+}
+
+struct block_index *chainstate_at(const struct chainstate *cs, uint32_t height)
+{
+	return height < cs->chain_len ? cs->chain[height] : NULL;
+}
+
+struct block_index *chainstate_lookup(const struct chainstate *cs, const uint8_t hash[32])
+{
+	return hmap_get(&cs->index, hash);
+}
+
+bool chainstate_on_best(const struct chainstate *cs, const struct block_index *bi)
+{
+	return bi && chainstate_at(cs, bi->height) == bi;
+}
+
+struct block_index *chainstate_best_header(const struct chainstate *cs)
+{
+	return cs->best_header;
+}
+
+struct block_index *chainstate_next(const struct chainstate *cs, size_t *it)
+{
+	const void *k;
+	void *v;
+	return hmap_next(&cs->index, it, &k, &v) ? v : NULL;
+}
+
+/* --- the index in memory and on disk --- */
+
+static void put_index(struct store_batch *batch, const struct block_index *bi)
+{
+	uint8_t rec[BLOCK_INDEX_RECORD_SIZE];
+	struct dbkey k = dbkey_hash(DB_INDEX, bi->hash);
+	index_write(rec, bi);
+	store_batch_put(batch, k.b, k.len, rec, sizeof(rec));
+}
+
+static int write_index(struct chainstate *cs, struct block_index *const *list, size_t n, char *err)
+{
+	struct store_batch *batch = store_batch_new();
+	if (!batch)
+		return err_set(err, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		put_index(batch, list[i]);
+	int r = store_write(cs->store, batch, false, err);
+	store_batch_free(batch);
+	return r;
+}
+
+/* Orders candidates: more work first, then the earlier seen. */
+static bool better(const struct block_index *a, const struct block_index *b)
+{
+	int c = u256_cmp(&a->work, &b->work);
+	return c > 0 || (c == 0 && a->seq < b->seq);
+}
+
+static void note_header(struct chainstate *cs, struct block_index *bi)
+{
+	if (!index_failed(bi) && (!cs->best_header || better(bi, cs->best_header)))
+		cs->best_header = bi;
+}
+
+static int add_candidate(struct chainstate *cs, struct block_index *bi)
+{
+	struct block_index *tip = chainstate_tip(cs);
+	if (index_failed(bi) || !bi->linked || (tip && u256_cmp(&bi->work, &tip->work) < 0))
+		return 0;
+	return hmap_put(&cs->candidates, bi->hash, bi);
+}
+
+static int push_unlinked(struct chainstate *cs, struct block_index *bi)
+{
+	if (cs->n_unlinked == cs->unlinked_cap) {
+		size_t cap = cs->unlinked_cap ? cs->unlinked_cap * 2 : 64;
+		void *p = realloc(cs->unlinked, cap * sizeof(*cs->unlinked));
+		if (!p)
+			return -1;
+		cs->unlinked = p;
+		cs->unlinked_cap = cap;
+	}
+	cs->unlinked[cs->n_unlinked++] = bi;
+	return 0;
+}
+
+/* A block that got its data: link it, and every waiting descendant whose
+ * ancestors now all have data, and offer them as candidates. */
+static int link_block(struct chainstate *cs, struct block_index *bi)
+{
+	if (bi->prev && !bi->prev->linked)
+		return push_unlinked(cs, bi);
+	bi->linked = true;
+	if (add_candidate(cs, bi) != 0)
+		return -1;
+	bool progress = true;
+	while (progress) {
+		progress = false;
+		for (size_t i = 0; i < cs->n_unlinked; i++) {
+			struct block_index *u = cs->unlinked[i];
+			if (!u->prev->linked)
+				continue;
+			u->linked = true;
+			cs->unlinked[i--] = cs->unlinked[--cs->n_unlinked];
+			if (add_candidate(cs, u) != 0)
+				return -1;
+			progress = true;
+		}
+	}
+	return 0;
+}
+
+static struct block_index *new_entry(struct chainstate *cs, const struct block_header *h,
+				     const uint8_t hash[32], struct block_index *prev)
+{
+	struct block_index *bi = calloc(1, sizeof(*bi));
+	struct u256 work;
+	if (!bi)
+		return NULL;
+	memcpy(bi->hash, hash, 32);
+	bi->header = *h;
+	bi->prev = prev;
+	bi->height = prev ? prev->height + 1 : 0;
+	pow_block_work(&work, h->bits);
+	if (prev)
+		u256_add(&bi->work, &prev->work, &work);
+	else
+		bi->work = work;
+	bi->seq = ++cs->seq;
+	if (hmap_put(&cs->index, hash, bi) != 0) {
+		free(bi);
+		return NULL;
+	}
+	return bi;
+}
+
+/* --- moving the tip --- */
+
+static int chain_push(struct chainstate *cs, struct block_index *bi)
+{
+	if (cs->chain_len == cs->chain_cap) {
+		size_t cap = cs->chain_cap ? cs->chain_cap * 2 : 1024;
+		void *p = realloc(cs->chain, cap * sizeof(*cs->chain));
+		if (!p)
+			return -1;
+		cs->chain = p;
+		cs->chain_cap = cap;
+	}
+	cs->chain[cs->chain_len++] = bi;
+	return 0;
+}
+
+int chainstate_read_block(struct chainstate *cs, const struct block_index *bi, struct block *out, char *err)
+{
+	struct dbkey k = dbkey_hash(DB_BLOCK, bi->hash);
+	uint8_t *val;
+	size_t len;
+	char why[ERR_LEN];
+	block_init(out);
+	int r = store_get(cs->store, k.b, k.len, &val, &len, err);
+	if (r <= 0)
+		return r < 0 ? -1 : err_set(err, "block at height %u is not stored", bi->height);
+	r = block_parse(out, val, len, why);
+	store_free(val);
+	if (r != 0)
+		return err_set(err, "stored block at height %u is corrupt: %s", bi->height, why);
+	return 0;
+}
+
+static int disconnect_tip(struct chainstate *cs, char *err)
+{
+	struct block_index *tip = chainstate_tip(cs);
+	struct block blk;
+	struct store_batch *batch;
+	struct dbkey kt = dbkey_single(DB_TIP);
+	if (!tip->prev)
+		return err_set(err, "cannot disconnect the genesis block");
+	if (chainstate_read_block(cs, tip, &blk, err) != 0)
+		return -1;
+	if (!(batch = store_batch_new())) {
+		block_release(&blk);
+		return err_set(err, "out of memory");
+	}
+	int r = disconnect_block(cs->store, &blk, tip, batch, err);
+	if (r == 0) {
+		store_batch_put(batch, kt.b, kt.len, tip->prev->hash, 32);
+		r = store_write(cs->store, batch, false, err);
+	}
+	store_batch_free(batch);
+	if (r == 0) {
+		cs->chain_len--;
+		if (cs->ev.disconnected)
+			cs->ev.disconnected(cs->ev.ctx, &blk, tip);
+	}
+	block_release(&blk);
+	return r;
+}
+
+static void mark_failed(struct chainstate *cs, struct block_index *bi, uint32_t flag)
+{
+	bi->status |= flag;
+	hmap_del(&cs->candidates, bi->hash);
+	if (cs->best_header && index_ancestor(cs->best_header, bi->height) == bi)
+		cs->best_header = NULL;
+}
+
+/* Marks bi failed and every descendant failed-child, in memory and on disk. */
+static int fail_branch(struct chainstate *cs, struct block_index *bi, char *err)
+{
+	struct block_index **list = NULL, *x;
+	size_t n = 0;
+	int r = 0;
+	mark_failed(cs, bi, BLOCK_FAILED);
+	for (size_t it = 0; (x = chainstate_next(cs, &it));) {
+		if (x == bi || x->height <= bi->height || index_ancestor(x, bi->height) != bi)
+			continue;
+		mark_failed(cs, x, BLOCK_FAILED_CHILD);
+		void *p = realloc(list, (n + 1) * sizeof(*list));
+		if (!p) {
+			r = err_set(err, "out of memory");
+			break;
+		}
+		(list = p)[n++] = x;
+	}
+	if (r == 0 && (r = write_index(cs, &bi, 1, err)) == 0)
+		r = write_index(cs, list, n, err);
+	free(list);
+	if (!cs->best_header)
+		for (size_t it = 0; (x = chainstate_next(cs, &it));)
+			note_header(cs, x);
+	return r;
+}
+
+/* Connects bi (whose parent is the tip). 1 when connected, 0 when the
+ * block is invalid (marked and remembered), -1 on a local error. */
+static int connect_tip(struct chainstate *cs, struct block_index *bi, char *err)
+{
+	struct block stored;
+	const struct block *blk = cs->pending;
+	struct verdict v;
+	struct dbkey kt = dbkey_single(DB_TIP);
+	verdict_init(&v);
+	if (!blk || memcmp(blk->hash, bi->hash, 32) != 0) {
+		if (chainstate_read_block(cs, bi, &stored, err) != 0)
+			return -1;
+		blk = &stored;
+	}
+	struct store_batch *batch = store_batch_new();
+	int r = -1;
+	if (!batch) {
+		err_set(err, "out of memory");
+	} else if (!connect_block(cs->store, cs->p, blk, bi, cs->sig_threads, batch, &v)) {
+		if (v.result == VR_ERROR) {
+			err_set(err, "cannot connect block at height %u: %s", bi->height, v.reason);
+		} else {
+			log_info("block %u is invalid: %s (%s)", bi->height, v.reason, v.debug);
+			cs->last_fail = v;
+			cs->last_fail_bi = bi;
+			r = fail_branch(cs, bi, err) == 0 ? 0 : -1;
+		}
+	} else {
+		bi->status |= BLOCK_VALID_TXS;
+		put_index(batch, bi);
+		store_batch_put(batch, kt.b, kt.len, bi->hash, 32);
+		if (store_write(cs->store, batch, false, err) == 0 && chain_push(cs, bi) == 0) {
+			r = 1;
+			if (cs->ev.connected)
+				cs->ev.connected(cs->ev.ctx, blk, bi);
+		}
+	}
+	store_batch_free(batch);
+	if (blk == &stored)
+		block_release(&stored);
+	return r;
+}
+
+static struct block_index *best_candidate(struct chainstate *cs)
+{
+	struct block_index *best = NULL;
+	const void *k;
+	void *v;
+	for (size_t it = 0; hmap_next(&cs->candidates, &it, &k, &v);)
+		if (!best || better(v, best))
+			best = v;
+	return best;
+}
+
+static void prune_candidates(struct chainstate *cs)
+{
+	struct block_index *tip = chainstate_tip(cs);
+	const void *k;
+	void *v;
+	for (size_t it = 0; hmap_next(&cs->candidates, &it, &k, &v);)
+		if (u256_cmp(&((struct block_index *)v)->work, &tip->work) < 0)
+			hmap_del(&cs->candidates, k);
+}
+
+/* Walks from the tip to best: back to the fork, then forward. Returns 1
+ * when best was reached, 0 when a block on the way was invalid. */
+static int step_to(struct chainstate *cs, struct block_index *best, char *err)
+{
+	struct block_index *fork = index_fork(chainstate_tip(cs), best);
+	while (chainstate_tip(cs) != fork)
+		if (disconnect_tip(cs, err) != 0)
+			return -1;
+	size_t n = best->height - fork->height;
+	struct block_index **path = malloc((n ? n : 1) * sizeof(*path));
+	if (!path)
+		return err_set(err, "out of memory");
+	for (struct block_index *x = best; x != fork; x = x->prev)
+		path[--n] = x;
+	int r = 1;
+	for (size_t i = 0; i < best->height - fork->height && r == 1; i++)
+		r = connect_tip(cs, path[i], err);
+	free(path);
+	return r;
+}
+
+int chainstate_activate(struct chainstate *cs, char *err)
+{
+	for (;;) {
+		struct block_index *tip = chainstate_tip(cs), *best = best_candidate(cs);
+		if (!best || best == tip || !better(best, tip) || u256_cmp(&best->work, &tip->work) == 0)
+			break;
+		if (step_to(cs, best, err) < 0)
+			return -1;
+	}
+	prune_candidates(cs);
+	return 0;
+}
+
+/* --- accepting headers and blocks --- */
+
+bool chainstate_accept_header(struct chainstate *cs, const struct block_header *h, uint64_t now,
+			      struct block_index **out, struct verdict *v)
+{
+	uint8_t hash[32];
+	struct block_index *bi, *prev;
+	*out = NULL;
+	header_hash(hash, h);
+	if ((bi = chainstate_lookup(cs, hash))) {
+		*out = bi;
+		if (index_failed(bi))
+			return verdict_fail(v, VR_CACHED_INVALID, "duplicate-invalid", "block is marked invalid");
+		return true;
+	}
+	if (!pow_check(hash, h->bits, cs->p->pow.limit_bits))
+		return verdict_fail(v, VR_INVALID_HEADER, "high-hash", "proof of work failed");
+	if (!(prev = chainstate_lookup(cs, h->prev)))
+		return verdict_fail(v, VR_MISSING_PREV, "prev-blk-not-found", NULL);
+	if (index_failed(prev))
+		return verdict_fail(v, VR_INVALID_PREV, "bad-prevblk", "previous block is invalid");
+	if (!header_check_contextual(h, prev, cs->p, now, v))
+		return false;
+	if (!(bi = new_entry(cs, h, hash, prev)))
+		return verdict_fail(v, VR_ERROR, "out-of-memory", NULL);
+	if (write_index(cs, &bi, 1, NULL) != 0)
+		return verdict_fail(v, VR_ERROR, "db-error", "cannot write the block index");
+	note_header(cs, bi);
+	*out = bi;
+	return true;
+}
+
+static bool store_block(struct chainstate *cs, struct block_index *bi, const struct block *b, uint64_t now,
+			enum block_source source, const char *peer, struct verdict *v)
+{
+	struct buf raw = BUF_INIT;
+	struct dbkey k = dbkey_hash(DB_BLOCK, bi->hash);
+	struct store_batch *batch = store_batch_new();
+	bool ok = true;
+	bi->status |= BLOCK_HAVE_DATA;
+	bi->n_tx = (uint32_t)b->n_tx;
+	bi->received = now;
+	bi->source = (uint8_t)source;
+	snprintf(bi->source_peer, sizeof(bi->source_peer), "%s", peer ? peer : "");
+	block_write(&raw, b);
+	if (!batch || !buf_ok(&raw)) {
+		ok = verdict_fail(v, VR_ERROR, "out-of-memory", NULL);
+	} else {
+		store_batch_put(batch, k.b, k.len, raw.data, raw.len);
+		put_index(batch, bi);
+		if (store_write(cs->store, batch, false, NULL) != 0)
+			ok = verdict_fail(v, VR_ERROR, "db-error", "cannot store the block");
+	}
+	if (!ok)
+		bi->status &= ~(uint32_t)BLOCK_HAVE_DATA;
+	store_batch_free(batch);
+	buf_release(&raw);
+	return ok;
+}
+
+bool chainstate_accept_block(struct chainstate *cs, const struct block *b, uint64_t now,
+			     enum block_source source, const char *peer, struct verdict *v)
+{
+	struct block_index *bi;
+	char err[ERR_LEN];
+	struct block_index *known = chainstate_lookup(cs, b->hash);
+	if (known && (known->status & BLOCK_HAVE_DATA))
+		return verdict_fail(v, index_failed(known) ? VR_CACHED_INVALID : VR_DUPLICATE,
+				    index_failed(known) ? "duplicate-invalid" : "duplicate", NULL);
+	if (!chainstate_accept_header(cs, &b->header, now, &bi, v))
+		return false;
+	if (!block_check(b, cs->p, v) || !block_check_contextual(b, bi->prev, v)) {
+		/* A body that does not match its header says nothing of the header. */
+		if (v->result != VR_MUTATED && fail_branch(cs, bi, NULL) != 0)
+			return verdict_fail(v, VR_ERROR, "db-error", "cannot write the block index");
+		return false;
+	}
+	if (!store_block(cs, bi, b, now, source, peer, v))
+		return false;
+	if (link_block(cs, bi) != 0)
+		return verdict_fail(v, VR_ERROR, "out-of-memory", NULL);
+	cs->pending = b;
+	cs->last_fail_bi = NULL;
+	int r = chainstate_activate(cs, err);
+	cs->pending = NULL;
+	if (r != 0)
+		return verdict_fail(v, VR_ERROR, "activate-failed", "%s", err);
+	if (cs->last_fail_bi == bi) {
+		*v = cs->last_fail;
+		return false;
+	}
+	return true;
+}
+
+/* --- invalidate and reconsider --- */
+
+static int refill_candidates(struct chainstate *cs, char *err)
+{
+	struct block_index *x;
+	for (size_t it = 0; (x = chainstate_next(cs, &it));) {
+		if (add_candidate(cs, x) != 0)
+			return err_set(err, "out of memory");
+		note_header(cs, x);
+	}
+	return 0;
+}
+
+int chainstate_invalidate(struct chainstate *cs, struct block_index *bi, char *err)
+{
+	if (!bi->prev)
+		return err_set(err, "cannot invalidate the genesis block");
+	while (chainstate_on_best(cs, bi))
+		if (disconnect_tip(cs, err) != 0)
+			return -1;
+	if (fail_branch(cs, bi, err) != 0 || refill_candidates(cs, err) != 0)
+		return -1;
+	return chainstate_activate(cs, err);
+}
+
+int chainstate_reconsider(struct chainstate *cs, struct block_index *bi, char *err)
+{
+	struct block_index **list = NULL, *x;
+	size_t n = 0;
+	for (size_t it = 0; (x = chainstate_next(cs, &it));) {
+		bool related = index_ancestor(x, bi->height) == bi || index_ancestor(bi, x->height) == x;
+		if (!related || !index_failed(x))
+			continue;
+		x->status &= ~(uint32_t)BLOCK_FAILED_MASK;
+		void *p = realloc(list, (n + 1) * sizeof(*list));
+		if (!p) {
+			free(list);
+			return err_set(err, "out of memory");
+		}
+		(list = p)[n++] = x;
+	}
+	int r = write_index(cs, list, n, err);
+	free(list);
+	if (r != 0 || refill_candidates(cs, err) != 0)
+		return -1;
+	return chainstate_activate(cs, err);
+}
+
+/* --- views and indexes --- */
+
+int chainstate_get_coin(struct chainstate *cs, const struct outpoint *op, struct coin *out)
+{
+	return connect_read_coin(cs->store, op, out);
+}
+
+static int view_get_coin(void *ctx, const struct outpoint *op, struct coin *out)
+{
+	return connect_read_coin(ctx, op, out);
+}
+
+static int view_asset_known(void *ctx, const uint8_t id[32])
+{
+	struct asset_entry e;
+	return connect_read_asset(ctx, id, &e);
+}
+
+struct coin_view chainstate_view(struct chainstate *cs)
+{
+	struct coin_view v = { view_get_coin, view_asset_known, cs->store };
+	return v;
+}
+
+int chainstate_get_asset(struct chainstate *cs, const uint8_t id[32], struct asset_entry *out)
+{
+	return connect_read_asset(cs->store, id, out);
+}
+
+int chainstate_find_tx(struct chainstate *cs, const uint8_t txid[32], struct block_index **bi, uint32_t *pos)
+{
+	struct dbkey k = dbkey_hash(DB_TX, txid);
+	uint8_t *val;
+	size_t len;
+	*bi = NULL;
+	*pos = 0;
+	int r = store_get(cs->store, k.b, k.len, &val, &len, NULL);
+	if (r <= 0)
+		return r;
+	struct cursor c = cursor_make(val, len);
+	uint8_t hash[32];
+	r = len == 36 && cursor_bytes(&c, hash, 32) && cursor_u32(&c, pos) &&
+	    (*bi = chainstate_lookup(cs, hash)) ? 1 : -1;
+	store_free(val);
+	return r;
+}
+
+int chainstate_for_each_coin(struct chainstate *cs, int (*fn)(void *ctx, const struct outpoint *op, const struct coin *c), void *ctx)
+{
+	uint8_t prefix = DB_COIN;
+	struct store_iter *it = store_iter_new(cs->store, &prefix, 1);
+	const uint8_t *k, *val;
+	size_t klen, vlen;
+	int r = it ? 0 : -1;
+	while (r == 0 && it && store_iter_next(it, &k, &klen, &val, &vlen)) {
+		struct outpoint op;
+		struct coin c;
+		struct cursor kc = cursor_make(k + 1, klen - 1), vc = cursor_make(val, vlen);
+		if (klen != 37 || !cursor_bytes(&kc, op.txid, 32) || !cursor_u32(&kc, &op.index) ||
+		    coin_read(&vc, &c, NULL) != 0)
+			r = -1;
+		else {
+			r = fn(ctx, &op, &c);
+			coin_release(&c);
+		}
+	}
+	store_iter_free(it);
+	return r;
+}

@@ -1,0 +1,82 @@
+/* The chainstate: the block index, the best chain, the unspent outputs,
+ * undo data and the transaction and asset indexes, kept in the store.
+ *
+ * Connecting or disconnecting a block is one store batch that also moves
+ * the tip, so a crash at any instant leaves the previous or the next state.
+ * The best chain is the valid one with the most cumulative work; the first
+ * seen wins a tie. Not thread-safe: the node calls it from one thread. */
+#ifndef CAIRN_CHAIN_CHAINSTATE_H
+#define CAIRN_CHAIN_CHAINSTATE_H
+
+#include "chain/index.h"
+#include "chain/validate.h"
+
+struct chainstate;
+
+/* Told of every block connected to or disconnected from the best chain, in
+ * order, after the store holds the change. A disconnected block's
+ * transactions are the caller's to return to the mempool. */
+struct chain_events {
+	void (*connected)(void *ctx, const struct block *b, const struct block_index *bi);
+	void (*disconnected)(void *ctx, const struct block *b, const struct block_index *bi);
+	void *ctx;
+};
+
+struct chainstate_opts {
+	const char *path;    /* database folder */
+	size_t cache_bytes;  /* LevelDB block cache */
+	int sig_threads;     /* 0: one per core */
+};
+
+/* Opens or creates the chainstate; a new one starts with the network's
+ * genesis block connected. NULL with err filled on failure. */
+struct chainstate *chainstate_open(const struct chain_params *p, const struct chainstate_opts *o, char *err);
+void chainstate_close(struct chainstate *cs);
+void chainstate_set_events(struct chainstate *cs, const struct chain_events *ev);
+const struct chain_params *chainstate_params(const struct chainstate *cs);
+
+struct block_index *chainstate_tip(const struct chainstate *cs);
+/* The best chain's block at height, NULL above the tip. */
+struct block_index *chainstate_at(const struct chainstate *cs, uint32_t height);
+struct block_index *chainstate_lookup(const struct chainstate *cs, const uint8_t hash[32]);
+bool chainstate_on_best(const struct chainstate *cs, const struct block_index *bi);
+/* The header with the most work whose chain is not known invalid. */
+struct block_index *chainstate_best_header(const struct chainstate *cs);
+/* Iterates every index entry: for (size_t it = 0; (bi = chainstate_next(cs, &it));) */
+struct block_index *chainstate_next(const struct chainstate *cs, size_t *it);
+
+/* Adds a header to the index after its checks (proof of work, parent known
+ * and valid, bits, time). *out gets the entry, also when it was known. */
+bool chainstate_accept_header(struct chainstate *cs, const struct block_header *h, uint64_t now,
+			      struct block_index **out, struct verdict *v);
+/* Checks and stores a full block, then moves to the best chain. The
+ * verdict is about this block: invalid when it breaks a rule, including
+ * when connecting it failed. source and peer (may be NULL) record where it
+ * came from. */
+bool chainstate_accept_block(struct chainstate *cs, const struct block *b, uint64_t now,
+			     enum block_source source, const char *peer, struct verdict *v);
+/* Moves to the best valid chain (after a restart, reconsider or a failed
+ * connect). Returns 0, or -1 on a local error with err filled. */
+int chainstate_activate(struct chainstate *cs, char *err) WUR;
+/* Marks the block and its descendants invalid and leaves their chain. */
+int chainstate_invalidate(struct chainstate *cs, struct block_index *bi, char *err) WUR;
+/* Clears the invalid marks of the block, its ancestors and descendants,
+ * then moves to the best chain. */
+int chainstate_reconsider(struct chainstate *cs, struct block_index *bi, char *err) WUR;
+
+/* Reads a stored block; -1 with err when it is missing or unreadable. */
+int chainstate_read_block(struct chainstate *cs, const struct block_index *bi, struct block *out, char *err) WUR;
+/* The unspent output at op: 1 and *out (caller releases), 0, or -1. */
+int chainstate_get_coin(struct chainstate *cs, const struct outpoint *op, struct coin *out);
+/* A view of the best chain's unspent outputs and assets. */
+struct coin_view chainstate_view(struct chainstate *cs);
+/* Where a confirmed transaction is: 1 with the block and the position, 0
+ * when unknown, -1 on error. */
+int chainstate_find_tx(struct chainstate *cs, const uint8_t txid[32], struct block_index **bi, uint32_t *pos);
+/* 1 and *out, 0 when the asset id was never registered, -1 on error. */
+int chainstate_get_asset(struct chainstate *cs, const uint8_t id[32], struct asset_entry *out);
+/* Calls fn for every unspent output (for consistency checks and rescans);
+ * stops early and returns -1 when fn does. */
+int chainstate_for_each_coin(struct chainstate *cs, int (*fn)(void *ctx, const struct outpoint *op, const struct coin *c), void *ctx);
+
+#endif

@@ -1,0 +1,97 @@
+#include "chain/coin.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void coin_init(struct coin *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+void coin_release(struct coin *c)
+{
+	if (!c)
+		return;
+	free(c->out.meta);
+	coin_init(c);
+}
+
+int coin_copy(struct coin *dst, const struct coin *src)
+{
+	*dst = *src;
+	dst->out.meta = NULL;
+	dst->out.meta_len = 0;
+	return txout_set_meta(&dst->out, src->out.meta, src->out.meta_len);
+}
+
+int coin_from_tx(struct coin *c, const struct tx *tx, uint32_t index, uint32_t height)
+{
+	coin_init(c);
+	struct coin tmp = { .out = tx->out[index], .height = height, .coinbase = tx_is_coinbase(tx) };
+	return coin_copy(c, &tmp);
+}
+
+void txout_write(struct buf *b, const struct txout *o)
+{
+	buf_i64(b, o->value);
+	buf_put(b, o->addr, 20);
+	buf_u8(b, o->kind);
+	if (o->kind == TXOUT_ASSET) {
+		buf_put(b, o->asset, 32);
+		buf_lenbytes(b, o->meta, o->meta_len);
+	}
+}
+
+int txout_read(struct cursor *c, struct txout *o, char *err)
+{
+	uint8_t meta[TX_META_MAX];
+	size_t len;
+	memset(o, 0, sizeof(*o));
+	if (!cursor_i64(c, &o->value) || !cursor_bytes(c, o->addr, 20) || !cursor_u8(c, &o->kind))
+		return err_set(err, "truncated output");
+	if (o->kind == TXOUT_COIN)
+		return 0;
+	if (o->kind != TXOUT_ASSET)
+		return err_set(err, "unknown output kind %u", o->kind);
+	if (!cursor_bytes(c, o->asset, 32))
+		return err_set(err, "truncated asset id");
+	if (!cursor_lenbytes(c, meta, &len, TX_META_MAX))
+		return err_set(err, "asset metadata truncated or over %d bytes", TX_META_MAX);
+	if (txout_set_meta(o, meta, len) != 0)
+		return err_set(err, "out of memory");
+	return 0;
+}
+
+void coin_write(struct buf *b, const struct coin *c)
+{
+	buf_u32(b, c->height);
+	buf_u8(b, c->coinbase ? 1 : 0);
+	txout_write(b, &c->out);
+}
+
+int coin_read(struct cursor *cur, struct coin *c, char *err)
+{
+	uint8_t cb;
+	coin_init(c);
+	if (!cursor_u32(cur, &c->height) || !cursor_u8(cur, &cb) || cb > 1)
+		return err_set(err, "truncated or malformed coin");
+	c->coinbase = cb;
+	return txout_read(cur, &c->out, err);
+}
+
+void asset_entry_write(uint8_t out[ASSET_ENTRY_SIZE], const struct asset_entry *e)
+{
+	outpoint_write(out, &e->reg);
+	outpoint_write(out + 36, &e->cur);
+	for (int i = 0; i < 4; i++)
+		out[72 + i] = (uint8_t)(e->transfers >> (8 * i));
+}
+
+bool asset_entry_read(struct asset_entry *e, const uint8_t *p, size_t len)
+{
+	struct cursor c = cursor_make(p, len);
+	memset(e, 0, sizeof(*e));
+	return len == ASSET_ENTRY_SIZE && cursor_bytes(&c, e->reg.txid, 32) &&
+	       cursor_u32(&c, &e->reg.index) && cursor_bytes(&c, e->cur.txid, 32) &&
+	       cursor_u32(&c, &e->cur.index) && cursor_u32(&c, &e->transfers);
+}

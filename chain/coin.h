@@ -1,0 +1,42 @@
+/* An unspent output as the chainstate keeps it: the output, the height of
+ * the block that created it and whether a coinbase did.
+ *
+ *   coin = height u32 | coinbase u8 | output (as in a transaction)
+ */
+#ifndef CAIRN_CHAIN_COIN_H
+#define CAIRN_CHAIN_COIN_H
+
+#include "chain/tx.h"
+
+struct coin {
+	struct txout out;
+	uint32_t height;
+	bool coinbase;
+};
+
+void coin_init(struct coin *c);
+void coin_release(struct coin *c);
+/* Deep copy (dst initialised by the call); -1 on no memory. */
+int coin_copy(struct coin *dst, const struct coin *src) WUR;
+/* Makes a coin of output index of tx at height; -1 on no memory. */
+int coin_from_tx(struct coin *c, const struct tx *tx, uint32_t index, uint32_t height) WUR;
+void coin_write(struct buf *b, const struct coin *c);
+int coin_read(struct cursor *cur, struct coin *c, char *err) WUR;
+/* Writes one output as it is serialized in a transaction. */
+void txout_write(struct buf *b, const struct txout *o);
+int txout_read(struct cursor *c, struct txout *o, char *err) WUR;
+
+/* The asset index: where an asset was registered and where it is now.
+ *   entry = reg txid (32) | reg index u32 | cur txid (32) | cur index u32 | transfers u32 */
+struct asset_entry {
+	struct outpoint reg; /* the registering output */
+	struct outpoint cur; /* its current (unspent) output */
+	uint32_t transfers;
+};
+
+#define ASSET_ENTRY_SIZE 76
+
+void asset_entry_write(uint8_t out[ASSET_ENTRY_SIZE], const struct asset_entry *e);
+bool asset_entry_read(struct asset_entry *e, const uint8_t *p, size_t len) WUR;
+
+#endif

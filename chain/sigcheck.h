@@ -1,0 +1,33 @@
+/* BIP-340 signature checks through libsecp256k1: one at a time, a batch
+ * spread over threads, and a bounded cache of checks already passed so a
+ * block whose transactions the mempool accepted connects without verifying
+ * them again. */
+#ifndef CAIRN_CHAIN_SIGCHECK_H
+#define CAIRN_CHAIN_SIGCHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sig_job {
+	uint8_t msg[32];
+	uint8_t pubkey[32];
+	uint8_t sig[64];
+};
+
+/* True when sig is a valid BIP-340 signature of msg by pubkey. */
+bool sig_verify(const struct sig_job *j);
+/* Checks jobs over up to threads threads (1: this thread only), skipping
+ * those in the cache and, when feed is set, adding those that pass (the
+ * mempool feeds it; a block, whose signatures will not be seen again, does
+ * not). Returns n when all pass, else the index of a failing job. */
+size_t sig_verify_batch(const struct sig_job *jobs, size_t n, int threads, bool feed);
+
+/* The cache holds at most max entries (0 disables it); safe from any thread. */
+void sigcache_set_size(size_t max);
+bool sigcache_has(const struct sig_job *j);
+void sigcache_add(const struct sig_job *j);
+/* Number of threads to use for a batch: the machine's cores, at most 16. */
+int sig_default_threads(void);
+
+#endif

@@ -1,0 +1,171 @@
+#include "chain/store.h"
+
+#include <leveldb/c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct store {
+	leveldb_t *db;
+	leveldb_options_t *opts;
+	leveldb_cache_t *cache;
+	const leveldb_filterpolicy_t *bloom;
+	leveldb_readoptions_t *ropts;
+	leveldb_writeoptions_t *wopts, *wopts_sync;
+};
+
+struct store_batch {
+	leveldb_writebatch_t *wb;
+};
+
+struct store_iter {
+	leveldb_iterator_t *it;
+	uint8_t prefix[64];
+	size_t plen;
+	bool started;
+};
+
+static int fail(char *err, const char *what, char *lerr)
+{
+	err_set(err, "%s: %s", what, lerr ? lerr : "unknown error");
+	leveldb_free(lerr);
+	return -1;
+}
+
+struct store *store_open(const char *path, size_t cache_bytes, char *err)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	char *lerr = NULL;
+	if (!s) {
+		err_set(err, "out of memory");
+		return NULL;
+	}
+	s->opts = leveldb_options_create();
+	s->cache = leveldb_cache_create_lru(cache_bytes ? cache_bytes : 8 << 20);
+	s->bloom = leveldb_filterpolicy_create_bloom(10);
+	leveldb_options_set_create_if_missing(s->opts, 1);
+	leveldb_options_set_cache(s->opts, s->cache);
+	leveldb_options_set_filter_policy(s->opts, (leveldb_filterpolicy_t *)s->bloom);
+	leveldb_options_set_write_buffer_size(s->opts, 16 << 20);
+	leveldb_options_set_max_open_files(s->opts, 256);
+	s->ropts = leveldb_readoptions_create();
+	s->wopts = leveldb_writeoptions_create();
+	s->wopts_sync = leveldb_writeoptions_create();
+	leveldb_writeoptions_set_sync(s->wopts_sync, 1);
+	s->db = leveldb_open(s->opts, path, &lerr);
+	if (!s->db) {
+		char what[ERR_LEN];
+		snprintf(what, sizeof(what), "cannot open database '%s'", path);
+		fail(err, what, lerr);
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->db)
+		leveldb_close(s->db);
+	leveldb_options_destroy(s->opts);
+	leveldb_cache_destroy(s->cache);
+	leveldb_filterpolicy_destroy((leveldb_filterpolicy_t *)s->bloom);
+	leveldb_readoptions_destroy(s->ropts);
+	leveldb_writeoptions_destroy(s->wopts);
+	leveldb_writeoptions_destroy(s->wopts_sync);
+	free(s);
+}
+
+int store_get(struct store *s, const void *key, size_t klen, uint8_t **val, size_t *vlen, char *err)
+{
+	char *lerr = NULL;
+	*val = (uint8_t *)leveldb_get(s->db, s->ropts, key, klen, vlen, &lerr);
+	if (lerr) {
+		*val = NULL;
+		*vlen = 0;
+		return fail(err, "database read failed", lerr);
+	}
+	return *val ? 1 : 0;
+}
+
+void store_free(void *p)
+{
+	if (p)
+		leveldb_free(p);
+}
+
+struct store_batch *store_batch_new(void)
+{
+	struct store_batch *b = calloc(1, sizeof(*b));
+	if (b && !(b->wb = leveldb_writebatch_create())) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+void store_batch_free(struct store_batch *b)
+{
+	if (!b)
+		return;
+	leveldb_writebatch_destroy(b->wb);
+	free(b);
+}
+
+void store_batch_put(struct store_batch *b, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	leveldb_writebatch_put(b->wb, key, klen, val, vlen);
+}
+
+void store_batch_del(struct store_batch *b, const void *key, size_t klen)
+{
+	leveldb_writebatch_delete(b->wb, key, klen);
+}
+
+int store_write(struct store *s, struct store_batch *b, bool sync, char *err)
+{
+	char *lerr = NULL;
+	leveldb_write(s->db, sync ? s->wopts_sync : s->wopts, b->wb, &lerr);
+	return lerr ? fail(err, "database write failed", lerr) : 0;
+}
+
+struct store_iter *store_iter_new(struct store *s, const void *prefix, size_t plen)
+{
+	struct store_iter *it = calloc(1, sizeof(*it));
+	if (!it || plen > sizeof(it->prefix)) {
+		free(it);
+		return NULL;
+	}
+	it->it = leveldb_create_iterator(s->db, s->ropts);
+	memcpy(it->prefix, prefix, plen);
+	it->plen = plen;
+	return it;
+}
+
+bool store_iter_next(struct store_iter *it, const uint8_t **key, size_t *klen,
+		     const uint8_t **val, size_t *vlen)
+{
+	if (!it->started) {
+		leveldb_iter_seek(it->it, (const char *)it->prefix, it->plen);
+		it->started = true;
+	} else if (leveldb_iter_valid(it->it)) {
+		leveldb_iter_next(it->it);
+	}
+	if (!leveldb_iter_valid(it->it))
+		return false;
+	*key = (const uint8_t *)leveldb_iter_key(it->it, klen);
+	if (*klen < it->plen || memcmp(*key, it->prefix, it->plen) != 0)
+		return false;
+	*val = (const uint8_t *)leveldb_iter_value(it->it, vlen);
+	return true;
+}
+
+void store_iter_free(struct store_iter *it)
+{
+	if (!it)
+		return;
+	leveldb_iter_destroy(it->it);
+	free(it);
+}

@@ -1,0 +1,41 @@
+/* The key-value store under the chainstate: LevelDB, behind this one
+ * module. Every state change is one batch, written atomically. */
+#ifndef CAIRN_CHAIN_STORE_H
+#define CAIRN_CHAIN_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+struct store;
+struct store_batch;
+struct store_iter;
+
+/* Opens (creating if missing) the database folder at path with an LRU
+ * block cache of cache_bytes. NULL with err filled on failure, e.g. when
+ * another process holds its lock. */
+struct store *store_open(const char *path, size_t cache_bytes, char *err);
+void store_close(struct store *s);
+
+/* 1 and *val (free with store_free) when found, 0 when absent, -1 on error. */
+int store_get(struct store *s, const void *key, size_t klen, uint8_t **val, size_t *vlen, char *err) WUR;
+void store_free(void *p);
+
+struct store_batch *store_batch_new(void);
+void store_batch_free(struct store_batch *b);
+void store_batch_put(struct store_batch *b, const void *key, size_t klen, const void *val, size_t vlen);
+void store_batch_del(struct store_batch *b, const void *key, size_t klen);
+/* Writes the batch atomically. sync forces it to the disk; without it the
+ * write still survives the process being killed, only not a power cut. */
+int store_write(struct store *s, struct store_batch *b, bool sync, char *err) WUR;
+
+/* Iterates the keys that start with prefix, in key order. */
+struct store_iter *store_iter_new(struct store *s, const void *prefix, size_t plen);
+/* Moves to the next key; false at the end. Pointers live until the next call. */
+bool store_iter_next(struct store_iter *it, const uint8_t **key, size_t *klen,
+		     const uint8_t **val, size_t *vlen);
+void store_iter_free(struct store_iter *it);
+
+#endif

@@ -1,0 +1,37 @@
+/* An open-addressing hash map from fixed-length binary keys (hashes,
+ * outpoints) to pointers. Keys are copied in; values are the caller's. The
+ * table hashes keys with a per-process random seed, so a peer that grinds
+ * txids cannot aim them at one slot. Not thread-safe. */
+#ifndef CAIRN_UTIL_HMAP_H
+#define CAIRN_UTIL_HMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+#define HMAP_KEY_MAX 40
+
+struct hmap_slot;
+
+struct hmap {
+	struct hmap_slot *slots;
+	size_t cap, count, tombs;
+	size_t key_len;
+};
+
+void hmap_init(struct hmap *m, size_t key_len);
+/* Frees the table, not the values. */
+void hmap_release(struct hmap *m);
+void *hmap_get(const struct hmap *m, const void *key);
+/* Inserts or replaces; -1 on no memory. */
+int hmap_put(struct hmap *m, const void *key, void *value) WUR;
+/* Removes the key; returns its value, or NULL when absent. */
+void *hmap_del(struct hmap *m, const void *key);
+
+/* Iteration: for (size_t it = 0; hmap_next(m, &it, &key, &val);) ... The map
+ * must not change during it, except by hmap_del of the current key. */
+bool hmap_next(const struct hmap *m, size_t *it, const void **key, void **value);
+
+#endif
