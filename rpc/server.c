@@ -1,0 +1,1095 @@
+#include "rpc/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "chain/hash.h"
+#include "rpc/amount.h"
+#include "util/buf.h"
+#include "util/hex.h"
+#include "util/log.h"
+
+#define RPC_MAX_ARGS 16
+#define RPC_MAX_BIND 16
+#define RPC_MAX_ALLOW 64
+#define RPC_MAX_HEADERS 8192 /* Bitcoin Core's limit on header bytes */
+#define RPC_COOKIE_USER "__cookie__"
+#define RPC_COOKIE_BYTES 32
+#define RPC_MAX_USERPASS 512 /* "user:password" with its NUL */
+
+/* A registered method with its argument names split out of args. */
+struct rpc_entry {
+	const struct rpc_method *m;
+	void *ctx;
+	size_t n_args;
+	size_t n_required;
+	char names[RPC_MAX_ARGS][48];
+};
+
+struct rpc_subnet {
+	int family;
+	uint8_t addr[16];
+	uint8_t mask[16];
+};
+
+struct rpc_server {
+	struct evhttp *http;
+	struct rpc_entry *methods;
+	size_t n_methods;
+	struct rpc_subnet allow[RPC_MAX_ALLOW + 2];
+	size_t n_allow;
+	uint8_t auth_digest[HASH_LEN]; /* SHA-256 of "user:password" */
+	char *cookie_path;	       /* set when we wrote a cookie */
+	size_t max_body;
+	uint16_t port;
+};
+
+int rpc_error_set(struct rpc_error *e, int code, const char *fmt, ...)
+{
+	if (e) {
+		va_list ap;
+		e->code = code;
+		va_start(ap, fmt);
+		vsnprintf(e->message, sizeof(e->message), fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* ---- method table ---- */
+
+static bool valid_name(const char *s, size_t n)
+{
+	if (n == 0 || n >= 48)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* Splits "blockhash [verbosity]" into the entry's names; required ones must
+ * come first, so that a positional call can always leave optional ones off. */
+static int entry_parse_args(struct rpc_entry *en, const char *args, char *err)
+{
+	const char *p = args ? args : "";
+
+	while (*p) {
+		const char *start;
+		size_t n;
+		bool opt;
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		opt = (*p == '[');
+		start = p + opt;
+		n = strcspn(start, opt ? "]" : " [");
+		if (!valid_name(start, n) || (opt && start[n] != ']'))
+			return err_set(err, "cannot register '%s': bad args '%s'", en->m->name, args);
+		if (en->n_args == RPC_MAX_ARGS)
+			return err_set(err, "cannot register '%s': too many args", en->m->name);
+		if (!opt && en->n_required < en->n_args)
+			return err_set(err, "cannot register '%s': required arg after optional",
+				       en->m->name);
+		memcpy(en->names[en->n_args], start, n);
+		en->names[en->n_args][n] = '\0';
+		for (size_t i = 0; i < en->n_args; i++)
+			if (strcmp(en->names[i], en->names[en->n_args]) == 0)
+				return err_set(err, "cannot register '%s': arg '%s' twice",
+					       en->m->name, en->names[i]);
+		en->n_args++;
+		en->n_required += !opt;
+		p = start + n + opt;
+	}
+	return 0;
+}
+
+static const struct rpc_entry *find_method(const struct rpc_server *srv, const char *name)
+{
+	for (size_t i = 0; i < srv->n_methods; i++)
+		if (strcmp(srv->methods[i].m->name, name) == 0)
+			return &srv->methods[i];
+	return NULL;
+}
+
+int rpc_server_add_methods(struct rpc_server *srv, const struct rpc_method *table,
+			   size_t n, void *ctx, char *err)
+{
+	struct rpc_entry *grown;
+	size_t base = srv->n_methods;
+
+	if (n > RPC_MAX_METHODS - base)
+		return err_set(err, "cannot register methods: more than %d", RPC_MAX_METHODS);
+	grown = realloc(srv->methods, (base + n + 1) * sizeof(*grown));
+	if (!grown)
+		return err_set(err, "cannot register methods: out of memory");
+	srv->methods = grown;
+	for (size_t i = 0; i < n; i++) {
+		struct rpc_entry *en = &grown[base + i];
+		const char *name = table[i].name;
+		memset(en, 0, sizeof(*en));
+		en->m = &table[i];
+		en->ctx = ctx;
+		if (!name || !valid_name(name, strlen(name)) || !table[i].fn ||
+		    !table[i].category || !valid_name(table[i].category, strlen(table[i].category)))
+			return err_set(err, "cannot register method '%s': bad entry",
+				       name ? name : "(null)");
+		if (entry_parse_args(en, table[i].args, err) != 0)
+			return -1;
+		/* srv->n_methods is unchanged so far: duplicates within the table
+		 * are found by the loop over base..i. */
+		if (find_method(srv, name))
+			return err_set(err, "cannot register method '%s': registered twice", name);
+		for (size_t j = base; j < base + i; j++)
+			if (strcmp(grown[j].m->name, name) == 0)
+				return err_set(err, "cannot register method '%s': registered twice", name);
+	}
+	srv->n_methods = base + n;
+	return 0;
+}
+
+/* ---- param helpers ---- */
+
+const cJSON *rpc_param(const cJSON *params, size_t i)
+{
+	const cJSON *v;
+	if (!cJSON_IsArray(params) || i > (size_t)INT32_MAX)
+		return NULL;
+	v = cJSON_GetArrayItem(params, (int)i);
+	return cJSON_IsNull(v) ? NULL : v;
+}
+
+int rpc_param_str(const char **out, const cJSON *params, size_t i, const char *name,
+		  bool required, struct rpc_error *e)
+{
+	const cJSON *v = rpc_param(params, i);
+	*out = NULL;
+	if (!v)
+		return required ? rpc_error_set(e, RPC_INVALID_PARAMETER,
+						"missing parameter '%s'", name) : 0;
+	if (!cJSON_IsString(v))
+		return rpc_error_set(e, RPC_TYPE_ERROR, "parameter '%s' must be a string", name);
+	*out = v->valuestring;
+	return 0;
+}
+
+int rpc_param_int(int64_t *out, const cJSON *params, size_t i, const char *name,
+		  int64_t def, int64_t min, int64_t max, struct rpc_error *e)
+{
+	const cJSON *v = rpc_param(params, i);
+	double d;
+	*out = 0;
+	if (!v) {
+		if (def < min || def > max)
+			return rpc_error_set(e, RPC_INVALID_PARAMETER, "missing parameter '%s'", name);
+		*out = def;
+		return 0;
+	}
+	if (!cJSON_IsNumber(v))
+		return rpc_error_set(e, RPC_TYPE_ERROR, "parameter '%s' must be a number", name);
+	d = v->valuedouble;
+	/* ±2^53: past it a double no longer holds every integer. */
+	if (!isfinite(d) || d != floor(d) || fabs(d) > 9007199254740992.0)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "parameter '%s' must be an integer",
+				     name);
+	if ((int64_t)d < min || (int64_t)d > max)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "parameter '%s' out of range", name);
+	*out = (int64_t)d;
+	return 0;
+}
+
+int rpc_param_bool(bool *out, const cJSON *params, size_t i, const char *name, bool def,
+		   struct rpc_error *e)
+{
+	const cJSON *v = rpc_param(params, i);
+	*out = def;
+	if (!v)
+		return 0;
+	if (!cJSON_IsBool(v)) {
+		*out = false;
+		return rpc_error_set(e, RPC_TYPE_ERROR, "parameter '%s' must be a boolean", name);
+	}
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+int rpc_param_amount(int64_t *out, const cJSON *params, size_t i, const char *name,
+		     struct rpc_error *e)
+{
+	char why[ERR_LEN];
+	const cJSON *v = rpc_param(params, i);
+	*out = 0;
+	if (!v)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "missing parameter '%s'", name);
+	if (amount_from_json(out, v, why) != 0)
+		return rpc_error_set(e, RPC_TYPE_ERROR, "%s", why);
+	return 0;
+}
+
+/* ---- help ---- */
+
+static void put_str(struct buf *b, const char *s)
+{
+	buf_put(b, s, strlen(s));
+}
+
+static void put_usage(struct buf *b, const struct rpc_entry *en)
+{
+	put_str(b, en->m->name);
+	for (size_t i = 0; i < en->n_args; i++) {
+		bool opt = i >= en->n_required;
+		buf_u8(b, ' ');
+		if (opt)
+			buf_u8(b, '[');
+		put_str(b, en->names[i]);
+		if (opt)
+			buf_u8(b, ']');
+	}
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct rpc_entry *x = *(const struct rpc_entry *const *)a;
+	const struct rpc_entry *y = *(const struct rpc_entry *const *)b;
+	int c = strcmp(x->m->category, y->m->category);
+	return c ? c : strcmp(x->m->name, y->m->name);
+}
+
+/* "== Blockchain ==" sections as Bitcoin Core prints them, sorted by
+ * category and then name. */
+static void put_index(struct buf *b, const struct rpc_server *srv)
+{
+	const struct rpc_entry **sorted = malloc(srv->n_methods * sizeof(*sorted));
+	const char *cat = NULL;
+
+	if (!sorted) {
+		b->failed = true;
+		return;
+	}
+	for (size_t i = 0; i < srv->n_methods; i++)
+		sorted[i] = &srv->methods[i];
+	qsort(sorted, srv->n_methods, sizeof(*sorted), cmp_entry);
+	for (size_t i = 0; i < srv->n_methods; i++) {
+		if (!cat || strcmp(cat, sorted[i]->m->category) != 0) {
+			cat = sorted[i]->m->category;
+			put_str(b, i ? "\n== " : "== ");
+			buf_u8(b, (uint8_t)(cat[0] >= 'a' && cat[0] <= 'z' ? cat[0] - 32 : cat[0]));
+			put_str(b, cat + 1);
+			put_str(b, " ==\n");
+		}
+		put_usage(b, sorted[i]);
+		buf_u8(b, '\n');
+	}
+	free(sorted);
+}
+
+static int rpc_help(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	const struct rpc_server *srv = ctx;
+	const char *name;
+	struct buf b = BUF_INIT;
+
+	if (rpc_param_str(&name, params, 0, "command", false, e))
+		return -1;
+	if (!name) {
+		put_index(&b, srv);
+	} else {
+		const struct rpc_entry *en = find_method(srv, name);
+		if (!en)
+			return rpc_error_set(e, RPC_INVALID_PARAMETER, "help: unknown command '%s'",
+					     name);
+		put_usage(&b, en);
+		put_str(&b, "\n\n");
+		put_str(&b, en->m->help ? en->m->help : "");
+	}
+	buf_u8(&b, '\0');
+	if (buf_ok(&b))
+		*result = cJSON_CreateString((const char *)b.data);
+	buf_release(&b);
+	return *result ? 0 : rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+}
+
+static const struct rpc_method builtin_methods[] = {
+	{ "help", "control", "[command]",
+	  "Lists every command, or shows the help of one.\n"
+	  "Arguments: command (string, optional): the command to explain.",
+	  rpc_help },
+};
+
+/* ---- dispatch ---- */
+
+/* One parsed request object. */
+struct rpc_call {
+	const cJSON *id; /* NULL: none given */
+	bool v2;
+	const char *method;
+	const cJSON *params; /* array, object or NULL */
+};
+
+static int call_parse(struct rpc_call *c, const cJSON *req, struct rpc_error *e)
+{
+	const cJSON *ver, *method;
+
+	memset(c, 0, sizeof(*c));
+	if (!cJSON_IsObject(req))
+		return rpc_error_set(e, RPC_INVALID_REQUEST, "invalid request object");
+	c->id = cJSON_GetObjectItemCaseSensitive(req, "id");
+	ver = cJSON_GetObjectItemCaseSensitive(req, "jsonrpc");
+	if (ver && !cJSON_IsNull(ver)) {
+		/* Some old documentation put "1.0" here; it means the legacy form. */
+		if (!cJSON_IsString(ver) || (strcmp(ver->valuestring, "2.0") != 0 &&
+					      strcmp(ver->valuestring, "1.0") != 0))
+			return rpc_error_set(e, RPC_INVALID_REQUEST, "json-rpc version not supported");
+		c->v2 = strcmp(ver->valuestring, "2.0") == 0;
+	}
+	method = cJSON_GetObjectItemCaseSensitive(req, "method");
+	if (!cJSON_IsString(method))
+		return rpc_error_set(e, RPC_INVALID_REQUEST, "method must be a string");
+	c->method = method->valuestring;
+	c->params = cJSON_GetObjectItemCaseSensitive(req, "params");
+	if (cJSON_IsNull(c->params))
+		c->params = NULL;
+	if (c->params && !cJSON_IsArray(c->params) && !cJSON_IsObject(c->params))
+		return rpc_error_set(e, RPC_INVALID_REQUEST, "params must be an array or object");
+	return 0;
+}
+
+static int arg_index(const struct rpc_entry *en, const char *name)
+{
+	for (size_t i = 0; i < en->n_args; i++)
+		if (strcmp(en->names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Places named params at their declared positions, null in the gaps and
+ * nothing after the last one given. */
+static int map_named(cJSON **out, const struct rpc_entry *en, const cJSON *obj,
+		     struct rpc_error *e)
+{
+	const cJSON *given[RPC_MAX_ARGS] = { 0 };
+	const cJSON *kv;
+	int last = -1;
+
+	cJSON_ArrayForEach(kv, obj) {
+		int i = arg_index(en, kv->string);
+		if (i < 0)
+			return rpc_error_set(e, RPC_INVALID_PARAMETER, "unknown named parameter '%s'",
+					     kv->string);
+		if (given[i])
+			return rpc_error_set(e, RPC_INVALID_PARAMETER,
+					     "parameter '%s' specified multiple times", kv->string);
+		given[i] = kv;
+		last = i > last ? i : last;
+	}
+	if (!(*out = cJSON_CreateArray()))
+		return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+	for (int i = 0; i <= last; i++) {
+		cJSON *v = given[i] ? cJSON_Duplicate(given[i], true) : cJSON_CreateNull();
+		if (!v || !cJSON_AddItemToArray(*out, v)) {
+			cJSON_Delete(v);
+			return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+		}
+	}
+	return 0;
+}
+
+static int check_count(const struct rpc_entry *en, const cJSON *params, struct rpc_error *e)
+{
+	size_t n = (size_t)cJSON_GetArraySize(params);
+	struct buf b = BUF_INIT;
+
+	if (n >= en->n_required && n <= en->n_args)
+		return 0;
+	put_usage(&b, en);
+	buf_u8(&b, '\0');
+	rpc_error_set(e, RPC_INVALID_PARAMS, "wrong number of parameters (%zu); usage: %s", n,
+		      buf_ok(&b) ? (const char *)b.data : en->m->name);
+	buf_release(&b);
+	return -1;
+}
+
+/* Runs one parsed call; *result is the handler's on success. */
+static int call_exec(struct rpc_server *srv, const struct rpc_call *c, cJSON **result,
+		     struct rpc_error *e)
+{
+	const struct rpc_entry *en = find_method(srv, c->method);
+	cJSON *owned = NULL;
+	const cJSON *params = c->params;
+	int rc;
+
+	*result = NULL;
+	if (!en)
+		return rpc_error_set(e, RPC_METHOD_NOT_FOUND, "method not found");
+	if (cJSON_IsObject(params)) {
+		if (map_named(&owned, en, params, e) != 0) {
+			cJSON_Delete(owned);
+			return -1;
+		}
+		params = owned;
+	} else if (!params) {
+		params = owned = cJSON_CreateArray();
+		if (!owned)
+			return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+	}
+	rc = check_count(en, params, e);
+	if (rc == 0) {
+		e->code = 0;
+		e->message[0] = '\0';
+		rc = en->m->fn(en->ctx, params, result, e) == 0 ? 0 : -1;
+		if (rc != 0 && e->code == 0)
+			rpc_error_set(e, RPC_INTERNAL_ERROR, "internal error");
+		if (rc != 0) {
+			cJSON_Delete(*result);
+			*result = NULL;
+		}
+	}
+	cJSON_Delete(owned);
+	return rc;
+}
+
+/* Builds {"jsonrpc":"2.0","result"|"error":...,"id":...} or the 1.0 form
+ * {"result":...,"error":...,"id":...}; takes result. NULL on no memory. */
+static cJSON *make_reply(bool v2, cJSON *result, const struct rpc_error *e, const cJSON *id)
+{
+	cJSON *r = cJSON_CreateObject();
+	cJSON *err = NULL;
+	bool ok = r != NULL;
+
+	if (e) {
+		err = cJSON_CreateObject();
+		ok = ok && err && cJSON_AddNumberToObject(err, "code", e->code) &&
+		     cJSON_AddStringToObject(err, "message", e->message);
+	}
+	if (ok && v2)
+		ok = cJSON_AddStringToObject(r, "jsonrpc", "2.0") != NULL;
+	if (ok && (!v2 || !e)) {
+		cJSON *res = result ? result : cJSON_CreateNull();
+		result = NULL;
+		ok = res && cJSON_AddItemToObject(r, "result", res);
+	}
+	if (ok && (!v2 || e)) {
+		cJSON *ev = err ? err : cJSON_CreateNull();
+		err = NULL;
+		ok = ev && cJSON_AddItemToObject(r, "error", ev);
+	}
+	if (ok) {
+		cJSON *idv = id ? cJSON_Duplicate(id, true) : cJSON_CreateNull();
+		ok = idv && cJSON_AddItemToObject(r, "id", idv);
+	}
+	cJSON_Delete(result);
+	cJSON_Delete(err);
+	if (!ok) {
+		cJSON_Delete(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Answers one request object. *silent: a well-formed 2.0 notification,
+ * which gets no reply whatever happens. *code: the error code, 0 if none. */
+static cJSON *answer_one(struct rpc_server *srv, const cJSON *req, bool batch_elem,
+			 bool *silent, bool *v2, int *code)
+{
+	struct rpc_call c;
+	struct rpc_error e = { 0, "" };
+	cJSON *result = NULL;
+	int rc = call_parse(&c, req, &e);
+
+	/* Outside an object we cannot know the version; in a batch JSON-RPC
+	 * 2.0 is the only one that has batches. */
+	if (rc != 0 && !cJSON_IsObject(req))
+		c.v2 = batch_elem;
+	*silent = rc == 0 && c.v2 && !c.id;
+	if (rc == 0) {
+		log_debug(LOG_RPC, "rpc call %s%s", c.method, *silent ? " (notification)" : "");
+		rc = call_exec(srv, &c, &result, &e);
+	}
+	*code = rc == 0 ? 0 : e.code;
+	*v2 = c.v2;
+	if (*silent) {
+		cJSON_Delete(result);
+		return NULL;
+	}
+	return make_reply(c.v2, result, rc == 0 ? NULL : &e, c.id);
+}
+
+/* Bitcoin Core's HTTP status for a single 1.0-style error reply. */
+static int legacy_status(int code)
+{
+	if (code == 0)
+		return 200;
+	if (code == RPC_INVALID_REQUEST)
+		return 400;
+	if (code == RPC_METHOD_NOT_FOUND)
+		return 404;
+	return 500;
+}
+
+static cJSON *answer_batch(struct rpc_server *srv, const cJSON *arr, int *status)
+{
+	cJSON *out = cJSON_CreateArray();
+	const cJSON *req;
+
+	*status = 200;
+	if (!out)
+		return NULL;
+	cJSON_ArrayForEach(req, arr) {
+		bool silent, v2;
+		int code;
+		cJSON *r = answer_one(srv, req, true, &silent, &v2, &code);
+		if (silent)
+			continue;
+		if (!r || !cJSON_AddItemToArray(out, r)) {
+			cJSON_Delete(r);
+			cJSON_Delete(out);
+			return NULL;
+		}
+	}
+	if (cJSON_GetArraySize(out) == 0)
+		*status = 204;
+	return out;
+}
+
+static char *print_reply(cJSON *reply)
+{
+	/* Bitcoin Core ends every reply with a newline; clients expect it. */
+	char *text = reply ? cJSON_PrintUnformatted(reply) : NULL;
+	char *out = NULL;
+
+	if (text) {
+		size_t n = strlen(text);
+		out = malloc(n + 2);
+		if (out) {
+			memcpy(out, text, n);
+			memcpy(out + n, "\n", 2);
+		}
+	}
+	cJSON_free(text);
+	return out;
+}
+
+/* A reply to a request we could not even read as one. */
+static char *answer_bad(bool v2, int code, const char *msg, int *status)
+{
+	struct rpc_error e;
+	cJSON *r;
+	char *text;
+
+	rpc_error_set(&e, code, "%s", msg);
+	r = make_reply(v2, NULL, &e, NULL);
+	text = print_reply(r);
+	cJSON_Delete(r);
+	*status = text ? (v2 ? 200 : legacy_status(code)) : 500;
+	return text;
+}
+
+char *rpc_server_handle_body(struct rpc_server *srv, const char *body, size_t len,
+			     int *http_status)
+{
+	const char *end = NULL;
+	cJSON *req = body ? cJSON_ParseWithLengthOpts(body, len, &end, false) : NULL;
+	cJSON *reply = NULL;
+	char *text;
+
+	/* cJSON stops at the value's end: anything but whitespace after it is
+	 * as malformed as a broken value. */
+	if (req)
+		while (end < body + len && strchr(" \t\r\n", *end) && *end)
+			end++;
+	if (!req || end != body + len) {
+		cJSON_Delete(req);
+		/* Bitcoin Core answers a parse error with HTTP 500. */
+		return answer_bad(false, RPC_PARSE_ERROR, "parse error", http_status);
+	}
+	if (cJSON_IsArray(req)) {
+		if (cJSON_GetArraySize(req) == 0) {
+			cJSON_Delete(req);
+			return answer_bad(true, RPC_INVALID_REQUEST, "empty batch", http_status);
+		}
+		reply = answer_batch(srv, req, http_status);
+	} else if (cJSON_IsObject(req)) {
+		bool silent, v2;
+		int code;
+		reply = answer_one(srv, req, false, &silent, &v2, &code);
+		/* 2.0 errors travel in the body; 1.0 ones also in the status. */
+		*http_status = silent ? 204 : v2 ? 200 : legacy_status(code);
+	} else {
+		cJSON_Delete(req);
+		return answer_bad(false, RPC_INVALID_REQUEST, "request must be an object or array",
+				  http_status);
+	}
+	cJSON_Delete(req);
+	if (*http_status == 204) {
+		cJSON_Delete(reply);
+		return NULL;
+	}
+	text = print_reply(reply);
+	cJSON_Delete(reply);
+	if (!text)
+		*http_status = 500;
+	return text;
+}
+
+/* ---- who may call ---- */
+
+static int prefix_from_mask(const uint8_t *mask, int bytes)
+{
+	int bits = 0;
+	bool zeros = false;
+	for (int i = 0; i < bytes * 8; i++) {
+		bool one = (mask[i / 8] >> (7 - i % 8)) & 1;
+		if (one && zeros)
+			return -1; /* not contiguous */
+		zeros = !one;
+		bits += one;
+	}
+	return bits;
+}
+
+static int parse_prefix(const char *s, int max)
+{
+	int v = 0;
+	if (!*s || strlen(s) > 3)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v <= max ? v : -1;
+}
+
+/* "1.2.3.4", "1.2.3.0/24", "1.2.3.0/255.255.255.0", "fd00::/8". */
+static int subnet_parse(struct rpc_subnet *sn, const char *s, char *err)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t hl = slash ? (size_t)(slash - s) : strlen(s);
+	int bytes, prefix;
+
+	memset(sn, 0, sizeof(*sn));
+	if (hl == 0 || hl >= sizeof(host))
+		return err_set(err, "invalid rpcallowip '%s'", s);
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (inet_pton(AF_INET, host, sn->addr) == 1)
+		sn->family = AF_INET;
+	else if (inet_pton(AF_INET6, host, sn->addr) == 1)
+		sn->family = AF_INET6;
+	else
+		return err_set(err, "invalid rpcallowip '%s': not an address", s);
+	bytes = sn->family == AF_INET ? 4 : 16;
+	prefix = bytes * 8;
+	if (slash) {
+		uint8_t mask[4];
+		if (sn->family == AF_INET && strchr(slash + 1, '.'))
+			prefix = inet_pton(AF_INET, slash + 1, mask) == 1 ? prefix_from_mask(mask, 4) : -1;
+		else
+			prefix = parse_prefix(slash + 1, bytes * 8);
+		if (prefix < 0)
+			return err_set(err, "invalid rpcallowip '%s': bad netmask", s);
+	}
+	for (int i = 0; i < bytes; i++) {
+		int ones = prefix - i * 8;
+		sn->mask[i] = ones >= 8 ? 0xff : ones <= 0 ? 0 : (uint8_t)(0xff << (8 - ones));
+		sn->addr[i] &= sn->mask[i];
+	}
+	return 0;
+}
+
+static bool subnet_match(const struct rpc_subnet *sn, int family, const uint8_t *addr)
+{
+	int bytes = family == AF_INET ? 4 : 16;
+	if (sn->family != family)
+		return false;
+	for (int i = 0; i < bytes; i++)
+		if ((addr[i] & sn->mask[i]) != sn->addr[i])
+			return false;
+	return true;
+}
+
+/* Fills peer with the printable address; false when it is not allowed. */
+static bool peer_allowed(const struct rpc_server *srv, struct evhttp_request *req, char *peer,
+			 size_t len)
+{
+	struct evhttp_connection *con = evhttp_request_get_connection(req);
+	const struct sockaddr *sa = con ? evhttp_connection_get_addr(con) : NULL;
+	uint8_t addr[16];
+	int family;
+
+	snprintf(peer, len, "?");
+	if (!sa)
+		return false;
+	if (sa->sa_family == AF_INET) {
+		family = AF_INET;
+		memcpy(addr, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		family = AF_INET6;
+		memcpy(addr, a6, 16);
+		if (IN6_IS_ADDR_V4MAPPED(a6)) { /* an IPv4 client on a dual-stack socket */
+			family = AF_INET;
+			memmove(addr, addr + 12, 4);
+		}
+	} else {
+		return false;
+	}
+	inet_ntop(family, addr, peer, (socklen_t)len);
+	for (size_t i = 0; i < srv->n_allow; i++)
+		if (subnet_match(&srv->allow[i], family, addr))
+			return true;
+	return false;
+}
+
+static int allow_setup(struct rpc_server *srv, const struct rpc_config *cfg, char *err)
+{
+	if (cfg->n_allow > RPC_MAX_ALLOW)
+		return err_set(err, "too many rpcallowip entries (at most %d)", RPC_MAX_ALLOW);
+	/* Loopback is always allowed, as in Bitcoin Core. */
+	if (subnet_parse(&srv->allow[0], "127.0.0.0/8", err) != 0 ||
+	    subnet_parse(&srv->allow[1], "::1", err) != 0)
+		return -1;
+	srv->n_allow = 2;
+	for (size_t i = 0; i < cfg->n_allow; i++)
+		if (subnet_parse(&srv->allow[srv->n_allow++], cfg->allow[i], err) != 0)
+			return -1;
+	return 0;
+}
+
+/* ---- authentication ---- */
+
+static int cookie_write(const char *path, const char *text, char *err)
+{
+	size_t plen = strlen(path), tlen = strlen(text);
+	char *tmp = malloc(plen + 5);
+	int fd;
+	bool ok;
+
+	if (!tmp)
+		return err_set(err, "cannot write '%s': out of memory", path);
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmp", 5);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		err_set(err, "cannot write '%s': %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	/* An older file of the same name keeps its mode; the cookie must not. */
+	ok = fchmod(fd, 0600) == 0 && write(fd, text, tlen) == (ssize_t)tlen;
+	ok = (close(fd) == 0) && ok;
+	if (!ok || rename(tmp, path) != 0) {
+		err_set(err, "cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
+/* Keeps only SHA-256("user:password"): comparing digests with CRYPTO_memcmp
+ * takes the same time whatever the length of the guess. */
+static int auth_setup(struct rpc_server *srv, const struct rpc_config *cfg, char *err)
+{
+	char userpass[RPC_MAX_USERPASS];
+	bool has_user = cfg->user && *cfg->user, has_pass = cfg->password && *cfg->password;
+
+	if (has_user != has_pass)
+		return err_set(err, "rpcuser and rpcpassword must be given together");
+	if (has_user) {
+		if (strchr(cfg->user, ':'))
+			return err_set(err, "invalid rpcuser: ':' is not allowed");
+		size_t ul = strlen(cfg->user), pl = strlen(cfg->password);
+		if (ul + pl + 2 > sizeof(userpass))
+			return err_set(err, "rpcuser and rpcpassword are too long");
+		memcpy(userpass, cfg->user, ul);
+		userpass[ul] = ':';
+		memcpy(userpass + ul + 1, cfg->password, pl + 1);
+	} else {
+		uint8_t rnd[RPC_COOKIE_BYTES];
+		char hex[2 * RPC_COOKIE_BYTES + 1];
+		if (!cfg->cookie_path || !*cfg->cookie_path)
+			return err_set(err, "no rpc credentials: need rpcuser/rpcpassword or a cookie path");
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+			return err_set(err, "cannot make rpc cookie: no randomness");
+		hex_encode(hex, rnd, sizeof(rnd));
+		snprintf(userpass, sizeof(userpass), RPC_COOKIE_USER ":%s", hex);
+		OPENSSL_cleanse(rnd, sizeof(rnd));
+		OPENSSL_cleanse(hex, sizeof(hex));
+		if (cookie_write(cfg->cookie_path, userpass, err) != 0) {
+			OPENSSL_cleanse(userpass, sizeof(userpass));
+			return -1;
+		}
+		if (!(srv->cookie_path = strdup(cfg->cookie_path))) {
+			unlink(cfg->cookie_path);
+			OPENSSL_cleanse(userpass, sizeof(userpass));
+			return err_set(err, "cannot set up rpc: out of memory");
+		}
+	}
+	hash_sha256(srv->auth_digest, userpass, strlen(userpass));
+	OPENSSL_cleanse(userpass, sizeof(userpass));
+	return 0;
+}
+
+static bool authorized(const struct rpc_server *srv, struct evhttp_request *req)
+{
+	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+	uint8_t dec[768], digest[HASH_LEN];
+	size_t n;
+	int m;
+	bool ok;
+
+	if (!h || strncmp(h, "Basic ", 6) != 0)
+		return false;
+	for (h += 6; *h == ' '; h++)
+		;
+	n = strlen(h);
+	if (n == 0 || n % 4 != 0 || n / 4 * 3 > sizeof(dec))
+		return false;
+	m = EVP_DecodeBlock(dec, (const unsigned char *)h, (int)n);
+	if (m < 0)
+		return false;
+	/* EVP_DecodeBlock counts padding as zero bytes. */
+	m -= (h[n - 1] == '=') + (h[n - 2] == '=');
+	hash_sha256(digest, dec, (size_t)m);
+	ok = CRYPTO_memcmp(digest, srv->auth_digest, HASH_LEN) == 0;
+	OPENSSL_cleanse(dec, sizeof(dec));
+	return ok;
+}
+
+/* ---- HTTP ---- */
+
+static void send_text(struct evhttp_request *req, int status, const char *reason,
+		      const char *text)
+{
+	if (text)
+		evbuffer_add(evhttp_request_get_output_buffer(req), text, strlen(text));
+	evhttp_send_reply(req, status, reason, NULL);
+}
+
+static const char *reason_for(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	default: return "Internal Server Error";
+	}
+}
+
+static void serve_body(struct rpc_server *srv, struct evhttp_request *req, const char *peer)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	const char *body = len ? (const char *)evbuffer_pullup(in, -1) : NULL;
+	int status = 500;
+	char *text;
+
+	/* evhttp refuses oversize bodies itself; this guards a chunked one. */
+	if (len > srv->max_body) {
+		send_text(req, 413, "Payload Too Large", NULL);
+		return;
+	}
+	log_debug(LOG_RPC, "rpc request from %s: %zu bytes", peer, len);
+	text = rpc_server_handle_body(srv, body, len, &status);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+	log_debug(LOG_RPC, "rpc reply to %s: %d, %zu bytes", peer, status, text ? strlen(text) : 0);
+	send_text(req, status, reason_for(status), text);
+	free(text);
+}
+
+/* Every HTTP request lands here, on the loop. Checks run cheapest and least
+ * revealing first; the Authorization header is never logged. */
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct rpc_server *srv = arg;
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	const char *path;
+	char peer[INET6_ADDRSTRLEN + 1];
+
+	if (!peer_allowed(srv, req, peer, sizeof(peer))) {
+		log_debug(LOG_RPC, "rpc request from %s refused: address not allowed", peer);
+		send_text(req, 403, "Forbidden", NULL);
+		return;
+	}
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		evhttp_add_header(out, "Allow", "POST");
+		send_text(req, 405, "Method Not Allowed", "JSONRPC server handles only POST requests");
+		return;
+	}
+	if (!authorized(srv, req)) {
+		log_debug(LOG_RPC, "rpc request from %s refused: not authenticated", peer);
+		evhttp_add_header(out, "WWW-Authenticate", "Basic realm=\"jsonrpc\"");
+		send_text(req, 401, "Unauthorized", NULL);
+		return;
+	}
+	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	if (path && *path && strcmp(path, "/") != 0) {
+		send_text(req, 404, "Not Found", NULL);
+		return;
+	}
+	serve_body(srv, req, peer);
+}
+
+/* "host", "host:port", "[v6]", "[v6]:port", or a bare IPv6 address. */
+static int bind_parse(char *host, size_t hlen, uint16_t *port, const char *s, char *err)
+{
+	const char *colon = NULL, *h = s;
+	size_t n;
+
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || (close[1] && close[1] != ':'))
+			return err_set(err, "invalid rpcbind '%s'", s);
+		h = s + 1;
+		n = (size_t)(close - h);
+		colon = close[1] ? close + 1 : NULL;
+	} else {
+		colon = strchr(s, ':');
+		if (colon && strchr(colon + 1, ':'))
+			colon = NULL; /* bare IPv6 */
+		n = colon ? (size_t)(colon - s) : strlen(s);
+	}
+	if (n == 0 || n >= hlen)
+		return err_set(err, "invalid rpcbind '%s'", s);
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (colon) {
+		int p = 0;
+		const char *d = colon + 1;
+		if (!*d || strlen(d) > 5)
+			return err_set(err, "invalid rpcbind '%s': bad port", s);
+		for (; *d; d++) {
+			if (*d < '0' || *d > '9')
+				return err_set(err, "invalid rpcbind '%s': bad port", s);
+			p = p * 10 + (*d - '0');
+		}
+		if (p > 65535)
+			return err_set(err, "invalid rpcbind '%s': bad port", s);
+		*port = (uint16_t)p;
+	}
+	return 0;
+}
+
+static uint16_t bound_port(struct evhttp_bound_socket *bs)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl) != 0)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+static int http_setup(struct rpc_server *srv, struct event_base *base,
+		      const struct rpc_config *cfg, char *err)
+{
+	static const char *const loopback[] = { "127.0.0.1" };
+	const char *const *binds = cfg->n_bind ? cfg->bind : loopback;
+	size_t n_bind = cfg->n_bind ? cfg->n_bind : 1;
+
+	if (n_bind > RPC_MAX_BIND)
+		return err_set(err, "too many rpcbind entries (at most %d)", RPC_MAX_BIND);
+	if (!(srv->http = evhttp_new(base)))
+		return err_set(err, "cannot start rpc server: out of memory");
+	evhttp_set_max_body_size(srv->http, (ev_ssize_t)srv->max_body);
+	evhttp_set_max_headers_size(srv->http, RPC_MAX_HEADERS);
+	evhttp_set_timeout(srv->http, cfg->timeout > 0 ? cfg->timeout : RPC_DEFAULT_TIMEOUT);
+	evhttp_set_default_content_type(srv->http, "application/json");
+	/* Let every method through to on_request, which answers 405 itself. */
+	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+						      EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+						      EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+						      EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(srv->http, on_request, srv);
+	for (size_t i = 0; i < n_bind; i++) {
+		char host[256];
+		uint16_t port = cfg->port;
+		struct evhttp_bound_socket *bs;
+		if (bind_parse(host, sizeof(host), &port, binds[i], err) != 0)
+			return -1;
+		bs = evhttp_bind_socket_with_handle(srv->http, host, port);
+		if (!bs)
+			return err_set(err, "cannot bind rpc to '%s' port %u: %s", host, port,
+				       strerror(errno));
+		if (i == 0)
+			srv->port = bound_port(bs);
+		log_info("rpc listening on %s port %u", host, i == 0 ? srv->port : port);
+	}
+	return 0;
+}
+
+/* ---- life cycle ---- */
+
+struct rpc_server *rpc_server_new(struct event_base *base, const struct rpc_config *cfg,
+				  char *err)
+{
+	struct rpc_server *srv = calloc(1, sizeof(*srv));
+
+	if (!srv) {
+		err_set(err, "cannot start rpc server: out of memory");
+		return NULL;
+	}
+	srv->max_body = cfg && cfg->max_body ? cfg->max_body : RPC_DEFAULT_MAX_BODY;
+	if (rpc_server_add_methods(srv, builtin_methods, 1, srv, err) != 0)
+		goto fail;
+	if (!base)
+		return srv;
+	if (!cfg) {
+		err_set(err, "cannot start rpc server: no configuration");
+		goto fail;
+	}
+	if (allow_setup(srv, cfg, err) != 0 || auth_setup(srv, cfg, err) != 0 ||
+	    http_setup(srv, base, cfg, err) != 0)
+		goto fail;
+	return srv;
+fail:
+	rpc_server_free(srv);
+	return NULL;
+}
+
+void rpc_server_free(struct rpc_server *srv)
+{
+	if (!srv)
+		return;
+	if (srv->http)
+		evhttp_free(srv->http);
+	if (srv->cookie_path) {
+		unlink(srv->cookie_path);
+		free(srv->cookie_path);
+	}
+	OPENSSL_cleanse(srv->auth_digest, sizeof(srv->auth_digest));
+	free(srv->methods);
+	free(srv);
+}
+
+uint16_t rpc_server_port(const struct rpc_server *srv)
+{
+	return srv ? srv->port : 0;
+}

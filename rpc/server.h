@@ -1,0 +1,206 @@
+/* The JSON-RPC server: HTTP POST through libevent's evhttp on the node's
+ * event_base, Basic authentication (cookie file or user/password), an
+ * address allow-list, and dispatch of JSON-RPC 2.0 and 1.0-style requests
+ * (single, batch, notification, positional or named params) to method
+ * tables that each area (chain, mempool, net, wallet, ...) registers.
+ *
+ * Handlers run on the event loop, one at a time, and must not block.
+ *
+ * A method area looks like this:
+ *
+ *     static int getblockhash(void *ctx, const cJSON *params, cJSON **result,
+ *                             struct rpc_error *e)
+ *     {
+ *             int64_t height;
+ *             if (rpc_param_int(&height, params, 0, "height", -1, 0, INT32_MAX, e))
+ *                     return -1;
+ *             ...
+ *             if (!found)
+ *                     return rpc_error_set(e, RPC_INVALID_PARAMETER, "block height out of range");
+ *             *result = cJSON_CreateString(hex);
+ *             return *result ? 0 : rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+ *     }
+ *
+ *     static const struct rpc_method chain_methods[] = {
+ *             { "getblockhash", "blockchain", "height",
+ *               "Returns the hash of the best-chain block at height.", getblockhash },
+ *             { "getblock", "blockchain", "blockhash [verbosity]", "...", getblock },
+ *     };
+ *     rpc_server_add_methods(srv, chain_methods, 2, chainstate, err);
+ */
+#ifndef CAIRN_RPC_SERVER_H
+#define CAIRN_RPC_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cJSON.h>
+
+#include "util/err.h"
+
+struct event_base;
+
+/* Error codes: the JSON-RPC 2.0 ones, then Bitcoin Core's application codes
+ * (src/rpc/protocol.h), with the same numbers and meanings. */
+enum rpc_code {
+	RPC_INVALID_REQUEST = -32600,
+	RPC_METHOD_NOT_FOUND = -32601,
+	RPC_INVALID_PARAMS = -32602,
+	RPC_INTERNAL_ERROR = -32603,
+	RPC_PARSE_ERROR = -32700,
+
+	RPC_MISC_ERROR = -1,
+	RPC_TYPE_ERROR = -3,
+	RPC_INVALID_ADDRESS_OR_KEY = -5,
+	RPC_OUT_OF_MEMORY = -7,
+	RPC_INVALID_PARAMETER = -8,
+	RPC_DATABASE_ERROR = -20,
+	RPC_DESERIALIZATION_ERROR = -22,
+	RPC_VERIFY_ERROR = -25,
+	RPC_VERIFY_REJECTED = -26,
+	RPC_VERIFY_ALREADY_IN_CHAIN = -27,
+	RPC_IN_WARMUP = -28,
+	RPC_METHOD_DEPRECATED = -32,
+
+	RPC_CLIENT_NOT_CONNECTED = -9,
+	RPC_CLIENT_IN_INITIAL_DOWNLOAD = -10,
+	RPC_CLIENT_NODE_ALREADY_ADDED = -23,
+	RPC_CLIENT_NODE_NOT_ADDED = -24,
+	RPC_CLIENT_NODE_NOT_CONNECTED = -29,
+	RPC_CLIENT_INVALID_IP_OR_SUBNET = -30,
+	RPC_CLIENT_P2P_DISABLED = -31,
+
+	RPC_WALLET_ERROR = -4,
+	RPC_WALLET_INSUFFICIENT_FUNDS = -6,
+	RPC_WALLET_INVALID_LABEL_NAME = -11,
+	RPC_WALLET_KEYPOOL_RAN_OUT = -12,
+	RPC_WALLET_UNLOCK_NEEDED = -13,
+	RPC_WALLET_PASSPHRASE_INCORRECT = -14,
+	RPC_WALLET_WRONG_ENC_STATE = -15,
+	RPC_WALLET_ENCRYPTION_FAILED = -16,
+	RPC_WALLET_ALREADY_UNLOCKED = -17,
+	RPC_WALLET_NOT_FOUND = -18,
+};
+
+/* What a failing handler reports; the message goes to the caller as is. */
+struct rpc_error {
+	int code;
+	char message[ERR_LEN];
+};
+
+/* A method. params is always a JSON array (never NULL): positional params
+ * as sent, or named params already placed at the positions that the
+ * method's args declare, with JSON null in the gaps. An element may be
+ * missing (a shorter array) or null; both mean "not given" (use rpc_param).
+ * The server has already checked that the count fits args.
+ *
+ * On success return 0 with *result set to a new item the server takes (NULL
+ * is answered as JSON null). On failure return -1 with e filled (use
+ * rpc_error_set); a *result set anyway is freed. A handler that returns -1
+ * without setting e->code answers RPC_INTERNAL_ERROR. */
+typedef int (*rpc_handler)(void *ctx, const cJSON *params, cJSON **result,
+			   struct rpc_error *e);
+
+/* One entry of a method table. Tables are static and must outlive the
+ * server; nothing is copied.
+ *   name      lowercase, unique across all tables
+ *   category  a lowercase word grouping `help` ("blockchain", "wallet")
+ *   args      space-separated parameter names in order, an optional one in
+ *             brackets: "blockhash [verbosity]"; NULL or "" takes none.
+ *             Named params map by these names; `help` shows them.
+ *   help      free text for `help NAME`, after a generated usage line. */
+struct rpc_method {
+	const char *name;
+	const char *category;
+	const char *args;
+	const char *help;
+	rpc_handler fn;
+};
+
+#define RPC_DEFAULT_MAX_BODY (32u * 1024 * 1024) /* Bitcoin Core's limit */
+#define RPC_DEFAULT_TIMEOUT 30			 /* seconds, idle or slow client */
+#define RPC_MAX_METHODS 512
+
+/* Server settings. Strings are read during rpc_server_new only. */
+struct rpc_config {
+	/* "host", "host:port" or "[v6]:port"; none: 127.0.0.1 only. */
+	const char *const *bind;
+	size_t n_bind;
+	uint16_t port; /* for bind entries without a port; 0 = any free port */
+	/* Extra allowed clients ("10.0.0.5", "10.0.0.0/8", "10.0.0.0/255.0.0.0",
+	 * "fd00::/8"); 127.0.0.0/8 and ::1 are always allowed. */
+	const char *const *allow;
+	size_t n_allow;
+	/* Both set: the credentials. Otherwise a cookie "__cookie__:<64 hex>"
+	 * is written to cookie_path (mode 0600) and removed by rpc_server_free. */
+	const char *user;
+	const char *password;
+	const char *cookie_path;
+	size_t max_body; /* 0: RPC_DEFAULT_MAX_BODY; larger bodies get 413 */
+	int timeout;	 /* seconds; 0: RPC_DEFAULT_TIMEOUT */
+};
+
+struct rpc_server;
+
+/* Creates a server. With base, it binds and listens on base (which the
+ * caller runs) and sets up authentication; with base NULL it is a
+ * dispatcher only (rpc_server_handle_body), for tests and tools, and cfg
+ * may be NULL. `help` is registered already. Returns the server (free with
+ * rpc_server_free), or NULL with err filled: bad bind or allow entry,
+ * address in use, cookie not writable. */
+struct rpc_server *rpc_server_new(struct event_base *base,
+				  const struct rpc_config *cfg, char *err) WUR;
+
+/* Stops listening, frees everything, deletes the cookie file it wrote.
+ * Takes NULL. Must not be called from inside a handler. */
+void rpc_server_free(struct rpc_server *srv);
+
+/* Registers n methods of table; ctx is passed to each of their handlers.
+ * Returns 0, or -1 with err filled and nothing registered (a duplicate or
+ * malformed name or args, too many methods, out of memory). */
+int rpc_server_add_methods(struct rpc_server *srv, const struct rpc_method *table,
+			   size_t n, void *ctx, char *err) WUR;
+
+/* The port the first listener is bound to (the answer to port 0), 0 when
+ * not listening. */
+uint16_t rpc_server_port(const struct rpc_server *srv);
+
+/* The whole JSON-RPC dispatch of one HTTP body, without HTTP: parses,
+ * validates, runs handlers, builds the reply. Returns the reply text
+ * (caller frees with free()) and sets *http_status: 200, or for 1.0-style
+ * single requests that fail 400/404/500 as Bitcoin Core does. Returns NULL
+ * with *http_status 204 when nothing is to be answered (notifications
+ * only), or NULL with 500 when out of memory. */
+char *rpc_server_handle_body(struct rpc_server *srv, const char *body, size_t len,
+			     int *http_status);
+
+/* Fills e (which may be NULL) and returns -1, so a handler can end with
+ * `return rpc_error_set(e, RPC_INVALID_PARAMETER, "...")`. */
+int rpc_error_set(struct rpc_error *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Param helpers for handlers. "Absent" means missing or JSON null, as in
+ * Bitcoin Core. Errors use Bitcoin Core's codes: -3 for a wrong JSON type,
+ * -8 for a bad value, and name the parameter. */
+
+/* The i-th param, NULL when absent. */
+const cJSON *rpc_param(const cJSON *params, size_t i);
+/* A string param: *out points into params, or is NULL when absent and not
+ * required. Returns 0, or -1 with e filled (absent but required, not a
+ * string). */
+int rpc_param_str(const char **out, const cJSON *params, size_t i, const char *name,
+		  bool required, struct rpc_error *e) WUR;
+/* An integer param in [min, max]; def when absent (def outside [min, max]
+ * makes it required). Returns 0, or -1 with e filled and *out = 0. */
+int rpc_param_int(int64_t *out, const cJSON *params, size_t i, const char *name,
+		  int64_t def, int64_t min, int64_t max, struct rpc_error *e) WUR;
+/* A boolean param, def when absent. Returns 0, or -1 with e filled. */
+int rpc_param_bool(bool *out, const cJSON *params, size_t i, const char *name,
+		   bool def, struct rpc_error *e) WUR;
+/* A required amount (see amount.h) in units. Returns 0, or -1 with e filled
+ * (-3 as Bitcoin Core's AmountFromValue) and *out = 0. */
+int rpc_param_amount(int64_t *out, const cJSON *params, size_t i, const char *name,
+		     struct rpc_error *e) WUR;
+
+#endif
