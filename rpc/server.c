@@ -33,7 +33,8 @@
 #define RPC_MAX_HEADERS 8192 /* Bitcoin Core's limit on header bytes */
 #define RPC_COOKIE_USER "__cookie__"
 #define RPC_COOKIE_BYTES 32
-#define RPC_MAX_USERPASS 512 /* "user:password" with its NUL */
+#define RPC_MAX_USERPASS 512
+#define RPC_AFTER_REPLY_FALLBACK 2 /* seconds */ /* "user:password" with its NUL */
 
 /* A registered method with its argument names split out of args. */
 struct rpc_entry {
@@ -50,8 +51,17 @@ struct rpc_subnet {
 	uint8_t mask[16];
 };
 
+/* Work a handler asked to run once its reply is out (rpc_server_after_reply). */
+struct rpc_after {
+	void (*fn)(void *arg);
+	void *arg;
+};
+
 struct rpc_server {
 	struct evhttp *http;
+	struct rpc_after pending; /* asked for by the running handler */
+	struct rpc_after armed;	  /* waiting for its reply to be written */
+	struct event *after_timer;
 	struct rpc_entry *methods;
 	size_t n_methods;
 	struct rpc_subnet allow[RPC_MAX_ALLOW + 2];
@@ -603,8 +613,8 @@ static char *answer_bad(bool v2, int code, const char *msg, int *status)
 	return text;
 }
 
-char *rpc_server_handle_body(struct rpc_server *srv, const char *body, size_t len,
-			     int *http_status)
+static char *dispatch_body(struct rpc_server *srv, const char *body, size_t len,
+			   int *http_status)
 {
 	const char *end = NULL;
 	cJSON *req = body ? cJSON_ParseWithLengthOpts(body, len, &end, false) : NULL;
@@ -648,6 +658,61 @@ char *rpc_server_handle_body(struct rpc_server *srv, const char *body, size_t le
 	if (!text)
 		*http_status = 500;
 	return text;
+}
+
+/* ---- work after a reply ---- */
+
+static void run_after(struct rpc_after *a)
+{
+	struct rpc_after todo = *a;
+	memset(a, 0, sizeof(*a));
+	if (todo.fn)
+		todo.fn(todo.arg);
+}
+
+char *rpc_server_handle_body(struct rpc_server *srv, const char *body, size_t len,
+			     int *http_status)
+{
+	char *text = dispatch_body(srv, body, len, http_status);
+	run_after(&srv->pending); /* no HTTP: the reply is out as we return it */
+	return text;
+}
+
+void rpc_server_after_reply(struct rpc_server *srv, void (*fn)(void *arg), void *arg)
+{
+	srv->pending.fn = fn;
+	srv->pending.arg = arg;
+}
+
+static void on_reply_written(struct evhttp_request *req, void *arg)
+{
+	struct rpc_server *srv = arg;
+	(void)req;
+	if (srv->after_timer)
+		evtimer_del(srv->after_timer);
+	run_after(&srv->armed);
+}
+
+static void on_after_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	run_after(&((struct rpc_server *)arg)->armed);
+}
+
+/* The reply is written later, on the loop; evhttp tells us when. A client
+ * that drops the connection first would leave us waiting forever, hence
+ * the timer. */
+static void arm_after(struct rpc_server *srv, struct evhttp_request *req)
+{
+	struct timeval tv = { RPC_AFTER_REPLY_FALLBACK, 0 };
+
+	run_after(&srv->armed); /* an older one still waiting: run it now */
+	srv->armed = srv->pending;
+	memset(&srv->pending, 0, sizeof(srv->pending));
+	evhttp_request_set_on_complete_cb(req, on_reply_written, srv);
+	if (srv->after_timer)
+		evtimer_add(srv->after_timer, &tv);
 }
 
 /* ---- who may call ---- */
@@ -913,7 +978,9 @@ static void serve_body(struct rpc_server *srv, struct evhttp_request *req, const
 		return;
 	}
 	log_debug(LOG_RPC, "rpc request from %s: %zu bytes", peer, len);
-	text = rpc_server_handle_body(srv, body, len, &status);
+	text = dispatch_body(srv, body, len, &status);
+	if (srv->pending.fn)
+		arm_after(srv, req);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
 	log_debug(LOG_RPC, "rpc reply to %s: %d, %zu bytes", peer, status, text ? strlen(text) : 0);
 	send_text(req, status, reason_for(status), text);
@@ -1016,7 +1083,8 @@ static int http_setup(struct rpc_server *srv, struct event_base *base,
 
 	if (n_bind > RPC_MAX_BIND)
 		return err_set(err, "too many rpcbind entries (at most %d)", RPC_MAX_BIND);
-	if (!(srv->http = evhttp_new(base)))
+	if (!(srv->http = evhttp_new(base)) ||
+	    !(srv->after_timer = evtimer_new(base, on_after_timeout, srv)))
 		return err_set(err, "cannot start rpc server: out of memory");
 	evhttp_set_max_body_size(srv->http, (ev_ssize_t)srv->max_body);
 	evhttp_set_max_headers_size(srv->http, RPC_MAX_HEADERS);
@@ -1080,6 +1148,8 @@ void rpc_server_free(struct rpc_server *srv)
 		return;
 	if (srv->http)
 		evhttp_free(srv->http);
+	if (srv->after_timer)
+		event_free(srv->after_timer);
 	if (srv->cookie_path) {
 		unlink(srv->cookie_path);
 		free(srv->cookie_path);

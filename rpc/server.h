@@ -175,6 +175,14 @@ uint16_t rpc_server_port(const struct rpc_server *srv);
 char *rpc_server_handle_body(struct rpc_server *srv, const char *body, size_t len,
 			     int *http_status);
 
+/* Called by a handler (`stop`) that needs something done once its reply has
+ * reached the client: fn(arg) runs on the loop after the reply is written
+ * (at the latest 2 s later if the client vanished), or just before
+ * rpc_server_handle_body returns when there is no HTTP. fn may stop the loop
+ * (event_base_loopbreak) but must not free the server. One per request; a
+ * server freed first drops it. */
+void rpc_server_after_reply(struct rpc_server *srv, void (*fn)(void *arg), void *arg);
+
 /* Fills e (which may be NULL) and returns -1, so a handler can end with
  * `return rpc_error_set(e, RPC_INVALID_PARAMETER, "...")`. */
 int rpc_error_set(struct rpc_error *e, int code, const char *fmt, ...)

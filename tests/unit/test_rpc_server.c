@@ -68,6 +68,28 @@ static int m_balance(void *ctx, const cJSON *params, cJSON **result, struct rpc_
 	return *result ? 0 : rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
 }
 
+static int after_runs;
+
+static void after(void *arg)
+{
+	(void)arg;
+	after_runs++;
+}
+
+/* ctx is the server, as a node's `stop` would hold it. */
+static int m_later(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	(void)params;
+	(void)e;
+	rpc_server_after_reply(ctx, after, NULL);
+	*result = cJSON_CreateString("stopping");
+	return 0;
+}
+
+static const struct rpc_method later_table[] = {
+	{ "later", "control", NULL, "Runs something after its reply.", m_later },
+};
+
 static const struct rpc_method table[] = {
 	{ "echo", "testing", "a [b] [c]", "Returns its arguments.", m_echo },
 	{ "fail", "testing", NULL, "Always fails.", m_fail },
@@ -391,6 +413,21 @@ static void test_help(void **state)
 	cJSON_Delete(r);
 }
 
+static void test_after_reply(void **state)
+{
+	char err[ERR_LEN];
+	cJSON *r;
+
+	after_runs = 0;
+	assert_int_equal(rpc_server_add_methods(*state, later_table, 1, *state, err), 0);
+	r = call(state, "{\"jsonrpc\":\"2.0\",\"method\":\"later\",\"id\":1}", 200);
+	assert_int_equal(after_runs, 1);
+	cJSON_Delete(r);
+	r = call(state, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[1],\"id\":1}", 200);
+	assert_int_equal(after_runs, 1); /* once only */
+	cJSON_Delete(r);
+}
+
 static void test_register_errors(void **state)
 {
 	static const struct rpc_method dup[] = { { "echo", "x", NULL, "", m_echo } };
@@ -499,7 +536,7 @@ struct http_case {
 
 struct client {
 	uint16_t port;
-	struct http_case cases[8];
+	struct http_case cases[10];
 	size_t n;
 	atomic_int done;
 };
@@ -614,6 +651,7 @@ static void test_http(void **state)
 	size_t n;
 	const char *req = "{\"jsonrpc\":\"2.0\",\"method\":\"help\",\"params\":[\"help\"],\"id\":1}";
 	const char *notif = "{\"jsonrpc\":\"2.0\",\"method\":\"help\"}";
+	const char *later = "{\"jsonrpc\":\"2.0\",\"method\":\"later\",\"id\":1}";
 	(void)state;
 
 	assert_non_null(cl);
@@ -627,6 +665,8 @@ static void test_http(void **state)
 		fail_msg("%s", err);
 	cl->port = rpc_server_port(srv);
 	assert_true(cl->port != 0);
+	assert_int_equal(rpc_server_add_methods(srv, later_table, 1, srv, err), 0);
+	after_runs = 0;
 
 	/* the cookie: mode 0600, "__cookie__:" and 64 hex digits */
 	assert_int_equal(stat(path, &st), 0);
@@ -650,6 +690,7 @@ static void test_http(void **state)
 	add_case(cl, false, "POST", "/other", auth, req, strlen(req));			/* 6 */
 	memset(big, ' ', sizeof(big));
 	add_case(cl, false, "POST", "/", auth, big, sizeof(big) - 1000);		/* 7: 5000 > 4096 */
+	add_case(cl, false, "POST", "/", auth, later, strlen(later));			/* 8 */
 
 	tick_base = base;
 	tick = event_new(base, -1, EV_PERSIST, on_tick, cl);
@@ -672,6 +713,8 @@ static void test_http(void **state)
 	assert_int_equal(cl->cases[5].status, 204);
 	assert_int_equal(cl->cases[6].status, 404);
 	assert_int_equal(cl->cases[7].status, 413);
+	assert_int_equal(cl->cases[8].status, 200);
+	assert_int_equal(after_runs, 1); /* after the reply was written */
 
 	event_free(tick);
 	rpc_server_free(srv);
@@ -753,6 +796,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_amount_result, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_help, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_after_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_register_errors, setup, teardown),
 		cmocka_unit_test(test_param_helpers),
 		cmocka_unit_test(test_http),
