@@ -531,7 +531,8 @@ static cJSON *answer_one(struct rpc_server *srv, const cJSON *req, bool batch_el
 		c.v2 = batch_elem;
 	*silent = rc == 0 && c.v2 && !c.id;
 	if (rc == 0) {
-		log_debug(LOG_RPC, "rpc call %s%s", c.method, *silent ? " (notification)" : "");
+		/* bounded: the name is the client's */
+		log_debug(LOG_RPC, "rpc call %.64s%s", c.method, *silent ? " (notification)" : "");
 		rc = call_exec(srv, &c, &result, &e);
 	}
 	*code = rc == 0 ? 0 : e.code;
