@@ -91,7 +91,7 @@ bench: deps
 fuzz:
 	@mkdir -p build/fuzz
 	@for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
-	  clang $(CSTD) -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	  clang $(CSTD) -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	    -o build/fuzz/$$n $$f $(LIB_SRCS) $(PKG_LIBS) -lleveldb -lpthread -lm || exit 1; done
 
 # Layering: chain/ never sees libevent or sockets; only chain/store.c sees LevelDB;

@@ -87,7 +87,7 @@ static int parse_txs(struct cursor *c, struct block *b, char *err)
 {
 	uint64_t n;
 	char why[ERR_LEN];
-	if (!cursor_varint(c, &n, BLOCK_MAX_TXS) || n * 39 > c->len + 39)
+	if (!cursor_varint(c, &n, BLOCK_MAX_TXS) || n * 39 > c->len)
 		return err_set(err, "bad transaction count");
 	/* Grow as transactions arrive rather than trusting the count. */
 	size_t cap = 0;

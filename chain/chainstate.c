@@ -587,3 +587,188 @@ int chainstate_for_each_coin(struct chainstate *cs, int (*fn)(void *ctx, const s
 	store_iter_free(it);
 	return r;
 }
+
+/* --- opening and closing --- */
+
+static int cmp_height(const void *a, const void *b)
+{
+	const struct block_index *x = *(struct block_index *const *)a, *y = *(struct block_index *const *)b;
+	return x->height < y->height ? -1 : x->height > y->height;
+}
+
+/* Links every entry to its parent and computes which have all their
+ * ancestors' data, parents before children. */
+static int link_index(struct chainstate *cs, char *err)
+{
+	struct block_index **all = malloc((cs->index.count ? cs->index.count : 1) * sizeof(*all)), *x;
+	size_t n = 0;
+	int r = 0;
+	if (!all)
+		return err_set(err, "out of memory");
+	for (size_t it = 0; (x = chainstate_next(cs, &it));) {
+		all[n++] = x;
+		if (memcmp(x->hash, cs->p->genesis_hash, 32) == 0)
+			continue;
+		if (!(x->prev = chainstate_lookup(cs, x->header.prev))) {
+			r = err_set(err, "block index is corrupt: block at height %u has no parent", x->height);
+			break;
+		}
+	}
+	qsort(all, n, sizeof(*all), cmp_height);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		x = all[i];
+		if (x->seq > cs->seq)
+			cs->seq = x->seq;
+		note_header(cs, x);
+		if (!(x->status & BLOCK_HAVE_DATA))
+			continue;
+		if (!x->prev || x->prev->linked)
+			x->linked = true;
+		else if (push_unlinked(cs, x) != 0)
+			r = err_set(err, "out of memory");
+	}
+	free(all);
+	return r;
+}
+
+static int load_index(struct chainstate *cs, char *err)
+{
+	uint8_t prefix = DB_INDEX;
+	struct store_iter *it = store_iter_new(cs->store, &prefix, 1);
+	const uint8_t *k, *val;
+	size_t klen, vlen;
+	int r = it ? 0 : err_set(err, "out of memory");
+	while (r == 0 && store_iter_next(it, &k, &klen, &val, &vlen)) {
+		struct block_index *bi = malloc(sizeof(*bi));
+		if (!bi) {
+			r = err_set(err, "out of memory");
+		} else if (index_read(bi, val, vlen, err) != 0 || klen != 33 || memcmp(k + 1, bi->hash, 32) != 0) {
+			free(bi);
+			r = err_set(err, "block index is corrupt");
+		} else if (hmap_put(&cs->index, bi->hash, bi) != 0) {
+			free(bi);
+			r = err_set(err, "out of memory");
+		}
+	}
+	store_iter_free(it);
+	return r == 0 ? link_index(cs, err) : r;
+}
+
+/* A new database: the genesis block, connected, and the format version. */
+static int init_genesis(struct chainstate *cs, char *err)
+{
+	struct block g;
+	struct verdict v;
+	struct buf raw = BUF_INIT;
+	uint8_t ver[4] = { DB_FORMAT_VERSION, 0, 0, 0 };
+	struct dbkey kb, kt = dbkey_single(DB_TIP), kv = dbkey_single(DB_VERSION);
+	struct store_batch *batch = store_batch_new();
+	struct block_index *bi = NULL;
+	int r = -1;
+	verdict_init(&v);
+	if (!batch || params_genesis(cs->p, &g) != 0) {
+		store_batch_free(batch);
+		return err_set(err, "out of memory");
+	}
+	if (!(bi = new_entry(cs, &g.header, g.hash, NULL))) {
+		err_set(err, "out of memory");
+	} else if (!connect_block(cs->store, cs->p, &g, bi, 1, batch, &v)) {
+		err_set(err, "genesis block does not connect: %s", v.reason);
+	} else {
+		bi->status = BLOCK_HAVE_DATA | BLOCK_VALID_TXS;
+		bi->n_tx = (uint32_t)g.n_tx;
+		bi->source = SOURCE_GENESIS;
+		bi->linked = true;
+		block_write(&raw, &g);
+		kb = dbkey_hash(DB_BLOCK, bi->hash);
+		store_batch_put(batch, kb.b, kb.len, raw.data, raw.len);
+		put_index(batch, bi);
+		store_batch_put(batch, kt.b, kt.len, bi->hash, 32);
+		store_batch_put(batch, kv.b, kv.len, ver, 4);
+		r = buf_ok(&raw) ? store_write(cs->store, batch, true, err) : err_set(err, "out of memory");
+	}
+	buf_release(&raw);
+	store_batch_free(batch);
+	block_release(&g);
+	return r;
+}
+
+static int check_version(struct chainstate *cs, bool *fresh, char *err)
+{
+	struct dbkey kv = dbkey_single(DB_VERSION);
+	uint8_t *val;
+	size_t len;
+	int r = store_get(cs->store, kv.b, kv.len, &val, &len, err);
+	*fresh = r == 0;
+	if (r <= 0)
+		return r;
+	uint32_t ver = len == 4 ? (uint32_t)val[0] | (uint32_t)val[1] << 8 | (uint32_t)val[2] << 16 | (uint32_t)val[3] << 24 : 0;
+	store_free(val);
+	if (ver != DB_FORMAT_VERSION)
+		return err_set(err, "database format %u is not the supported %u", ver, DB_FORMAT_VERSION);
+	return 0;
+}
+
+/* Rebuilds the best chain in memory from the stored tip. */
+static int load_tip(struct chainstate *cs, char *err)
+{
+	struct dbkey kt = dbkey_single(DB_TIP);
+	uint8_t *val;
+	size_t len;
+	struct block_index *tip = NULL;
+	if (store_get(cs->store, kt.b, kt.len, &val, &len, err) != 1)
+		return err_set(err, "database has no tip");
+	if (len == 32)
+		tip = chainstate_lookup(cs, val);
+	store_free(val);
+	if (!tip)
+		return err_set(err, "database tip is not in the block index");
+	struct block_index *g = chainstate_lookup(cs, cs->p->genesis_hash);
+	if (!g || index_ancestor(tip, 0) != g)
+		return err_set(err, "database belongs to another network");
+	cs->chain_len = 0;
+	for (uint32_t h = 0; h <= tip->height; h++)
+		if (chain_push(cs, index_ancestor(tip, h)) != 0)
+			return err_set(err, "out of memory");
+	return 0;
+}
+
+struct chainstate *chainstate_open(const struct chain_params *p, const struct chainstate_opts *o, char *err)
+{
+	struct chainstate *cs = calloc(1, sizeof(*cs));
+	bool fresh = false;
+	if (!cs) {
+		err_set(err, "out of memory");
+		return NULL;
+	}
+	cs->p = p;
+	cs->sig_threads = o->sig_threads > 0 ? o->sig_threads : sig_default_threads();
+	hmap_init(&cs->index, 32);
+	hmap_init(&cs->candidates, 32);
+	if (!(cs->store = store_open(o->path, o->cache_bytes, err)) ||
+	    check_version(cs, &fresh, err) != 0 ||
+	    (fresh && init_genesis(cs, err) != 0) ||
+	    (!fresh && load_index(cs, err) != 0) ||
+	    load_tip(cs, err) != 0 ||
+	    refill_candidates(cs, err) != 0 ||
+	    chainstate_activate(cs, err) != 0) {
+		chainstate_close(cs);
+		return NULL;
+	}
+	return cs;
+}
+
+void chainstate_close(struct chainstate *cs)
+{
+	struct block_index *x;
+	if (!cs)
+		return;
+	for (size_t it = 0; (x = chainstate_next(cs, &it));)
+		free(x);
+	hmap_release(&cs->index);
+	hmap_release(&cs->candidates);
+	free(cs->chain);
+	free(cs->unlinked);
+	store_close(cs->store);
+	free(cs);
+}

@@ -45,6 +45,8 @@ const struct chain_params *params_get(enum network net)
 
 const struct chain_params *params_by_name(const char *name)
 {
+	if (!name)
+		return NULL;
 	if (strcmp(name, "main") == 0)
 		return &main_params;
 	if (strcmp(name, "regtest") == 0)

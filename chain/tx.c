@@ -27,8 +27,11 @@ int tx_resize(struct tx *tx, size_t n_in, size_t n_out)
 {
 	if (n_in > TX_MAX_INPUTS || n_out > TX_MAX_OUTPUTS)
 		return -1;
-	for (size_t i = n_out; i < tx->n_out; i++)
+	for (size_t i = n_out; i < tx->n_out; i++) {
 		free(tx->out[i].meta);
+		tx->out[i].meta = NULL;
+		tx->out[i].meta_len = 0;
+	}
 	struct txin *in = realloc(tx->in, (n_in ? n_in : 1) * sizeof(*in));
 	if (!in)
 		return -1;
@@ -68,7 +71,8 @@ int tx_copy(struct tx *dst, const struct tx *src)
 	tx_init(dst);
 	if (tx_resize(dst, src->n_in, src->n_out) != 0)
 		goto fail;
-	memcpy(dst->in, src->in, src->n_in * sizeof(*src->in));
+	if (src->n_in)
+		memcpy(dst->in, src->in, src->n_in * sizeof(*src->in));
 	for (size_t i = 0; i < src->n_out; i++) {
 		dst->out[i] = src->out[i];
 		dst->out[i].meta = NULL;

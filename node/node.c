@@ -1,0 +1,235 @@
+#include "node/node.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "node/datadir.h"
+#include "rpc/server.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+#define CAIRN_VERSION "0.1.0"
+
+/* --- the node's own RPC methods --- */
+
+static void stop_after_reply(void *arg)
+{
+	struct node *n = arg;
+	event_base_loopexit(n->base, NULL);
+}
+
+static int rpc_stop(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct node *n = ctx;
+	(void)params;
+	rpc_server_after_reply(n->rpc, stop_after_reply, n);
+	*result = cJSON_CreateString("cairn server stopping");
+	return *result ? 0 : rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+}
+
+static int rpc_uptime(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct node *n = ctx;
+	(void)params;
+	*result = cJSON_CreateNumber((double)(clock_now() - n->started));
+	return *result ? 0 : rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+}
+
+static int rpc_setmocktime(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct node *n = ctx;
+	int64_t t;
+	if (n->p->net != NET_REGTEST)
+		return rpc_error_set(e, RPC_METHOD_NOT_FOUND, "setmocktime is for regression testing (-regtest mode) only");
+	if (rpc_param_int(&t, params, 0, "timestamp", -1, 0, INT64_MAX / 2, e) != 0)
+		return -1;
+	clock_set_mock((uint64_t)t);
+	*result = NULL;
+	return 0;
+}
+
+static const struct rpc_method node_methods[] = {
+	{ "stop", "control", "", "Stops the node.", rpc_stop },
+	{ "uptime", "control", "", "Returns the seconds since the node started.", rpc_uptime },
+	{ "setmocktime", "hidden", "timestamp", "Sets the node's clock (regtest only); 0 returns to the system clock.", rpc_setmocktime },
+};
+
+/* --- signals and stopping --- */
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct node *n = arg;
+	(void)what;
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: nothing to reload");
+		return;
+	}
+	log_info("received signal %d: shutting down", (int)sig);
+	event_base_loopexit(n->base, NULL);
+}
+
+static int add_signals(struct node *n, char *err)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		n->signals[i] = evsignal_new(n->base, sigs[i], on_signal, n);
+		if (!n->signals[i] || event_add(n->signals[i], NULL) != 0)
+			return err_set(err, "cannot install signal handlers");
+	}
+	return 0;
+}
+
+/* --- start-up --- */
+
+static int open_dirs(struct node *n, char *err)
+{
+	char base[PATH_MAX], conf[PATH_MAX];
+	const char *dd = options_str(n->opts, "datadir", "~/.cairn");
+	bool explicit_dir = options_is_set(n->opts, "datadir");
+	if (datadir_expand(base, sizeof(base), dd, err) != 0)
+		return -1;
+	if (explicit_dir && access(base, F_OK) != 0)
+		return err_set(err, "specified data directory '%s' does not exist", base);
+	if (datadir_ensure(base, err) != 0)
+		return -1;
+	if (datadir_join(conf, sizeof(conf), base, options_str(n->opts, "conf", "cairn.conf"), err) != 0 ||
+	    options_read_conf(n->opts, conf, options_is_set(n->opts, "conf"), NULL, err) != 0)
+		return -1;
+	n->p = params_get(options_bool(n->opts, "regtest", false) ? NET_REGTEST : NET_MAIN);
+	if (options_read_conf(n->opts, conf, false, n->p->name, err) != 0)
+		return -1;
+	if (n->p->subdir[0]) {
+		if (datadir_join(n->datadir, sizeof(n->datadir), base, n->p->subdir, err) != 0 ||
+		    datadir_ensure(n->datadir, err) != 0)
+			return -1;
+	} else {
+		snprintf(n->datadir, sizeof(n->datadir), "%s", base);
+	}
+	return (n->lock_fd = datadir_lock(n->datadir, err)) < 0 ? -1 : 0;
+}
+
+static int open_log(struct node *n, char *err)
+{
+	char path[PATH_MAX];
+	size_t nd;
+	const char *const *debug = options_list(n->opts, "debug", &nd);
+	for (size_t i = 0; i < nd; i++)
+		if (!log_enable(debug[i]))
+			return err_set(err, "unknown debug category '%s' (one of: %s)", debug[i], log_category_names());
+	if (datadir_join(path, sizeof(path), n->datadir, "debug.log", err) != 0)
+		return -1;
+	return log_open(path, options_bool(n->opts, "printtoconsole", false), err);
+}
+
+static int write_pid(struct node *n, char *err)
+{
+	if (datadir_join(n->pid_path, sizeof(n->pid_path), n->datadir, options_str(n->opts, "pid", "cairnd.pid"), err) != 0)
+		return -1;
+	FILE *f = fopen(n->pid_path, "w");
+	if (!f)
+		return err_set(err, "cannot write pid file '%s': %s", n->pid_path, strerror(errno));
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+	return 0;
+}
+
+static int open_chain(struct node *n, char *err)
+{
+	char path[PATH_MAX];
+	int64_t mib = options_int(n->opts, "dbcache", 16);
+	int64_t par = options_int(n->opts, "par", 0);
+	if (mib < 1 || mib > 16384)
+		return err_set(err, "-dbcache must be between 1 and 16384 MiB");
+	if (datadir_join(path, sizeof(path), n->datadir, "chainstate", err) != 0)
+		return -1;
+	struct chainstate_opts o = { .path = path, .cache_bytes = (size_t)mib << 20, .sig_threads = (int)par };
+	uint64_t t0 = clock_mono_us();
+	if (!(n->cs = chainstate_open(n->p, &o, err)))
+		return -1;
+	log_info("chainstate loaded in %llu ms: height %u", (unsigned long long)((clock_mono_us() - t0) / 1000),
+		 chainstate_tip(n->cs)->height);
+	return 0;
+}
+
+static int open_rpc(struct node *n, char *err)
+{
+	char cookie[PATH_MAX];
+	size_t nbind, nallow;
+	int64_t port = options_int(n->opts, "rpcport", n->p->rpc_port);
+	if (port < 0 || port > 65535)
+		return err_set(err, "-rpcport must be between 0 and 65535");
+	if (datadir_join(cookie, sizeof(cookie), n->datadir, ".cookie", err) != 0)
+		return -1;
+	struct rpc_config cfg = {
+		.bind = options_list(n->opts, "rpcbind", &nbind),
+		.allow = options_list(n->opts, "rpcallowip", &nallow),
+		.port = (uint16_t)port,
+		.user = options_str(n->opts, "rpcuser", NULL),
+		.password = options_str(n->opts, "rpcpassword", NULL),
+		.cookie_path = cookie,
+	};
+	cfg.n_bind = nbind;
+	cfg.n_allow = nallow;
+	if (!(n->rpc = rpc_server_new(n->base, &cfg, err)))
+		return -1;
+	n->chain_rpc.cs = n->cs;
+	n->mining_rpc.cs = n->cs;
+	if (rpc_server_add_methods(n->rpc, node_methods, sizeof(node_methods) / sizeof(node_methods[0]), n, err) != 0 ||
+	    chain_rpc_register(n->rpc, &n->chain_rpc, err) != 0 || mining_rpc_register(n->rpc, &n->mining_rpc, err) != 0)
+		return -1;
+	log_info("JSON-RPC listening on port %u", rpc_server_port(n->rpc));
+	return 0;
+}
+
+int node_start(struct node *n, struct options *opts, char *err)
+{
+	memset(n, 0, sizeof(*n));
+	n->opts = opts;
+	n->lock_fd = -1;
+	n->started = clock_now();
+	if (open_dirs(n, err) != 0 || open_log(n, err) != 0)
+		return -1;
+	log_info("cairn version %s starting on %s, data directory '%s'", CAIRN_VERSION, n->p->name, n->datadir);
+	if (evthread_use_pthreads() != 0 || !(n->base = event_base_new()))
+		return err_set(err, "cannot create the event loop");
+	if (write_pid(n, err) != 0 || add_signals(n, err) != 0 || open_chain(n, err) != 0)
+		return -1;
+	if (options_bool(opts, "server", true) && open_rpc(n, err) != 0)
+		return -1;
+	log_info("init done");
+	return 0;
+}
+
+void node_run(struct node *n)
+{
+	event_base_dispatch(n->base);
+}
+
+void node_stop(struct node *n)
+{
+	log_info("shutting down");
+	rpc_server_free(n->rpc);
+	n->rpc = NULL;
+	chainstate_close(n->cs);
+	n->cs = NULL;
+	for (size_t i = 0; i < sizeof(n->signals) / sizeof(n->signals[0]); i++)
+		if (n->signals[i])
+			event_free(n->signals[i]);
+	if (n->base)
+		event_base_free(n->base);
+	n->base = NULL;
+	if (n->pid_path[0])
+		unlink(n->pid_path);
+	if (n->lock_fd >= 0)
+		close(n->lock_fd);
+	n->lock_fd = -1;
+	log_info("shutdown done");
+	log_close();
+}

@@ -1,0 +1,44 @@
+/* The node: owns the event loop and every part, starts them in order and
+ * stops them in reverse. */
+#ifndef CAIRN_NODE_NODE_H
+#define CAIRN_NODE_NODE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chain/chainstate.h"
+#include "node/options.h"
+#include "rpc/chain_rpc.h"
+#include "rpc/mining_rpc.h"
+
+struct event_base;
+struct event;
+struct rpc_server;
+
+struct node {
+	struct options *opts;
+	const struct chain_params *p;
+	char datadir[PATH_MAX]; /* the network's folder */
+	char pid_path[PATH_MAX];
+	struct event_base *base;
+	struct chainstate *cs;
+	struct rpc_server *rpc;
+	struct chain_rpc chain_rpc;
+	struct mining_rpc mining_rpc;
+	struct event *signals[4];
+	int lock_fd;
+	uint64_t started; /* unix seconds */
+	int exit_code;
+};
+
+/* Resolves the data directory, takes its lock, opens the log, the
+ * chainstate and the servers. Returns 0, or -1 with err filled (the
+ * message cairnd prints before exiting with status 1). */
+int node_start(struct node *n, struct options *opts, char *err) WUR;
+/* Runs the event loop until a signal or the stop RPC. */
+void node_run(struct node *n);
+/* Stops everything in reverse order; safe on a partly started node. */
+void node_stop(struct node *n);
+
+#endif

@@ -1,0 +1,27 @@
+/* The blockchain methods of the RPC: getblockchaininfo, getblock, ...,
+ * invalidateblock, reconsiderblock, submitblock, validateaddress. */
+#ifndef CAIRN_RPC_CHAIN_RPC_H
+#define CAIRN_RPC_CHAIN_RPC_H
+
+#include "chain/chainstate.h"
+#include "rpc/server.h"
+
+struct chain_rpc {
+	struct chainstate *cs;
+	/* Called after a block submitted over RPC changed the tip, and after
+	 * invalidate/reconsider, so the node can finish a reorganisation
+	 * (mempool) and announce blocks. May be NULL. */
+	void (*after_tip_change)(void *ctx);
+	void *ctx;
+};
+
+/* Registers the methods; r must outlive the server. */
+int chain_rpc_register(struct rpc_server *srv, struct chain_rpc *r, char *err) WUR;
+
+/* Parses a 64-hex-digit hash param; 0, or -1 with e filled (-8). */
+int chain_rpc_param_hash(uint8_t out[32], const cJSON *params, size_t i, const char *name, struct rpc_error *e) WUR;
+/* A block given by hash: 0 with *bi, or -1 with e filled (-5 not found). */
+int chain_rpc_find_block(struct chainstate *cs, struct block_index **bi, const cJSON *params, size_t i,
+			 struct rpc_error *e) WUR;
+
+#endif

@@ -1,0 +1,310 @@
+/* The chainstate: connect and disconnect restore the exact unspent set and
+ * indexes, reorganisations both ways, invalidate/reconsider, reopening. */
+#include "tests/unit/chain_fixture.h"
+
+#include "chain/hash.h"
+
+static struct fixture *F;
+
+static int setup(void **state)
+{
+	(void)state;
+	F = fix_new();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	fix_free(F);
+	return 0;
+}
+
+/* Counts the events the chainstate reports. */
+struct events {
+	int connected, disconnected;
+	size_t returned_txs; /* non-coinbase transactions of disconnected blocks */
+};
+
+static void on_connected(void *ctx, const struct block *b, const struct block_index *bi)
+{
+	(void)b;
+	(void)bi;
+	((struct events *)ctx)->connected++;
+}
+
+static void on_disconnected(void *ctx, const struct block *b, const struct block_index *bi)
+{
+	struct events *e = ctx;
+	(void)bi;
+	e->disconnected++;
+	e->returned_txs += b->n_tx - 1;
+}
+
+static void watch(struct events *e)
+{
+	struct chain_events ev = { on_connected, on_disconnected, e };
+	memset(e, 0, sizeof(*e));
+	chainstate_set_events(F->cs, &ev);
+}
+
+static void test_fresh_has_genesis(void **state)
+{
+	(void)state;
+	struct block_index *tip = chainstate_tip(F->cs);
+	assert_non_null(tip);
+	assert_int_equal(tip->height, 0);
+	assert_memory_equal(tip->hash, F->p->genesis_hash, 32);
+	assert_true(tip->status & BLOCK_VALID_TXS);
+	assert_int_equal(fix_utxo(F).n, 1);
+}
+
+static void test_mine_and_spend(void **state)
+{
+	(void)state;
+	fix_mine(F, 101, 0);
+	assert_int_equal(chainstate_tip(F->cs)->height, 101);
+	struct outpoint op = fix_cb_outpoint(F, 1);
+	struct coin c;
+	assert_int_equal(chainstate_get_coin(F->cs, &op, &c), 1);
+	assert_true(c.coinbase);
+	assert_int_equal(c.height, 1);
+	assert_int_equal(c.out.value, 50 * COIN);
+	coin_release(&c);
+
+	struct tx tx;
+	struct block b;
+	struct verdict v;
+	fix_spend(F, &tx, &op, 49 * COIN, 0, 1);
+	fix_block_on(F, &b, NULL, &tx, 1, 1 * COIN, 0);
+	assert_string_equal(fix_accept(F, &b, &v), "");
+	assert_int_equal(chainstate_get_coin(F->cs, &op, &c), 0);
+	struct outpoint created = { .index = 0 };
+	memcpy(created.txid, tx.txid, 32);
+	assert_int_equal(chainstate_get_coin(F->cs, &created, &c), 1);
+	assert_memory_equal(c.out.addr, F->addr[1], 20);
+	coin_release(&c);
+	struct block_index *where;
+	uint32_t pos;
+	assert_int_equal(chainstate_find_tx(F->cs, tx.txid, &where, &pos), 1);
+	assert_ptr_equal(where, chainstate_tip(F->cs));
+	assert_int_equal(pos, 1);
+	tx_release(&tx);
+	block_release(&b);
+}
+
+/* Connecting a block and disconnecting it again leaves the unspent set,
+ * the transaction index and the asset index exactly as they were. */
+static void test_connect_disconnect_exact(void **state)
+{
+	(void)state;
+	char err[ERR_LEN];
+	fix_mine(F, 102, 0);
+	struct fix_utxo_digest before = fix_utxo(F);
+	struct block_index *tip_before = chainstate_tip(F->cs);
+
+	/* Two spends, one chained on the other inside the block, and an asset
+	 * registration. */
+	struct tx txs[2];
+	struct outpoint op = fix_cb_outpoint(F, 1), mid = { .index = 0 };
+	fix_spend(F, &txs[0], &op, 49 * COIN, 0, 1);
+	memcpy(mid.txid, txs[0].txid, 32);
+	fix_spend(F, &txs[1], &mid, 48 * COIN, 1, 2);
+	assert_int_equal(tx_resize(&txs[1], 1, 2), 0);
+	txs[1].out[1].kind = TXOUT_ASSET;
+	memset(txs[1].out[1].asset, 0xab, 32);
+	memcpy(txs[1].out[1].addr, F->addr[2], 20);
+	assert_int_equal(txout_set_meta(&txs[1].out[1], (const uint8_t *)"doc", 3), 0);
+	fix_sign(F, &txs[1], 1);
+
+	struct block b;
+	struct verdict v;
+	struct events e;
+	watch(&e);
+	fix_block_on(F, &b, NULL, txs, 2, 2 * COIN, 3);
+	assert_string_equal(fix_accept(F, &b, &v), "");
+	assert_int_equal(e.connected, 1);
+	struct asset_entry ae;
+	assert_int_equal(chainstate_get_asset(F->cs, txs[1].out[1].asset, &ae), 1);
+	assert_memory_equal(ae.reg.txid, txs[1].txid, 32);
+	assert_int_equal(ae.reg.index, 1);
+	struct fix_utxo_digest after = fix_utxo(F);
+	/* -1 spent coinbase, +1 coinbase, +2 outputs of the second tx; the
+	 * first tx's output was created and spent inside the block. */
+	assert_int_equal(after.n, before.n + 2);
+
+	assert_int_equal(chainstate_invalidate(F->cs, chainstate_lookup(F->cs, b.hash), err), 0);
+	assert_ptr_equal(chainstate_tip(F->cs), tip_before);
+	assert_int_equal(e.disconnected, 1);
+	assert_int_equal(e.returned_txs, 2);
+	struct fix_utxo_digest again = fix_utxo(F);
+	assert_int_equal(again.n, before.n);
+	assert_memory_equal(again.x, before.x, 32);
+	struct block_index *where;
+	uint32_t pos;
+	assert_int_equal(chainstate_find_tx(F->cs, txs[0].txid, &where, &pos), 0);
+	assert_int_equal(chainstate_find_tx(F->cs, txs[1].txid, &where, &pos), 0);
+	assert_int_equal(chainstate_get_asset(F->cs, txs[1].out[1].asset, &ae), 0);
+
+	/* Reconsidering brings the same block, and the same state, back. */
+	assert_int_equal(chainstate_reconsider(F->cs, chainstate_lookup(F->cs, b.hash), err), 0);
+	assert_memory_equal(chainstate_tip(F->cs)->hash, b.hash, 32);
+	struct fix_utxo_digest back = fix_utxo(F);
+	assert_memory_equal(back.x, after.x, 32);
+	assert_int_equal(chainstate_get_asset(F->cs, txs[1].out[1].asset, &ae), 1);
+	chainstate_set_events(F->cs, NULL);
+	tx_release(&txs[0]);
+	tx_release(&txs[1]);
+	block_release(&b);
+}
+
+/* Builds n blocks on prev, each paying payee, accepting them all; returns
+ * the last one's index entry. */
+static struct block_index *branch(struct block_index *prev, int n, int payee, const struct tx *first_txs,
+				  size_t n_first)
+{
+	for (int i = 0; i < n; i++) {
+		struct block b;
+		struct verdict v;
+		fix_block_on(F, &b, prev, i == 0 ? first_txs : NULL, i == 0 ? n_first : 0, 0, payee);
+		verdict_init(&v);
+		chainstate_accept_block(F->cs, &b, F->time + 3600, SOURCE_PEER, "127.0.0.1:1", &v);
+		assert_true(v.result == VR_OK);
+		prev = chainstate_lookup(F->cs, b.hash);
+		assert_non_null(prev);
+		block_release(&b);
+	}
+	return prev;
+}
+
+static void test_reorg_both_ways(void **state)
+{
+	(void)state;
+	fix_mine(F, 101, 0);
+	struct block_index *fork = chainstate_tip(F->cs);
+	struct fix_utxo_digest at_fork = fix_utxo(F);
+	struct events e;
+	watch(&e);
+
+	/* Branch A: 3 blocks, the first spends a coinbase. */
+	struct tx spend;
+	struct outpoint op = fix_cb_outpoint(F, 1);
+	fix_spend(F, &spend, &op, 50 * COIN, 0, 1);
+	struct block_index *a = branch(fork, 3, 1, &spend, 1);
+	assert_ptr_equal(chainstate_tip(F->cs), a);
+
+	/* Branch B: 5 blocks from the same fork takes over. */
+	struct block_index *b = branch(fork, 3, 2, NULL, 0);
+	assert_ptr_equal(chainstate_tip(F->cs), a); /* equal work: the first seen stays */
+	b = branch(b, 2, 2, NULL, 0);
+	assert_ptr_equal(chainstate_tip(F->cs), b);
+	assert_int_equal(b->height, fork->height + 5);
+	assert_int_equal(e.disconnected, 3);
+	assert_int_equal(e.returned_txs, 1);
+	struct coin c;
+	assert_int_equal(chainstate_get_coin(F->cs, &op, &c), 1); /* unspent again */
+	coin_release(&c);
+	struct block_index *where;
+	uint32_t pos;
+	assert_int_equal(chainstate_find_tx(F->cs, spend.txid, &where, &pos), 0);
+	for (uint32_t h = fork->height + 1; h <= b->height; h++)
+		assert_ptr_equal(index_ancestor(b, h), chainstate_at(F->cs, h));
+
+	/* Branch A grows to 6 and wins back; the spend is confirmed again. */
+	struct block_index *a6 = branch(a, 3, 1, NULL, 0);
+	assert_ptr_equal(chainstate_tip(F->cs), a6);
+	assert_int_equal(chainstate_find_tx(F->cs, spend.txid, &where, &pos), 1);
+	assert_ptr_equal(where, index_ancestor(a6, fork->height + 1));
+	assert_int_equal(chainstate_get_coin(F->cs, &op, &c), 0);
+
+	/* Invalidate A's first block: back to B, the unspent set equals a
+	 * fresh walk of B (the fork's set plus B's coinbases). */
+	char err[ERR_LEN];
+	assert_int_equal(chainstate_invalidate(F->cs, index_ancestor(a6, fork->height + 1), err), 0);
+	assert_ptr_equal(chainstate_tip(F->cs), b);
+	assert_int_equal(fix_utxo(F).n, at_fork.n + 5);
+	assert_true(index_failed(a6));
+	assert_int_equal(chainstate_reconsider(F->cs, a6, err), 0);
+	assert_ptr_equal(chainstate_tip(F->cs), a6);
+	assert_false(index_failed(a6));
+	chainstate_set_events(F->cs, NULL);
+	tx_release(&spend);
+}
+
+static void test_equal_work_keeps_first_seen(void **state)
+{
+	(void)state;
+	fix_mine(F, 2, 0);
+	struct block_index *fork = chainstate_tip(F->cs);
+	struct block_index *a = branch(fork, 2, 1, NULL, 0);
+	struct block_index *b = branch(fork, 2, 2, NULL, 0);
+	assert_ptr_equal(chainstate_tip(F->cs), a);
+	assert_false(chainstate_on_best(F->cs, b));
+}
+
+static void test_reopen_same_tip(void **state)
+{
+	(void)state;
+	fix_mine(F, 30, 1);
+	struct block_index *a = branch(chainstate_at(F->cs, 25), 2, 2, NULL, 0); /* a side branch */
+	(void)a;
+	uint8_t tip[32];
+	memcpy(tip, chainstate_tip(F->cs)->hash, 32);
+	struct fix_utxo_digest d = fix_utxo(F);
+	chainstate_close(F->cs);
+	fix_open(F);
+	assert_memory_equal(chainstate_tip(F->cs)->hash, tip, 32);
+	assert_int_equal(chainstate_tip(F->cs)->height, 30);
+	struct fix_utxo_digest d2 = fix_utxo(F);
+	assert_memory_equal(d.x, d2.x, 32);
+	struct block_index *x;
+	size_t n = 0;
+	for (size_t it = 0; (x = chainstate_next(F->cs, &it));)
+		n++;
+	assert_int_equal(n, 33);
+	fix_mine(F, 1, 1);
+	assert_int_equal(chainstate_tip(F->cs)->height, 31);
+}
+
+static void test_invalidate_genesis_refused(void **state)
+{
+	(void)state;
+	char err[ERR_LEN] = "";
+	assert_int_equal(chainstate_invalidate(F->cs, chainstate_at(F->cs, 0), err), -1);
+	assert_non_null(strstr(err, "genesis"));
+}
+
+/* A block whose parent's data is missing waits, then connects once the
+ * parent arrives (blocks may arrive out of order during sync). */
+static void test_out_of_order_blocks(void **state)
+{
+	(void)state;
+	struct block b1, b2;
+	struct verdict v;
+	struct block_index *bi;
+	fix_block_on(F, &b1, NULL, NULL, 0, 0, 0);
+	assert_true(chainstate_accept_header(F->cs, &b1.header, F->time, &bi, &v));
+	fix_block_on(F, &b2, bi, NULL, 0, 0, 0);
+	assert_string_equal(fix_accept(F, &b2, &v), "");
+	assert_int_equal(chainstate_tip(F->cs)->height, 0);
+	assert_string_equal(fix_accept(F, &b1, &v), "");
+	assert_int_equal(chainstate_tip(F->cs)->height, 2);
+	assert_string_equal(fix_accept(F, &b1, &v), "duplicate");
+	block_release(&b1);
+	block_release(&b2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fresh_has_genesis, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mine_and_spend, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_connect_disconnect_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reorg_both_ways, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_equal_work_keeps_first_seen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_same_tip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalidate_genesis_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_order_blocks, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
