@@ -9,7 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chain/mempool.h"
 #include "node/datadir.h"
+#include "rpc/amount.h"
 #include "rpc/server.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -84,6 +86,95 @@ static int add_signals(struct node *n, char *err)
 			return err_set(err, "cannot install signal handlers");
 	}
 	return 0;
+}
+
+/* --- wiring the parts together --- */
+
+/* Every part that follows the best chain hears of each block here, in
+ * order: the mempool first, so that the wallet and the mesh see a pool
+ * that already agrees with the chain. */
+static void on_connected(void *ctx, const struct block *b, const struct block_index *bi)
+{
+	struct node *n = ctx;
+	mempool_block_connected(n->mp, b, bi);
+}
+
+static void on_disconnected(void *ctx, const struct block *b, const struct block_index *bi)
+{
+	struct node *n = ctx;
+	mempool_block_disconnected(n->mp, b, bi);
+}
+
+/* After any change of tip: the mempool takes back what a reorganisation
+ * disconnected. */
+static void after_tip_change(void *ctx)
+{
+	struct node *n = ctx;
+	mempool_reorg_done(n->mp, clock_now());
+}
+
+static int select_txs(void *ctx, struct tx **txs, size_t *count, int64_t *fees, size_t max_bytes)
+{
+	struct node *n = ctx;
+	struct mempool_selection sel;
+	if (mempool_select(n->mp, &sel, max_bytes) != 0)
+		return -1;
+	*txs = sel.txs;
+	*count = sel.n;
+	*fees = sel.fees;
+	return 0;
+}
+
+static size_t pooled(void *ctx)
+{
+	return mempool_count(((struct node *)ctx)->mp);
+}
+
+static int mempool_path(struct node *n, char *out, size_t len, char *err)
+{
+	return datadir_join(out, len, n->datadir, "mempool.dat", err);
+}
+
+static int open_mempool(struct node *n, char *err)
+{
+	struct mempool_opts o;
+	struct mempool_load_stats st;
+	char path[PATH_MAX], why[ERR_LEN];
+	int64_t max_mb = options_int(n->opts, "maxmempool", 300), fee;
+	mempool_opts_default(&o);
+	if (max_mb < 1 || max_mb > 1000000)
+		return err_set(err, "-maxmempool must be between 1 and 1000000 MB");
+	if (amount_parse(&fee, options_str(n->opts, "minrelaytxfee", "0.00001"), why) != 0)
+		return err_set(err, "invalid -minrelaytxfee: %s", why);
+	o.max_bytes = (size_t)max_mb * 1000000;
+	o.min_relay_fee = fee;
+	if (!(n->mp = mempool_new(n->cs, &o)))
+		return err_set(err, "cannot create the mempool");
+	struct chain_events ev = { on_connected, on_disconnected, n };
+	chainstate_set_events(n->cs, &ev);
+	if (!options_bool(n->opts, "persistmempool", true))
+		return 0;
+	if (mempool_path(n, path, sizeof(path), err) != 0)
+		return -1;
+	if (mempool_load(n->mp, path, clock_now(), &st, err) != 0) {
+		log_warn("mempool not loaded: %s", err);
+		return 0;
+	}
+	if (st.found)
+		log_info("mempool loaded: %zu of %zu transactions accepted, %zu failed, %zu expired", st.accepted,
+			 st.total, st.failed, st.expired);
+	return 0;
+}
+
+static void save_mempool(struct node *n)
+{
+	char path[PATH_MAX], err[ERR_LEN];
+	if (!n->mp || !options_bool(n->opts, "persistmempool", true))
+		return;
+	if (mempool_path(n, path, sizeof(path), err) != 0 || mempool_save(n->mp, path, err) != 0)
+		log_error("cannot save the mempool: %s", err);
+	else
+		log_info("mempool saved: %zu transactions", mempool_count(n->mp));
 }
 
 /* --- start-up --- */
@@ -179,10 +270,13 @@ static int open_rpc(struct node *n, char *err)
 	cfg.n_allow = nallow;
 	if (!(n->rpc = rpc_server_new(n->base, &cfg, err)))
 		return -1;
-	n->chain_rpc.cs = n->cs;
-	n->mining_rpc.cs = n->cs;
+	n->chain_rpc = (struct chain_rpc){ .cs = n->cs, .after_tip_change = after_tip_change, .ctx = n };
+	n->mining_rpc = (struct mining_rpc){ .cs = n->cs, .select = select_txs, .after_block = after_tip_change,
+					     .pooled = pooled, .ctx = n };
+	n->rawtx_rpc = (struct rawtx_rpc){ .cs = n->cs, .mp = n->mp };
 	if (rpc_server_add_methods(n->rpc, node_methods, sizeof(node_methods) / sizeof(node_methods[0]), n, err) != 0 ||
-	    chain_rpc_register(n->rpc, &n->chain_rpc, err) != 0 || mining_rpc_register(n->rpc, &n->mining_rpc, err) != 0)
+	    chain_rpc_register(n->rpc, &n->chain_rpc, err) != 0 || mining_rpc_register(n->rpc, &n->mining_rpc, err) != 0 ||
+	    rawtx_rpc_register(n->rpc, &n->rawtx_rpc, err) != 0)
 		return -1;
 	log_info("JSON-RPC listening on port %u", rpc_server_port(n->rpc));
 	return 0;
@@ -199,7 +293,8 @@ int node_start(struct node *n, struct options *opts, char *err)
 	log_info("cairn version %s starting on %s, data directory '%s'", CAIRN_VERSION, n->p->name, n->datadir);
 	if (evthread_use_pthreads() != 0 || !(n->base = event_base_new()))
 		return err_set(err, "cannot create the event loop");
-	if (write_pid(n, err) != 0 || add_signals(n, err) != 0 || open_chain(n, err) != 0)
+	if (write_pid(n, err) != 0 || add_signals(n, err) != 0 || open_chain(n, err) != 0 ||
+	    open_mempool(n, err) != 0)
 		return -1;
 	if (options_bool(opts, "server", true) && open_rpc(n, err) != 0)
 		return -1;
@@ -217,6 +312,11 @@ void node_stop(struct node *n)
 	log_info("shutting down");
 	rpc_server_free(n->rpc);
 	n->rpc = NULL;
+	save_mempool(n);
+	if (n->cs)
+		chainstate_set_events(n->cs, NULL);
+	mempool_free(n->mp);
+	n->mp = NULL;
 	chainstate_close(n->cs);
 	n->cs = NULL;
 	for (size_t i = 0; i < sizeof(n->signals) / sizeof(n->signals[0]); i++)

@@ -11,6 +11,7 @@
 #include "node/options.h"
 #include "rpc/chain_rpc.h"
 #include "rpc/mining_rpc.h"
+#include "rpc/rawtx_rpc.h"
 
 struct event_base;
 struct event;
@@ -23,9 +24,11 @@ struct node {
 	char pid_path[PATH_MAX];
 	struct event_base *base;
 	struct chainstate *cs;
+	struct mempool *mp;
 	struct rpc_server *rpc;
 	struct chain_rpc chain_rpc;
 	struct mining_rpc mining_rpc;
+	struct rawtx_rpc rawtx_rpc;
 	struct event *signals[4];
 	int lock_fd;
 	uint64_t started; /* unix seconds */

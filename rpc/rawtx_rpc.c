@@ -1,0 +1,536 @@
+#include "rpc/rawtx_rpc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/merkle.h"
+#include "rpc/amount.h"
+#include "rpc/chain_rpc.h"
+#include "rpc/txjson.h"
+#include "util/clock.h"
+#include "util/hex.h"
+#include "wallet/address.h"
+
+static int oom(struct rpc_error *e)
+{
+	return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+}
+
+static int done(cJSON **result, cJSON *v, struct rpc_error *e)
+{
+	*result = v;
+	return v ? 0 : oom(e);
+}
+
+static int parse_hex_tx(struct tx *tx, const cJSON *params, size_t i, struct rpc_error *e)
+{
+	const char *hex;
+	uint8_t *raw;
+	size_t len;
+	char err[ERR_LEN];
+	if (rpc_param_str(&hex, params, i, "hexstring", true, e) != 0)
+		return -1;
+	if (!(raw = hex_decode_alloc(hex, &len)))
+		return rpc_error_set(e, RPC_DESERIALIZATION_ERROR, "TX decode failed: not hex");
+	int r = tx_parse(tx, raw, len, err);
+	free(raw);
+	return r == 0 ? 0 : rpc_error_set(e, RPC_DESERIALIZATION_ERROR, "TX decode failed: %s", err);
+}
+
+static char *tx_hex(const struct tx *tx)
+{
+	struct buf b = BUF_INIT;
+	tx_write(&b, tx);
+	char *h = buf_ok(&b) ? hex_alloc(b.data, b.len) : NULL;
+	buf_release(&b);
+	return h;
+}
+
+int rawtx_find(struct chainstate *cs, struct mempool *mp, const uint8_t txid[32], struct block_index *in_block,
+	       struct tx *tx, struct block_index **bi, uint32_t *pos, struct rpc_error *e)
+{
+	const struct tx *pooled = in_block ? NULL : mempool_get(mp, txid);
+	struct block b;
+	char err[ERR_LEN];
+	*bi = NULL;
+	*pos = 0;
+	tx_init(tx);
+	if (pooled)
+		return tx_copy(tx, pooled) == 0 ? 0 : oom(e);
+	if (!in_block && chainstate_find_tx(cs, txid, bi, pos) != 1)
+		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY,
+				     "No such mempool or blockchain transaction");
+	if (in_block)
+		*bi = in_block;
+	if (chainstate_read_block(cs, *bi, &b, err) != 0)
+		return rpc_error_set(e, RPC_DATABASE_ERROR, "%s", err);
+	int r = rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "No such transaction found in the provided block");
+	for (size_t i = 0; i < b.n_tx; i++)
+		if (memcmp(b.txs[i].txid, txid, 32) == 0) {
+			*pos = (uint32_t)i;
+			r = tx_copy(tx, &b.txs[i]) == 0 ? 0 : oom(e);
+			break;
+		}
+	block_release(&b);
+	return r;
+}
+
+/* The RFC 6962 audit path of the transaction at pos in its block. */
+static cJSON *audit_path(struct chainstate *cs, const struct block_index *bi, uint32_t pos)
+{
+	struct block b;
+	uint8_t (*ids)[32] = NULL, path[MERKLE_MAX_PATH][32];
+	size_t len = 0;
+	cJSON *j = NULL;
+	if (chainstate_read_block(cs, bi, &b, NULL) != 0)
+		return NULL;
+	if ((ids = malloc(b.n_tx * 32))) {
+		for (size_t i = 0; i < b.n_tx; i++)
+			memcpy(ids[i], b.txs[i].txid, 32);
+		if (merkle_path(path, &len, MERKLE_MAX_PATH, (const uint8_t (*)[32])ids, b.n_tx, pos) == 0 &&
+		    (j = cJSON_CreateObject())) {
+			cJSON *arr = cJSON_AddArrayToObject(j, "path");
+			bool ok = arr && cJSON_AddNumberToObject(j, "index", pos) &&
+				  cJSON_AddNumberToObject(j, "leaves", (double)b.n_tx) &&
+				  txjson_add_hex(j, "merkleroot", b.header.merkle, 32);
+			for (size_t i = 0; ok && i < len; i++) {
+				char h[65];
+				cJSON *s;
+				txjson_hash_hex(h, path[i]);
+				ok = (s = cJSON_CreateString(h)) && cJSON_AddItemToArray(arr, s);
+			}
+			if (!ok) {
+				cJSON_Delete(j);
+				j = NULL;
+			}
+		}
+	}
+	free(ids);
+	block_release(&b);
+	return j;
+}
+
+static cJSON *verbose_tx(struct rawtx_rpc *r, const struct tx *tx, struct block_index *bi, uint32_t pos)
+{
+	cJSON *j = txjson_tx(tx, chainstate_params(r->cs));
+	char *hex = tx_hex(tx);
+	bool ok = j && hex && cJSON_AddStringToObject(j, "hex", hex);
+	free(hex);
+	if (ok && bi) {
+		bool best = chainstate_on_best(r->cs, bi);
+		int64_t conf = best ? (int64_t)(chainstate_tip(r->cs)->height - bi->height) + 1 : 0;
+		cJSON *proof = audit_path(r->cs, bi, pos);
+		ok = txjson_add_hex(j, "blockhash", bi->hash, 32) && cJSON_AddNumberToObject(j, "height", bi->height) &&
+		     cJSON_AddNumberToObject(j, "confirmations", (double)conf) &&
+		     cJSON_AddNumberToObject(j, "time", (double)bi->header.time) &&
+		     cJSON_AddNumberToObject(j, "blocktime", (double)bi->header.time) &&
+		     cJSON_AddBoolToObject(j, "in_active_chain", best) && proof &&
+		     cJSON_AddItemToObject(j, "merkleproof", proof);
+	}
+	if (!ok) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+static int getrawtransaction(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct rawtx_rpc *r = ctx;
+	uint8_t txid[32];
+	int64_t verbose = 0;
+	struct block_index *in_block = NULL, *bi;
+	uint32_t pos;
+	struct tx tx;
+	const cJSON *v = rpc_param(params, 1);
+	if (chain_rpc_param_hash(txid, params, 0, "txid", e) != 0)
+		return -1;
+	if (v && cJSON_IsBool(v))
+		verbose = cJSON_IsTrue(v);
+	else if (rpc_param_int(&verbose, params, 1, "verbosity", 0, 0, 2, e) != 0)
+		return -1;
+	if (rpc_param(params, 2) && chain_rpc_find_block(r->cs, &in_block, params, 2, e) != 0)
+		return -1;
+	if (rawtx_find(r->cs, r->mp, txid, in_block, &tx, &bi, &pos, e) != 0)
+		return -1;
+	cJSON *j;
+	if (verbose) {
+		j = verbose_tx(r, &tx, bi, pos);
+	} else {
+		char *hex = tx_hex(&tx);
+		j = hex ? cJSON_CreateString(hex) : NULL;
+		free(hex);
+	}
+	tx_release(&tx);
+	return done(result, j, e);
+}
+
+static int decoderawtransaction(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct rawtx_rpc *r = ctx;
+	struct tx tx;
+	if (parse_hex_tx(&tx, params, 0, e) != 0)
+		return -1;
+	cJSON *j = txjson_tx(&tx, chainstate_params(r->cs));
+	tx_release(&tx);
+	return done(result, j, e);
+}
+
+static int add_input(struct tx *tx, const cJSON *in, struct rpc_error *e)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(in, "txid");
+	const cJSON *vout = cJSON_GetObjectItemCaseSensitive(in, "vout");
+	size_t i = tx->n_in;
+	if (!cJSON_IsString(id) || !cJSON_IsNumber(vout))
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter, an input needs txid and vout");
+	if (vout->valuedouble < 0 || vout->valuedouble > UINT32_MAX || vout->valuedouble != (double)(uint32_t)vout->valuedouble)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter, vout cannot be negative or fractional");
+	if (tx_resize(tx, i + 1, tx->n_out) != 0)
+		return oom(e);
+	if (!hex_decode(tx->in[i].prev.txid, 32, id->valuestring))
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "txid must be of length 64 and hexadecimal");
+	tx->in[i].prev.index = (uint32_t)vout->valuedouble;
+	return 0;
+}
+
+static int add_output(struct tx *tx, const struct chain_params *p, const cJSON *item, struct rpc_error *e)
+{
+	char err[ERR_LEN];
+	size_t i = tx->n_out;
+	if (tx_resize(tx, tx->n_in, i + 1) != 0)
+		return oom(e);
+	if (address_decode(tx->out[i].addr, p->hrp, item->string, err) != 0)
+		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Invalid address '%s': %s", item->string, err);
+	for (size_t j = 0; j < i; j++)
+		if (memcmp(tx->out[j].addr, tx->out[i].addr, 20) == 0)
+			return rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter, duplicated address: %s", item->string);
+	if (amount_from_json(&tx->out[i].value, item, err) != 0)
+		return rpc_error_set(e, RPC_TYPE_ERROR, "Invalid amount: %s", err);
+	return 0;
+}
+
+/* outputs: {"address": amount, ...} or [{"address": amount}, ...]. */
+static int add_outputs(struct tx *tx, const struct chain_params *p, const cJSON *outs, struct rpc_error *e)
+{
+	const cJSON *o, *kv;
+	if (cJSON_IsObject(outs)) {
+		cJSON_ArrayForEach(kv, outs)
+			if (add_output(tx, p, kv, e) != 0)
+				return -1;
+		return 0;
+	}
+	if (!cJSON_IsArray(outs))
+		return rpc_error_set(e, RPC_TYPE_ERROR, "outputs must be an object or an array of objects");
+	cJSON_ArrayForEach(o, outs) {
+		if (!cJSON_IsObject(o))
+			return rpc_error_set(e, RPC_TYPE_ERROR, "outputs must be an object or an array of objects");
+		cJSON_ArrayForEach(kv, o)
+			if (add_output(tx, p, kv, e) != 0)
+				return -1;
+	}
+	return 0;
+}
+
+static int createrawtransaction(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct rawtx_rpc *r = ctx;
+	const cJSON *ins = rpc_param(params, 0), *outs = rpc_param(params, 1), *in;
+	int64_t locktime;
+	struct tx tx;
+	if (!cJSON_IsArray(ins))
+		return rpc_error_set(e, RPC_TYPE_ERROR, "inputs must be an array");
+	if (!outs)
+		return rpc_error_set(e, RPC_INVALID_PARAMS, "outputs are required");
+	if (rpc_param_int(&locktime, params, 2, "locktime", 0, 0, UINT32_MAX, e) != 0)
+		return -1;
+	tx_init(&tx);
+	tx.lock_time = (uint32_t)locktime;
+	int rc = 0;
+	cJSON_ArrayForEach(in, ins)
+		if (rc == 0)
+			rc = add_input(&tx, in, e);
+	if (rc == 0)
+		rc = add_outputs(&tx, chainstate_params(r->cs), outs, e);
+	char *hex = rc == 0 ? tx_hex(&tx) : NULL;
+	tx_release(&tx);
+	if (rc != 0)
+		return -1;
+	cJSON *j = hex ? cJSON_CreateString(hex) : NULL;
+	free(hex);
+	return done(result, j, e);
+}
+
+/* Maps a refusal to Bitcoin Core's codes: -27 already confirmed, -25
+ * missing inputs, -26 every other rule or policy. */
+static int reject(const struct verdict *v, struct rpc_error *e)
+{
+	if (!strcmp(v->reason, "txn-already-known"))
+		return rpc_error_set(e, RPC_VERIFY_ALREADY_IN_CHAIN, "Transaction already in block chain");
+	if (v->result == VR_MISSING_INPUTS)
+		return rpc_error_set(e, RPC_VERIFY_ERROR, "%s", v->reason);
+	if (v->result == VR_ERROR)
+		return rpc_error_set(e, RPC_DATABASE_ERROR, "%s", v->reason);
+	if (v->debug[0])
+		return rpc_error_set(e, RPC_VERIFY_REJECTED, "%s (%s)", v->reason, v->debug);
+	return rpc_error_set(e, RPC_VERIFY_REJECTED, "%s", v->reason);
+}
+
+static int sendrawtransaction(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct rawtx_rpc *r = ctx;
+	struct tx tx;
+	struct verdict v;
+	char h[65];
+	if (parse_hex_tx(&tx, params, 0, e) != 0)
+		return -1;
+	verdict_init(&v);
+	txjson_hash_hex(h, tx.txid);
+	/* Resending a transaction the pool holds is not an error (Bitcoin Core). */
+	bool ok = mempool_has(r->mp, tx.txid) || mempool_accept(r->mp, &tx, clock_now(), &v);
+	if (ok && r->accepted && v.result == VR_OK)
+		r->accepted(r->ctx, mempool_get(r->mp, tx.txid));
+	tx_release(&tx);
+	if (!ok)
+		return reject(&v, e);
+	return done(result, cJSON_CreateString(h), e);
+}
+
+/* The checks of mempool_accept without adding anything. */
+static bool test_accept(struct rawtx_rpc *r, const struct tx *tx, int64_t *fee, struct verdict *v)
+{
+	struct coin_view view = mempool_view(r->mp);
+	struct mempool_info info;
+	struct block_index *bi;
+	uint32_t pos;
+	if (!tx_check(tx, v))
+		return false;
+	if (tx_is_coinbase(tx))
+		return verdict_fail(v, VR_CONSENSUS, "coinbase", NULL);
+	if (mempool_has(r->mp, tx->txid))
+		return verdict_fail(v, VR_DUPLICATE, "txn-already-in-mempool", NULL);
+	if (chainstate_find_tx(r->cs, tx->txid, &bi, &pos) == 1)
+		return verdict_fail(v, VR_DUPLICATE, "txn-already-known", NULL);
+	for (size_t i = 0; i < tx->n_in; i++)
+		if (mempool_spender(r->mp, &tx->in[i].prev))
+			return verdict_fail(v, VR_CONFLICT, "txn-mempool-conflict", NULL);
+	if (!tx_check_inputs(tx, &view, chainstate_tip(r->cs)->height + 1, chainstate_params(r->cs), fee, v))
+		return false;
+	mempool_get_info(r->mp, &info);
+	if (*fee < (int64_t)((tx->size * (uint64_t)info.min_relay_fee) / 1000))
+		return verdict_fail(v, VR_POLICY, "min relay fee not met", NULL);
+	return tx_check_sigs(tx, chainstate_params(r->cs)->magic, v);
+}
+
+static int testmempoolaccept(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct rawtx_rpc *r = ctx;
+	const cJSON *txs = rpc_param(params, 0), *item;
+	if (!cJSON_IsArray(txs))
+		return rpc_error_set(e, RPC_TYPE_ERROR, "rawtxs must be an array of hex strings");
+	cJSON *arr = cJSON_CreateArray();
+	bool ok = arr != NULL;
+	cJSON_ArrayForEach(item, txs) {
+		struct tx tx;
+		struct verdict v;
+		int64_t fee = 0;
+		cJSON *one = cJSON_CreateArray(), *res;
+		ok = ok && one && cJSON_AddItemToArray(one, cJSON_Duplicate(item, true));
+		if (!ok || parse_hex_tx(&tx, one, 0, e) != 0) {
+			cJSON_Delete(one);
+			cJSON_Delete(arr);
+			return ok ? -1 : oom(e);
+		}
+		cJSON_Delete(one);
+		verdict_init(&v);
+		bool allowed = test_accept(r, &tx, &fee, &v);
+		ok = (res = cJSON_CreateObject()) && cJSON_AddItemToArray(arr, res) &&
+		     txjson_add_hex(res, "txid", tx.txid, 32) && cJSON_AddBoolToObject(res, "allowed", allowed);
+		if (ok && allowed) {
+			cJSON *fees = cJSON_AddObjectToObject(res, "fees"), *base = amount_to_json(fee);
+			ok = cJSON_AddNumberToObject(res, "vsize", (double)tx.size) && fees && base &&
+			     cJSON_AddItemToObject(fees, "base", base);
+		} else if (ok) {
+			ok = cJSON_AddStringToObject(res, "reject-reason", v.reason) != NULL;
+		}
+		tx_release(&tx);
+	}
+	if (!ok) {
+		cJSON_Delete(arr);
+		return oom(e);
+	}
+	*result = arr;
+	return 0;
+}
+
+static cJSON *hash_list(const uint8_t (*h)[32], size_t n)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; arr && i < n; i++) {
+		char s[65];
+		cJSON *x;
+		txjson_hash_hex(s, h[i]);
+		if (!(x = cJSON_CreateString(s)) || !cJSON_AddItemToArray(arr, x)) {
+			cJSON_Delete(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static cJSON *entry_json(const struct mempool_entry_info *m)
+{
+	cJSON *j = cJSON_CreateObject(), *fees = NULL, *dep = NULL, *spent = NULL;
+	bool ok = j && cJSON_AddNumberToObject(j, "vsize", (double)m->size) &&
+		  cJSON_AddNumberToObject(j, "size", (double)m->size) && cJSON_AddNumberToObject(j, "time", (double)m->time) &&
+		  cJSON_AddNumberToObject(j, "height", m->height) &&
+		  cJSON_AddNumberToObject(j, "descendantcount", (double)m->descendant_count) &&
+		  cJSON_AddNumberToObject(j, "descendantsize", (double)m->descendant_size) &&
+		  cJSON_AddNumberToObject(j, "ancestorcount", (double)m->ancestor_count) &&
+		  cJSON_AddNumberToObject(j, "ancestorsize", (double)m->ancestor_size) &&
+		  (fees = cJSON_AddObjectToObject(j, "fees")) &&
+		  cJSON_AddItemToObject(fees, "base", amount_to_json(m->fee)) &&
+		  cJSON_AddItemToObject(fees, "ancestor", amount_to_json(m->ancestor_fees)) &&
+		  cJSON_AddItemToObject(fees, "descendant", amount_to_json(m->descendant_fees)) &&
+		  (dep = hash_list((const uint8_t (*)[32])m->depends, m->n_depends)) &&
+		  cJSON_AddItemToObject(j, "depends", dep) &&
+		  (spent = hash_list((const uint8_t (*)[32])m->spentby, m->n_spentby)) &&
+		  cJSON_AddItemToObject(j, "spentby", spent);
+	if (!ok) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+static int getmempoolentry(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct rawtx_rpc *r = ctx;
+	uint8_t txid[32];
+	struct mempool_entry_info m;
+	if (chain_rpc_param_hash(txid, params, 0, "txid", e) != 0)
+		return -1;
+	int rc = mempool_entry(r->mp, txid, &m);
+	if (rc < 0)
+		return oom(e);
+	if (rc == 0)
+		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Transaction not in mempool");
+	cJSON *j = entry_json(&m);
+	mempool_entry_info_release(&m);
+	return done(result, j, e);
+}
+
+static int getrawmempool(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct rawtx_rpc *r = ctx;
+	bool verbose;
+	const struct tx *tx;
+	if (rpc_param_bool(&verbose, params, 0, "verbose", false, e) != 0)
+		return -1;
+	cJSON *j = verbose ? cJSON_CreateObject() : cJSON_CreateArray();
+	bool ok = j != NULL;
+	for (size_t it = 0; ok && (tx = mempool_next(r->mp, &it));) {
+		char h[65];
+		txjson_hash_hex(h, tx->txid);
+		if (!verbose) {
+			cJSON *s = cJSON_CreateString(h);
+			ok = s && cJSON_AddItemToArray(j, s);
+			continue;
+		}
+		struct mempool_entry_info m;
+		ok = mempool_entry(r->mp, tx->txid, &m) == 1;
+		cJSON *x = ok ? entry_json(&m) : NULL;
+		if (ok)
+			mempool_entry_info_release(&m);
+		ok = x && cJSON_AddItemToObject(j, h, x);
+	}
+	if (!ok) {
+		cJSON_Delete(j);
+		return oom(e);
+	}
+	*result = j;
+	return 0;
+}
+
+static int getmempoolinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct rawtx_rpc *r = ctx;
+	struct mempool_info m;
+	(void)params;
+	mempool_get_info(r->mp, &m);
+	cJSON *j = cJSON_CreateObject();
+	bool ok = j && cJSON_AddBoolToObject(j, "loaded", true) && cJSON_AddNumberToObject(j, "size", (double)m.count) &&
+		  cJSON_AddNumberToObject(j, "bytes", (double)m.bytes) && cJSON_AddNumberToObject(j, "usage", (double)m.usage) &&
+		  cJSON_AddItemToObject(j, "total_fee", amount_to_json(m.total_fee)) &&
+		  cJSON_AddNumberToObject(j, "maxmempool", (double)m.max_usage) &&
+		  cJSON_AddItemToObject(j, "mempoolminfee", amount_to_json(m.min_relay_fee)) &&
+		  cJSON_AddItemToObject(j, "minrelaytxfee", amount_to_json(m.min_relay_fee)) &&
+		  cJSON_AddNumberToObject(j, "orphans", (double)m.orphans);
+	if (!ok) {
+		cJSON_Delete(j);
+		return oom(e);
+	}
+	*result = j;
+	return 0;
+}
+
+static int gettxout(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct rawtx_rpc *r = ctx;
+	struct outpoint op;
+	int64_t n;
+	bool mem;
+	struct coin c;
+	if (chain_rpc_param_hash(op.txid, params, 0, "txid", e) != 0 ||
+	    rpc_param_int(&n, params, 1, "n", -1, 0, UINT32_MAX, e) != 0 ||
+	    rpc_param_bool(&mem, params, 2, "include_mempool", true, e) != 0)
+		return -1;
+	op.index = (uint32_t)n;
+	struct coin_view view = mem ? mempool_view(r->mp) : chainstate_view(r->cs);
+	int rc = view.get_coin(view.ctx, &op, &c);
+	if (rc < 0)
+		return rpc_error_set(e, RPC_DATABASE_ERROR, "cannot read the coin database");
+	if (rc == 0) {
+		*result = NULL;
+		return 0;
+	}
+	const struct block_index *tip = chainstate_tip(r->cs);
+	int64_t conf = c.height == MEMPOOL_HEIGHT ? 0 : (int64_t)(tip->height - c.height) + 1;
+	/* The output's fields (value, address, kind, asset) at the top level,
+	 * as Bitcoin Core puts value beside its scriptPubKey. */
+	cJSON *j = txjson_output(&c.out, op.index, chainstate_params(r->cs));
+	bool ok = j && txjson_add_hex(j, "bestblock", tip->hash, 32) &&
+		  cJSON_AddNumberToObject(j, "confirmations", (double)conf) &&
+		  cJSON_AddBoolToObject(j, "coinbase", c.coinbase);
+	if (ok)
+		cJSON_DeleteItemFromObject(j, "n");
+	coin_release(&c);
+	if (!ok) {
+		cJSON_Delete(j);
+		return oom(e);
+	}
+	*result = j;
+	return 0;
+}
+
+static const struct rpc_method methods[] = {
+	{ "getrawtransaction", "rawtransactions", "txid [verbose] [blockhash]",
+	  "Returns a transaction from the mempool or the chain: hex, or with verbose an object with its block, confirmations and merkle audit path.",
+	  getrawtransaction },
+	{ "createrawtransaction", "rawtransactions", "inputs outputs [locktime]",
+	  "Creates an unsigned transaction from [{\"txid\":..,\"vout\":n},..] and {\"address\":amount,..}; returns its hex.",
+	  createrawtransaction },
+	{ "decoderawtransaction", "rawtransactions", "hexstring", "Returns a transaction's fields as JSON.", decoderawtransaction },
+	{ "sendrawtransaction", "rawtransactions", "hexstring [maxfeerate]",
+	  "Submits a signed transaction to the mempool and relays it; returns its txid.", sendrawtransaction },
+	{ "testmempoolaccept", "rawtransactions", "rawtxs [maxfeerate]",
+	  "Tells whether each transaction would be accepted to the mempool, without adding it.", testmempoolaccept },
+	{ "getrawmempool", "blockchain", "[verbose]", "Returns the txids in the mempool, or with verbose an object of entries.", getrawmempool },
+	{ "getmempoolinfo", "blockchain", "", "Returns the mempool's size, usage and fee limits.", getmempoolinfo },
+	{ "getmempoolentry", "blockchain", "txid", "Returns one mempool entry.", getmempoolentry },
+	{ "gettxout", "blockchain", "txid n [include_mempool]", "Returns an unspent output, or null when spent or unknown.", gettxout },
+};
+
+int rawtx_rpc_register(struct rpc_server *srv, struct rawtx_rpc *r, char *err)
+{
+	return rpc_server_add_methods(srv, methods, sizeof(methods) / sizeof(methods[0]), r, err);
+}
