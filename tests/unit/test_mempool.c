@@ -725,6 +725,51 @@ static void test_reorg(void **state)
 	tx_release(&c2);
 }
 
+/* Two blocks, the second spending the first's transaction, replaced by a
+ * longer empty branch: both come back, parent first; an orphan waiting for
+ * a transaction of the new branch gets in once the reorganisation ends. */
+static void test_reorg_two_blocks(void **state)
+{
+	(void)state;
+	struct tx t1, t2, side, orphan;
+	struct verdict v;
+	struct outpoint op1 = cb(1), op3 = cb(3);
+	struct block_index *fork = chainstate_tip(F->cs);
+	pay(&t1, &op1, 50 * COIN, 1000, 0, 1);
+	struct outpoint o1 = outp(&t1, 0);
+	pay(&t2, &o1, 50 * COIN - 1000, 1000, 1, 2);
+	mine_txs(&t1, 1);
+	mine_txs(&t2, 1);
+	pay(&side, &op3, 50 * COIN, 1000, 0, 1);
+	struct outpoint so = outp(&side, 0);
+	pay(&orphan, &so, 50 * COIN - 1000, 1000, 1, 1);
+	assert_false(mempool_accept(MP, &orphan, NOW, &v));
+	assert_true(mempool_has_orphan(MP, orphan.txid));
+
+	struct block_index *prev = fork;
+	for (int i = 0; i < 3; i++) {
+		struct block b;
+		fix_block_on(F, &b, prev, i == 0 ? &side : NULL, i == 0 ? 1 : 0, 0, 2);
+		assert_string_equal(fix_accept(F, &b, &v), "");
+		prev = chainstate_lookup(F->cs, b.hash);
+		block_release(&b);
+	}
+	assert_ptr_equal(chainstate_tip(F->cs), prev);
+	mempool_reorg_done(MP, NOW);
+	assert_true(mempool_has(MP, t1.txid));
+	assert_true(mempool_has(MP, t2.txid));
+	assert_true(mempool_has(MP, orphan.txid));
+	assert_false(mempool_has_orphan(MP, orphan.txid));
+	struct mempool_entry_info e;
+	assert_int_equal(mempool_entry(MP, t2.txid, &e), 1);
+	assert_int_equal(e.n_depends, 1);
+	mempool_entry_info_release(&e);
+	tx_release(&t1);
+	tx_release(&t2);
+	tx_release(&side);
+	tx_release(&orphan);
+}
+
 /* Invalidating the tip lowers the next height: a spend of a coinbase that
  * was just mature, and a transaction locked until the old next height,
  * no longer fit and leave; the rest stays. */
@@ -1011,6 +1056,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_block_connected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_conflicting_registration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reorg, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reorg_two_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reorg_drops_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_corrupt, setup, teardown),
