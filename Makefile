@@ -36,6 +36,8 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+TOOL_SRCS  := $(wildcard bench/tool_*.c)
+TOOL_BINS  := $(TOOL_SRCS:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all deps run test unit bench fuzz clean check-layers
@@ -84,8 +86,9 @@ unit: $(UNIT_BINS)
 	@python3 tests/run.py --build $(BUILD) --unit-only
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(TOOL_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+	@for p in bench/bench_*.py; do [ -e "$$p" ] || continue; echo "== $$p"; python3 $$p --build $(BUILD) || exit 1; done
 
 # libFuzzer harnesses, one per deserializer: make fuzz, then build/fuzz/fuzz_X corpus/
 fuzz:

@@ -378,8 +378,11 @@ int chainstate_activate(struct chainstate *cs, char *err)
 
 /* --- accepting headers and blocks --- */
 
-bool chainstate_accept_header(struct chainstate *cs, const struct block_header *h, uint64_t now,
-			      struct block_index **out, struct verdict *v)
+/* Checks a header and adds it to the index in memory; persist says whether
+ * to write its record now (a header alone) or leave it to the caller's
+ * batch (a block stored together with its header). */
+static bool accept_header(struct chainstate *cs, const struct block_header *h, uint64_t now, bool persist,
+			  struct block_index **out, struct verdict *v)
 {
 	uint8_t hash[32];
 	struct block_index *bi, *prev;
@@ -401,11 +404,17 @@ bool chainstate_accept_header(struct chainstate *cs, const struct block_header *
 		return false;
 	if (!(bi = new_entry(cs, h, hash, prev)))
 		return verdict_fail(v, VR_ERROR, "out-of-memory", NULL);
-	if (write_index(cs, &bi, 1, NULL) != 0)
+	if (persist && write_index(cs, &bi, 1, NULL) != 0)
 		return verdict_fail(v, VR_ERROR, "db-error", "cannot write the block index");
 	note_header(cs, bi);
 	*out = bi;
 	return true;
+}
+
+bool chainstate_accept_header(struct chainstate *cs, const struct block_header *h, uint64_t now,
+			      struct block_index **out, struct verdict *v)
+{
+	return accept_header(cs, h, now, true, out, v);
 }
 
 static bool store_block(struct chainstate *cs, struct block_index *bi, const struct block *b, uint64_t now,
@@ -445,7 +454,7 @@ bool chainstate_accept_block(struct chainstate *cs, const struct block *b, uint6
 	if (known && (known->status & BLOCK_HAVE_DATA))
 		return verdict_fail(v, index_failed(known) ? VR_CACHED_INVALID : VR_DUPLICATE,
 				    index_failed(known) ? "duplicate-invalid" : "duplicate", NULL);
-	if (!chainstate_accept_header(cs, &b->header, now, &bi, v))
+	if (!accept_header(cs, &b->header, now, false, &bi, v))
 		return false;
 	if (!block_check(b, cs->p, v) || !block_check_contextual(b, bi->prev, v)) {
 		/* A body that does not match its header says nothing of the header. */
