@@ -1,0 +1,356 @@
+/* The wallet file: round trip, atomic replacement, mode 0600, refusal of
+ * truncated, damaged and foreign files with their reason, and encryption
+ * that keeps the secrets out of the file. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wallet/wstore.h"
+
+static const uint8_t NET[4] = { 0xfa, 0xbf, 0xb5, 0xda };
+static const uint8_t OTHER_NET[4] = { 1, 2, 3, 4 };
+
+static char dir[64], path[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/cairn-wstore-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, WSTORE_FILE);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+static void fill(uint8_t *p, size_t n, uint8_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(v + i * 7);
+}
+
+/* An image with a bit of everything. */
+static void sample(struct wstore *s)
+{
+	uint8_t k[32], sk[32];
+	wstore_init(s, NET);
+	s->have_secrets = true;
+	fill(s->seed, 32, 0x40);
+	for (int c = 0; c < WSTORE_CHAINS; c++)
+		for (int i = 0; i < 3; i++) {
+			fill(k, 32, (uint8_t)(c * 16 + i));
+			assert_int_equal(wstore_add_key(s, c, k), 0);
+		}
+	s->next[WSTORE_EXTERNAL] = 2;
+	s->next[WSTORE_CHANGE] = 1;
+	fill(sk, 32, 0x90);
+	fill(k, 32, 0xa0);
+	assert_int_equal(wstore_add_import(s, sk, k), 0);
+	uint8_t addr[20];
+	fill(addr, 20, 5);
+	assert_int_equal(wstore_set_label(s, addr, "savings"), 0);
+	assert_int_equal(wstore_set_label(s, addr, "rent"), 0); /* replaces */
+	fill(addr, 20, 6);
+	assert_int_equal(wstore_set_label(s, addr, ""), 0);
+
+	struct tx tx;
+	tx_init(&tx);
+	assert_int_equal(tx_resize(&tx, 1, 2), 0);
+	fill(tx.in[0].prev.txid, 32, 1);
+	tx.out[0].value = 5 * COIN;
+	tx.out[1].kind = TXOUT_ASSET;
+	fill(tx.out[1].asset, 32, 9);
+	assert_int_equal(txout_set_meta(&tx.out[1], (const uint8_t *)"doc", 3), 0);
+	tx_finalize(&tx);
+	struct wstore_tx *t = wstore_add_tx(s, &tx, 1234);
+	assert_non_null(t);
+	t->confirmed = true;
+	fill(t->block, 32, 0x77);
+	t->height = 42;
+	t->pos = 1;
+	t->in_mempool = true; /* never saved */
+	tx.lock_time = 9;
+	tx_finalize(&tx);
+	assert_non_null(wstore_add_tx(s, &tx, 99));
+	tx_release(&tx);
+	s->have_best = true;
+	fill(s->best_hash, 32, 0x33);
+	s->best_height = 42;
+}
+
+static void assert_same_public(const struct wstore *a, const struct wstore *b)
+{
+	assert_memory_equal(a->net, b->net, 4);
+	for (int c = 0; c < WSTORE_CHAINS; c++) {
+		assert_int_equal(a->next[c], b->next[c]);
+		assert_int_equal(a->n_keys[c], b->n_keys[c]);
+		assert_memory_equal(a->keys[c], b->keys[c], a->n_keys[c] * 32);
+	}
+	assert_int_equal(a->n_imported, b->n_imported);
+	assert_memory_equal(a->imported_pk, b->imported_pk, a->n_imported * 32);
+	assert_int_equal(a->n_labels, b->n_labels);
+	for (size_t i = 0; i < a->n_labels; i++)
+		assert_string_equal(wstore_label(b, a->labels[i].addr), a->labels[i].text);
+	assert_int_equal(a->n_txs, b->n_txs);
+	for (size_t i = 0; i < a->n_txs; i++) {
+		assert_memory_equal(a->txs[i]->tx.txid, b->txs[i]->tx.txid, 32);
+		assert_int_equal(a->txs[i]->time, b->txs[i]->time);
+		assert_int_equal(a->txs[i]->confirmed, b->txs[i]->confirmed);
+		assert_memory_equal(a->txs[i]->block, b->txs[i]->block, 32);
+		assert_int_equal(a->txs[i]->height, b->txs[i]->height);
+		assert_int_equal(a->txs[i]->pos, b->txs[i]->pos);
+		assert_false(b->txs[i]->in_mempool);
+	}
+	assert_int_equal(a->have_best, b->have_best);
+	assert_memory_equal(a->best_hash, b->best_hash, 32);
+	assert_int_equal(a->best_height, b->best_height);
+}
+
+static void test_round_trip(void **state)
+{
+	(void)state;
+	struct wstore a, b;
+	char err[ERR_LEN] = "";
+	sample(&a);
+	assert_int_equal(wstore_save(&a, path, err), 0);
+	assert_int_equal(wstore_load(&b, path, NET, err), 0);
+	assert_same_public(&a, &b);
+	assert_true(b.have_secrets);
+	assert_false(b.encrypted);
+	assert_memory_equal(a.seed, b.seed, 32);
+	assert_memory_equal(a.imported_sk, b.imported_sk, 32);
+	assert_string_equal(wstore_label(&b, a.labels[0].addr), "rent");
+	assert_int_equal(b.txs[0]->tx.out[1].meta_len, 3);
+	wstore_release(&a);
+	wstore_release(&b);
+	wstore_release(&b); /* safe twice */
+}
+
+static void test_mode_0600(void **state)
+{
+	(void)state;
+	struct wstore a;
+	struct stat st;
+	mode_t old = umask(0);
+	sample(&a);
+	assert_int_equal(wstore_save(&a, path, NULL), 0);
+	umask(old);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	wstore_release(&a);
+}
+
+static void write_bytes(const char *p, const uint8_t *data, size_t len)
+{
+	FILE *f = fopen(p, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+static uint8_t *read_bytes(const char *p, size_t *len)
+{
+	FILE *f = fopen(p, "rb");
+	assert_non_null(f);
+	uint8_t *data = malloc(1 << 20);
+	assert_non_null(data);
+	*len = fread(data, 1, 1 << 20, f);
+	fclose(f);
+	return data;
+}
+
+/* A save interrupted before its rename leaves wallet.dat.tmp behind: the
+ * next load ignores and removes it, the next save is not blocked by it. */
+static void test_leftover_tmp(void **state)
+{
+	(void)state;
+	struct wstore a, b;
+	char tmp[160], err[ERR_LEN] = "";
+	struct stat st;
+	sample(&a);
+	assert_int_equal(wstore_save(&a, path, err), 0);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	write_bytes(tmp, (const uint8_t *)"half a wallet", 13);
+	assert_int_equal(wstore_load(&b, path, NET, err), 0);
+	assert_same_public(&a, &b);
+	assert_int_equal(stat(tmp, &st), -1);
+	wstore_release(&b);
+	write_bytes(tmp, (const uint8_t *)"again", 5);
+	a.next[WSTORE_EXTERNAL] = 3;
+	assert_int_equal(wstore_save(&a, path, err), 0);
+	assert_int_equal(stat(tmp, &st), -1);
+	assert_int_equal(wstore_load(&b, path, NET, err), 0);
+	assert_int_equal(b.next[WSTORE_EXTERNAL], 3);
+	wstore_release(&a);
+	wstore_release(&b);
+}
+
+/* Every truncation and every single-bit flip is refused with a reason, and
+ * never crashes. */
+static void test_damage_refused(void **state)
+{
+	(void)state;
+	struct wstore a, b;
+	char err[ERR_LEN], bad[160];
+	size_t len;
+	sample(&a);
+	assert_int_equal(wstore_save(&a, path, NULL), 0);
+	wstore_release(&a);
+	uint8_t *good = read_bytes(path, &len);
+	snprintf(bad, sizeof(bad), "%s/bad.dat", dir);
+	for (size_t cut = 0; cut < len; cut++) {
+		write_bytes(bad, good, cut);
+		err[0] = '\0';
+		assert_int_equal(wstore_load(&b, bad, NET, err), -1);
+		assert_true(strlen(err) > 0);
+	}
+	for (size_t i = 0; i < len; i++) {
+		uint8_t *copy = malloc(len);
+		memcpy(copy, good, len);
+		copy[i] ^= (uint8_t)(1u << (i % 8));
+		write_bytes(bad, copy, len);
+		free(copy);
+		err[0] = '\0';
+		assert_int_equal(wstore_load(&b, bad, NET, err), -1);
+		assert_true(strlen(err) > 0);
+	}
+	/* The reasons name the problem. */
+	write_bytes(bad, good, len - 1);
+	assert_int_equal(wstore_load(&b, bad, NET, err), -1);
+	assert_non_null(strstr(err, "checksum mismatch"));
+	write_bytes(bad, (const uint8_t *)"GIF89a..........", 16);
+	assert_int_equal(wstore_load(&b, bad, NET, err), -1);
+	assert_non_null(strstr(err, "not a cairn wallet file"));
+	uint8_t *v2 = malloc(len);
+	memcpy(v2, good, len);
+	v2[WSTORE_MAGIC_LEN] = 2;
+	write_bytes(bad, v2, len);
+	free(v2);
+	assert_int_equal(wstore_load(&b, bad, NET, err), -1);
+	assert_non_null(strstr(err, "unsupported version 2"));
+	assert_int_equal(wstore_load(&b, path, OTHER_NET, err), -1);
+	assert_non_null(strstr(err, "another network"));
+	snprintf(bad, sizeof(bad), "%s/missing.dat", dir);
+	assert_int_equal(wstore_load(&b, bad, NET, err), -1);
+	assert_non_null(strstr(err, "cannot open"));
+	free(good);
+}
+
+static bool contains(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m)
+{
+	for (size_t i = 0; i + m <= n; i++)
+		if (memcmp(hay + i, needle, m) == 0)
+			return true;
+	return false;
+}
+
+/* Sealed with a key, the file holds neither the seed nor the imported key;
+ * the wrong key is told apart by the tag; the right one brings both back. */
+static void test_encryption(void **state)
+{
+	(void)state;
+	struct wstore a, b;
+	uint8_t key[32], wrong[32], seed[32], sk[32];
+	char err[ERR_LEN] = "";
+	size_t len;
+	sample(&a);
+	memcpy(seed, a.seed, 32);
+	memcpy(sk, a.imported_sk[0], 32);
+	fill(a.salt, WSTORE_SALT_LEN, 3);
+	a.kdf_log2n = 10; /* cheap for the test; the wallet writes 15 */
+	a.kdf_r = 8;
+	a.kdf_p = 1;
+	assert_int_equal(wstore_derive_key(key, "correct horse", a.salt, 10, 8, 1, err), 0);
+	assert_int_equal(wstore_derive_key(wrong, "correct hors", a.salt, 10, 8, 1, err), 0);
+	assert_memory_not_equal(key, wrong, 32);
+	assert_int_equal(wstore_seal(&a, key, err), 0);
+	assert_true(a.encrypted);
+	wstore_forget_secrets(&a);
+	assert_int_equal(wstore_seal(&a, key, err), -1); /* nothing to seal while locked */
+	assert_int_equal(wstore_save(&a, path, err), 0);
+
+	uint8_t *file = read_bytes(path, &len);
+	assert_false(contains(file, len, seed, 32));
+	assert_false(contains(file, len, sk, 32));
+	free(file);
+
+	assert_int_equal(wstore_load(&b, path, NET, err), 0);
+	assert_true(b.encrypted);
+	assert_false(b.have_secrets);
+	assert_same_public(&a, &b);
+	assert_int_equal(wstore_unseal(&b, wrong, err), WSTORE_BAD_KEY);
+	assert_non_null(strstr(err, "incorrect"));
+	assert_false(b.have_secrets);
+	assert_int_equal(wstore_unseal(&b, key, err), 0);
+	assert_true(b.have_secrets);
+	assert_memory_equal(b.seed, seed, 32);
+	assert_memory_equal(b.imported_sk[0], sk, 32);
+	wstore_release(&a);
+	wstore_release(&b);
+}
+
+/* scrypt is deterministic in its inputs and refuses costs out of range. */
+static void test_kdf(void **state)
+{
+	(void)state;
+	uint8_t salt[16] = { 0 }, k1[32], k2[32];
+	char err[ERR_LEN] = "";
+	assert_int_equal(wstore_derive_key(k1, "pass", salt, 10, 8, 1, err), 0);
+	assert_int_equal(wstore_derive_key(k2, "pass", salt, 10, 8, 1, err), 0);
+	assert_memory_equal(k1, k2, 32);
+	salt[0] = 1;
+	assert_int_equal(wstore_derive_key(k2, "pass", salt, 10, 8, 1, err), 0);
+	assert_memory_not_equal(k1, k2, 32);
+	assert_int_equal(wstore_derive_key(k2, "pass", salt, 40, 8, 1, err), -1);
+	assert_non_null(strstr(err, "out of range"));
+	assert_int_equal(wstore_derive_key(k2, "pass", salt, 10, 0, 1, err), -1);
+}
+
+static void test_misuse(void **state)
+{
+	(void)state;
+	struct wstore a;
+	char longl[WSTORE_LABEL_MAX + 2];
+	uint8_t addr[20] = { 0 }, k[32] = { 0 };
+	wstore_init(&a, NET);
+	memset(longl, 'x', sizeof(longl) - 1);
+	longl[sizeof(longl) - 1] = '\0';
+	assert_int_equal(wstore_set_label(&a, addr, longl), -1);
+	assert_null(wstore_label(&a, addr));
+	/* Imports need the secrets in memory. */
+	assert_int_equal(wstore_add_import(&a, k, k), -1);
+	/* A locked image with no seal cannot be saved in the clear. */
+	assert_int_equal(wstore_save(&a, path, NULL), -1);
+	wstore_release(&a);
+	wstore_release(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mode_0600, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leftover_tmp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damage_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_encryption, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kdf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_misuse, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
