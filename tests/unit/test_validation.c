@@ -1475,25 +1475,6 @@ static void test_contextual_direct(void **state)
 	assert_true(tx_is_final(&tx, 0, (uint64_t)UINT32_MAX + 1));
 }
 
-/* Each subsidy era: 50 CRN halving every interval, zero after 63 halvings. */
-static void test_subsidy_schedule(void **state)
-{
-	(void)state;
-	const struct chain_params *m = params_get(NET_MAIN), *r = F->p;
-	assert_int_equal(params_subsidy(m, 0), 50 * COIN);
-	assert_int_equal(params_subsidy(m, 209999), 50 * COIN);
-	assert_int_equal(params_subsidy(m, 210000), 25 * COIN);
-	assert_int_equal(params_subsidy(m, 420000), 1250000000);
-	assert_int_equal(params_subsidy(m, 210000u * 33), 0);
-	assert_int_equal(params_subsidy(m, 210000u * 32), 1);
-	assert_int_equal(params_subsidy(r, 149), 50 * COIN);
-	assert_int_equal(params_subsidy(r, 150), 25 * COIN);
-	assert_int_equal(params_subsidy(r, 150u * 63), 0);
-	assert_int_equal(params_subsidy(r, UINT32_MAX), 0);
-	assert_int_equal(m->coinbase_maturity, 100);
-	assert_int_equal(r->coinbase_maturity, 100);
-}
-
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 #define TX_CASE(i) { tx_cases[i].name, test_tx_case, setup, teardown, (void *)&tx_cases[i] }
 
@@ -1529,7 +1510,6 @@ int main(void)
 		TEST(test_inputs_direct),
 		TEST(test_sigs_direct),
 		TEST(test_contextual_direct),
-		TEST(test_subsidy_schedule),
 	};
 	_Static_assert(N_TX_CASES == 15, "every transaction case has its test entry");
 	return cmocka_run_group_tests(tests, NULL, NULL);
