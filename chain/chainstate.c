@@ -332,14 +332,21 @@ static struct block_index *best_candidate(struct chainstate *cs)
 	return best;
 }
 
+/* Drops the candidates with less work than the tip. The map cannot change
+ * while it is walked, so the walk restarts after each removal; there are
+ * few candidates, and most are removed one at a time. */
 static void prune_candidates(struct chainstate *cs)
 {
 	struct block_index *tip = chainstate_tip(cs);
 	const void *k;
 	void *v;
-	for (size_t it = 0; hmap_next(&cs->candidates, &it, &k, &v);)
-		if (u256_cmp(&((struct block_index *)v)->work, &tip->work) < 0)
-			hmap_del(&cs->candidates, k);
+	bool again = true;
+	while (again) {
+		again = false;
+		for (size_t it = 0; !again && hmap_next(&cs->candidates, &it, &k, &v);)
+			if (u256_cmp(&((struct block_index *)v)->work, &tip->work) < 0)
+				again = hmap_del(&cs->candidates, ((struct block_index *)v)->hash) != NULL;
+	}
 }
 
 /* Walks from the tip to best: back to the fork, then forward. Returns 1
@@ -457,8 +464,9 @@ bool chainstate_accept_block(struct chainstate *cs, const struct block *b, uint6
 	if (!accept_header(cs, &b->header, now, false, &bi, v))
 		return false;
 	if (!block_check(b, cs->p, v) || !block_check_contextual(b, bi->prev, v)) {
-		/* A body that does not match its header says nothing of the header. */
-		if (v->result != VR_MUTATED && fail_branch(cs, bi, NULL) != 0)
+		/* A body that does not match its header says nothing of the
+		 * header, and a local failure nothing of the block. */
+		if (v->result != VR_MUTATED && v->result != VR_ERROR && fail_branch(cs, bi, NULL) != 0)
 			return verdict_fail(v, VR_ERROR, "db-error", "cannot write the block index");
 		return false;
 	}

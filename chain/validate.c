@@ -113,7 +113,7 @@ bool block_check(const struct block *b, const struct chain_params *p, struct ver
 	for (size_t i = 0; i < b->n_tx; i++)
 		size += tx_serialized_size(&b->txs[i]);
 	if (b->n_tx == 0 || size > BLOCK_MAX_SIZE)
-		return verdict_fail(v, VR_MUTATED, "bad-blk-length", "%zu bytes", size);
+		return verdict_fail(v, VR_CONSENSUS, "bad-blk-length", "%zu bytes", size);
 	return check_block_txs(b, v);
 }
 

@@ -10,7 +10,7 @@
 enum vresult {
 	VR_OK = 0,
 	VR_CONSENSUS,      /* breaks a consensus rule */
-	VR_MUTATED,        /* body does not match the header (merkle root, size) */
+	VR_MUTATED,        /* body does not match the header (merkle root) */
 	VR_INVALID_HEADER, /* proof of work or bits */
 	VR_CACHED_INVALID, /* already known to be invalid */
 	VR_MISSING_PREV,   /* parent unknown: not (yet) an offence */

@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { EMPTY, FULL, TOMB };
-
+/* Linear probing with backward-shift deletion: no tombstones, so lookups
+ * of absent keys stay short however many keys come and go (a mempool
+ * removes thousands at a time). Each slot keeps its key's hash. */
 struct hmap_slot {
-	uint8_t state;
+	uint64_t h; /* 0: empty (hash_key never returns 0) */
 	uint8_t key[HMAP_KEY_MAX];
 	void *value;
 };
@@ -22,17 +23,28 @@ static void make_seed(void)
 		seed = 0x9e3779b97f4a7c15ULL;
 }
 
-static uint64_t hash_key(const uint8_t *k, size_t len)
+static uint64_t mix(uint64_t h)
 {
-	uint64_t h = seed ^ (len * 0xff51afd7ed558ccdULL);
-	for (size_t i = 0; i < len; i++) {
-		h ^= k[i];
-		h *= 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ULL;
 	return h ^ (h >> 33);
+}
+
+static uint64_t hash_key(const uint8_t *k, size_t len)
+{
+	uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ULL);
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, k + i, 8);
+		h = mix(h ^ w);
+	}
+	for (; i < len; i++)
+		h = (h ^ k[i]) * 0x100000001b3ULL;
+	h = mix(h);
+	return h ? h : 1;
 }
 
 void hmap_init(struct hmap *m, size_t key_len)
@@ -48,90 +60,93 @@ void hmap_release(struct hmap *m)
 		return;
 	free(m->slots);
 	m->slots = NULL;
-	m->cap = m->count = m->tombs = 0;
+	m->cap = m->count = 0;
 }
 
-static struct hmap_slot *find(const struct hmap *m, const void *key)
+static struct hmap_slot *find(const struct hmap *m, const void *key, uint64_t h)
 {
 	if (!m->cap)
 		return NULL;
 	size_t mask = m->cap - 1;
-	for (size_t i = hash_key(key, m->key_len) & mask;; i = (i + 1) & mask) {
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
 		struct hmap_slot *s = &m->slots[i];
-		if (s->state == EMPTY)
+		if (s->h == 0)
 			return NULL;
-		if (s->state == FULL && memcmp(s->key, key, m->key_len) == 0)
+		if (s->h == h && memcmp(s->key, key, m->key_len) == 0)
 			return s;
 	}
 }
 
 void *hmap_get(const struct hmap *m, const void *key)
 {
-	struct hmap_slot *s = find(m, key);
+	struct hmap_slot *s = find(m, key, hash_key(key, m->key_len));
 	return s ? s->value : NULL;
 }
 
-static void place(struct hmap_slot *slots, size_t cap, size_t key_len, const void *key, void *value)
+static void place(struct hmap_slot *slots, size_t cap, const struct hmap_slot *from)
 {
-	size_t mask = cap - 1;
-	size_t i = hash_key(key, key_len) & mask;
-	while (slots[i].state == FULL)
+	size_t mask = cap - 1, i = from->h & mask;
+	while (slots[i].h)
 		i = (i + 1) & mask;
-	slots[i].state = FULL;
-	memcpy(slots[i].key, key, key_len);
-	slots[i].value = value;
+	slots[i] = *from;
 }
 
 static int grow(struct hmap *m)
 {
-	size_t cap = m->cap ? m->cap : 16;
-	while ((m->count + 1) * 4 > cap * 3)
-		cap *= 2;
+	size_t cap = m->cap ? m->cap * 2 : 16;
 	struct hmap_slot *slots = calloc(cap, sizeof(*slots));
 	if (!slots)
 		return -1;
 	for (size_t i = 0; i < m->cap; i++)
-		if (m->slots[i].state == FULL)
-			place(slots, cap, m->key_len, m->slots[i].key, m->slots[i].value);
+		if (m->slots[i].h)
+			place(slots, cap, &m->slots[i]);
 	free(m->slots);
 	m->slots = slots;
 	m->cap = cap;
-	m->tombs = 0;
 	return 0;
 }
 
 int hmap_put(struct hmap *m, const void *key, void *value)
 {
-	struct hmap_slot *s = find(m, key);
+	uint64_t h = hash_key(key, m->key_len);
+	struct hmap_slot *s = find(m, key, h), n;
 	if (s) {
 		s->value = value;
 		return 0;
 	}
-	if ((m->count + m->tombs + 1) * 4 > m->cap * 3 && grow(m) != 0)
+	if ((m->count + 1) * 4 > m->cap * 3 && grow(m) != 0)
 		return -1;
-	size_t mask = m->cap - 1;
-	size_t i = hash_key(key, m->key_len) & mask;
-	while (m->slots[i].state == FULL)
-		i = (i + 1) & mask;
-	if (m->slots[i].state == TOMB)
-		m->tombs--;
-	m->slots[i].state = FULL;
-	memcpy(m->slots[i].key, key, m->key_len);
-	m->slots[i].value = value;
+	n.h = h;
+	memcpy(n.key, key, m->key_len);
+	n.value = value;
+	place(m->slots, m->cap, &n);
 	m->count++;
 	return 0;
 }
 
 void *hmap_del(struct hmap *m, const void *key)
 {
-	struct hmap_slot *s = find(m, key);
+	struct hmap_slot *s = find(m, key, hash_key(key, m->key_len));
 	if (!s)
 		return NULL;
 	void *v = s->value;
-	s->state = TOMB;
-	s->value = NULL;
+	size_t mask = m->cap - 1, i = (size_t)(s - m->slots), j = i;
+	/* Shift back every following entry of the run that may move closer
+	 * to its home slot, so that no probe sequence breaks. */
+	for (;;) {
+		j = (j + 1) & mask;
+		if (m->slots[j].h == 0)
+			break;
+		size_t home = m->slots[j].h & mask;
+		bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+		if (movable) {
+			m->slots[i] = m->slots[j];
+			i = j;
+		}
+	}
+	m->slots[i].h = 0;
+	m->slots[i].value = NULL;
 	m->count--;
-	m->tombs++;
 	return v;
 }
 
@@ -139,7 +154,7 @@ bool hmap_next(const struct hmap *m, size_t *it, const void **key, void **value)
 {
 	for (; *it < m->cap; (*it)++) {
 		struct hmap_slot *s = &m->slots[*it];
-		if (s->state == FULL) {
+		if (s->h) {
 			*key = s->key;
 			*value = s->value;
 			(*it)++;

@@ -17,7 +17,7 @@ struct hmap_slot;
 
 struct hmap {
 	struct hmap_slot *slots;
-	size_t cap, count, tombs;
+	size_t cap, count;
 	size_t key_len;
 };
 
@@ -31,7 +31,7 @@ int hmap_put(struct hmap *m, const void *key, void *value) WUR;
 void *hmap_del(struct hmap *m, const void *key);
 
 /* Iteration: for (size_t it = 0; hmap_next(m, &it, &key, &val);) ... The map
- * must not change during it, except by hmap_del of the current key. */
+ * must not change during it (collect keys, then delete). */
 bool hmap_next(const struct hmap *m, size_t *it, const void **key, void **value);
 
 #endif

@@ -281,7 +281,7 @@ static const struct tx_case tx_cases[] = {
 	{ "bad-txns-vin-empty", m_vin_empty, false, "bad-txns-vin-empty", NULL, VR_CONSENSUS },
 	{ "bad-txns-vout-empty", m_vout_empty, false, "bad-txns-vout-empty", NULL, VR_CONSENSUS },
 	/* A block holding it is over the block limit first. */
-	{ "bad-txns-oversize", m_oversize, false, "bad-txns-oversize", "bad-blk-length", VR_MUTATED },
+	{ "bad-txns-oversize", m_oversize, false, "bad-txns-oversize", "bad-blk-length", VR_CONSENSUS },
 	{ "bad-txns-vout-negative", m_vout_negative, false, "bad-txns-vout-negative", NULL, VR_CONSENSUS },
 	{ "bad-txns-vout-toolarge", m_vout_toolarge, false, "bad-txns-vout-toolarge", NULL, VR_CONSENSUS },
 	{ "bad-txns-txouttotal-toolarge", m_outtotal, false, "bad-txns-txouttotal-toolarge", NULL, VR_CONSENSUS },
@@ -465,7 +465,7 @@ static void test_block_check_direct(void **state)
 	tx_release(&b.txs[0]);
 	b.n_tx = 0;
 	fix_resolve(&b);
-	expect_block_check(&b, "bad-blk-length", VR_MUTATED);
+	expect_block_check(&b, "bad-blk-length", VR_CONSENSUS);
 	block_release(&b);
 }
 
@@ -538,7 +538,7 @@ static void test_block_length(void **state)
 	big_spend(&tx, &op, n, gap + 1);
 	block_with(&b, &tx, 1, 0);
 	assert_int_equal(b.size, BLOCK_MAX_SIZE + 1);
-	reject_then_valid(&b, "bad-blk-length", VR_MUTATED);
+	reject_then_valid(&b, "bad-blk-length", VR_CONSENSUS);
 	tx_release(&tx);
 	block_release(&b);
 
