@@ -97,12 +97,32 @@ static void on_connected(void *ctx, const struct block *b, const struct block_in
 {
 	struct node *n = ctx;
 	mempool_block_connected(n->mp, b, bi);
+	if (n->wallet_rpc.w)
+		wallet_block_connected(n->wallet_rpc.w, b, bi);
 }
 
 static void on_disconnected(void *ctx, const struct block *b, const struct block_index *bi)
 {
 	struct node *n = ctx;
 	mempool_block_disconnected(n->mp, b, bi);
+	if (n->wallet_rpc.w)
+		wallet_block_disconnected(n->wallet_rpc.w, b, bi);
+}
+
+/* The mempool's news, for the wallet (and the mesh). */
+static void on_mempool_added(void *ctx, const struct tx *tx)
+{
+	struct node *n = ctx;
+	if (n->wallet_rpc.w)
+		wallet_tx_added(n->wallet_rpc.w, tx, clock_now());
+}
+
+static void on_mempool_removed(void *ctx, const uint8_t txid[32], enum mempool_removal why)
+{
+	struct node *n = ctx;
+	(void)why;
+	if (n->wallet_rpc.w)
+		wallet_tx_removed(n->wallet_rpc.w, txid);
 }
 
 /* After any change of tip: the mempool takes back what a reorganisation
@@ -151,7 +171,9 @@ static int open_mempool(struct node *n, char *err)
 	if (!(n->mp = mempool_new(n->cs, &o)))
 		return err_set(err, "cannot create the mempool");
 	struct chain_events ev = { on_connected, on_disconnected, n };
+	struct mempool_events mev = { on_mempool_added, on_mempool_removed, n };
 	chainstate_set_events(n->cs, &ev);
+	mempool_set_events(n->mp, &mev);
 	if (!options_bool(n->opts, "persistmempool", true))
 		return 0;
 	if (mempool_path(n, path, sizeof(path), err) != 0)
@@ -175,6 +197,44 @@ static void save_mempool(struct node *n)
 		log_error("cannot save the mempool: %s", err);
 	else
 		log_info("mempool saved: %zu transactions", mempool_count(n->mp));
+}
+
+/* The wallet in the network's data directory: opened, or created from a
+ * fresh seed; brought up to the chain's tip; its unconfirmed transactions
+ * offered to the mempool again. */
+static int open_wallet(struct node *n, char *err)
+{
+	struct wallet_rpc *r = &n->wallet_rpc;
+	char why[ERR_LEN];
+	int64_t fee;
+	if (options_bool(n->opts, "disablewallet", false))
+		return 0;
+	if (amount_parse(&fee, options_str(n->opts, "paytxfee", "0.0001"), why) != 0)
+		return err_set(err, "invalid -paytxfee: %s", why);
+	if (datadir_join(r->path, sizeof(r->path), n->datadir, "wallet.dat", err) != 0)
+		return -1;
+	r->w = access(r->path, F_OK) == 0 ? wallet_open(r->path, n->p, err) : wallet_create(r->path, n->p, NULL, err);
+	if (!r->w)
+		return -1;
+	r->cs = n->cs;
+	r->mp = n->mp;
+	r->fee_rate = fee;
+	if (wallet_sync(r->w, n->cs, err) != 0)
+		return -1;
+	struct tx *txs;
+	size_t count;
+	if (wallet_unconfirmed(r->w, &txs, &count, why) == 0) {
+		for (size_t i = 0; i < count; i++) {
+			struct verdict v;
+			verdict_init(&v);
+			if (!mempool_has(n->mp, txs[i].txid))
+				mempool_accept(n->mp, &txs[i], clock_now(), &v);
+			tx_release(&txs[i]);
+		}
+		free(txs);
+	}
+	log_info("wallet loaded: '%s'", r->path);
+	return 0;
 }
 
 /* --- start-up --- */
@@ -276,7 +336,8 @@ static int open_rpc(struct node *n, char *err)
 	n->rawtx_rpc = (struct rawtx_rpc){ .cs = n->cs, .mp = n->mp };
 	if (rpc_server_add_methods(n->rpc, node_methods, sizeof(node_methods) / sizeof(node_methods[0]), n, err) != 0 ||
 	    chain_rpc_register(n->rpc, &n->chain_rpc, err) != 0 || mining_rpc_register(n->rpc, &n->mining_rpc, err) != 0 ||
-	    rawtx_rpc_register(n->rpc, &n->rawtx_rpc, err) != 0)
+	    rawtx_rpc_register(n->rpc, &n->rawtx_rpc, err) != 0 ||
+	    (n->wallet_rpc.w && wallet_rpc_register(n->rpc, &n->wallet_rpc, err) != 0))
 		return -1;
 	log_info("JSON-RPC listening on port %u", rpc_server_port(n->rpc));
 	return 0;
@@ -294,7 +355,7 @@ int node_start(struct node *n, struct options *opts, char *err)
 	if (evthread_use_pthreads() != 0 || !(n->base = event_base_new()))
 		return err_set(err, "cannot create the event loop");
 	if (write_pid(n, err) != 0 || add_signals(n, err) != 0 || open_chain(n, err) != 0 ||
-	    open_mempool(n, err) != 0)
+	    open_mempool(n, err) != 0 || open_wallet(n, err) != 0)
 		return -1;
 	if (options_bool(opts, "server", true) && open_rpc(n, err) != 0)
 		return -1;
@@ -315,6 +376,10 @@ void node_stop(struct node *n)
 	save_mempool(n);
 	if (n->cs)
 		chainstate_set_events(n->cs, NULL);
+	if (n->mp)
+		mempool_set_events(n->mp, NULL);
+	wallet_free(n->wallet_rpc.w);
+	n->wallet_rpc.w = NULL;
 	mempool_free(n->mp);
 	n->mp = NULL;
 	chainstate_close(n->cs);

@@ -12,6 +12,7 @@
 #include "rpc/chain_rpc.h"
 #include "rpc/mining_rpc.h"
 #include "rpc/rawtx_rpc.h"
+#include "rpc/wallet_rpc.h"
 
 struct event_base;
 struct event;
@@ -29,6 +30,7 @@ struct node {
 	struct chain_rpc chain_rpc;
 	struct mining_rpc mining_rpc;
 	struct rawtx_rpc rawtx_rpc;
+	struct wallet_rpc wallet_rpc; /* .w NULL without a wallet */
 	struct event *signals[4];
 	int lock_fd;
 	uint64_t started; /* unix seconds */

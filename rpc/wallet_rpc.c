@@ -1,0 +1,753 @@
+#include "rpc/wallet_rpc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rpc/amount.h"
+#include "rpc/chain_rpc.h"
+#include "rpc/txjson.h"
+#include "util/clock.h"
+#include "util/hex.h"
+#include "wallet/address.h"
+
+#include <openssl/crypto.h>
+
+static int oom(struct rpc_error *e)
+{
+	return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+}
+
+static int done(cJSON **result, cJSON *v, struct rpc_error *e)
+{
+	*result = v;
+	return v ? 0 : oom(e);
+}
+
+int wallet_rpc_code(int status)
+{
+	switch (status) {
+	case WALLET_LOCKED: return RPC_WALLET_UNLOCK_NEEDED;
+	case WALLET_BAD_PASSPHRASE: return RPC_WALLET_PASSPHRASE_INCORRECT;
+	case WALLET_WRONG_ENC_STATE: return RPC_WALLET_WRONG_ENC_STATE;
+	case WALLET_KEYPOOL_RAN_OUT: return RPC_WALLET_KEYPOOL_RAN_OUT;
+	case WALLET_INSUFFICIENT_FUNDS: return RPC_WALLET_INSUFFICIENT_FUNDS;
+	case WALLET_INVALID_PARAMETER: return RPC_INVALID_PARAMETER;
+	case WALLET_INVALID_ADDRESS: case WALLET_NOT_FOUND: return RPC_INVALID_ADDRESS_OR_KEY;
+	default: return RPC_WALLET_ERROR;
+	}
+}
+
+static int fail(struct rpc_error *e, int status, const char *err)
+{
+	return rpc_error_set(e, wallet_rpc_code(status), "%s", err);
+}
+
+/* Every wallet method first lets an expired walletpassphrase lapse. */
+static struct wallet *wallet_of(struct wallet_rpc *r)
+{
+	wallet_is_locked(r->w, clock_now());
+	return r->w;
+}
+
+static int param_address(uint8_t hash[20], struct wallet_rpc *r, const cJSON *params, size_t i, struct rpc_error *e)
+{
+	const char *s;
+	char err[ERR_LEN];
+	if (rpc_param_str(&s, params, i, "address", true, e) != 0)
+		return -1;
+	if (address_decode(hash, chainstate_params(r->cs)->hrp, s, err) != 0)
+		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Invalid address: %s", err);
+	return 0;
+}
+
+/* An optional fee rate in CRN per 1,000 bytes; the -paytxfee default. */
+static int param_fee_rate(int64_t *out, struct wallet_rpc *r, const cJSON *params, size_t i, struct rpc_error *e)
+{
+	*out = r->fee_rate;
+	if (!rpc_param(params, i))
+		return 0;
+	return rpc_param_amount(out, params, i, "fee_rate", e);
+}
+
+int wallet_rpc_submit(struct wallet_rpc *r, const struct tx *tx, struct rpc_error *e)
+{
+	struct verdict v;
+	verdict_init(&v);
+	if (!mempool_accept(r->mp, tx, clock_now(), &v))
+		return rpc_error_set(e, RPC_WALLET_ERROR, "transaction rejected by the mempool: %s", v.reason);
+	if (r->accepted)
+		r->accepted(r->ctx, mempool_get(r->mp, tx->txid));
+	return 0;
+}
+
+static cJSON *txid_string(const uint8_t txid[32])
+{
+	char h[65];
+	txjson_hash_hex(h, txid);
+	return cJSON_CreateString(h);
+}
+
+/* --- addresses and keys --- */
+
+static int getnewaddress(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	const char *label;
+	char addr[100], err[ERR_LEN];
+	if (rpc_param_str(&label, params, 0, "label", false, e) != 0)
+		return -1;
+	int s = wallet_get_new_address(wallet_of(r), addr, sizeof(addr), label ? label : "", err);
+	return s ? fail(e, s, err) : done(result, cJSON_CreateString(addr), e);
+}
+
+static int getrawchangeaddress(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	char addr[100], err[ERR_LEN];
+	(void)params;
+	int s = wallet_get_change_address(wallet_of(r), addr, sizeof(addr), err);
+	return s ? fail(e, s, err) : done(result, cJSON_CreateString(addr), e);
+}
+
+static int dumpprivkey(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	const char *addr;
+	char key[WALLET_SECKEY_HEX_LEN], err[ERR_LEN];
+	if (rpc_param_str(&addr, params, 0, "address", true, e) != 0)
+		return -1;
+	int s = wallet_dump_privkey(wallet_of(r), key, addr, err);
+	if (s)
+		return fail(e, s, err);
+	*result = cJSON_CreateString(key);
+	OPENSSL_cleanse(key, sizeof(key));
+	return *result ? 0 : oom(e);
+}
+
+static int importprivkey(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	const char *key, *label;
+	bool rescan;
+	char err[ERR_LEN];
+	if (rpc_param_str(&key, params, 0, "privkey", true, e) != 0 ||
+	    rpc_param_str(&label, params, 1, "label", false, e) != 0 ||
+	    rpc_param_bool(&rescan, params, 2, "rescan", true, e) != 0)
+		return -1;
+	int s = wallet_import_privkey(wallet_of(r), key, label ? label : "", rescan ? r->cs : NULL, err);
+	if (s)
+		return fail(e, s, err);
+	*result = NULL;
+	return 0;
+}
+
+static int dumpseed(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	char seed[WALLET_SECKEY_HEX_LEN], err[ERR_LEN];
+	(void)params;
+	int s = wallet_export_seed(wallet_of(r), seed, err);
+	if (s)
+		return fail(e, s, err);
+	*result = cJSON_CreateString(seed);
+	OPENSSL_cleanse(seed, sizeof(seed));
+	return *result ? 0 : oom(e);
+}
+
+/* Replaces the wallet with one restored from a seed, then rescans the
+ * chain for its payments. Refused when the current wallet has
+ * transactions, so nothing is lost. */
+static int sethdseed(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	const char *hex;
+	uint8_t seed[32];
+	char err[ERR_LEN], tmp[4200];
+	struct wallet_tx_entry *list;
+	size_t n;
+	if (rpc_param_str(&hex, params, 1, "seed", true, e) != 0)
+		return -1;
+	if (!hex_decode(seed, sizeof(seed), hex))
+		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "seed must be 64 hexadecimal digits");
+	if (wallet_list_transactions(r->w, &list, &n, err) != 0)
+		return rpc_error_set(e, RPC_WALLET_ERROR, "%s", err);
+	free(list);
+	if (n > 0)
+		return rpc_error_set(e, RPC_WALLET_ERROR, "the wallet has transactions: back it up and use a fresh data directory to restore a seed");
+	snprintf(tmp, sizeof(tmp), "%s.restore", r->path);
+	unlink(tmp);
+	struct wallet *nw = wallet_create(tmp, chainstate_params(r->cs), seed, err);
+	OPENSSL_cleanse(seed, sizeof(seed));
+	if (!nw)
+		return rpc_error_set(e, RPC_WALLET_ERROR, "%s", err);
+	if (rename(tmp, r->path) != 0) {
+		wallet_free(nw);
+		unlink(tmp);
+		return rpc_error_set(e, RPC_WALLET_ERROR, "cannot replace the wallet file");
+	}
+	wallet_free(nw);
+	/* Reopen from its final path, so later writes go there. */
+	if (!(nw = wallet_open(r->path, chainstate_params(r->cs), err)))
+		return rpc_error_set(e, RPC_WALLET_ERROR, "%s", err);
+	wallet_free(r->w);
+	r->w = nw;
+	if (wallet_rescan(nw, r->cs, 0, err) != 0)
+		return rpc_error_set(e, RPC_WALLET_ERROR, "%s", err);
+	*result = NULL;
+	return 0;
+}
+
+/* --- balances and coins --- */
+
+static int getbalance(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	struct wallet_balances b;
+	(void)params;
+	wallet_get_balances(wallet_of(r), &b);
+	return done(result, amount_to_json(b.trusted), e);
+}
+
+static int getbalances(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	struct wallet_balances b;
+	(void)params;
+	wallet_get_balances(wallet_of(r), &b);
+	cJSON *j = cJSON_CreateObject(), *mine = j ? cJSON_AddObjectToObject(j, "mine") : NULL;
+	bool ok = mine && cJSON_AddItemToObject(mine, "trusted", amount_to_json(b.trusted)) &&
+		  cJSON_AddItemToObject(mine, "untrusted_pending", amount_to_json(b.untrusted_pending)) &&
+		  cJSON_AddItemToObject(mine, "immature", amount_to_json(b.immature));
+	if (!ok) {
+		cJSON_Delete(j);
+		return oom(e);
+	}
+	*result = j;
+	return 0;
+}
+
+static int getwalletinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	struct wallet_balances b;
+	struct wallet_tx_entry *list;
+	size_t n = 0;
+	char err[ERR_LEN];
+	(void)params;
+	struct wallet *w = wallet_of(r);
+	wallet_get_balances(w, &b);
+	if (wallet_list_transactions(w, &list, &n, err) == 0)
+		free(list);
+	cJSON *j = cJSON_CreateObject();
+	bool ok = j && cJSON_AddStringToObject(j, "walletname", "wallet.dat") &&
+		  cJSON_AddItemToObject(j, "balance", amount_to_json(b.trusted)) &&
+		  cJSON_AddItemToObject(j, "unconfirmed_balance", amount_to_json(b.untrusted_pending)) &&
+		  cJSON_AddItemToObject(j, "immature_balance", amount_to_json(b.immature)) &&
+		  cJSON_AddNumberToObject(j, "txcount", (double)n) &&
+		  cJSON_AddItemToObject(j, "paytxfee", amount_to_json(r->fee_rate)) &&
+		  cJSON_AddBoolToObject(j, "encrypted", wallet_is_encrypted(w));
+	if (ok && wallet_is_encrypted(w))
+		ok = cJSON_AddNumberToObject(j, "unlocked_until",
+					     wallet_is_locked(w, clock_now()) ? 0 : (double)wallet_unlocked_until(w)) != NULL;
+	if (!ok) {
+		cJSON_Delete(j);
+		return oom(e);
+	}
+	*result = j;
+	return 0;
+}
+
+static cJSON *utxo_json(struct wallet_rpc *r, const struct wallet_utxo *u)
+{
+	char addr[100];
+	cJSON *j = cJSON_CreateObject();
+	txjson_address(addr, sizeof(addr), chainstate_params(r->cs), u->addr);
+	bool ok = j && txjson_add_hex(j, "txid", u->op.txid, 32) && cJSON_AddNumberToObject(j, "vout", u->op.index) &&
+		  cJSON_AddStringToObject(j, "address", addr) && cJSON_AddStringToObject(j, "label", u->label) &&
+		  cJSON_AddItemToObject(j, "amount", amount_to_json(u->value)) &&
+		  cJSON_AddNumberToObject(j, "confirmations", u->confirmations) &&
+		  cJSON_AddBoolToObject(j, "spendable", true) && cJSON_AddBoolToObject(j, "solvable", true) &&
+		  cJSON_AddBoolToObject(j, "safe", u->safe);
+	if (!ok) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+static bool address_wanted(struct wallet_rpc *r, const cJSON *filter, const uint8_t addr[20])
+{
+	const cJSON *a;
+	if (!cJSON_IsArray(filter))
+		return true;
+	cJSON_ArrayForEach(a, filter) {
+		uint8_t h[20];
+		if (cJSON_IsString(a) && address_decode(h, chainstate_params(r->cs)->hrp, a->valuestring, NULL) == 0 &&
+		    memcmp(h, addr, 20) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int listunspent(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	int64_t minconf, maxconf;
+	struct wallet_utxo *u;
+	size_t n;
+	char err[ERR_LEN];
+	const cJSON *filter = rpc_param(params, 2);
+	if (rpc_param_int(&minconf, params, 0, "minconf", 1, 0, UINT32_MAX, e) != 0 ||
+	    rpc_param_int(&maxconf, params, 1, "maxconf", 9999999, 0, UINT32_MAX, e) != 0)
+		return -1;
+	if (filter && !cJSON_IsArray(filter))
+		return rpc_error_set(e, RPC_TYPE_ERROR, "addresses must be an array");
+	int s = wallet_list_unspent(wallet_of(r), &u, &n, (uint32_t)minconf, (uint32_t)maxconf, err);
+	if (s)
+		return fail(e, s, err);
+	cJSON *arr = cJSON_CreateArray();
+	bool ok = arr != NULL;
+	for (size_t i = 0; ok && i < n; i++) {
+		if (!address_wanted(r, filter, u[i].addr))
+			continue;
+		cJSON *x = utxo_json(r, &u[i]);
+		ok = x && cJSON_AddItemToArray(arr, x);
+	}
+	free(u);
+	if (!ok) {
+		cJSON_Delete(arr);
+		return oom(e);
+	}
+	*result = arr;
+	return 0;
+}
+
+static int parse_outpoint(struct outpoint *op, const cJSON *o, struct rpc_error *e)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "txid");
+	const cJSON *vout = cJSON_GetObjectItemCaseSensitive(o, "vout");
+	if (!cJSON_IsString(id) || !hex_decode(op->txid, 32, id->valuestring))
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter, expected a 64-digit hex txid");
+	if (!cJSON_IsNumber(vout) || vout->valuedouble < 0 || vout->valuedouble > UINT32_MAX)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter, vout must be positive");
+	op->index = (uint32_t)vout->valuedouble;
+	return 0;
+}
+
+static int lockunspent(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	bool unlock;
+	const cJSON *list = rpc_param(params, 1), *o;
+	char err[ERR_LEN];
+	if (rpc_param_bool(&unlock, params, 0, "unlock", false, e) != 0)
+		return -1;
+	if (!rpc_param(params, 0))
+		return rpc_error_set(e, RPC_INVALID_PARAMS, "unlock is required");
+	struct wallet *w = wallet_of(r);
+	if (!list) {
+		if (!unlock)
+			return rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter, transactions are required to lock");
+		wallet_unlock_all_coins(w);
+		return done(result, cJSON_CreateBool(true), e);
+	}
+	if (!cJSON_IsArray(list))
+		return rpc_error_set(e, RPC_TYPE_ERROR, "transactions must be an array");
+	cJSON_ArrayForEach(o, list) {
+		struct outpoint op;
+		if (parse_outpoint(&op, o, e) != 0)
+			return -1;
+		int s = unlock ? wallet_unlock_coin(w, &op, err) : wallet_lock_coin(w, &op, err);
+		if (s)
+			return fail(e, s, err);
+	}
+	return done(result, cJSON_CreateBool(true), e);
+}
+
+static int listlockunspent(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	struct outpoint *ops;
+	size_t n;
+	char err[ERR_LEN];
+	(void)params;
+	int s = wallet_list_locked(wallet_of(r), &ops, &n, err);
+	if (s)
+		return fail(e, s, err);
+	cJSON *arr = cJSON_CreateArray();
+	bool ok = arr != NULL;
+	for (size_t i = 0; ok && i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		ok = o && cJSON_AddItemToArray(arr, o) && txjson_add_hex(o, "txid", ops[i].txid, 32) &&
+		     cJSON_AddNumberToObject(o, "vout", ops[i].index);
+	}
+	free(ops);
+	if (!ok) {
+		cJSON_Delete(arr);
+		return oom(e);
+	}
+	*result = arr;
+	return 0;
+}
+
+/* --- sending --- */
+
+static int send_to(struct wallet_rpc *r, const struct wallet_recipient *rc, size_t n, int64_t fee_rate,
+		   cJSON **result, struct rpc_error *e)
+{
+	struct tx tx;
+	int64_t fee;
+	char err[ERR_LEN];
+	int s = wallet_create_tx(wallet_of(r), &tx, &fee, rc, n, fee_rate, err);
+	if (s)
+		return fail(e, s, err);
+	int rc2 = wallet_rpc_submit(r, &tx, e);
+	if (rc2 == 0)
+		*result = txid_string(tx.txid);
+	tx_release(&tx);
+	return rc2 != 0 ? -1 : *result ? 0 : oom(e);
+}
+
+static int sendtoaddress(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	struct wallet_recipient rc;
+	int64_t fee_rate;
+	bool subtract;
+	memset(&rc, 0, sizeof(rc));
+	if (param_address(rc.addr, r, params, 0, e) != 0 || rpc_param_amount(&rc.value, params, 1, "amount", e) != 0 ||
+	    rpc_param_bool(&subtract, params, 4, "subtractfeefromamount", false, e) != 0 ||
+	    param_fee_rate(&fee_rate, r, params, 5, e) != 0)
+		return -1;
+	if (rc.value <= 0)
+		return rpc_error_set(e, RPC_TYPE_ERROR, "Invalid amount for send");
+	rc.subtract_fee = subtract;
+	return send_to(r, &rc, 1, fee_rate, result, e);
+}
+
+static bool in_list(const cJSON *list, const char *s)
+{
+	const cJSON *x;
+	cJSON_ArrayForEach(x, list)
+		if (cJSON_IsString(x) && strcmp(x->valuestring, s) == 0)
+			return true;
+	return false;
+}
+
+static int sendmany(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	const cJSON *amounts = rpc_param(params, 1), *kv, *subtract = rpc_param(params, 4);
+	int64_t fee_rate;
+	char err[ERR_LEN];
+	if (!cJSON_IsObject(amounts))
+		return rpc_error_set(e, RPC_TYPE_ERROR, "amounts must be an object of address: amount");
+	if (subtract && !cJSON_IsArray(subtract))
+		return rpc_error_set(e, RPC_TYPE_ERROR, "subtractfeefrom must be an array");
+	if (param_fee_rate(&fee_rate, r, params, 5, e) != 0)
+		return -1;
+	size_t n = (size_t)cJSON_GetArraySize(amounts), i = 0;
+	if (n == 0)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter, amounts is empty");
+	struct wallet_recipient *rc = calloc(n, sizeof(*rc));
+	if (!rc)
+		return oom(e);
+	int rc2 = 0;
+	cJSON_ArrayForEach(kv, amounts) {
+		if (address_decode(rc[i].addr, chainstate_params(r->cs)->hrp, kv->string, err) != 0)
+			rc2 = rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Invalid address '%s': %s", kv->string, err);
+		else if (amount_from_json(&rc[i].value, kv, err) != 0 || rc[i].value <= 0)
+			rc2 = rpc_error_set(e, RPC_TYPE_ERROR, "Invalid amount for '%s'", kv->string);
+		rc[i].subtract_fee = subtract && in_list(subtract, kv->string);
+		if (rc2)
+			break;
+		i++;
+	}
+	if (rc2 == 0)
+		rc2 = send_to(r, rc, n, fee_rate, result, e);
+	free(rc);
+	return rc2;
+}
+
+/* --- history --- */
+
+static cJSON *entry_json(struct wallet_rpc *r, const struct wallet_tx_entry *t)
+{
+	char addr[100];
+	cJSON *j = cJSON_CreateObject();
+	txjson_address(addr, sizeof(addr), chainstate_params(r->cs), t->addr);
+	bool ok = j && cJSON_AddStringToObject(j, "address", addr) &&
+		  cJSON_AddStringToObject(j, "category", wallet_category_name(t->category)) &&
+		  cJSON_AddItemToObject(j, "amount", amount_to_json(t->amount)) &&
+		  cJSON_AddStringToObject(j, "label", t->label) && cJSON_AddNumberToObject(j, "vout", t->vout);
+	if (ok && t->has_fee)
+		ok = cJSON_AddItemToObject(j, "fee", amount_to_json(-t->fee));
+	if (ok && t->is_asset)
+		ok = txjson_add_hex(j, "asset", t->asset, 32);
+	ok = ok && cJSON_AddNumberToObject(j, "confirmations", t->confirmations);
+	if (ok && t->confirmed)
+		ok = txjson_add_hex(j, "blockhash", t->block_hash, 32) &&
+		     cJSON_AddNumberToObject(j, "blockheight", t->block_height) &&
+		     cJSON_AddNumberToObject(j, "blockindex", t->block_pos);
+	else if (ok)
+		ok = cJSON_AddBoolToObject(j, "trusted", t->trusted) != NULL;
+	ok = ok && txjson_add_hex(j, "txid", t->txid, 32) && cJSON_AddNumberToObject(j, "time", (double)t->time) &&
+	     cJSON_AddNumberToObject(j, "timereceived", (double)t->time);
+	if (!ok) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+static int listtransactions(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	const char *label;
+	int64_t count, skip;
+	struct wallet_tx_entry *list;
+	size_t n;
+	char err[ERR_LEN];
+	if (rpc_param_str(&label, params, 0, "label", false, e) != 0 ||
+	    rpc_param_int(&count, params, 1, "count", 10, 0, INT32_MAX, e) != 0 ||
+	    rpc_param_int(&skip, params, 2, "skip", 0, 0, INT32_MAX, e) != 0)
+		return -1;
+	if (label && !strcmp(label, "*"))
+		label = NULL;
+	int s = wallet_list_transactions(wallet_of(r), &list, &n, err);
+	if (s)
+		return fail(e, s, err);
+	/* Bitcoin Core: the most recent count entries after skipping the
+	 * skip most recent, listed oldest first. */
+	size_t taken = 0;
+	int64_t skipped = 0;
+	size_t *pick = malloc((n ? n : 1) * sizeof(*pick));
+	for (size_t i = n; pick && i-- > 0 && (int64_t)taken < count;) {
+		if (label && strcmp(list[i].label, label) != 0)
+			continue;
+		if (skipped < skip) {
+			skipped++;
+			continue;
+		}
+		pick[taken++] = i;
+	}
+	cJSON *arr = pick ? cJSON_CreateArray() : NULL;
+	bool ok = arr != NULL;
+	for (size_t k = taken; ok && k-- > 0;) {
+		cJSON *x = entry_json(r, &list[pick[k]]);
+		ok = x && cJSON_AddItemToArray(arr, x);
+	}
+	free(pick);
+	free(list);
+	if (!ok) {
+		cJSON_Delete(arr);
+		return oom(e);
+	}
+	*result = arr;
+	return 0;
+}
+
+static int gettransaction(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	uint8_t txid[32];
+	struct wallet_tx_info info;
+	char err[ERR_LEN];
+	if (chain_rpc_param_hash(txid, params, 0, "txid", e) != 0)
+		return -1;
+	int s = wallet_get_transaction(wallet_of(r), &info, txid, err);
+	if (s)
+		return fail(e, s, s == WALLET_NOT_FOUND ? "Invalid or non-wallet transaction id" : err);
+	struct buf raw = BUF_INIT;
+	tx_write(&raw, &info.tx);
+	char *hex = buf_ok(&raw) ? hex_alloc(raw.data, raw.len) : NULL;
+	cJSON *j = cJSON_CreateObject(), *details = NULL;
+	bool ok = j && hex && cJSON_AddItemToObject(j, "amount", amount_to_json(info.amount)) &&
+		  (!info.has_fee || cJSON_AddItemToObject(j, "fee", amount_to_json(-info.fee))) &&
+		  cJSON_AddNumberToObject(j, "confirmations", info.confirmations) &&
+		  cJSON_AddBoolToObject(j, "trusted", info.trusted) && txjson_add_hex(j, "txid", txid, 32) &&
+		  cJSON_AddNumberToObject(j, "time", (double)info.time) &&
+		  cJSON_AddNumberToObject(j, "timereceived", (double)info.time) &&
+		  (details = cJSON_AddArrayToObject(j, "details")) && cJSON_AddStringToObject(j, "hex", hex);
+	if (ok && info.confirmed)
+		ok = txjson_add_hex(j, "blockhash", info.block_hash, 32) &&
+		     cJSON_AddNumberToObject(j, "blockheight", info.block_height) &&
+		     cJSON_AddNumberToObject(j, "blockindex", info.block_pos);
+	for (size_t i = 0; ok && i < info.n_details; i++) {
+		cJSON *x = entry_json(r, &info.details[i]);
+		ok = x && cJSON_AddItemToArray(details, x);
+	}
+	free(hex);
+	buf_release(&raw);
+	wallet_tx_info_release(&info);
+	if (!ok) {
+		cJSON_Delete(j);
+		return oom(e);
+	}
+	*result = j;
+	return 0;
+}
+
+static int signrawtransactionwithwallet(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	const char *hex;
+	uint8_t *raw;
+	size_t len;
+	struct tx tx;
+	struct wallet_sign_result res;
+	char err[ERR_LEN];
+	if (rpc_param_str(&hex, params, 0, "hexstring", true, e) != 0)
+		return -1;
+	if (!(raw = hex_decode_alloc(hex, &len)))
+		return rpc_error_set(e, RPC_DESERIALIZATION_ERROR, "TX decode failed: not hex");
+	int rc = tx_parse(&tx, raw, len, err);
+	free(raw);
+	if (rc != 0)
+		return rpc_error_set(e, RPC_DESERIALIZATION_ERROR, "TX decode failed: %s", err);
+	struct coin_view view = mempool_view(r->mp);
+	int s = wallet_sign_tx(wallet_of(r), &tx, &view, &res, err);
+	if (s) {
+		tx_release(&tx);
+		return fail(e, s, err);
+	}
+	struct buf out = BUF_INIT;
+	tx_write(&out, &tx);
+	char *signed_hex = buf_ok(&out) ? hex_alloc(out.data, out.len) : NULL;
+	cJSON *j = cJSON_CreateObject(), *errs = NULL;
+	bool ok = j && signed_hex && cJSON_AddStringToObject(j, "hex", signed_hex) &&
+		  cJSON_AddBoolToObject(j, "complete", res.complete);
+	if (ok && res.n_errors)
+		ok = (errs = cJSON_AddArrayToObject(j, "errors")) != NULL;
+	for (size_t i = 0; ok && i < res.n_errors; i++) {
+		const struct txin *in = &tx.in[res.errors[i].input];
+		cJSON *x = cJSON_CreateObject();
+		ok = x && cJSON_AddItemToArray(errs, x) && txjson_add_hex(x, "txid", in->prev.txid, 32) &&
+		     cJSON_AddNumberToObject(x, "vout", in->prev.index) &&
+		     cJSON_AddStringToObject(x, "error", res.errors[i].reason);
+	}
+	free(signed_hex);
+	buf_release(&out);
+	wallet_sign_result_release(&res);
+	tx_release(&tx);
+	if (!ok) {
+		cJSON_Delete(j);
+		return oom(e);
+	}
+	*result = j;
+	return 0;
+}
+
+/* --- encryption and backups --- */
+
+static int encryptwallet(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	const char *pass;
+	char err[ERR_LEN];
+	if (rpc_param_str(&pass, params, 0, "passphrase", true, e) != 0)
+		return -1;
+	if (!pass[0])
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "passphrase cannot be empty");
+	int s = wallet_encrypt(wallet_of(r), pass, err);
+	return s ? fail(e, s, err)
+		 : done(result, cJSON_CreateString("wallet encrypted; the HD seed is unchanged, so earlier seed backups stay valid"), e);
+}
+
+static int walletpassphrase(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	const char *pass;
+	int64_t secs;
+	char err[ERR_LEN];
+	if (rpc_param_str(&pass, params, 0, "passphrase", true, e) != 0 ||
+	    rpc_param_int(&secs, params, 1, "timeout", -1, 0, INT64_MAX, e) != 0)
+		return -1;
+	if (secs > (int64_t)WALLET_MAX_UNLOCK_SECONDS)
+		secs = (int64_t)WALLET_MAX_UNLOCK_SECONDS;
+	int s = wallet_unlock(wallet_of(r), pass, (uint64_t)secs, clock_now(), err);
+	if (s)
+		return fail(e, s, err);
+	*result = NULL;
+	return 0;
+}
+
+static int walletlock(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	(void)params;
+	if (!wallet_is_encrypted(r->w))
+		return rpc_error_set(e, RPC_WALLET_WRONG_ENC_STATE, "Error: running with an unencrypted wallet, but walletlock was called.");
+	wallet_lock(r->w);
+	*result = NULL;
+	return 0;
+}
+
+static int walletpassphrasechange(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	const char *old_pass, *new_pass;
+	char err[ERR_LEN];
+	if (rpc_param_str(&old_pass, params, 0, "oldpassphrase", true, e) != 0 ||
+	    rpc_param_str(&new_pass, params, 1, "newpassphrase", true, e) != 0)
+		return -1;
+	if (!new_pass[0])
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "passphrase cannot be empty");
+	int s = wallet_change_passphrase(wallet_of(r), old_pass, new_pass, err);
+	if (s)
+		return fail(e, s, err);
+	*result = NULL;
+	return 0;
+}
+
+static int backupwallet(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	const char *dest;
+	char err[ERR_LEN];
+	if (rpc_param_str(&dest, params, 0, "destination", true, e) != 0)
+		return -1;
+	int s = wallet_backup(wallet_of(r), dest, err);
+	if (s)
+		return fail(e, s, err);
+	*result = NULL;
+	return 0;
+}
+
+static const struct rpc_method methods[] = {
+	{ "getnewaddress", "wallet", "[label] [address_type]", "Returns a new receiving address of the wallet.", getnewaddress },
+	{ "getrawchangeaddress", "wallet", "[address_type]", "Returns a new change address.", getrawchangeaddress },
+	{ "getbalance", "wallet", "[dummy] [minconf] [include_watchonly] [avoid_reuse]",
+	  "Returns the wallet's trusted balance.", getbalance },
+	{ "getbalances", "wallet", "", "Returns the trusted, untrusted pending and immature balances.", getbalances },
+	{ "getwalletinfo", "wallet", "", "Returns the wallet's state.", getwalletinfo },
+	{ "listunspent", "wallet", "[minconf] [maxconf] [addresses]", "Returns the wallet's spendable outputs.", listunspent },
+	{ "lockunspent", "wallet", "unlock [transactions]", "Locks or unlocks outputs against spending (not persisted).", lockunspent },
+	{ "listlockunspent", "wallet", "", "Returns the locked outputs.", listlockunspent },
+	{ "sendtoaddress", "wallet", "address amount [comment] [comment_to] [subtractfeefromamount] [fee_rate]",
+	  "Sends an amount to an address; fee_rate in CRN per 1,000 bytes (default -paytxfee). Returns the txid.", sendtoaddress },
+	{ "sendmany", "wallet", "dummy amounts [minconf] [comment] [subtractfeefrom] [fee_rate]",
+	  "Sends to several addresses in one transaction: {\"address\": amount, ...}. Returns the txid.", sendmany },
+	{ "listtransactions", "wallet", "[label] [count] [skip] [include_watchonly]",
+	  "Returns the most recent wallet transactions, oldest first.", listtransactions },
+	{ "gettransaction", "wallet", "txid [include_watchonly] [verbose]", "Returns a wallet transaction.", gettransaction },
+	{ "signrawtransactionwithwallet", "wallet", "hexstring [prevtxs] [sighashtype]",
+	  "Signs the inputs of a raw transaction that the wallet's keys can sign.", signrawtransactionwithwallet },
+	{ "encryptwallet", "wallet", "passphrase", "Encrypts the wallet's secrets with a passphrase; the wallet is then locked.", encryptwallet },
+	{ "walletpassphrase", "wallet", "passphrase timeout", "Unlocks the wallet for timeout seconds.", walletpassphrase },
+	{ "walletlock", "wallet", "", "Locks the wallet.", walletlock },
+	{ "walletpassphrasechange", "wallet", "oldpassphrase newpassphrase", "Changes the passphrase.", walletpassphrasechange },
+	{ "backupwallet", "wallet", "destination", "Copies the wallet file to destination, atomically.", backupwallet },
+	{ "dumpprivkey", "wallet", "address", "Returns an address's private key as 64 hex digits.", dumpprivkey },
+	{ "importprivkey", "wallet", "privkey [label] [rescan]", "Imports a private key (64 hex digits) and rescans.", importprivkey },
+	{ "dumpseed", "wallet", "", "Returns the wallet's HD seed (64 hex digits): it restores every derived key.", dumpseed },
+	{ "sethdseed", "wallet", "[newkeypool] [seed]",
+	  "Restores the wallet from an HD seed (only while the wallet has no transactions), then rescans.", sethdseed },
+};
+
+int wallet_rpc_register(struct rpc_server *srv, struct wallet_rpc *r, char *err)
+{
+	return rpc_server_add_methods(srv, methods, sizeof(methods) / sizeof(methods[0]), r, err);
+}

@@ -1,0 +1,31 @@
+/* The wallet's RPC methods, with Bitcoin Core's names, parameter order and
+ * result shapes: getnewaddress, getbalance(s), listunspent, lockunspent,
+ * sendtoaddress, sendmany, listtransactions, gettransaction,
+ * signrawtransactionwithwallet, encryptwallet, walletpassphrase(change),
+ * walletlock, backupwallet, dumpprivkey, importprivkey, and the seed. */
+#ifndef CAIRN_RPC_WALLET_RPC_H
+#define CAIRN_RPC_WALLET_RPC_H
+
+#include "chain/mempool.h"
+#include "rpc/server.h"
+#include "wallet/wallet.h"
+
+struct wallet_rpc {
+	struct wallet *w;
+	struct chainstate *cs;
+	struct mempool *mp;
+	char path[4096];        /* the wallet file, for sethdseed */
+	int64_t fee_rate;       /* -paytxfee, units per 1,000 bytes */
+	/* Told of each transaction the wallet put into the mempool. */
+	void (*accepted)(void *ctx, const struct tx *tx);
+	void *ctx;
+};
+
+int wallet_rpc_register(struct rpc_server *srv, struct wallet_rpc *r, char *err) WUR;
+/* Maps a wallet status to Bitcoin Core's RPC code. */
+int wallet_rpc_code(int status);
+/* Puts a transaction the wallet built into the mempool and relays it:
+ * 0, or -1 with e filled (-26 with the reject reason). */
+int wallet_rpc_submit(struct wallet_rpc *r, const struct tx *tx, struct rpc_error *e) WUR;
+
+#endif
