@@ -89,8 +89,8 @@ void transport_free(struct transport *t);
 /* Bound of bytes queued for sending on one connection (default 8 MiB);
  * applies to later transport_send calls. */
 void transport_set_sendbuf_max(struct transport *t, size_t bytes);
-/* Seconds an outbound connect may take (default 5) before it is closed
- * with TRANSPORT_CONNECT_TIMEOUT; applies to later connects. */
+/* Seconds an outbound connect may take (default 5; 0 counts as 1) before
+ * it is closed with TRANSPORT_CONNECT_TIMEOUT; applies to later connects. */
 void transport_set_connect_timeout(struct transport *t, unsigned seconds);
 
 /* Listens on a numeric "host:port" ("127.0.0.1:19733", "[::]:0"); port 0
