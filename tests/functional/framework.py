@@ -143,6 +143,35 @@ def free_port():
                 return port
 
 
+def listening_sockets(pid):
+    """The (address, port) of every TCP socket process pid listens on, read
+    from /proc (IPv4 as dotted quads, IPv6 as 32 hex digits)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    out = []
+    for table, v6 in (("/proc/net/tcp", False), ("/proc/net/tcp6", True)):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if cols[3] != "0A" or cols[9] not in inodes:  # 0A: LISTEN
+                continue
+            addr, port = cols[1].split(":")
+            if not v6:
+                addr = socket.inet_ntoa(bytes.fromhex(addr)[::-1])
+            out.append((addr, int(port, 16)))
+    return out
+
+
 # --------------------------------------------------------------------------
 # JSON-RPC
 

@@ -10,7 +10,7 @@ import threading
 import time
 
 from framework import (Node, RPCError, assert_equal, assert_in, assert_true, check_known_bug, free_port,
-                       run, run_cairnd, scaled, wait_until)
+                       listening_sockets, run, run_cairnd, scaled, wait_until)
 
 # Every option cairnd has today with the default -help must show (None: no
 # default). Options added later only extend the list.
@@ -79,6 +79,14 @@ def check_bad_options(tmp):
         fails(base, conf, f"line {line}", what)
     os.unlink(conf)
     fails(base + ["-conf=missing.conf"], "missing.conf")
+
+
+def check_loopback_only(node):
+    """A test node listens on 127.0.0.1 and nowhere else."""
+    socks = listening_sockets(node.pid)
+    assert_in(("127.0.0.1", node.rpc_port), socks)
+    for addr, port in socks:
+        assert_equal(addr, "127.0.0.1", f"listening on {addr} port {port}")
 
 
 def check_lock(node):
@@ -273,6 +281,7 @@ def test(nodes):
     os.mkdir(empty)
     check_help(empty)
     check_bad_options(tmp)
+    check_loopback_only(node)
     check_lock(node)
     node.stop()
     check_stop_and_signals(node)
