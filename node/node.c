@@ -115,6 +115,7 @@ static void on_mempool_added(void *ctx, const struct tx *tx)
 	struct node *n = ctx;
 	if (n->wallet_rpc.w)
 		wallet_tx_added(n->wallet_rpc.w, tx, clock_now());
+	p2p_tx_added(n->p2p, tx);
 }
 
 static void on_mempool_removed(void *ctx, const uint8_t txid[32], enum mempool_removal why)
@@ -131,6 +132,7 @@ static void after_tip_change(void *ctx)
 {
 	struct node *n = ctx;
 	mempool_reorg_done(n->mp, clock_now());
+	p2p_tip_changed(n->p2p);
 }
 
 static int select_txs(void *ctx, struct tx **txs, size_t *count, int64_t *fees, size_t max_bytes)
@@ -309,6 +311,43 @@ static int open_chain(struct node *n, char *err)
 	return 0;
 }
 
+/* The mesh, after the mempool: -connect implies -listen=0 unless -listen
+ * is given, as in Bitcoin Core. */
+static int open_p2p(struct node *n, char *err)
+{
+	size_t nb, nc, na, ns;
+	int64_t port = options_int(n->opts, "port", n->p->p2p_port);
+	int64_t maxconn = options_int(n->opts, "maxconnections", 125);
+	int64_t bantime = options_int(n->opts, "bantime", 86400);
+	if (port < 0 || port > 65535)
+		return err_set(err, "-port must be between 0 and 65535");
+	if (maxconn < 0 || maxconn > 100000 || bantime < 1)
+		return err_set(err, "-maxconnections must be 0..100000 and -bantime at least 1");
+	struct p2p_config cfg = {
+		.port = (uint16_t)port,
+		.bind = options_list(n->opts, "bind", &nb),
+		.connect = options_list(n->opts, "connect", &nc),
+		.addnode = options_list(n->opts, "addnode", &na),
+		.seednode = options_list(n->opts, "seednode", &ns),
+		.max_connections = (int)maxconn,
+		.bantime = bantime,
+		.datadir = n->datadir,
+		.after_tip_change = after_tip_change,
+		.ctx = n,
+	};
+	cfg.n_bind = nb;
+	cfg.n_connect = nc;
+	cfg.n_addnode = na;
+	cfg.n_seednode = ns;
+	cfg.connect_only = nc > 0;
+	cfg.listen = options_bool(n->opts, "listen", !cfg.connect_only);
+	n->net_rpc = (struct net_rpc){ .mp = n->mp };
+	if (!(n->p2p = p2p_new(n->base, n->cs, n->mp, &cfg, err)))
+		return -1;
+	n->net_rpc.p2p = n->p2p;
+	return 0;
+}
+
 static int open_rpc(struct node *n, char *err)
 {
 	char cookie[PATH_MAX];
@@ -336,7 +375,7 @@ static int open_rpc(struct node *n, char *err)
 	n->rawtx_rpc = (struct rawtx_rpc){ .cs = n->cs, .mp = n->mp };
 	if (rpc_server_add_methods(n->rpc, node_methods, sizeof(node_methods) / sizeof(node_methods[0]), n, err) != 0 ||
 	    chain_rpc_register(n->rpc, &n->chain_rpc, err) != 0 || mining_rpc_register(n->rpc, &n->mining_rpc, err) != 0 ||
-	    rawtx_rpc_register(n->rpc, &n->rawtx_rpc, err) != 0 ||
+	    rawtx_rpc_register(n->rpc, &n->rawtx_rpc, err) != 0 || net_rpc_register(n->rpc, &n->net_rpc, err) != 0 ||
 	    (n->wallet_rpc.w && wallet_rpc_register(n->rpc, &n->wallet_rpc, err) != 0))
 		return -1;
 	log_info("JSON-RPC listening on port %u", rpc_server_port(n->rpc));
@@ -355,7 +394,7 @@ int node_start(struct node *n, struct options *opts, char *err)
 	if (evthread_use_pthreads() != 0 || !(n->base = event_base_new()))
 		return err_set(err, "cannot create the event loop");
 	if (write_pid(n, err) != 0 || add_signals(n, err) != 0 || open_chain(n, err) != 0 ||
-	    open_mempool(n, err) != 0 || open_wallet(n, err) != 0)
+	    open_mempool(n, err) != 0 || open_wallet(n, err) != 0 || open_p2p(n, err) != 0)
 		return -1;
 	if (options_bool(opts, "server", true) && open_rpc(n, err) != 0)
 		return -1;
@@ -373,6 +412,13 @@ void node_stop(struct node *n)
 	log_info("shutting down");
 	rpc_server_free(n->rpc);
 	n->rpc = NULL;
+	if (n->p2p) {
+		char perr[ERR_LEN];
+		if (p2p_save(n->p2p, perr) != 0)
+			log_error("cannot save peers and bans: %s", perr);
+	}
+	p2p_free(n->p2p);
+	n->p2p = NULL;
 	save_mempool(n);
 	if (n->cs)
 		chainstate_set_events(n->cs, NULL);

@@ -9,8 +9,10 @@
 
 #include "chain/chainstate.h"
 #include "node/options.h"
+#include "p2p/net.h"
 #include "rpc/chain_rpc.h"
 #include "rpc/mining_rpc.h"
+#include "rpc/net_rpc.h"
 #include "rpc/rawtx_rpc.h"
 #include "rpc/wallet_rpc.h"
 
@@ -30,6 +32,8 @@ struct node {
 	struct chain_rpc chain_rpc;
 	struct mining_rpc mining_rpc;
 	struct rawtx_rpc rawtx_rpc;
+	struct p2p *p2p;
+	struct net_rpc net_rpc;
 	struct wallet_rpc wallet_rpc; /* .w NULL without a wallet */
 	struct event *signals[4];
 	int lock_fd;

@@ -1,0 +1,35 @@
+/* Inventory relay: inv, getdata, tx, notfound. Transactions are announced
+ * in trickles (every 100-500 ms per peer, at most GOSSIP_INV_BATCH per
+ * inv), blocks at once; each peer's known-inventory set keeps a hash from
+ * being offered twice, and only validated data is relayed. */
+#ifndef CAIRN_P2P_GOSSIP_H
+#define CAIRN_P2P_GOSSIP_H
+
+#include "p2p/peer.h"
+
+#define GOSSIP_INV_BATCH 1000
+/* getdata is served while less than this is queued for the peer. */
+#define GOSSIP_SERVE_SENDQ (1u << 20)
+/* A transaction asked for and not received is asked again after this. */
+#define GOSSIP_TX_ASK_US 60000000u
+#define GOSSIP_REJECTS_MAX 50000
+
+void gossip_on_inv(struct peer *p, const uint8_t *payload, size_t len);
+void gossip_on_getdata(struct peer *p, const uint8_t *payload, size_t len);
+void gossip_on_notfound(struct peer *p, const uint8_t *payload, size_t len);
+void gossip_on_tx(struct peer *p, const uint8_t *payload, size_t len);
+/* Serves queued getdata while the send queue is short. */
+void gossip_serve(struct peer *p);
+/* Sends p's waiting transaction announcements when its trickle is due. */
+void gossip_trickle(struct peer *p, uint64_t now_us);
+/* Queues txid for every ready peer not known to have it. */
+void gossip_queue_tx(struct p2p *net, const uint8_t txid[32]);
+/* inv of a block to every ready peer not known to have it. */
+void gossip_announce_block(struct p2p *net, const uint8_t hash[32]);
+void gossip_peer_closed(struct peer *p);
+/* Forgets transaction requests older than GOSSIP_TX_ASK_US. */
+void gossip_expire(struct p2p *net);
+/* Frees every pending transaction request (at shut-down). */
+void gossip_release(struct p2p *net);
+
+#endif

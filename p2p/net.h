@@ -1,0 +1,124 @@
+/* The mesh: connections to peers, the version handshake, address exchange,
+ * gossip of transactions and blocks, headers-first sync and the defence
+ * against bad peers (docs/protocol-behaviour.md). Runs on the node's
+ * event_base; the transport (p2p/transport.h) moves the bytes.
+ *
+ * The node creates it after the mempool, tells it of new transactions
+ * (p2p_tx_added) and tip changes (p2p_tip_changed), and frees it before the
+ * mempool. It calls back cfg.after_tip_change after each block from a peer
+ * that was accepted, so the node can finish a reorganisation. */
+#ifndef CAIRN_P2P_NET_H
+#define CAIRN_P2P_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/chainstate.h"
+#include "p2p/msg.h"
+#include "util/err.h"
+
+struct banman;
+struct event_base;
+struct mempool;
+struct p2p;
+
+struct p2p_config {
+	uint16_t port;                /* listening port */
+	const char *const *bind;      /* numeric hosts, with or without a port */
+	size_t n_bind;
+	bool listen;
+	/* -connect: only these peers (entries "0" ignored); connect_only is
+	 * true when -connect was given at all. */
+	const char *const *connect;
+	size_t n_connect;
+	bool connect_only;
+	const char *const *addnode;
+	size_t n_addnode;
+	const char *const *seednode;
+	size_t n_seednode;
+	int max_connections;          /* inbound and outbound together */
+	int64_t bantime;              /* seconds */
+	const char *datadir;          /* peers.dat and banlist.dat live here */
+	void (*after_tip_change)(void *ctx);
+	void *ctx;
+};
+
+enum p2p_conn_type {
+	P2P_INBOUND = 0,
+	P2P_OUTBOUND,     /* chosen from the address manager */
+	P2P_MANUAL,       /* -addnode, -connect, addnode RPC */
+	P2P_ADDR_FETCH,   /* -seednode: addresses, then goodbye */
+};
+
+/* Creates the mesh, loads peers.dat and banlist.dat, starts listening and
+ * the timers. Returns NULL with err filled (bad address, cannot bind). */
+struct p2p *p2p_new(struct event_base *base, struct chainstate *cs, struct mempool *mp,
+		    const struct p2p_config *cfg, char *err);
+/* Closes every connection and frees. NULL is fine. */
+void p2p_free(struct p2p *p);
+/* Writes peers.dat and banlist.dat. 0, or -1 with err. */
+int p2p_save(struct p2p *p, char *err) WUR;
+
+/* A transaction joined the mempool: announce it to every peer. */
+void p2p_tx_added(struct p2p *p, const struct tx *tx);
+/* The best chain may have a new tip: announce it at once. */
+void p2p_tip_changed(struct p2p *p);
+
+/* ---- queries and commands for the RPC ---- */
+
+struct p2p_peer_info {
+	uint64_t id;
+	char addr[64];
+	bool inbound;
+	enum p2p_conn_type type;
+	uint32_t version;
+	char subver[257];
+	uint64_t services;
+	uint32_t starting_height;
+	uint64_t bytes_sent, bytes_recv, conn_time, last_send, last_recv;
+	int64_t ping_us, min_ping_us, ping_wait_us; /* -1 when none */
+	int32_t synced_headers, synced_blocks;      /* -1 when unknown */
+	int score;
+	size_t inflight;
+	bool ready;
+};
+
+const char *p2p_conn_type_name(enum p2p_conn_type t);
+/* Fills *out with a malloc'd array (caller frees) of *n peers that are not
+ * closing. 0, or -1 when out of memory (*out NULL, *n 0). */
+int p2p_peers(struct p2p *p, struct p2p_peer_info **out, size_t *n) WUR;
+size_t p2p_connection_count(struct p2p *p, size_t *in, size_t *out);
+bool p2p_active(const struct p2p *p);
+/* Off closes every connection and stops opening new ones. */
+void p2p_set_active(struct p2p *p, bool on);
+uint16_t p2p_listen_port(const struct p2p *p);
+void p2p_totals(struct p2p *p, uint64_t *sent, uint64_t *recv);
+
+/* addnode: "add" keeps the peer connected, "remove" forgets it, "onetry"
+ * connects once. Returns 0, or -1 with *code (an RPC code: -23 already
+ * added, -24 not added, -8 bad address) and err. */
+int p2p_addnode(struct p2p *p, const char *addr, const char *command, int *code, char *err) WUR;
+struct p2p_added_info {
+	char addr[64];
+	bool connected;
+	char peer_addr[64];
+};
+/* The added nodes (-addnode and addnode add); *out malloc'd. 0 or -1. */
+int p2p_added(struct p2p *p, struct p2p_added_info **out, size_t *n) WUR;
+/* Disconnects peers by address text (exact "ip:port") or by id (addr NULL).
+ * Returns how many were disconnected. */
+size_t p2p_disconnect(struct p2p *p, const char *addr, uint64_t id);
+/* Up to max known addresses (all when max is 0) into *out (malloc'd). */
+int p2p_node_addresses(struct p2p *p, struct net_addr **out, size_t *n, size_t max) WUR;
+
+/* Bans: subnet text as banman_parse; until in unix seconds. Adding a ban
+ * disconnects every peer it covers. 0, or -1 with err. */
+int p2p_ban(struct p2p *p, const char *subnet, uint64_t until, char *err) WUR;
+int p2p_unban(struct p2p *p, const char *subnet, char *err) WUR;
+bool p2p_is_banned_subnet(struct p2p *p, const char *subnet);
+struct banman *p2p_banman(struct p2p *p);
+/* -bantime: seconds a ban lasts when none is given. */
+int64_t p2p_bantime(const struct p2p *p);
+
+#endif

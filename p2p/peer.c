@@ -1,0 +1,232 @@
+#include "p2p/peer.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/clock.h"
+#include "util/log.h"
+
+/* ---- invset ---- */
+
+static char present; /* the value stored for every key */
+
+void invset_init(struct invset *s, size_t cap)
+{
+	memset(s, 0, sizeof(*s));
+	hmap_init(&s->map, 32);
+	s->cap = cap;
+}
+
+void invset_release(struct invset *s)
+{
+	hmap_release(&s->map);
+	free(s->ring);
+	s->ring = NULL;
+	s->n = s->head = s->alloc = 0;
+}
+
+void invset_clear(struct invset *s)
+{
+	size_t cap = s->cap;
+	invset_release(s);
+	invset_init(s, cap);
+}
+
+bool invset_has(const struct invset *s, const uint8_t h[32])
+{
+	return hmap_get(&s->map, h) != NULL;
+}
+
+/* Until the ring is full, entries sit at 0..n-1 and head is 0; once full,
+ * head is the oldest entry, overwritten next. */
+int invset_add(struct invset *s, const uint8_t h[32])
+{
+	if (invset_has(s, h) || s->cap == 0)
+		return 0;
+	if (s->n < s->cap && s->n == s->alloc) {
+		size_t na = s->alloc ? s->alloc * 2 : 64;
+		if (na > s->cap)
+			na = s->cap;
+		void *r = realloc(s->ring, na * 32);
+		if (!r)
+			return -1;
+		s->ring = r;
+		s->alloc = na;
+	}
+	if (hmap_put(&s->map, h, &present) != 0)
+		return -1;
+	if (s->n < s->cap) {
+		memcpy(s->ring[s->n++], h, 32);
+		return 0;
+	}
+	hmap_del(&s->map, s->ring[s->head]);
+	memcpy(s->ring[s->head], h, 32);
+	s->head = (s->head + 1) % s->cap;
+	return 0;
+}
+
+/* ---- peers ---- */
+
+struct peer *peer_new(struct p2p *net, struct conn *c, enum p2p_conn_type type)
+{
+	struct peer *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->inflight = calloc(PEER_MAX_BLOCKS_IN_FLIGHT, 32);
+	p->inflight_at = calloc(PEER_MAX_BLOCKS_IN_FLIGHT, sizeof(uint64_t));
+	if (!p->inflight || !p->inflight_at) {
+		free(p->inflight);
+		free(p->inflight_at);
+		free(p);
+		return NULL;
+	}
+	p->net = net;
+	p->c = c;
+	p->id = transport_conn_id(c);
+	p->type = type;
+	p->addr = *transport_conn_addr(c);
+	snprintf(p->addr_text, sizeof(p->addr_text), "%s", transport_conn_addr_text(c));
+	p->added = -1;
+	p->ping_us = p->min_ping_us = -1;
+	p->addr_tokens = MSG_MAX_ADDR;
+	p->addr_tokens_at = clock_mono_us();
+	invset_init(&p->known, PEER_KNOWN_INV_MAX);
+	transport_conn_set_user(c, p);
+	p->next = net->peers;
+	if (net->peers)
+		net->peers->prev = p;
+	net->peers = p;
+	net->n_peers++;
+	return p;
+}
+
+void peer_free(struct peer *p)
+{
+	if (!p)
+		return;
+	struct p2p *net = p->net;
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		net->peers = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	net->n_peers--;
+	if (p->added >= 0 && (size_t)p->added < net->n_added && net->added[p->added].peer == p)
+		net->added[p->added].peer = NULL;
+	transport_conn_set_user(p->c, NULL);
+	invset_release(&p->known);
+	free(p->txq);
+	free(p->gd);
+	free(p->inflight);
+	free(p->inflight_at);
+	free(p);
+}
+
+struct peer *peer_by_id(struct p2p *net, uint64_t id)
+{
+	for (struct peer *p = net->peers; p; p = p->next)
+		if (p->id == id)
+			return p;
+	return NULL;
+}
+
+void peer_disconnect(struct peer *p, const char *reason)
+{
+	if (p->closing)
+		return;
+	p->closing = true;
+	log_debug(LOG_NET, "disconnecting peer=%llu %s: %s", (unsigned long long)p->id, p->addr_text, reason);
+	transport_close(p->c, reason);
+}
+
+bool peer_send(struct peer *p, const char *cmd, const uint8_t *payload, size_t len)
+{
+	if (p->closing)
+		return false;
+	if (transport_send(p->c, cmd, payload, len) != 0) {
+		log_debug(LOG_NET, "cannot send %s to peer=%llu", cmd, (unsigned long long)p->id);
+		return false;
+	}
+	return true;
+}
+
+bool peer_send_buf(struct peer *p, const char *cmd, struct buf *b)
+{
+	bool ok = buf_ok(b) && peer_send(p, cmd, b->data, b->len);
+	buf_release(b);
+	return ok;
+}
+
+void peer_known(struct peer *p, const uint8_t h[32])
+{
+	if (invset_add(&p->known, h) != 0)
+		log_debug(LOG_NET, "out of memory for the inventory of peer=%llu", (unsigned long long)p->id);
+}
+
+int peer_verdict_score(enum vresult r)
+{
+	switch (r) {
+	case VR_CONSENSUS:
+	case VR_MUTATED:
+	case VR_INVALID_HEADER:
+	case VR_CACHED_INVALID:
+	case VR_INVALID_PREV:
+		return PEER_BAN_SCORE;
+	case VR_OK:
+	case VR_MISSING_PREV:   /* counted by the headers logic, not here */
+	case VR_TIME_FUTURE:
+	case VR_MISSING_INPUTS:
+	case VR_PREMATURE:
+	case VR_CONFLICT:
+	case VR_POLICY:
+	case VR_DUPLICATE:
+	case VR_ERROR:          /* our disk or memory: never the peer's fault */
+		return 0;
+	}
+	return 0;
+}
+
+void peer_misbehaving(struct peer *p, int points, const char *what)
+{
+	struct p2p *net = p->net;
+	char err[ERR_LEN];
+	if (points <= 0 || p->closing)
+		return;
+	p->score += points;
+	net_log_peer(net, "misbehaving peer=%llu %s: %s (+%d, score %d)", (unsigned long long)p->id, p->addr_text,
+		     what, points, p->score);
+	if (p->score < PEER_BAN_SCORE)
+		return;
+	struct ban_subnet s = banman_subnet_of(p->addr.ip);
+	uint64_t now = clock_now();
+	if (banman_ban_subnet(net->bm, &s, now + (uint64_t)net->cfg.bantime, now, err) != 0)
+		log_warn("cannot ban %s: %s", p->addr_text, err);
+	else
+		net_log_peer(net, "banned %s for %lld s", p->addr_text, (long long)net->cfg.bantime);
+	if (p->type == P2P_OUTBOUND || p->type == P2P_ADDR_FETCH)
+		addrman_remove(net->am, &p->addr);
+	peer_disconnect(p, "misbehaviour");
+}
+
+void net_log_peer(struct p2p *net, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	uint64_t now = clock_mono_us();
+	if (now - net->log_budget_at > 60000000u) {
+		net->log_budget_at = now;
+		net->log_budget = 20;
+	}
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (net->log_budget > 0) {
+		net->log_budget--;
+		log_msg(LOG_INFO, LOG_NET, "%s", line);
+	} else {
+		log_debug(LOG_NET, "%s", line);
+	}
+}

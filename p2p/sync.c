@@ -1,0 +1,394 @@
+#include "p2p/sync.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/clock.h"
+#include "util/log.h"
+
+void sync_locator(struct msg_getheaders *m, struct block_index *from)
+{
+	uint32_t step = 1;
+	memset(m, 0, sizeof(*m));
+	m->version = MSG_PROTOCOL_VERSION;
+	for (struct block_index *b = from; b && m->n_locator < MSG_MAX_LOCATOR - 1;) {
+		memcpy(m->locator[m->n_locator++], b->hash, 32);
+		if (b->height == 0)
+			return;
+		if (m->n_locator >= 10)
+			step *= 2;
+		b = index_ancestor(b, b->height > step ? b->height - step : 0);
+	}
+	struct block_index *g = index_ancestor(from, 0);
+	if (g)
+		memcpy(m->locator[m->n_locator++], g->hash, 32);
+}
+
+static void getheaders_from(struct peer *p, struct block_index *from)
+{
+	struct msg_getheaders m;
+	struct buf b = BUF_INIT;
+	sync_locator(&m, from);
+	if (msg_getheaders_encode(&b, &m) != 0) {
+		buf_release(&b);
+		return;
+	}
+	if (peer_send_buf(p, MSG_GETHEADERS, &b))
+		p->headers_asked = clock_mono_us();
+}
+
+void sync_getheaders(struct peer *p)
+{
+	getheaders_from(p, chainstate_best_header(p->net->cs));
+}
+
+void sync_peer_ready(struct peer *p)
+{
+	sync_getheaders(p);
+}
+
+static void set_best_known(struct peer *p, struct block_index *bi)
+{
+	if (!bi || index_failed(bi))
+		return;
+	if (!p->best_known || u256_cmp(&bi->work, &p->best_known->work) > 0)
+		p->best_known = bi;
+}
+
+void sync_block_announced(struct peer *p, const uint8_t hash[32])
+{
+	struct block_index *bi = chainstate_lookup(p->net->cs, hash);
+	if (bi) {
+		set_best_known(p, bi);
+		sync_download(p->net);
+		return;
+	}
+	sync_getheaders(p);
+}
+
+/* ---- serving headers ---- */
+
+/* The best-chain block after which to answer: the first locator entry on
+ * our best chain, else genesis. */
+static struct block_index *fork_point(struct chainstate *cs, const struct msg_getheaders *m)
+{
+	for (size_t i = 0; i < m->n_locator; i++) {
+		struct block_index *bi = chainstate_lookup(cs, m->locator[i]);
+		if (bi && chainstate_on_best(cs, bi))
+			return bi;
+	}
+	return chainstate_at(cs, 0);
+}
+
+void sync_on_getheaders(struct peer *p, const uint8_t *payload, size_t len)
+{
+	struct chainstate *cs = p->net->cs;
+	struct msg_getheaders m;
+	struct msg_headers h = { 0, NULL };
+	struct block_header hdrs[1];
+	char err[ERR_LEN];
+	static const uint8_t zero[32];
+	if (msg_getheaders_decode(&m, payload, len, err) != 0)
+		return peer_misbehaving(p, PEER_BAN_SCORE, "malformed getheaders");
+	struct block_header *all = NULL;
+	struct buf b = BUF_INIT;
+	if (m.n_locator == 0) {
+		struct block_index *bi = chainstate_lookup(cs, m.stop);
+		if (!bi || !(bi->status & BLOCK_HAVE_DATA))
+			return;
+		hdrs[0] = bi->header;
+		h.headers = hdrs;
+		h.n = 1;
+	} else {
+		struct block_index *start = fork_point(cs, &m);
+		all = malloc(sizeof(*all) * MSG_MAX_HEADERS);
+		if (!all)
+			return;
+		h.headers = all;
+		for (uint32_t ht = start ? start->height + 1 : 1; h.n < MSG_MAX_HEADERS; ht++) {
+			struct block_index *bi = chainstate_at(cs, ht);
+			if (!bi)
+				break;
+			all[h.n++] = bi->header;
+			if (memcmp(m.stop, zero, 32) != 0 && memcmp(bi->hash, m.stop, 32) == 0)
+				break;
+		}
+		if (h.n)
+			peer_known(p, chainstate_at(cs, (start ? start->height : 0) + (uint32_t)h.n)->hash);
+	}
+	if (msg_headers_encode(&b, &h) == 0)
+		peer_send_buf(p, MSG_HEADERS, &b);
+	else
+		buf_release(&b);
+	free(all);
+}
+
+/* ---- receiving headers ---- */
+
+static bool headers_continuous(const struct msg_headers *h)
+{
+	uint8_t prev[32];
+	for (size_t i = 0; i < h->n; i++) {
+		if (i && memcmp(h->headers[i].prev, prev, 32) != 0)
+			return false;
+		header_hash(prev, &h->headers[i]);
+	}
+	return true;
+}
+
+/* Headers whose first does not connect: Bitcoin Core's answer, ask again
+ * from our best header and count; every tenth in a row costs 20. */
+static void unconnecting(struct peer *p)
+{
+	if (++p->unconnecting % 10 == 0)
+		peer_misbehaving(p, 20, "headers that do not connect");
+	sync_getheaders(p);
+}
+
+static void accept_headers(struct peer *p, const struct msg_headers *h)
+{
+	struct block_index *last = NULL;
+	uint64_t now = clock_now();
+	for (size_t i = 0; i < h->n; i++) {
+		struct verdict v;
+		struct block_index *bi = NULL;
+		verdict_init(&v);
+		if (!chainstate_accept_header(p->net->cs, &h->headers[i], now, &bi, &v)) {
+			int score = peer_verdict_score(v.result);
+			if (score)
+				peer_misbehaving(p, score, v.reason);
+			else
+				log_debug(LOG_NET, "header from peer=%llu not accepted: %s", (unsigned long long)p->id,
+					  v.reason);
+			break;
+		}
+		last = bi;
+	}
+	if (!last)
+		return;
+	set_best_known(p, last);
+	if (h->n == MSG_MAX_HEADERS && !p->closing)
+		getheaders_from(p, last);
+}
+
+void sync_on_headers(struct peer *p, const uint8_t *payload, size_t len)
+{
+	struct msg_headers h;
+	char err[ERR_LEN];
+	if (msg_headers_decode(&h, payload, len, err) != 0)
+		return peer_misbehaving(p, PEER_BAN_SCORE, "malformed headers");
+	p->headers_asked = 0;
+	if (h.n == 0)
+		goto out;
+	if (!chainstate_lookup(p->net->cs, h.headers[0].prev)) {
+		unconnecting(p);
+		goto out;
+	}
+	if (!headers_continuous(&h)) {
+		peer_misbehaving(p, PEER_BAN_SCORE, "non-continuous headers");
+		goto out;
+	}
+	p->unconnecting = 0;
+	accept_headers(p, &h);
+	sync_download(p->net);
+out:
+	msg_headers_release(&h);
+}
+
+/* ---- blocks in flight ---- */
+
+static void inflight_drop(struct peer *p, size_t i)
+{
+	hmap_del(&p->net->blk_asked, p->inflight[i]);
+	p->n_inflight--;
+	memmove(p->inflight[i], p->inflight[p->n_inflight], 32);
+	p->inflight_at[i] = p->inflight_at[p->n_inflight];
+}
+
+/* Forgets the request for hash, whoever it went to. */
+static void request_done(struct p2p *net, const uint8_t hash[32])
+{
+	struct peer *owner = hmap_get(&net->blk_asked, hash);
+	if (!owner)
+		return;
+	for (size_t i = 0; i < owner->n_inflight; i++)
+		if (memcmp(owner->inflight[i], hash, 32) == 0)
+			return inflight_drop(owner, i);
+	hmap_del(&net->blk_asked, hash);
+}
+
+void sync_peer_closed(struct peer *p)
+{
+	while (p->n_inflight)
+		inflight_drop(p, p->n_inflight - 1);
+}
+
+void sync_on_block(struct peer *p, const uint8_t *payload, size_t len)
+{
+	struct p2p *net = p->net;
+	struct block b;
+	struct verdict v;
+	char err[ERR_LEN];
+	if (msg_block_decode(&b, payload, len, err) != 0)
+		return peer_misbehaving(p, PEER_BAN_SCORE, "malformed block");
+	request_done(net, b.hash);
+	peer_known(p, b.hash);
+	verdict_init(&v);
+	if (chainstate_accept_block(net->cs, &b, clock_now(), SOURCE_PEER, p->addr_text, &v)) {
+		p->last_block = clock_mono_us();
+		set_best_known(p, chainstate_lookup(net->cs, b.hash));
+		if (net->cfg.after_tip_change)
+			net->cfg.after_tip_change(net->cfg.ctx);
+	} else if (v.result == VR_MISSING_PREV) {
+		sync_getheaders(p);
+	} else if (v.result == VR_ERROR) {
+		log_error("cannot store block from peer=%llu: %s %s", (unsigned long long)p->id, v.reason, v.debug);
+	} else {
+		int score = peer_verdict_score(v.result);
+		if (score)
+			peer_misbehaving(p, score, v.reason);
+	}
+	block_release(&b);
+	sync_download(net);
+}
+
+/* ---- the download window ---- */
+
+struct window {
+	struct block_index *b[SYNC_WINDOW];
+	size_t n;
+	struct block_index *fork;
+};
+
+/* The blocks after the fork of tip and best header, on the best header's
+ * chain, up to SYNC_WINDOW of them; n 0 when there is nothing to fetch. */
+static void window_fill(struct p2p *net, struct window *w)
+{
+	struct block_index *tip = chainstate_tip(net->cs), *best = chainstate_best_header(net->cs);
+	w->n = 0;
+	if (!best || u256_cmp(&best->work, &tip->work) <= 0)
+		return;
+	w->fork = index_fork(tip, best);
+	if (!w->fork)
+		return;
+	uint32_t top = best->height;
+	if (top - w->fork->height > SYNC_WINDOW)
+		top = w->fork->height + SYNC_WINDOW;
+	w->n = top - w->fork->height;
+	struct block_index *b = index_ancestor(best, top);
+	for (size_t i = w->n; i > 0 && b; i--, b = b->prev)
+		w->b[i - 1] = b;
+}
+
+/* has[i]: the peer's best known chain holds w->b[i]. */
+static void peer_has(const struct peer *p, const struct window *w, bool *has)
+{
+	memset(has, 0, w->n);
+	if (!p->best_known || p->best_known->height <= w->fork->height)
+		return;
+	uint32_t top = w->fork->height + (uint32_t)w->n;
+	struct block_index *b = index_ancestor(p->best_known, p->best_known->height < top ? p->best_known->height : top);
+	for (; b && b->height > w->fork->height; b = b->prev)
+		has[b->height - w->fork->height - 1] = (b == w->b[b->height - w->fork->height - 1]);
+}
+
+static void request_blocks(struct peer *p, const struct window *w, bool *has)
+{
+	struct inv_item items[PEER_MAX_BLOCKS_IN_FLIGHT];
+	struct msg_inv m = { 0, items };
+	uint64_t now = clock_mono_us();
+	peer_has(p, w, has);
+	for (size_t i = 0; i < w->n && p->n_inflight < PEER_MAX_BLOCKS_IN_FLIGHT; i++) {
+		struct block_index *b = w->b[i];
+		if (!has[i] || (b->status & BLOCK_HAVE_DATA) || hmap_get(&p->net->blk_asked, b->hash))
+			continue;
+		if (hmap_put(&p->net->blk_asked, b->hash, p) != 0)
+			break;
+		memcpy(p->inflight[p->n_inflight], b->hash, 32);
+		p->inflight_at[p->n_inflight++] = now;
+		items[m.n].type = INV_BLOCK;
+		memcpy(items[m.n++].hash, b->hash, 32);
+	}
+	if (m.n == 0)
+		return;
+	struct buf out = BUF_INIT;
+	if (msg_inv_encode(&out, &m) == 0)
+		peer_send_buf(p, MSG_GETDATA, &out);
+	else
+		buf_release(&out);
+}
+
+void sync_download(struct p2p *net)
+{
+	static struct window w;
+	static bool has[SYNC_WINDOW];
+	window_fill(net, &w);
+	if (w.n == 0)
+		return;
+	for (struct peer *p = net->peers; p; p = p->next)
+		if (p->ready && !p->closing && p->type != P2P_ADDR_FETCH && p->n_inflight < PEER_MAX_BLOCKS_IN_FLIGHT)
+			request_blocks(p, &w, has);
+}
+
+/* ---- stalls and progress ---- */
+
+static bool someone_waits(struct p2p *net, const struct peer *except)
+{
+	for (struct peer *p = net->peers; p; p = p->next)
+		if (p != except && p->ready && !p->closing && p->n_inflight < PEER_MAX_BLOCKS_IN_FLIGHT &&
+		    p->type != P2P_ADDR_FETCH && p->best_known)
+			return true;
+	return false;
+}
+
+/* The peer holding the first block the tip needs next: after
+ * SYNC_STALL_US the request goes to whoever waits; a peer with any request
+ * older than SYNC_TIMEOUT_US is dropped when someone else can serve. */
+static void check_stalls(struct p2p *net)
+{
+	uint64_t now = clock_mono_us();
+	struct block_index *tip = chainstate_tip(net->cs), *best = chainstate_best_header(net->cs);
+	struct block_index *next = best && best->height > tip->height ? index_ancestor(best, tip->height + 1) : NULL;
+	struct peer *holder = next ? hmap_get(&net->blk_asked, next->hash) : NULL;
+	for (size_t i = 0; holder && i < holder->n_inflight; i++) {
+		if (memcmp(holder->inflight[i], next->hash, 32) == 0 && now - holder->inflight_at[i] > SYNC_STALL_US &&
+		    someone_waits(net, holder)) {
+			log_debug(LOG_NET, "peer=%llu stalls the download: block re-assigned",
+				  (unsigned long long)holder->id);
+			inflight_drop(holder, i);
+			break;
+		}
+	}
+	for (struct peer *p = net->peers; p; p = p->next)
+		for (size_t i = 0; i < p->n_inflight; i++)
+			if (now - p->inflight_at[i] > SYNC_TIMEOUT_US && someone_waits(net, p)) {
+				net_log_peer(net, "peer=%llu %s: block download timed out", (unsigned long long)p->id,
+					     p->addr_text);
+				peer_disconnect(p, "block download stalled");
+				break;
+			}
+}
+
+static void progress(struct p2p *net)
+{
+	uint64_t now = clock_mono_us();
+	struct block_index *tip = chainstate_tip(net->cs), *best = chainstate_best_header(net->cs);
+	if (now < net->next_progress)
+		return;
+	if (net->next_progress && best && best->height > tip->height) {
+		double secs = (double)(now - net->next_progress + 5000000u) / 1e6;
+		log_info("sync: height %u of %u headers, %.1f blocks/s, %zu peers", tip->height, best->height,
+			 (double)(tip->height - (tip->height < net->progress_height ? tip->height : net->progress_height)) /
+				 secs,
+			 net->n_peers);
+	}
+	net->progress_height = tip->height;
+	net->next_progress = now + 5000000u;
+}
+
+void sync_tick(struct p2p *net)
+{
+	check_stalls(net);
+	progress(net);
+	sync_download(net);
+}

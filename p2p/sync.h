@@ -1,0 +1,37 @@
+/* Headers-first sync and block download: block locators, getheaders and
+ * headers both ways, a bounded download window fetched in parallel from
+ * several peers, stall detection, and blocks handed to the chainstate
+ * (which links out-of-order arrivals and connects them in order). */
+#ifndef CAIRN_P2P_SYNC_H
+#define CAIRN_P2P_SYNC_H
+
+#include "p2p/peer.h"
+
+/* Blocks ahead of the tip the window reaches. */
+#define SYNC_WINDOW 1024
+/* A request for the window's first block older than this is given to
+ * another peer while that peer waits. */
+#define SYNC_STALL_US 2000000u
+/* A request older than this disconnects the peer (when others can serve). */
+#define SYNC_TIMEOUT_US 10000000u
+
+/* Fills m with a locator from `from` back to genesis: ten steps of one,
+ * then doubling, always ending with genesis. */
+void sync_locator(struct msg_getheaders *m, struct block_index *from);
+/* Asks p for headers after our best header. */
+void sync_getheaders(struct peer *p);
+/* The peer completed its handshake. */
+void sync_peer_ready(struct peer *p);
+/* The peer is going: its requests are freed for others. */
+void sync_peer_closed(struct peer *p);
+/* An inv named block hash. */
+void sync_block_announced(struct peer *p, const uint8_t hash[32]);
+void sync_on_getheaders(struct peer *p, const uint8_t *payload, size_t len);
+void sync_on_headers(struct peer *p, const uint8_t *payload, size_t len);
+void sync_on_block(struct peer *p, const uint8_t *payload, size_t len);
+/* Hands out block requests to peers with free slots. */
+void sync_download(struct p2p *net);
+/* Once a second: stalls, timeouts and the progress line. */
+void sync_tick(struct p2p *net);
+
+#endif

@@ -1,0 +1,400 @@
+#include "rpc/net_rpc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "p2p/banman.h"
+#include "rpc/amount.h"
+#include "util/clock.h"
+
+#define CLIENT_VERSION 100 /* 0.1.0, as Bitcoin Core numbers versions */
+#define SUBVERSION "/cairn:0.1.0/"
+
+static int oom(struct rpc_error *e)
+{
+	return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+}
+
+static int need_p2p(const struct net_rpc *r, struct rpc_error *e)
+{
+	if (r->p2p)
+		return 0;
+	return rpc_error_set(e, RPC_CLIENT_P2P_DISABLED, "Error: Peer-to-peer functionality missing or disabled");
+}
+
+static void services_hex(char out[17], uint64_t s)
+{
+	snprintf(out, 17, "%016llx", (unsigned long long)s);
+}
+
+/* ---- peers ---- */
+
+static cJSON *peer_json(const struct p2p_peer_info *i)
+{
+	char svc[17];
+	cJSON *o = cJSON_CreateObject();
+	services_hex(svc, i->services);
+	bool ok = o && cJSON_AddNumberToObject(o, "id", (double)i->id) && cJSON_AddStringToObject(o, "addr", i->addr) &&
+		  cJSON_AddStringToObject(o, "services", svc) && cJSON_AddBoolToObject(o, "relaytxes", true) &&
+		  cJSON_AddNumberToObject(o, "lastsend", (double)i->last_send) &&
+		  cJSON_AddNumberToObject(o, "lastrecv", (double)i->last_recv) &&
+		  cJSON_AddNumberToObject(o, "bytessent", (double)i->bytes_sent) &&
+		  cJSON_AddNumberToObject(o, "bytesrecv", (double)i->bytes_recv) &&
+		  cJSON_AddNumberToObject(o, "conntime", (double)i->conn_time) &&
+		  (i->ping_us < 0 || cJSON_AddNumberToObject(o, "pingtime", (double)i->ping_us / 1e6)) &&
+		  (i->min_ping_us < 0 || cJSON_AddNumberToObject(o, "minping", (double)i->min_ping_us / 1e6)) &&
+		  (i->ping_wait_us < 0 || cJSON_AddNumberToObject(o, "pingwait", (double)i->ping_wait_us / 1e6)) &&
+		  cJSON_AddNumberToObject(o, "version", i->version) && cJSON_AddStringToObject(o, "subver", i->subver) &&
+		  cJSON_AddBoolToObject(o, "inbound", i->inbound) &&
+		  cJSON_AddNumberToObject(o, "startingheight", i->starting_height) &&
+		  cJSON_AddNumberToObject(o, "synced_headers", i->synced_headers) &&
+		  cJSON_AddNumberToObject(o, "synced_blocks", i->synced_blocks) &&
+		  cJSON_AddNumberToObject(o, "blocks_in_flight", (double)i->inflight) &&
+		  cJSON_AddNumberToObject(o, "banscore", i->score) &&
+		  cJSON_AddNumberToObject(o, "misbehavior_score", i->score) &&
+		  cJSON_AddBoolToObject(o, "handshake_complete", i->ready) &&
+		  cJSON_AddStringToObject(o, "connection_type", p2p_conn_type_name(i->type));
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int getpeerinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct net_rpc *r = ctx;
+	struct p2p_peer_info *infos;
+	size_t n;
+	(void)params;
+	if (need_p2p(r, e) != 0)
+		return -1;
+	if (p2p_peers(r->p2p, &infos, &n) != 0 || !(*result = cJSON_CreateArray())) {
+		free(infos);
+		return oom(e);
+	}
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = peer_json(&infos[i]);
+		if (!o || !cJSON_AddItemToArray(*result, o)) {
+			cJSON_Delete(o);
+			free(infos);
+			return oom(e);
+		}
+	}
+	free(infos);
+	return 0;
+}
+
+static int getconnectioncount(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct net_rpc *r = ctx;
+	(void)params;
+	if (need_p2p(r, e) != 0)
+		return -1;
+	*result = cJSON_CreateNumber((double)p2p_connection_count(r->p2p, NULL, NULL));
+	return *result ? 0 : oom(e);
+}
+
+static int getnetworkinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct net_rpc *r = ctx;
+	struct mempool_info mi;
+	size_t in = 0, out = 0, total = 0;
+	char svc[17];
+	(void)params;
+	services_hex(svc, MSG_NODE_NETWORK);
+	mempool_get_info(r->mp, &mi);
+	if (r->p2p)
+		total = p2p_connection_count(r->p2p, &in, &out);
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && cJSON_AddNumberToObject(o, "version", CLIENT_VERSION) &&
+		  cJSON_AddStringToObject(o, "subversion", SUBVERSION) &&
+		  cJSON_AddNumberToObject(o, "protocolversion", MSG_PROTOCOL_VERSION) &&
+		  cJSON_AddStringToObject(o, "localservices", svc) && cJSON_AddBoolToObject(o, "localrelay", true) &&
+		  cJSON_AddNumberToObject(o, "timeoffset", 0) &&
+		  cJSON_AddBoolToObject(o, "networkactive", r->p2p && p2p_active(r->p2p)) &&
+		  cJSON_AddNumberToObject(o, "connections", (double)total) &&
+		  cJSON_AddNumberToObject(o, "connections_in", (double)in) &&
+		  cJSON_AddNumberToObject(o, "connections_out", (double)out) && cJSON_AddArrayToObject(o, "networks") &&
+		  cJSON_AddItemToObject(o, "relayfee", amount_to_json(mi.min_relay_fee)) &&
+		  cJSON_AddItemToObject(o, "incrementalfee", amount_to_json(mi.min_relay_fee)) &&
+		  cJSON_AddArrayToObject(o, "localaddresses") && cJSON_AddStringToObject(o, "warnings", "");
+	if (!ok) {
+		cJSON_Delete(o);
+		return oom(e);
+	}
+	*result = o;
+	return 0;
+}
+
+/* ---- added nodes, disconnecting ---- */
+
+static int addnode(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct net_rpc *r = ctx;
+	const char *node, *cmd;
+	char err[ERR_LEN];
+	int code;
+	if (rpc_param_str(&node, params, 0, "node", true, e) != 0 || rpc_param_str(&cmd, params, 1, "command", true, e) != 0)
+		return -1;
+	if (strcmp(cmd, "add") != 0 && strcmp(cmd, "remove") != 0 && strcmp(cmd, "onetry") != 0)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Error: Invalid command, expected add, remove or onetry");
+	if (need_p2p(r, e) != 0)
+		return -1;
+	if (p2p_addnode(r->p2p, node, cmd, &code, err) != 0)
+		return rpc_error_set(e, code, "%s", err);
+	*result = NULL;
+	return 0;
+}
+
+static cJSON *added_json(const struct p2p_added_info *a)
+{
+	cJSON *o = cJSON_CreateObject(), *addrs = NULL, *x = NULL;
+	bool ok = o && cJSON_AddStringToObject(o, "addednode", a->addr) &&
+		  cJSON_AddBoolToObject(o, "connected", a->connected) && (addrs = cJSON_AddArrayToObject(o, "addresses"));
+	if (ok && a->connected)
+		ok = (x = cJSON_CreateObject()) && cJSON_AddItemToArray(addrs, x) &&
+		     cJSON_AddStringToObject(x, "address", a->peer_addr) &&
+		     cJSON_AddStringToObject(x, "connected", "outbound");
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int getaddednodeinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct net_rpc *r = ctx;
+	const char *node;
+	struct p2p_added_info *a;
+	size_t n;
+	bool found = false;
+	if (rpc_param_str(&node, params, 0, "node", false, e) != 0 || need_p2p(r, e) != 0)
+		return -1;
+	if (p2p_added(r->p2p, &a, &n) != 0 || !(*result = cJSON_CreateArray())) {
+		free(a);
+		return oom(e);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (node && strcmp(node, a[i].addr) != 0)
+			continue;
+		found = true;
+		cJSON *o = added_json(&a[i]);
+		if (!o || !cJSON_AddItemToArray(*result, o)) {
+			cJSON_Delete(o);
+			free(a);
+			return oom(e);
+		}
+	}
+	free(a);
+	if (node && !found)
+		return rpc_error_set(e, RPC_CLIENT_NODE_NOT_ADDED, "Error: Node has not been added.");
+	return 0;
+}
+
+static int disconnectnode(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct net_rpc *r = ctx;
+	const char *addr;
+	int64_t id;
+	if (rpc_param_str(&addr, params, 0, "address", false, e) != 0 ||
+	    rpc_param_int(&id, params, 1, "nodeid", -1, -1, INT64_MAX, e) != 0 || need_p2p(r, e) != 0)
+		return -1;
+	if ((addr && addr[0] && id >= 0) || ((!addr || !addr[0]) && id < 0))
+		return rpc_error_set(e, RPC_INVALID_PARAMS, "Only one of address and nodeid should be provided.");
+	size_t n = addr && addr[0] ? p2p_disconnect(r->p2p, addr, 0) : p2p_disconnect(r->p2p, NULL, (uint64_t)id);
+	if (n == 0)
+		return rpc_error_set(e, RPC_CLIENT_NODE_NOT_CONNECTED, "Node not found in connected nodes");
+	*result = NULL;
+	return 0;
+}
+
+static int getnodeaddresses(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct net_rpc *r = ctx;
+	int64_t count;
+	struct net_addr *a;
+	size_t n;
+	if (rpc_param_int(&count, params, 0, "count", 1, INT64_MIN, INT64_MAX, e) != 0 || need_p2p(r, e) != 0)
+		return -1;
+	if (count < 0)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Address count out of range");
+	if (p2p_node_addresses(r->p2p, &a, &n, (size_t)count) != 0 || !(*result = cJSON_CreateArray())) {
+		free(a);
+		return oom(e);
+	}
+	for (size_t i = 0; i < n; i++) {
+		char text[NET_ADDR_TEXT_LEN], host[NET_ADDR_TEXT_LEN];
+		net_addr_to_text(&a[i], text);
+		snprintf(host, sizeof(host), "%s", text);
+		char *colon = strrchr(host, ':');
+		if (colon)
+			*colon = '\0';
+		if (host[0] == '[' && strlen(host) > 1 && host[strlen(host) - 1] == ']') {
+			memmove(host, host + 1, strlen(host));
+			host[strlen(host) - 1] = '\0';
+		}
+		cJSON *o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(*result, o)) {
+			cJSON_Delete(o);
+			free(a);
+			return oom(e);
+		}
+		bool ok = cJSON_AddNumberToObject(o, "time", a[i].time) &&
+			  cJSON_AddNumberToObject(o, "services", (double)a[i].services) &&
+			  cJSON_AddStringToObject(o, "address", host) && cJSON_AddNumberToObject(o, "port", a[i].port) &&
+			  cJSON_AddStringToObject(o, "network", net_addr_is_ipv4(&a[i]) ? "ipv4" : "ipv6");
+		if (!ok) {
+			free(a);
+			return oom(e);
+		}
+	}
+	free(a);
+	return 0;
+}
+
+static int setnetworkactive(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct net_rpc *r = ctx;
+	const cJSON *v = rpc_param(params, 0);
+	if (!v)
+		return rpc_error_set(e, RPC_INVALID_PARAMS, "missing required parameter 'state'");
+	if (!cJSON_IsBool(v))
+		return rpc_error_set(e, RPC_TYPE_ERROR, "state: expected a boolean");
+	if (need_p2p(r, e) != 0)
+		return -1;
+	p2p_set_active(r->p2p, cJSON_IsTrue(v));
+	*result = cJSON_CreateBool(p2p_active(r->p2p));
+	return *result ? 0 : oom(e);
+}
+
+static int getnettotals(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct net_rpc *r = ctx;
+	uint64_t sent = 0, recv = 0;
+	(void)params;
+	if (need_p2p(r, e) != 0)
+		return -1;
+	p2p_totals(r->p2p, &sent, &recv);
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && cJSON_AddNumberToObject(o, "totalbytesrecv", (double)recv) &&
+		  cJSON_AddNumberToObject(o, "totalbytessent", (double)sent) &&
+		  cJSON_AddNumberToObject(o, "timemillis", (double)(clock_mono_us() / 1000));
+	if (!ok) {
+		cJSON_Delete(o);
+		return oom(e);
+	}
+	*result = o;
+	return 0;
+}
+
+/* ---- bans ---- */
+
+static int setban(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct net_rpc *r = ctx;
+	const char *subnet, *cmd;
+	int64_t bantime;
+	bool absolute;
+	char err[ERR_LEN];
+	struct ban_subnet s;
+	if (rpc_param_str(&subnet, params, 0, "subnet", true, e) != 0 ||
+	    rpc_param_str(&cmd, params, 1, "command", true, e) != 0 ||
+	    rpc_param_int(&bantime, params, 2, "bantime", 0, 0, INT64_MAX / 4, e) != 0 ||
+	    rpc_param_bool(&absolute, params, 3, "absolute", false, e) != 0)
+		return -1;
+	if (strcmp(cmd, "add") != 0 && strcmp(cmd, "remove") != 0)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Error: Invalid command, expected add or remove");
+	if (need_p2p(r, e) != 0)
+		return -1;
+	if (banman_parse(&s, subnet, err) != 0)
+		return rpc_error_set(e, RPC_CLIENT_INVALID_IP_OR_SUBNET, "Error: Invalid IP/Subnet");
+	*result = NULL;
+	if (strcmp(cmd, "remove") == 0) {
+		if (p2p_unban(r->p2p, subnet, err) != 0)
+			return rpc_error_set(e, RPC_CLIENT_INVALID_IP_OR_SUBNET,
+					     "Error: Unban failed. Requested address/subnet was not previously manually banned.");
+		return 0;
+	}
+	if (p2p_is_banned_subnet(r->p2p, subnet))
+		return rpc_error_set(e, RPC_CLIENT_NODE_ALREADY_ADDED, "Error: IP/Subnet already banned");
+	uint64_t now = clock_now();
+	uint64_t until = absolute ? (uint64_t)bantime : now + (uint64_t)(bantime ? bantime : p2p_bantime(r->p2p));
+	if (until <= now)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Error: Absolute timestamp is in the past");
+	if (p2p_ban(r->p2p, subnet, until, err) != 0)
+		return rpc_error_set(e, RPC_MISC_ERROR, "cannot ban: %s", err);
+	return 0;
+}
+
+static int listbanned(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct net_rpc *r = ctx;
+	struct banman_item *items;
+	size_t n;
+	(void)params;
+	if (need_p2p(r, e) != 0)
+		return -1;
+	if (banman_list(p2p_banman(r->p2p), clock_now(), &items, &n) != 0 || !(*result = cJSON_CreateArray())) {
+		free(items);
+		return oom(e);
+	}
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(*result, o)) {
+			cJSON_Delete(o);
+			free(items);
+			return oom(e);
+		}
+		bool ok = cJSON_AddStringToObject(o, "address", items[i].text) &&
+			  cJSON_AddNumberToObject(o, "ban_created", (double)items[i].ban_created) &&
+			  cJSON_AddNumberToObject(o, "banned_until", (double)items[i].banned_until) &&
+			  cJSON_AddNumberToObject(o, "ban_duration", (double)items[i].ban_duration) &&
+			  cJSON_AddNumberToObject(o, "time_remaining", (double)items[i].time_remaining);
+		if (!ok) {
+			free(items);
+			return oom(e);
+		}
+	}
+	free(items);
+	return 0;
+}
+
+static int clearbanned(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct net_rpc *r = ctx;
+	(void)params;
+	if (need_p2p(r, e) != 0)
+		return -1;
+	banman_clear(p2p_banman(r->p2p));
+	*result = NULL;
+	return 0;
+}
+
+static const struct rpc_method net_methods[] = {
+	{ "getpeerinfo", "network", "", "Returns data about each connected peer.", getpeerinfo },
+	{ "getconnectioncount", "network", "", "Returns the number of connections to other nodes.", getconnectioncount },
+	{ "getnetworkinfo", "network", "", "Returns the state of the node's networking.", getnetworkinfo },
+	{ "addnode", "network", "node command",
+	  "Adds a node to keep connected (add), removes it (remove) or connects to it once (onetry).", addnode },
+	{ "getaddednodeinfo", "network", "[node]", "Returns the added nodes and whether they are connected.",
+	  getaddednodeinfo },
+	{ "disconnectnode", "network", "[address] [nodeid]", "Disconnects a peer by address or by id.",
+	  disconnectnode },
+	{ "getnodeaddresses", "network", "[count]", "Returns known addresses of the mesh (count 0: all).",
+	  getnodeaddresses },
+	{ "setnetworkactive", "network", "state", "Disables or enables all peer-to-peer network activity.",
+	  setnetworkactive },
+	{ "getnettotals", "network", "", "Returns the bytes sent and received since start.", getnettotals },
+	{ "setban", "network", "subnet command [bantime] [absolute]",
+	  "Adds or removes an IP/subnet from the ban list (bantime seconds, or an absolute unix time).", setban },
+	{ "listbanned", "network", "", "Lists the banned IPs and subnets.", listbanned },
+	{ "clearbanned", "network", "", "Clears the ban list.", clearbanned },
+};
+
+int net_rpc_register(struct rpc_server *srv, struct net_rpc *r, char *err)
+{
+	return rpc_server_add_methods(srv, net_methods, sizeof(net_methods) / sizeof(net_methods[0]), r, err);
+}
