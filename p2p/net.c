@@ -705,6 +705,8 @@ static void peer_info(struct p2p *net, const struct peer *p, struct p2p_peer_inf
 	o->conn_time = st.conn_time;
 	o->last_send = st.last_send;
 	o->last_recv = st.last_recv;
+	memcpy(o->sent_per_msg, st.bytes_sent_per_msg, sizeof(o->sent_per_msg));
+	memcpy(o->recv_per_msg, st.bytes_recv_per_msg, sizeof(o->recv_per_msg));
 	o->ping_us = p->ping_us;
 	o->min_ping_us = p->min_ping_us;
 	o->ping_wait_us = p->ping_nonce ? (int64_t)(clock_mono_us() - p->ping_sent) : -1;

@@ -77,6 +77,8 @@ struct p2p_peer_info {
 	uint64_t services;
 	uint32_t starting_height;
 	uint64_t bytes_sent, bytes_recv, conn_time, last_send, last_recv;
+	/* per command, indexed by msg_command_index() (the last is *other*) */
+	uint64_t sent_per_msg[MSG_N_COMMANDS + 1], recv_per_msg[MSG_N_COMMANDS + 1];
 	int64_t ping_us, min_ping_us, ping_wait_us; /* -1 when none */
 	int32_t synced_headers, synced_blocks;      /* -1 when unknown */
 	int score;

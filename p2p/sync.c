@@ -37,9 +37,12 @@ static void getheaders_from(struct peer *p, struct block_index *from)
 		p->headers_asked = clock_mono_us();
 }
 
+/* From the parent of our best header, as Bitcoin Core does, so that the
+ * answer holds at least one header and tells where the peer stands. */
 void sync_getheaders(struct peer *p)
 {
-	getheaders_from(p, chainstate_best_header(p->net->cs));
+	struct block_index *best = chainstate_best_header(p->net->cs);
+	getheaders_from(p, best && best->prev ? best->prev : best);
 }
 
 void sync_peer_ready(struct peer *p)

@@ -30,6 +30,16 @@ static void services_hex(char out[17], uint64_t s)
 
 /* ---- peers ---- */
 
+/* Bitcoin Core's bytessent_per_msg: only the commands with traffic. */
+static bool add_per_msg(cJSON *o, const char *name, const uint64_t *per)
+{
+	cJSON *m = cJSON_AddObjectToObject(o, name);
+	for (size_t k = 0; m && k <= MSG_N_COMMANDS; k++)
+		if (per[k] && !cJSON_AddNumberToObject(m, msg_command_name(k), (double)per[k]))
+			return false;
+	return m != NULL;
+}
+
 static cJSON *peer_json(const struct p2p_peer_info *i)
 {
 	char svc[17];
@@ -54,7 +64,9 @@ static cJSON *peer_json(const struct p2p_peer_info *i)
 		  cJSON_AddNumberToObject(o, "banscore", i->score) &&
 		  cJSON_AddNumberToObject(o, "misbehavior_score", i->score) &&
 		  cJSON_AddBoolToObject(o, "handshake_complete", i->ready) &&
-		  cJSON_AddStringToObject(o, "connection_type", p2p_conn_type_name(i->type));
+		  cJSON_AddStringToObject(o, "connection_type", p2p_conn_type_name(i->type)) &&
+		  add_per_msg(o, "bytessent_per_msg", i->sent_per_msg) &&
+		  add_per_msg(o, "bytesrecv_per_msg", i->recv_per_msg);
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;
