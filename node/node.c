@@ -373,10 +373,12 @@ static int open_rpc(struct node *n, char *err)
 	n->mining_rpc = (struct mining_rpc){ .cs = n->cs, .select = select_txs, .after_block = after_tip_change,
 					     .pooled = pooled, .ctx = n };
 	n->rawtx_rpc = (struct rawtx_rpc){ .cs = n->cs, .mp = n->mp };
+	n->asset_rpc = (struct asset_rpc){ .cs = n->cs, .mp = n->mp, .wallet = &n->wallet_rpc };
 	if (rpc_server_add_methods(n->rpc, node_methods, sizeof(node_methods) / sizeof(node_methods[0]), n, err) != 0 ||
 	    chain_rpc_register(n->rpc, &n->chain_rpc, err) != 0 || mining_rpc_register(n->rpc, &n->mining_rpc, err) != 0 ||
 	    rawtx_rpc_register(n->rpc, &n->rawtx_rpc, err) != 0 || net_rpc_register(n->rpc, &n->net_rpc, err) != 0 ||
-	    (n->wallet_rpc.w && wallet_rpc_register(n->rpc, &n->wallet_rpc, err) != 0))
+	    (n->wallet_rpc.w && wallet_rpc_register(n->rpc, &n->wallet_rpc, err) != 0) ||
+	    asset_rpc_register(n->rpc, &n->asset_rpc, err) != 0)
 		return -1;
 	log_info("JSON-RPC listening on port %u", rpc_server_port(n->rpc));
 	return 0;

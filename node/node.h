@@ -10,6 +10,7 @@
 #include "chain/chainstate.h"
 #include "node/options.h"
 #include "p2p/net.h"
+#include "rpc/asset_rpc.h"
 #include "rpc/chain_rpc.h"
 #include "rpc/mining_rpc.h"
 #include "rpc/net_rpc.h"
@@ -35,6 +36,7 @@ struct node {
 	struct p2p *p2p;
 	struct net_rpc net_rpc;
 	struct wallet_rpc wallet_rpc; /* .w NULL without a wallet */
+	struct asset_rpc asset_rpc;
 	struct event *signals[4];
 	int lock_fd;
 	uint64_t started; /* unix seconds */

@@ -1,0 +1,885 @@
+#include "rpc/asset_rpc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc/amount.h"
+#include "rpc/chain_rpc.h"
+#include "rpc/txjson.h"
+#include "util/clock.h"
+#include "util/hex.h"
+#include "wallet/address.h"
+
+static int oom(struct rpc_error *e)
+{
+	return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+}
+
+static int done(cJSON **result, cJSON *v, struct rpc_error *e)
+{
+	*result = v;
+	return v ? 0 : oom(e);
+}
+
+/* ---- finding transactions ---- */
+
+/* Reads transactions from the mempool or the best chain, keeping the last
+ * block read: neighbouring custody steps often share one. */
+struct fetcher {
+	struct chainstate *cs;
+	struct mempool *mp; /* NULL: the chain only */
+	struct block blk;
+	const struct block_index *blk_bi;
+};
+
+static void fetcher_init(struct fetcher *f, struct chainstate *cs, struct mempool *mp)
+{
+	f->cs = cs;
+	f->mp = mp;
+	block_init(&f->blk);
+	f->blk_bi = NULL;
+}
+
+static void fetcher_release(struct fetcher *f)
+{
+	block_release(&f->blk);
+	f->blk_bi = NULL;
+}
+
+static int fetch_block(struct fetcher *f, const struct block_index *bi, struct rpc_error *e)
+{
+	char err[ERR_LEN];
+	if (f->blk_bi == bi)
+		return 0;
+	block_release(&f->blk);
+	f->blk_bi = NULL;
+	if (chainstate_read_block(f->cs, bi, &f->blk, err) != 0)
+		return rpc_error_set(e, RPC_DATABASE_ERROR, "%s", err);
+	f->blk_bi = bi;
+	return 0;
+}
+
+/* 1 with *tx (a copy to release), *bi (NULL in the mempool) and *pos; 0
+ * when neither the mempool nor the best chain has it; -1 with e filled. */
+static int fetch_tx(struct fetcher *f, const uint8_t txid[32], struct tx *tx, struct block_index **bi, uint32_t *pos,
+		    struct rpc_error *e)
+{
+	const struct tx *pooled = f->mp ? mempool_get(f->mp, txid) : NULL;
+	tx_init(tx);
+	*bi = NULL;
+	*pos = 0;
+	if (pooled)
+		return tx_copy(tx, pooled) == 0 ? 1 : oom(e);
+	int r = chainstate_find_tx(f->cs, txid, bi, pos);
+	if (r < 0)
+		return rpc_error_set(e, RPC_DATABASE_ERROR, "cannot read the transaction index");
+	if (r == 0)
+		return 0;
+	if (fetch_block(f, *bi, e) != 0)
+		return -1;
+	if (*pos >= f->blk.n_tx || memcmp(f->blk.txs[*pos].txid, txid, 32) != 0)
+		return rpc_error_set(e, RPC_DATABASE_ERROR, "the transaction index and the block disagree");
+	return tx_copy(tx, &f->blk.txs[*pos]) == 0 ? 1 : oom(e);
+}
+
+/* ---- custody history ---- */
+
+void asset_rpc_steps_release(struct asset_rpc_steps *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < h->n; i++)
+		tx_release(&h->steps[i].tx);
+	free(h->steps);
+	h->steps = NULL;
+	h->n = 0;
+}
+
+static bool is_asset_out(const struct tx *tx, uint32_t index, const uint8_t id[32])
+{
+	return index < tx->n_out && tx->out[index].kind == TXOUT_ASSET && memcmp(tx->out[index].asset, id, 32) == 0;
+}
+
+/* Where an asset starts (its registration) and where it is now, from the
+ * chain's asset index and, with mp, the mempool. 0, or -1 with e (-5). */
+static int asset_ends(struct chainstate *cs, struct mempool *mp, const uint8_t id[32], uint8_t reg[32],
+		      struct outpoint *cur, struct rpc_error *e)
+{
+	struct asset_entry ae;
+	struct mempool_asset_info mi;
+	int in_chain = chainstate_get_asset(cs, id, &ae);
+	int in_pool = mp ? mempool_asset(mp, id, &mi) : 0;
+	if (in_chain < 0)
+		return rpc_error_set(e, RPC_DATABASE_ERROR, "cannot read the asset index");
+	if (in_chain == 0 && (in_pool == 0 || !mi.registered))
+		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Asset not found");
+	memcpy(reg, in_chain ? ae.reg.txid : mi.reg_txid, 32);
+	*cur = in_pool ? mi.cur : ae.cur;
+	return 0;
+}
+
+/* The step before step s: the transaction whose asset output s spends.
+ * 0 with *prev filled, or -1 with e. */
+static int previous_step(struct fetcher *f, const struct asset_rpc_step *s, const uint8_t id[32],
+			 struct asset_rpc_step *prev, struct rpc_error *e)
+{
+	char h[65];
+	for (size_t i = 0; i < s->tx.n_in; i++) {
+		const struct outpoint *op = &s->tx.in[i].prev;
+		int r = fetch_tx(f, op->txid, &prev->tx, &prev->bi, &prev->pos, e);
+		if (r < 0)
+			return -1;
+		if (r == 1 && is_asset_out(&prev->tx, op->index, id)) {
+			prev->out = op->index;
+			return 0;
+		}
+		tx_release(&prev->tx);
+	}
+	txjson_hash_hex(h, s->tx.txid);
+	return rpc_error_set(e, RPC_DATABASE_ERROR, "custody chain broken: %s spends no output of the asset", h);
+}
+
+static int push_step(struct asset_rpc_steps *h, size_t *cap, struct asset_rpc_step *s, struct rpc_error *e)
+{
+	if (h->n == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 8;
+		void *grown = realloc(h->steps, ncap * sizeof(*h->steps));
+		if (!grown)
+			return oom(e);
+		h->steps = grown;
+		*cap = ncap;
+	}
+	h->steps[h->n++] = *s;
+	return 0;
+}
+
+/* Oldest first, with the owners filled in. */
+static void order_steps(struct asset_rpc_steps *h)
+{
+	for (size_t i = 0; i < h->n / 2; i++) {
+		struct asset_rpc_step t = h->steps[i];
+		h->steps[i] = h->steps[h->n - 1 - i];
+		h->steps[h->n - 1 - i] = t;
+	}
+	for (size_t i = 0; i < h->n; i++) {
+		struct asset_rpc_step *s = &h->steps[i];
+		memcpy(s->to, s->tx.out[s->out].addr, 20);
+		s->has_from = i > 0;
+		if (i > 0)
+			memcpy(s->from, h->steps[i - 1].to, 20);
+	}
+}
+
+/* Walks back from the current output to the registration. */
+static int walk(struct fetcher *f, const uint8_t id[32], const uint8_t reg[32], const struct outpoint *cur,
+		struct asset_rpc_steps *out, struct rpc_error *e)
+{
+	struct asset_rpc_step s, prev;
+	size_t cap = 0;
+	memset(&s, 0, sizeof(s));
+	int r = fetch_tx(f, cur->txid, &s.tx, &s.bi, &s.pos, e);
+	if (r == 0)
+		return rpc_error_set(e, RPC_DATABASE_ERROR, "the asset's current transaction is missing");
+	if (r < 0 || !is_asset_out(&s.tx, cur->index, id)) {
+		tx_release(&s.tx);
+		return r < 0 ? -1 : rpc_error_set(e, RPC_DATABASE_ERROR, "the asset index points at another output");
+	}
+	s.out = cur->index;
+	r = 0;
+	for (;;) {
+		bool last = memcmp(s.tx.txid, reg, 32) == 0;
+		memset(&prev, 0, sizeof(prev));
+		if (out->n >= PROOF_MAX_STEPS)
+			r = rpc_error_set(e, RPC_MISC_ERROR, "custody history longer than %d steps", PROOF_MAX_STEPS);
+		else if (!last)
+			r = previous_step(f, &s, id, &prev, e);
+		if (r == 0)
+			r = push_step(out, &cap, &s, e);
+		if (r != 0) {
+			tx_release(&s.tx);
+			tx_release(&prev.tx);
+			return -1;
+		}
+		if (last)
+			return 0;
+		s = prev;
+	}
+}
+
+int asset_rpc_history(struct chainstate *cs, struct mempool *mp, const uint8_t id[32], struct asset_rpc_steps *out,
+		      struct rpc_error *e)
+{
+	struct fetcher f;
+	struct outpoint cur;
+	uint8_t reg[32];
+	out->steps = NULL;
+	out->n = 0;
+	if (asset_ends(cs, mp, id, reg, &cur, e) != 0)
+		return -1;
+	fetcher_init(&f, cs, mp);
+	int r = walk(&f, id, reg, &cur, out, e);
+	fetcher_release(&f);
+	if (r != 0)
+		asset_rpc_steps_release(out);
+	else
+		order_steps(out);
+	return r;
+}
+
+/* ---- proof bundles ---- */
+
+static int block_path(struct fetcher *f, struct block_index *bi, uint32_t pos, uint8_t (*path)[32], size_t *len,
+		      uint32_t *leaves, struct rpc_error *e)
+{
+	char err[ERR_LEN];
+	if (fetch_block(f, bi, e) != 0)
+		return -1;
+	struct proof_txs p;
+	const uint8_t (*id)[32] = (const uint8_t (*)[32])f->blk.txs[pos].txid;
+	if (proof_txs_build(&p, &f->blk, id, 1, err) != 0)
+		return rpc_error_set(e, RPC_DATABASE_ERROR, "%s", err);
+	*len = p.txs[0].path_len;
+	memcpy(path, p.txs[0].path, *len * 32);
+	*leaves = p.leaves;
+	proof_txs_release(&p);
+	return 0;
+}
+
+static int bundle_steps(struct fetcher *f, struct proof_bundle *b, struct asset_rpc_steps *h, struct rpc_error *e)
+{
+	if (!(b->steps = calloc(h->n, sizeof(*b->steps))))
+		return oom(e);
+	for (size_t i = 0; i < h->n; i++) {
+		struct proof_step *s = &b->steps[i];
+		struct asset_rpc_step *a = &h->steps[i];
+		s->tx = a->tx; /* moved */
+		tx_init(&a->tx);
+		b->n_steps++;
+		memcpy(s->block, a->bi->hash, 32);
+		s->height = a->bi->height;
+		s->index = a->pos;
+		if (block_path(f, a->bi, a->pos, s->path, &s->path_len, &s->leaves, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int bundle_headers(struct fetcher *f, struct proof_bundle *b, struct block_index *first, struct rpc_error *e)
+{
+	struct block_index *tip = chainstate_tip(f->cs);
+	size_t n = (size_t)(tip->height - first->height) + 1;
+	if (n > PROOF_MAX_HEADERS)
+		return rpc_error_set(e, RPC_MISC_ERROR, "the proof would need %zu headers, more than %d", n, PROOF_MAX_HEADERS);
+	if (!(b->headers = calloc(n, sizeof(*b->headers))))
+		return oom(e);
+	for (struct block_index *x = tip; x && x->height >= first->height; x = x->prev) {
+		b->headers[x->height - first->height] = x->header;
+		if (x == first)
+			break;
+	}
+	b->n_headers = n;
+	memcpy(b->tip, tip->hash, 32);
+	/* The anchor: the first block's coinbase proves its height. */
+	if (fetch_block(f, first, e) != 0)
+		return -1;
+	if (tx_copy(&b->anchor, &f->blk.txs[0]) != 0)
+		return oom(e);
+	return block_path(f, first, 0, b->anchor_path, &b->anchor_path_len, &b->anchor_leaves, e);
+}
+
+int asset_rpc_build_proof(struct chainstate *cs, const uint8_t id[32], struct proof_bundle *out, struct rpc_error *e)
+{
+	struct asset_rpc_steps h;
+	struct fetcher f;
+	proof_bundle_init(out);
+	if (asset_rpc_history(cs, NULL, id, &h, e) != 0) {
+		if (e->code == RPC_INVALID_ADDRESS_OR_KEY)
+			rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Asset not found in the block chain");
+		return -1;
+	}
+	out->p = chainstate_params(cs);
+	memcpy(out->asset, id, 32);
+	fetcher_init(&f, cs, NULL);
+	int r = bundle_steps(&f, out, &h, e);
+	if (r == 0)
+		r = bundle_headers(&f, out, h.steps[0].bi, e);
+	fetcher_release(&f);
+	asset_rpc_steps_release(&h);
+	if (r != 0)
+		proof_bundle_release(out);
+	return r;
+}
+
+/* ---- params and JSON pieces ---- */
+
+static int param_asset(uint8_t id[32], const cJSON *params, size_t i, struct rpc_error *e)
+{
+	const char *s;
+	if (rpc_param_str(&s, params, i, "asset", true, e) != 0)
+		return -1;
+	if (!hex_decode(id, 32, s))
+		return rpc_error_set(e, RPC_INVALID_PARAMETER,
+				     "asset id must be 64 hexadecimal digits (the SHA-256 of a document), not '%.80s'", s);
+	return 0;
+}
+
+static int param_address(uint8_t hash[20], const struct chain_params *p, const cJSON *params, size_t i,
+			 bool required, bool *given, struct rpc_error *e)
+{
+	const char *s;
+	char err[ERR_LEN];
+	*given = false;
+	if (rpc_param_str(&s, params, i, "address", required, e) != 0)
+		return -1;
+	if (!s)
+		return 0;
+	if (address_decode(hash, p->hrp, s, err) != 0)
+		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Invalid address: %s", err);
+	*given = true;
+	return 0;
+}
+
+/* Metadata: the bytes of an even-length hex string, else the string's own
+ * (UTF-8) bytes. */
+static int param_metadata(uint8_t out[TX_META_MAX], size_t *len, const cJSON *params, size_t i, struct rpc_error *e)
+{
+	const char *s;
+	*len = 0;
+	if (rpc_param_str(&s, params, i, "metadata", false, e) != 0)
+		return -1;
+	if (!s)
+		return 0;
+	size_t n = strlen(s);
+	bool hex = n > 0 && n % 2 == 0 && strspn(s, "0123456789abcdefABCDEF") == n;
+	size_t bytes = hex ? n / 2 : n;
+	if (bytes > TX_META_MAX)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "metadata is %zu bytes, longer than %d", bytes, TX_META_MAX);
+	if (hex && !hex_decode(out, bytes, s))
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "metadata is not hexadecimal");
+	if (!hex)
+		memcpy(out, s, n);
+	*len = bytes;
+	return 0;
+}
+
+/* True when the bytes are UTF-8 text without control characters (for
+ * showing metadata as text beside its hex). */
+static bool printable_utf8(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		uint8_t c = p[i];
+		size_t k = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 && c >= 0xc2 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 4;
+		if (k == 4 || (k == 0 && (c < 0x20 || c == 0x7f)))
+			return false;
+		for (size_t j = 1; j <= k; j++)
+			if (i + j >= n || (p[i + j] & 0xc0) != 0x80)
+				return false;
+		i += k + 1;
+	}
+	return true;
+}
+
+static bool add_metadata(cJSON *j, const struct txout *o)
+{
+	char *h = hex_alloc(o->meta ? o->meta : (const uint8_t *)"", o->meta_len);
+	bool ok = h && cJSON_AddStringToObject(j, "metadata", h);
+	free(h);
+	if (ok && o->meta_len && printable_utf8(o->meta, o->meta_len)) {
+		char *t = malloc((size_t)o->meta_len + 1);
+		ok = t != NULL;
+		if (ok) {
+			memcpy(t, o->meta, o->meta_len);
+			t[o->meta_len] = '\0';
+			ok = cJSON_AddStringToObject(j, "metadata_text", t) != NULL;
+		}
+		free(t);
+	}
+	return ok;
+}
+
+static bool add_address(cJSON *j, const char *name, const struct chain_params *p, const uint8_t h[20])
+{
+	char a[ADDRESS_MAX_LEN];
+	txjson_address(a, sizeof(a), p, h);
+	return cJSON_AddStringToObject(j, name, a) != NULL;
+}
+
+static int64_t confirmations(struct chainstate *cs, const struct block_index *bi)
+{
+	if (!bi)
+		return 0;
+	if (!chainstate_on_best(cs, bi))
+		return -1;
+	return (int64_t)chainstate_tip(cs)->height - bi->height + 1;
+}
+
+/* blockhash, height, time (null when unconfirmed) and confirmations. */
+static bool add_place(cJSON *j, struct chainstate *cs, const struct block_index *bi)
+{
+	bool ok = cJSON_AddBoolToObject(j, "confirmed", bi != NULL) &&
+		  cJSON_AddNumberToObject(j, "confirmations", (double)confirmations(cs, bi));
+	if (!bi)
+		return ok && cJSON_AddNullToObject(j, "blockhash") && cJSON_AddNullToObject(j, "height") &&
+		       cJSON_AddNullToObject(j, "time");
+	return ok && txjson_add_hex(j, "blockhash", bi->hash, 32) && cJSON_AddNumberToObject(j, "height", bi->height) &&
+	       cJSON_AddNumberToObject(j, "time", (double)bi->header.time);
+}
+
+static struct wallet *wallet_or_fail(struct asset_rpc *r, struct rpc_error *e)
+{
+	if (!r->wallet || !r->wallet->w) {
+		rpc_error_set(e, RPC_WALLET_NOT_FOUND, "No wallet is loaded (the node runs with -disablewallet)");
+		return NULL;
+	}
+	wallet_is_locked(r->wallet->w, clock_now()); /* let an expired unlock lapse */
+	return r->wallet->w;
+}
+
+/* ---- registerasset, transferasset, listassets ---- */
+
+/* Refuses an id the chain or the mempool already registers. */
+static int check_unregistered(struct asset_rpc *r, const uint8_t id[32], struct rpc_error *e)
+{
+	struct asset_entry ae;
+	struct mempool_asset_info mi;
+	char h[65];
+	int in_chain = chainstate_get_asset(r->cs, id, &ae);
+	if (in_chain < 0)
+		return rpc_error_set(e, RPC_DATABASE_ERROR, "cannot read the asset index");
+	if (in_chain) {
+		txjson_hash_hex(h, ae.reg.txid);
+		return rpc_error_set(e, RPC_VERIFY_ALREADY_IN_CHAIN, "Asset already registered in block chain by %s", h);
+	}
+	if (mempool_asset(r->mp, id, &mi) && mi.registered) {
+		txjson_hash_hex(h, mi.reg_txid);
+		return rpc_error_set(e, RPC_VERIFY_REJECTED, "bad-asset-duplicate (already registered in the mempool by %s)", h);
+	}
+	return 0;
+}
+
+static int submit(struct asset_rpc *r, struct tx *tx, cJSON **result, struct rpc_error *e)
+{
+	char h[65];
+	txjson_hash_hex(h, tx->txid);
+	int rc = wallet_rpc_submit(r->wallet, tx, e);
+	tx_release(tx);
+	return rc != 0 ? -1 : done(result, cJSON_CreateString(h), e);
+}
+
+static int registerasset(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct asset_rpc *r = ctx;
+	uint8_t id[32], meta[TX_META_MAX], owner[20];
+	size_t meta_len;
+	bool has_owner;
+	char err[ERR_LEN];
+	int64_t fee;
+	struct tx tx;
+	struct wallet *w = wallet_or_fail(r, e);
+	if (!w || param_asset(id, params, 0, e) != 0 || param_metadata(meta, &meta_len, params, 1, e) != 0 ||
+	    param_address(owner, chainstate_params(r->cs), params, 2, false, &has_owner, e) != 0 ||
+	    check_unregistered(r, id, e) != 0)
+		return -1;
+	int s = wallet_create_asset_register(w, &tx, &fee, id, meta, meta_len, has_owner ? owner : NULL,
+					     r->wallet->fee_rate, err);
+	if (s != WALLET_OK)
+		return rpc_error_set(e, wallet_rpc_code(s), "%s", err);
+	return submit(r, &tx, result, e);
+}
+
+static int transferasset(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct asset_rpc *r = ctx;
+	uint8_t id[32], to[20], reg[32];
+	struct outpoint cur;
+	bool given;
+	char err[ERR_LEN];
+	int64_t fee;
+	struct tx tx;
+	struct wallet *w = wallet_or_fail(r, e);
+	if (!w || param_asset(id, params, 0, e) != 0 ||
+	    param_address(to, chainstate_params(r->cs), params, 1, true, &given, e) != 0 ||
+	    asset_ends(r->cs, r->mp, id, reg, &cur, e) != 0)
+		return -1;
+	int s = wallet_create_asset_transfer(w, &tx, &fee, id, to, r->wallet->fee_rate, err);
+	if (s == WALLET_NOT_FOUND)
+		return rpc_error_set(e, RPC_WALLET_ERROR, "Asset not owned by this wallet");
+	if (s != WALLET_OK)
+		return rpc_error_set(e, wallet_rpc_code(s), "%s", err);
+	return submit(r, &tx, result, e);
+}
+
+static cJSON *wallet_asset_json(const struct wallet_asset *a, const struct chain_params *p)
+{
+	struct txout o;
+	memset(&o, 0, sizeof(o));
+	o.meta = (uint8_t *)a->meta;
+	o.meta_len = a->meta_len;
+	cJSON *j = cJSON_CreateObject();
+	bool ok = j && txjson_add_hex(j, "asset", a->asset, 32) && txjson_add_hex(j, "txid", a->op.txid, 32) &&
+		  cJSON_AddNumberToObject(j, "vout", a->op.index) && add_address(j, "address", p, a->addr) &&
+		  cJSON_AddNumberToObject(j, "confirmations", a->confirmations) && add_metadata(j, &o);
+	if (!ok) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+static int listassets(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct asset_rpc *r = ctx;
+	struct wallet_asset *list;
+	size_t n;
+	char err[ERR_LEN];
+	struct wallet *w = wallet_or_fail(r, e);
+	(void)params;
+	if (!w)
+		return -1;
+	if (wallet_list_assets(w, &list, &n, err) != 0)
+		return rpc_error_set(e, RPC_WALLET_ERROR, "%s", err);
+	cJSON *arr = cJSON_CreateArray(), *x;
+	for (size_t i = 0; arr && i < n; i++)
+		if (!(x = wallet_asset_json(&list[i], chainstate_params(r->cs))) || !cJSON_AddItemToArray(arr, x)) {
+			cJSON_Delete(arr);
+			arr = NULL;
+		}
+	free(list);
+	return done(result, arr, e);
+}
+
+/* ---- getassetinfo, getassethistory, getassetproof ---- */
+
+static cJSON *step_json(struct asset_rpc *r, const struct asset_rpc_step *s)
+{
+	const struct chain_params *p = chainstate_params(r->cs);
+	cJSON *j = cJSON_CreateObject();
+	bool ok = j && txjson_add_hex(j, "txid", s->tx.txid, 32) &&
+		  cJSON_AddStringToObject(j, "type", s->has_from ? "transfer" : "register") &&
+		  (s->has_from ? add_address(j, "from", p, s->from) : cJSON_AddNullToObject(j, "from") != NULL) &&
+		  add_address(j, "to", p, s->to) && cJSON_AddNumberToObject(j, "vout", s->out) && add_place(j, r->cs, s->bi);
+	if (!ok) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+static int getassethistory(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct asset_rpc *r = ctx;
+	uint8_t id[32];
+	struct asset_rpc_steps h;
+	if (param_asset(id, params, 0, e) != 0 || asset_rpc_history(r->cs, r->mp, id, &h, e) != 0)
+		return -1;
+	cJSON *arr = cJSON_CreateArray(), *x;
+	for (size_t i = 0; arr && i < h.n; i++)
+		if (!(x = step_json(r, &h.steps[i])) || !cJSON_AddItemToArray(arr, x)) {
+			cJSON_Delete(arr);
+			arr = NULL;
+		}
+	asset_rpc_steps_release(&h);
+	return done(result, arr, e);
+}
+
+static bool add_current(cJSON *j, struct asset_rpc *r, const struct asset_rpc_step *cur)
+{
+	cJSON *now = cJSON_AddObjectToObject(j, "current");
+	return now && txjson_add_hex(now, "txid", cur->tx.txid, 32) && cJSON_AddNumberToObject(now, "vout", cur->out) &&
+	       add_place(now, r->cs, cur->bi);
+}
+
+static bool add_info(cJSON *j, struct asset_rpc *r, const struct asset_rpc_steps *h)
+{
+	const struct chain_params *p = chainstate_params(r->cs);
+	const struct asset_rpc_step *reg = &h->steps[0], *cur = &h->steps[h->n - 1];
+	size_t unconfirmed = 0;
+	for (size_t i = 1; i < h->n; i++)
+		unconfirmed += h->steps[i].bi == NULL;
+	bool ok = txjson_add_hex(j, "registration_txid", reg->tx.txid, 32) &&
+		  cJSON_AddNumberToObject(j, "registration_vout", reg->out) && add_place(j, r->cs, reg->bi) &&
+		  add_address(j, "first_owner", p, reg->to) && add_metadata(j, &reg->tx.out[reg->out]) &&
+		  add_address(j, "owner", p, cur->to) && add_current(j, r, cur) &&
+		  cJSON_AddNumberToObject(j, "transfers", (double)(h->n - 1)) &&
+		  cJSON_AddNumberToObject(j, "unconfirmed_transfers", (double)unconfirmed);
+	if (ok && r->wallet && r->wallet->w)
+		ok = cJSON_AddBoolToObject(j, "mine", wallet_is_mine(r->wallet->w, cur->to, NULL, NULL)) != NULL;
+	return ok;
+}
+
+/* The history walk gives everything getassetinfo shows; one block read per
+ * custody step, through the indexes. */
+static int getassetinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct asset_rpc *r = ctx;
+	uint8_t id[32];
+	struct asset_rpc_steps h;
+	if (param_asset(id, params, 0, e) != 0 || asset_rpc_history(r->cs, r->mp, id, &h, e) != 0)
+		return -1;
+	cJSON *j = cJSON_CreateObject();
+	if (j && !(txjson_add_hex(j, "asset", id, 32) && add_info(j, r, &h))) {
+		cJSON_Delete(j);
+		j = NULL;
+	}
+	asset_rpc_steps_release(&h);
+	return done(result, j, e);
+}
+
+static int getassetproof(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct asset_rpc *r = ctx;
+	uint8_t id[32];
+	struct proof_bundle b;
+	if (param_asset(id, params, 0, e) != 0 || asset_rpc_build_proof(r->cs, id, &b, e) != 0)
+		return -1;
+	cJSON *j = proof_bundle_to_json(&b);
+	proof_bundle_release(&b);
+	return done(result, j, e);
+}
+
+/* ---- getblockprovenance ---- */
+
+static const char *source_name(uint8_t s)
+{
+	switch (s) {
+	case SOURCE_PEER: return "peer";
+	case SOURCE_MINED: return "mined";
+	case SOURCE_RPC: return "rpc";
+	case SOURCE_GENESIS: return "genesis";
+	default: return "unknown";
+	}
+}
+
+static int param_block(struct asset_rpc *r, struct block_index **bi, const cJSON *params, struct rpc_error *e)
+{
+	const cJSON *v = rpc_param(params, 0);
+	int64_t h;
+	if (cJSON_IsNumber(v)) {
+		if (rpc_param_int(&h, params, 0, "height", -1, 0, UINT32_MAX, e) != 0)
+			return -1;
+		if (!(*bi = chainstate_at(r->cs, (uint32_t)h)))
+			return rpc_error_set(e, RPC_INVALID_PARAMETER, "Block height out of range");
+		return 0;
+	}
+	return chain_rpc_find_block(r->cs, bi, params, 0, e);
+}
+
+/* Where a block stands: the best chain, or a side branch from a fork. */
+static bool add_chain_place(cJSON *j, struct asset_rpc *r, struct block_index *bi)
+{
+	bool best = chainstate_on_best(r->cs, bi);
+	uint8_t work[32];
+	u256_to_be(work, &bi->work);
+	bool ok = txjson_add_hex(j, "chainwork", work, 32) && cJSON_AddBoolToObject(j, "in_best_chain", best);
+	if (best) {
+		struct block_index *next = chainstate_at(r->cs, bi->height + 1);
+		return ok && cJSON_AddNullToObject(j, "branch") &&
+		       (next ? txjson_add_hex(j, "nextblockhash", next->hash, 32) : cJSON_AddNullToObject(j, "nextblockhash") != NULL);
+	}
+	struct block_index *fork = index_fork(chainstate_tip(r->cs), bi);
+	cJSON *br = cJSON_CreateObject();
+	const char *status = index_failed(bi) ? "invalid" : !bi->linked ? "headers-only" :
+			     (bi->status & BLOCK_VALID_TXS) ? "valid-fork" : "valid-headers";
+	return ok && br && cJSON_AddItemToObject(j, "branch", br) && cJSON_AddStringToObject(br, "status", status) &&
+	       (fork ? txjson_add_hex(br, "fork_hash", fork->hash, 32) && cJSON_AddNumberToObject(br, "fork_height", fork->height) &&
+			       cJSON_AddNumberToObject(br, "branch_length", bi->height - fork->height)
+		     : cJSON_AddNullToObject(br, "fork_hash") != NULL) &&
+	       cJSON_AddNullToObject(j, "nextblockhash");
+}
+
+static bool add_coinbase(cJSON *j, struct asset_rpc *r, const struct block_index *bi)
+{
+	struct block b;
+	const struct chain_params *p = chainstate_params(r->cs);
+	if (!(bi->status & BLOCK_HAVE_DATA) || chainstate_read_block(r->cs, bi, &b, NULL) != 0)
+		return cJSON_AddNullToObject(j, "coinbase_recipient") && cJSON_AddNullToObject(j, "coinbase_value");
+	int64_t value = 0;
+	for (size_t i = 0; i < b.txs[0].n_out; i++)
+		value += b.txs[0].out[i].value;
+	bool ok = b.n_tx > 0 && b.txs[0].n_out > 0 && add_address(j, "coinbase_recipient", p, b.txs[0].out[0].addr) &&
+		  cJSON_AddItemToObject(j, "coinbase_value", amount_to_json(value)) &&
+		  txjson_add_hex(j, "coinbase_txid", b.txs[0].txid, 32);
+	block_release(&b);
+	return ok;
+}
+
+static bool add_received(cJSON *j, const struct block_index *bi)
+{
+	cJSON *rc = cJSON_AddObjectToObject(j, "received");
+	bool ok = rc && (bi->received ? cJSON_AddNumberToObject(rc, "time", (double)bi->received) != NULL
+				      : cJSON_AddNullToObject(rc, "time") != NULL) &&
+		  cJSON_AddStringToObject(rc, "source", source_name(bi->source));
+	if (ok && bi->source == SOURCE_PEER) {
+		char peer[sizeof(bi->source_peer) + 1];
+		memcpy(peer, bi->source_peer, sizeof(bi->source_peer));
+		peer[sizeof(bi->source_peer)] = '\0';
+		ok = cJSON_AddStringToObject(rc, "peer", peer) != NULL;
+	}
+	return ok;
+}
+
+static int getblockprovenance(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct asset_rpc *r = ctx;
+	struct block_index *bi;
+	if (param_block(r, &bi, params, e) != 0)
+		return -1;
+	cJSON *j = cJSON_CreateObject();
+	bool ok = j && txjson_add_hex(j, "hash", bi->hash, 32) && cJSON_AddNumberToObject(j, "height", bi->height) &&
+		  cJSON_AddNumberToObject(j, "confirmations", (double)confirmations(r->cs, bi)) &&
+		  add_chain_place(j, r, bi) &&
+		  (bi->prev ? txjson_add_hex(j, "previousblockhash", bi->prev->hash, 32)
+			    : cJSON_AddNullToObject(j, "previousblockhash") != NULL) &&
+		  cJSON_AddNumberToObject(j, "time", (double)bi->header.time) &&
+		  cJSON_AddNumberToObject(j, "mediantime", (double)index_median_time(bi)) &&
+		  cJSON_AddNumberToObject(j, "nTx", bi->n_tx) && add_coinbase(j, r, bi) && add_received(j, bi);
+	if (!ok) {
+		cJSON_Delete(j);
+		j = NULL;
+	}
+	return done(result, j, e);
+}
+
+/* ---- gettxoutproof, verifytxoutproof ---- */
+
+static int param_txids(uint8_t (**ids)[32], size_t *n, const cJSON *params, struct rpc_error *e)
+{
+	const cJSON *arr = rpc_param(params, 0), *x;
+	*ids = NULL;
+	*n = 0;
+	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1 || cJSON_GetArraySize(arr) > PROOF_MAX_TXS)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "txids must be an array of 1 to %d txids", PROOF_MAX_TXS);
+	if (!(*ids = calloc((size_t)cJSON_GetArraySize(arr), 32)))
+		return oom(e);
+	cJSON_ArrayForEach(x, arr) {
+		if (!cJSON_IsString(x) || !hex_decode((*ids)[*n], 32, x->valuestring)) {
+			free(*ids);
+			*ids = NULL;
+			return rpc_error_set(e, RPC_INVALID_PARAMETER, "txid %zu must be of length 64 and hexadecimal", *n);
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+/* The block holding the first of the txids that the chain knows. */
+static int block_of(struct asset_rpc *r, struct block_index **bi, const uint8_t (*ids)[32], size_t n, struct rpc_error *e)
+{
+	uint32_t pos;
+	for (size_t i = 0; i < n; i++) {
+		int rc = chainstate_find_tx(r->cs, ids[i], bi, &pos);
+		if (rc < 0)
+			return rpc_error_set(e, RPC_DATABASE_ERROR, "cannot read the transaction index");
+		if (rc == 1)
+			return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (mempool_has(r->mp, ids[i]))
+			return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Transaction not yet in block");
+	return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Transaction not yet in block or not found");
+}
+
+static int gettxoutproof(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct asset_rpc *r = ctx;
+	uint8_t (*ids)[32];
+	size_t n;
+	struct block_index *bi;
+	struct block b;
+	struct proof_txs p;
+	char err[ERR_LEN];
+	if (param_txids(&ids, &n, params, e) != 0)
+		return -1;
+	int rc = rpc_param(params, 1) ? chain_rpc_find_block(r->cs, &bi, params, 1, e)
+				      : block_of(r, &bi, (const uint8_t (*)[32])ids, n, e);
+	if (rc == 0 && chainstate_read_block(r->cs, bi, &b, err) != 0)
+		rc = rpc_error_set(e, RPC_DATABASE_ERROR, "%s", err);
+	if (rc != 0) {
+		free(ids);
+		return -1;
+	}
+	rc = proof_txs_build(&p, &b, (const uint8_t (*)[32])ids, n, err);
+	block_release(&b);
+	free(ids);
+	if (rc != 0)
+		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Not all transactions found in specified or retrieved block (%s)", err);
+	struct buf out = BUF_INIT;
+	proof_txs_write(&out, &p);
+	proof_txs_release(&p);
+	char *hex = buf_ok(&out) ? hex_alloc(out.data, out.len) : NULL;
+	buf_release(&out);
+	cJSON *j = hex ? cJSON_CreateString(hex) : NULL;
+	free(hex);
+	return done(result, j, e);
+}
+
+static int verifytxoutproof(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct asset_rpc *r = ctx;
+	const char *hex;
+	uint8_t *raw, hash[32];
+	size_t len;
+	struct proof_txs p;
+	char err[ERR_LEN];
+	if (rpc_param_str(&hex, params, 0, "proof", true, e) != 0)
+		return -1;
+	if (!(raw = hex_decode_alloc(hex, &len)))
+		return rpc_error_set(e, RPC_DESERIALIZATION_ERROR, "proof must be hexadecimal");
+	int rc = proof_txs_parse(&p, raw, len, err);
+	free(raw);
+	if (rc != 0)
+		return rpc_error_set(e, RPC_DESERIALIZATION_ERROR, "%s", err);
+	if (!proof_txs_verify(&p, chainstate_params(r->cs)->pow.limit_bits, err)) {
+		proof_txs_release(&p);
+		return rpc_error_set(e, RPC_VERIFY_ERROR, "%s", err);
+	}
+	header_hash(hash, &p.header);
+	struct block_index *bi = chainstate_lookup(r->cs, hash);
+	bool best = bi && chainstate_on_best(r->cs, bi);
+	if (best && bi->n_tx != p.leaves) {
+		proof_txs_release(&p);
+		return rpc_error_set(e, RPC_VERIFY_ERROR, "proof: %u leaves, the block has %u transactions", p.leaves, bi->n_tx);
+	}
+	cJSON *arr = cJSON_CreateArray(), *x;
+	for (size_t i = 0; best && arr && i < p.n; i++) {
+		char h[65];
+		txjson_hash_hex(h, p.txs[i].txid);
+		if (!(x = cJSON_CreateString(h)) || !cJSON_AddItemToArray(arr, x)) {
+			cJSON_Delete(arr);
+			arr = NULL;
+		}
+	}
+	proof_txs_release(&p);
+	return done(result, arr, e);
+}
+
+static const struct rpc_method methods[] = {
+	{ "registerasset", "provenance", "asset [metadata] [address]",
+	  "Registers an asset id (64 hex digits: the SHA-256 of a document) with up to 256 bytes of metadata "
+	  "(hex when the string is hex, else its UTF-8 bytes), owned by address or a new wallet address; returns the txid.",
+	  registerasset },
+	{ "transferasset", "provenance", "asset address",
+	  "Passes an asset this wallet owns on to address; returns the txid.", transferasset },
+	{ "getassetinfo", "provenance", "asset",
+	  "Returns an asset's registration, first owner, metadata, current owner and output, and transfers.", getassetinfo },
+	{ "getassethistory", "provenance", "asset",
+	  "Returns every custody step of an asset, oldest first, unconfirmed ones from the mempool included.", getassethistory },
+	{ "listassets", "provenance", "", "Returns the assets this wallet owns.", listassets },
+	{ "getassetproof", "provenance", "asset",
+	  "Returns a self-contained proof of an asset's confirmed custody history, for cairn-cli verifyassetproof.",
+	  getassetproof },
+	{ "getblockprovenance", "provenance", "block",
+	  "Returns where a block (hash or height) stands in the chain, who mined it and where this node first got it.",
+	  getblockprovenance },
+	{ "gettxoutproof", "blockchain", "txids [blockhash]",
+	  "Returns a hex proof that the transactions are in a block: header, RFC 6962 audit paths.", gettxoutproof },
+	{ "verifytxoutproof", "blockchain", "proof",
+	  "Checks a gettxoutproof proof; returns the txids it proves, or [] when its block is not in the best chain.",
+	  verifytxoutproof },
+};
+
+int asset_rpc_register(struct rpc_server *srv, struct asset_rpc *r, char *err)
+{
+	return rpc_server_add_methods(srv, methods, sizeof(methods) / sizeof(methods[0]), r, err);
+}

@@ -1,0 +1,713 @@
+#include "rpc/proof.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "chain/sigcheck.h"
+#include "chain/validate.h"
+#include "util/hex.h"
+#include "wallet/address.h"
+
+/* err_set for the checks that answer bool. */
+static bool failf(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool failf(char *err, const char *fmt, ...)
+{
+	va_list ap;
+	if (err) {
+		va_start(ap, fmt);
+		vsnprintf(err, ERR_LEN, fmt, ap);
+		va_end(ap);
+	}
+	return false;
+}
+
+/* ---- strict hex: lowercase only, so that no two spellings mean the same bytes ---- */
+
+static bool lower_hex(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static bool hex_exact(uint8_t *out, size_t len, const char *s)
+{
+	return s && strlen(s) == 2 * len && lower_hex(s, 2 * len) && hex_decode(out, len, s);
+}
+
+/* ---- transaction proofs ---- */
+
+void proof_txs_init(struct proof_txs *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+void proof_txs_release(struct proof_txs *p)
+{
+	if (!p)
+		return;
+	free(p->txs);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The block's txids in order, malloc'd; NULL on no memory. */
+static uint8_t (*block_txids(const struct block *b))[32]
+{
+	uint8_t (*ids)[32] = malloc((b->n_tx ? b->n_tx : 1) * 32);
+	for (size_t i = 0; ids && i < b->n_tx; i++)
+		memcpy(ids[i], b->txs[i].txid, 32);
+	return ids;
+}
+
+static int find_txid(const struct block *b, const uint8_t txid[32], size_t *pos)
+{
+	for (size_t i = 0; i < b->n_tx; i++)
+		if (memcmp(b->txs[i].txid, txid, 32) == 0) {
+			*pos = i;
+			return 0;
+		}
+	return -1;
+}
+
+static int fill_entry(struct proof_tx_entry *e, const uint8_t (*ids)[32], const struct block *b,
+		      const uint8_t txid[32], char *err)
+{
+	size_t pos;
+	char h[65];
+	if (find_txid(b, txid, &pos) != 0) {
+		hex_encode(h, txid, 32);
+		return err_set(err, "transaction '%s' is not in the block", h);
+	}
+	memcpy(e->txid, txid, 32);
+	e->index = (uint32_t)pos;
+	if (merkle_path(e->path, &e->path_len, MERKLE_MAX_PATH, ids, b->n_tx, pos) != 0)
+		return err_set(err, "cannot compute the audit path");
+	return 0;
+}
+
+int proof_txs_build(struct proof_txs *out, const struct block *b, const uint8_t (*txids)[32], size_t n,
+		    char *err)
+{
+	proof_txs_init(out);
+	if (!b || !txids || n == 0 || n > PROOF_MAX_TXS)
+		return err_set(err, "cannot build a proof of %zu transactions (1 to %d)", n, PROOF_MAX_TXS);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (memcmp(txids[i], txids[j], 32) == 0)
+				return err_set(err, "invalid parameter, duplicated txid");
+	uint8_t (*ids)[32] = block_txids(b);
+	out->txs = calloc(n, sizeof(*out->txs));
+	int r = ids && out->txs ? 0 : err_set(err, "cannot build the proof: out of memory");
+	out->header = b->header;
+	out->leaves = (uint32_t)b->n_tx;
+	out->n = n;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = fill_entry(&out->txs[i], (const uint8_t (*)[32])ids, b, txids[i], err);
+	free(ids);
+	if (r != 0)
+		proof_txs_release(out);
+	return r;
+}
+
+void proof_txs_write(struct buf *b, const struct proof_txs *p)
+{
+	uint8_t h[BLOCK_HEADER_SIZE];
+	header_write(h, &p->header);
+	buf_put(b, h, sizeof(h));
+	buf_varint(b, p->leaves);
+	buf_varint(b, p->n);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct proof_tx_entry *e = &p->txs[i];
+		buf_varint(b, e->index);
+		buf_put(b, e->txid, 32);
+		buf_varint(b, e->path_len);
+		for (size_t k = 0; k < e->path_len; k++)
+			buf_put(b, e->path[k], 32);
+	}
+}
+
+static int read_entry(struct cursor *c, struct proof_tx_entry *e, size_t i, char *err)
+{
+	uint64_t index, len;
+	if (!cursor_varint(c, &index, UINT32_MAX) || !cursor_bytes(c, e->txid, 32) ||
+	    !cursor_varint(c, &len, MERKLE_MAX_PATH))
+		return err_set(err, "proof entry %zu: truncated or out of range", i);
+	e->index = (uint32_t)index;
+	e->path_len = (size_t)len;
+	for (size_t k = 0; k < e->path_len; k++)
+		if (!cursor_bytes(c, e->path[k], 32))
+			return err_set(err, "proof entry %zu: truncated audit path", i);
+	return 0;
+}
+
+int proof_txs_parse(struct proof_txs *out, const uint8_t *p, size_t len, char *err)
+{
+	struct cursor c = cursor_make(p, len);
+	uint64_t leaves, n;
+	proof_txs_init(out);
+	if (!p || !header_read(&c, &out->header))
+		return err_set(err, "proof: truncated header");
+	if (!cursor_varint(&c, &leaves, BLOCK_MAX_TXS) || !cursor_varint(&c, &n, PROOF_MAX_TXS) || n == 0)
+		return err_set(err, "proof: bad leaf or transaction count");
+	/* Each entry takes at least 34 bytes: refuse a count the bytes cannot hold. */
+	if (n > c.len / 34 || !(out->txs = calloc((size_t)n, sizeof(*out->txs))))
+		return err_set(err, "proof: transaction count %llu does not fit", (unsigned long long)n);
+	out->leaves = (uint32_t)leaves;
+	out->n = (size_t)n;
+	for (size_t i = 0; i < out->n; i++)
+		if (read_entry(&c, &out->txs[i], i, err) != 0) {
+			proof_txs_release(out);
+			return -1;
+		}
+	if (!cursor_done(&c)) {
+		proof_txs_release(out);
+		return err_set(err, "proof: %zu trailing bytes", c.len);
+	}
+	return 0;
+}
+
+bool proof_txs_verify(const struct proof_txs *p, uint32_t limit_bits, char *err)
+{
+	uint8_t hash[32];
+	header_hash(hash, &p->header);
+	if (!pow_check(hash, p->header.bits, limit_bits))
+		return failf(err, "proof: the header does not meet its proof of work");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct proof_tx_entry *e = &p->txs[i];
+		if (!merkle_verify(e->txid, e->index, p->leaves, (const uint8_t (*)[32])e->path, e->path_len,
+				   p->header.merkle))
+			return failf(err, "proof: entry %zu: the audit path does not lead to the merkle root", i);
+	}
+	return true;
+}
+
+/* ---- bundles: lifecycle and JSON ---- */
+
+void proof_bundle_init(struct proof_bundle *b)
+{
+	memset(b, 0, sizeof(*b));
+	tx_init(&b->anchor);
+}
+
+void proof_bundle_release(struct proof_bundle *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n_steps; i++)
+		tx_release(&b->steps[i].tx);
+	free(b->steps);
+	free(b->headers);
+	tx_release(&b->anchor);
+	proof_bundle_init(b);
+}
+
+static bool add_hex(cJSON *o, const char *name, const uint8_t *p, size_t len)
+{
+	char *h = hex_alloc(p, len);
+	bool ok = h && cJSON_AddStringToObject(o, name, h);
+	free(h);
+	return ok;
+}
+
+static bool add_tx(cJSON *o, const char *name, const struct tx *tx)
+{
+	struct buf b = BUF_INIT;
+	tx_write(&b, tx);
+	bool ok = buf_ok(&b) && add_hex(o, name, b.data, b.len);
+	buf_release(&b);
+	return ok;
+}
+
+static bool add_path(cJSON *o, const uint8_t (*path)[32], size_t n)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "path");
+	for (size_t i = 0; arr && i < n; i++) {
+		char h[65];
+		cJSON *s;
+		hex_encode(h, path[i], 32);
+		if (!(s = cJSON_CreateString(h)) || !cJSON_AddItemToArray(arr, s))
+			return false;
+	}
+	return arr != NULL;
+}
+
+static cJSON *step_json(const struct proof_step *s)
+{
+	cJSON *j = cJSON_CreateObject();
+	bool ok = j && add_tx(j, "tx", &s->tx) && add_hex(j, "blockhash", s->block, 32) &&
+		  cJSON_AddNumberToObject(j, "height", s->height) && cJSON_AddNumberToObject(j, "index", s->index) &&
+		  cJSON_AddNumberToObject(j, "leaves", s->leaves) &&
+		  add_path(j, (const uint8_t (*)[32])s->path, s->path_len);
+	if (!ok) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+static bool add_anchor(cJSON *j, const struct proof_bundle *b)
+{
+	cJSON *a = cJSON_AddObjectToObject(j, "anchor");
+	return a && add_tx(a, "coinbase", &b->anchor) && cJSON_AddNumberToObject(a, "leaves", b->anchor_leaves) &&
+	       add_path(a, (const uint8_t (*)[32])b->anchor_path, b->anchor_path_len);
+}
+
+static bool add_steps_headers(cJSON *j, const struct proof_bundle *b)
+{
+	cJSON *steps = cJSON_AddArrayToObject(j, "steps"), *x;
+	for (size_t i = 0; steps && i < b->n_steps; i++)
+		if (!(x = step_json(&b->steps[i])) || !cJSON_AddItemToArray(steps, x))
+			return false;
+	cJSON *hdrs = cJSON_AddArrayToObject(j, "headers");
+	for (size_t i = 0; hdrs && i < b->n_headers; i++) {
+		uint8_t raw[BLOCK_HEADER_SIZE];
+		char h[2 * BLOCK_HEADER_SIZE + 1];
+		header_write(raw, &b->headers[i]);
+		hex_encode(h, raw, sizeof(raw));
+		if (!(x = cJSON_CreateString(h)) || !cJSON_AddItemToArray(hdrs, x))
+			return false;
+	}
+	return steps && hdrs;
+}
+
+cJSON *proof_bundle_to_json(const struct proof_bundle *b)
+{
+	cJSON *j = cJSON_CreateObject();
+	bool ok = j && b->p && cJSON_AddStringToObject(j, "format", PROOF_FORMAT) &&
+		  cJSON_AddNumberToObject(j, "version", PROOF_VERSION) &&
+		  cJSON_AddStringToObject(j, "network", b->p->name) && add_hex(j, "asset", b->asset, 32) &&
+		  add_anchor(j, b) && add_steps_headers(j, b) && add_hex(j, "tip", b->tip, 32);
+	if (!ok) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* Every member of o is one of names[0..n), each exactly once. */
+static int check_members(const cJSON *o, const char *what, const char *const *names, size_t n, char *err)
+{
+	bool seen[16] = { false };
+	const cJSON *m;
+	if (!cJSON_IsObject(o))
+		return err_set(err, "%s: not an object", what);
+	cJSON_ArrayForEach(m, o) {
+		size_t k = 0;
+		while (k < n && strcmp(m->string, names[k]) != 0)
+			k++;
+		if (k == n)
+			return err_set(err, "%s: unknown member '%.40s'", what, m->string);
+		if (seen[k])
+			return err_set(err, "%s: member '%s' given twice", what, names[k]);
+		seen[k] = true;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (!seen[k])
+			return err_set(err, "%s: member '%s' missing", what, names[k]);
+	return 0;
+}
+
+static const cJSON *get(const cJSON *o, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, name);
+}
+
+static int get_u32(uint32_t *out, const cJSON *o, const char *name, const char *what, char *err)
+{
+	const cJSON *v = get(o, name);
+	*out = 0;
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > UINT32_MAX ||
+	    v->valuedouble != (double)(uint32_t)v->valuedouble)
+		return err_set(err, "%s: '%s' must be an integer from 0 to %u", what, name, UINT32_MAX);
+	*out = (uint32_t)v->valuedouble;
+	return 0;
+}
+
+static int get_hash(uint8_t out[32], const cJSON *o, const char *name, const char *what, char *err)
+{
+	const cJSON *v = get(o, name);
+	if (!cJSON_IsString(v) || !hex_exact(out, 32, v->valuestring))
+		return err_set(err, "%s: '%s' must be 64 lowercase hexadecimal digits", what, name);
+	return 0;
+}
+
+static int get_tx(struct tx *tx, const cJSON *o, const char *name, const char *what, char *err)
+{
+	const cJSON *v = get(o, name);
+	char why[ERR_LEN];
+	size_t len;
+	uint8_t *raw;
+	if (!cJSON_IsString(v) || !lower_hex(v->valuestring, strlen(v->valuestring)))
+		return err_set(err, "%s: '%s' must be lowercase hexadecimal", what, name);
+	if (!(raw = hex_decode_alloc(v->valuestring, &len)))
+		return err_set(err, "%s: '%s' is not whole bytes of hex", what, name);
+	int r = tx_parse(tx, raw, len, why);
+	free(raw);
+	return r == 0 ? 0 : err_set(err, "%s: '%s' is not a transaction: %s", what, name, why);
+}
+
+static int get_path(uint8_t (*path)[32], size_t *len, const cJSON *o, const char *what, char *err)
+{
+	const cJSON *arr = get(o, "path"), *x;
+	*len = 0;
+	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) > MERKLE_MAX_PATH)
+		return err_set(err, "%s: 'path' must be an array of at most %d hashes", what, MERKLE_MAX_PATH);
+	cJSON_ArrayForEach(x, arr) {
+		if (!cJSON_IsString(x) || !hex_exact(path[*len], 32, x->valuestring))
+			return err_set(err, "%s: path element %zu must be 64 lowercase hexadecimal digits", what, *len);
+		(*len)++;
+	}
+	return 0;
+}
+
+static int read_step(struct proof_step *s, const cJSON *o, size_t i, char *err)
+{
+	static const char *const names[] = { "tx", "blockhash", "height", "index", "leaves", "path" };
+	char what[32];
+	snprintf(what, sizeof(what), "step %zu", i);
+	if (check_members(o, what, names, 6, err) != 0 || get_hash(s->block, o, "blockhash", what, err) != 0 ||
+	    get_u32(&s->height, o, "height", what, err) != 0 || get_u32(&s->index, o, "index", what, err) != 0 ||
+	    get_u32(&s->leaves, o, "leaves", what, err) != 0 || get_path(s->path, &s->path_len, o, what, err) != 0)
+		return -1;
+	return get_tx(&s->tx, o, "tx", what, err);
+}
+
+static int read_anchor(struct proof_bundle *b, const cJSON *o, char *err)
+{
+	static const char *const names[] = { "coinbase", "leaves", "path" };
+	if (check_members(o, "anchor", names, 3, err) != 0 ||
+	    get_u32(&b->anchor_leaves, o, "leaves", "anchor", err) != 0 ||
+	    get_path(b->anchor_path, &b->anchor_path_len, o, "anchor", err) != 0)
+		return -1;
+	return get_tx(&b->anchor, o, "coinbase", "anchor", err);
+}
+
+static int read_steps(struct proof_bundle *b, const cJSON *arr, char *err)
+{
+	const cJSON *x;
+	int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
+	if (n < 1 || n > PROOF_MAX_STEPS)
+		return err_set(err, "'steps' must be an array of 1 to %d custody steps", PROOF_MAX_STEPS);
+	if (!(b->steps = calloc((size_t)n, sizeof(*b->steps))))
+		return err_set(err, "cannot read the bundle: out of memory");
+	cJSON_ArrayForEach(x, arr) {
+		tx_init(&b->steps[b->n_steps].tx);
+		b->n_steps++;
+		if (read_step(&b->steps[b->n_steps - 1], x, b->n_steps - 1, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int read_headers(struct proof_bundle *b, const cJSON *arr, char *err)
+{
+	const cJSON *x;
+	int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
+	if (n < 1 || n > PROOF_MAX_HEADERS)
+		return err_set(err, "'headers' must be an array of 1 to %d headers", PROOF_MAX_HEADERS);
+	if (!(b->headers = calloc((size_t)n, sizeof(*b->headers))))
+		return err_set(err, "cannot read the bundle: out of memory");
+	cJSON_ArrayForEach(x, arr) {
+		uint8_t raw[BLOCK_HEADER_SIZE];
+		struct cursor c = cursor_make(raw, sizeof(raw));
+		if (!cJSON_IsString(x) || !hex_exact(raw, sizeof(raw), x->valuestring) ||
+		    !header_read(&c, &b->headers[b->n_headers]))
+			return err_set(err, "header %zu must be 176 lowercase hexadecimal digits", b->n_headers);
+		b->n_headers++;
+	}
+	return 0;
+}
+
+static int read_top(struct proof_bundle *b, const cJSON *j, char *err)
+{
+	static const char *const names[] = { "format", "version", "network", "asset", "anchor", "steps", "headers", "tip" };
+	const cJSON *fmt = get(j, "format"), *net = get(j, "network");
+	uint32_t version;
+	if (check_members(j, "bundle", names, 8, err) != 0)
+		return -1;
+	if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, PROOF_FORMAT) != 0)
+		return err_set(err, "not a cairn asset proof: 'format' must be \"%s\"", PROOF_FORMAT);
+	if (get_u32(&version, j, "version", "bundle", err) != 0 || version != PROOF_VERSION)
+		return err_set(err, "unsupported bundle version (this verifier reads version %d)", PROOF_VERSION);
+	if (!cJSON_IsString(net) || !(b->p = params_by_name(net->valuestring)))
+		return err_set(err, "unknown network '%.40s'", cJSON_IsString(net) ? net->valuestring : "");
+	if (get_hash(b->asset, j, "asset", "bundle", err) != 0 || get_hash(b->tip, j, "tip", "bundle", err) != 0)
+		return -1;
+	if (read_anchor(b, get(j, "anchor"), err) != 0 || read_steps(b, get(j, "steps"), err) != 0)
+		return -1;
+	return read_headers(b, get(j, "headers"), err);
+}
+
+int proof_bundle_from_json(struct proof_bundle *out, const cJSON *j, char *err)
+{
+	proof_bundle_init(out);
+	if (!j)
+		return err_set(err, "no bundle");
+	if (read_top(out, j, err) != 0) {
+		proof_bundle_release(out);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- verification ---- */
+
+/* The bits the header at index i (height first + i) must carry, as far as
+ * the bundle can tell: 0 when it cannot (a retarget whose period started
+ * before the bundle's first header). */
+static uint32_t expected_bits(const struct proof_bundle *b, size_t i, uint32_t first)
+{
+	const struct pow_params *pp = &b->p->pow;
+	uint32_t height = first + (uint32_t)i;
+	if (pp->no_retarget)
+		return pp->limit_bits;
+	if (i == 0)
+		return 0;
+	if (height % pp->interval != 0)
+		return b->headers[i - 1].bits;
+	if (i < pp->interval)
+		return 0;
+	return pow_next_bits(pp, height, b->headers[i - 1].bits, b->headers[i - pp->interval].time,
+			     b->headers[i - 1].time);
+}
+
+static bool check_headers(const struct proof_bundle *b, uint32_t first, struct u256 *work, char *err)
+{
+	uint8_t hash[32], prev[32];
+	u256_zero(work);
+	for (size_t i = 0; i < b->n_headers; i++) {
+		const struct block_header *h = &b->headers[i];
+		uint32_t height = first + (uint32_t)i, want = expected_bits(b, i, first);
+		struct u256 w;
+		header_hash(hash, h);
+		if (i > 0 && memcmp(h->prev, prev, 32) != 0)
+			return failf(err, "header at height %u does not link to the header before it", height);
+		if (h->version < 1)
+			return failf(err, "header at height %u: bad version %u", height, h->version);
+		if (want && h->bits != want)
+			return failf(err, "header at height %u: bits %08x, the network requires %08x", height, h->bits,
+				       want);
+		if (!pow_check(hash, h->bits, b->p->pow.limit_bits))
+			return failf(err, "header at height %u: the hash does not meet its proof of work", height);
+		pow_block_work(&w, h->bits);
+		u256_add(work, work, &w);
+		memcpy(prev, hash, 32);
+	}
+	if (memcmp(prev, b->tip, 32) != 0)
+		return failf(err, "the tip is not the hash of the last header");
+	return true;
+}
+
+/* The height of the first header, from the coinbase of its block. */
+static bool check_anchor(const struct proof_bundle *b, uint32_t *first, char *err)
+{
+	*first = 0;
+	if (!tx_is_coinbase(&b->anchor))
+		return failf(err, "anchor: not a coinbase");
+	if (!merkle_verify(b->anchor.txid, 0, b->anchor_leaves, (const uint8_t (*)[32])b->anchor_path,
+			   b->anchor_path_len, b->headers[0].merkle))
+		return failf(err, "anchor: the coinbase is not in the first header's block (audit path)");
+	*first = b->anchor.in[0].prev.index;
+	if ((uint64_t)*first + b->n_headers - 1 > UINT32_MAX)
+		return failf(err, "anchor: height %u with %zu headers overflows", *first, b->n_headers);
+	return true;
+}
+
+static bool check_sigs(const struct tx *tx, const uint8_t magic[4], size_t k, char *err)
+{
+	uint8_t msg[32];
+	tx_sighash(msg, tx, magic);
+	for (size_t i = 0; i < tx->n_in; i++) {
+		struct sig_job j;
+		memcpy(j.msg, msg, 32);
+		memcpy(j.pubkey, tx->in[i].pubkey, 32);
+		memcpy(j.sig, tx->in[i].sig, 64);
+		if (!sig_verify(&j))
+			return failf(err, "step %zu: the signature of input %zu does not verify", k, i);
+	}
+	return true;
+}
+
+/* Where step k sits: in the header at its height, after step k - 1. */
+static bool check_place(const struct proof_bundle *b, size_t k, uint32_t first, char *err)
+{
+	const struct proof_step *s = &b->steps[k];
+	uint8_t hash[32];
+	if (s->height < first || s->height - first >= b->n_headers)
+		return failf(err, "step %zu: height %u is outside the headers (%u to %u)", k, s->height, first,
+			       first + (uint32_t)b->n_headers - 1);
+	if (k == 0 && s->height != first)
+		return failf(err, "step 0: the headers do not start at the registration's block");
+	if (k > 0 && (s->height < s[-1].height || (s->height == s[-1].height && s->index <= s[-1].index)))
+		return failf(err, "step %zu: not after step %zu in the chain", k, k - 1);
+	const struct block_header *h = &b->headers[s->height - first];
+	header_hash(hash, h);
+	if (memcmp(hash, s->block, 32) != 0)
+		return failf(err, "step %zu: 'blockhash' is not the header at height %u", k, s->height);
+	if (!merkle_verify(s->tx.txid, s->index, s->leaves, (const uint8_t (*)[32])s->path, s->path_len, h->merkle))
+		return failf(err, "step %zu: the transaction is not in block %u at index %u (audit path)", k, s->height,
+			       s->index);
+	return true;
+}
+
+/* The one output of the asset in step k. */
+static bool find_output(struct proof_step *s, const uint8_t id[32], size_t k, char *err)
+{
+	size_t found = 0;
+	for (size_t i = 0; i < s->tx.n_out; i++)
+		if (s->tx.out[i].kind == TXOUT_ASSET && memcmp(s->tx.out[i].asset, id, 32) == 0) {
+			s->out = (uint32_t)i;
+			found++;
+		}
+	if (found != 1)
+		return failf(err, "step %zu: %zu outputs of the asset, one expected", k, found);
+	memcpy(s->to, s->tx.out[s->out].addr, 20);
+	return true;
+}
+
+/* Step k spends the previous step's asset output with its owner's key. */
+static bool check_spend(struct proof_step *s, const struct proof_step *prev, size_t k, char *err)
+{
+	size_t spends = 0, at = 0;
+	uint8_t h[20];
+	for (size_t i = 0; i < s->tx.n_in; i++)
+		if (memcmp(s->tx.in[i].prev.txid, prev->tx.txid, 32) == 0 && s->tx.in[i].prev.index == prev->out) {
+			spends++;
+			at = i;
+		}
+	if (spends != 1)
+		return failf(err, "step %zu: does not spend the asset output of step %zu", k, k - 1);
+	tx_pubkey_hash(h, s->tx.in[at].pubkey);
+	if (memcmp(h, prev->to, 20) != 0)
+		return failf(err, "step %zu: input %zu is signed by a key that is not the owner's", k, at);
+	s->has_from = true;
+	memcpy(s->from, prev->to, 20);
+	return true;
+}
+
+static bool check_step(struct proof_bundle *b, size_t k, uint32_t first, char *err)
+{
+	struct proof_step *s = &b->steps[k];
+	if (!check_place(b, k, first, err))
+		return false;
+	if (tx_is_coinbase(&s->tx))
+		return failf(err, "step %zu: a coinbase cannot carry an asset", k);
+	if (!check_sigs(&s->tx, b->p->magic, k, err) || !find_output(s, b->asset, k, err))
+		return false;
+	s->has_from = false;
+	return k == 0 || check_spend(s, &s[-1], k, err);
+}
+
+bool proof_asset_verify(struct proof_bundle *b, struct proof_summary *sum, char *err)
+{
+	struct proof_summary tmp;
+	uint32_t first = 0;
+	if (!sum)
+		sum = &tmp;
+	memset(sum, 0, sizeof(*sum));
+	if (!b || !b->p || b->n_steps == 0 || b->n_headers == 0)
+		return failf(err, "empty bundle");
+	if (!check_anchor(b, &first, err) || !check_headers(b, first, &sum->work, err))
+		return false;
+	for (size_t k = 0; k < b->n_steps; k++)
+		if (!check_step(b, k, first, err))
+			return false;
+	sum->first_height = first;
+	sum->tip_height = first + (uint32_t)b->n_headers - 1;
+	sum->confirmations = (uint32_t)b->n_headers;
+	memcpy(sum->owner, b->steps[b->n_steps - 1].to, 20);
+	return true;
+}
+
+/* ---- the report ---- */
+
+static void put_fmt(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put_fmt(struct buf *b, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		buf_put(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+static void addr_of(char out[ADDRESS_MAX_LEN], const struct proof_bundle *b, const uint8_t h[20])
+{
+	if (address_encode(out, ADDRESS_MAX_LEN, b->p->hrp, h) != 0)
+		snprintf(out, ADDRESS_MAX_LEN, "?");
+}
+
+static void utc(char out[32], uint64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, 32, "%llu", (unsigned long long)t);
+}
+
+static void put_metadata(struct buf *b, const struct txout *o)
+{
+	bool text = o->meta_len > 0;
+	for (size_t i = 0; i < o->meta_len && text; i++)
+		text = o->meta[i] >= 0x20 && o->meta[i] < 0x7f;
+	if (text) {
+		put_fmt(b, "     metadata: \"%.*s\"\n", (int)o->meta_len, (const char *)o->meta);
+	} else if (o->meta_len) {
+		char *h = hex_alloc(o->meta, o->meta_len);
+		put_fmt(b, "     metadata (hex): %s\n", h ? h : "?");
+		free(h);
+	}
+}
+
+static void put_step(struct buf *out, const struct proof_bundle *b, const struct proof_step *s, size_t k,
+		     uint32_t tip_height)
+{
+	char to[ADDRESS_MAX_LEN], from[ADDRESS_MAX_LEN], txid[65], block[65], when[32];
+	const struct block_header *h = &b->headers[s->height - b->steps[0].height];
+	addr_of(to, b, s->to);
+	hex_encode(txid, s->tx.txid, 32);
+	hex_encode(block, s->block, 32);
+	utc(when, h->time);
+	if (s->has_from) {
+		addr_of(from, b, s->from);
+		put_fmt(out, "%3zu. transferred from %s\n     to %s\n", k + 1, from, to);
+	} else {
+		put_fmt(out, "%3zu. registered to %s\n", k + 1, to);
+	}
+	put_fmt(out, "     tx %s\n     block %s\n     height %u, %s, %u confirmations\n", txid, block, s->height,
+		when, tip_height - s->height + 1);
+	if (!s->has_from)
+		put_metadata(out, &s->tx.out[s->out]);
+}
+
+char *proof_asset_report(const struct proof_bundle *b, const struct proof_summary *sum)
+{
+	struct buf out = BUF_INIT;
+	char id[65], owner[ADDRESS_MAX_LEN], work[U256_HEX_LEN + 1], tip[65];
+	const char *w;
+	hex_encode(id, b->asset, 32);
+	hex_encode(tip, b->tip, 32);
+	addr_of(owner, b, sum->owner);
+	u256_hex(work, &sum->work);
+	for (w = work; *w == '0' && w[1]; w++)
+		;
+	put_fmt(&out, "asset %s on %s\ncustody history, oldest first:\n", id, b->p->name);
+	for (size_t k = 0; k < b->n_steps; k++)
+		put_step(&out, b, &b->steps[k], k, sum->tip_height);
+	put_fmt(&out, "current owner: %s\n", owner);
+	put_fmt(&out, "tip: %s (height %u)\n", tip, sum->tip_height);
+	put_fmt(&out, "proof valid: %u confirmations, cumulative work 0x%s\n", sum->confirmations, w);
+	buf_u8(&out, 0);
+	if (!buf_ok(&out)) {
+		buf_release(&out);
+		return NULL;
+	}
+	size_t len;
+	return (char *)buf_take(&out, &len);
+}
