@@ -1,15 +1,11 @@
 #include "chain/mempool.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "chain/hash.h"
 #include "chain/orphans.h"
+#include "util/file.h"
 #include "util/log.h"
 
 /* A list of entries, used for links, asset slots and walks. */
@@ -1292,59 +1288,6 @@ static const uint8_t FILE_MAGIC[8] = { 'C', 'R', 'N', 'M', 'P', 'O', 'O', 'L' };
 /* time + length + the smallest transaction */
 #define FILE_MIN_RECORD (8 + 1 + 39)
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Makes the rename itself durable. */
-static void sync_dir(const char *path)
-{
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path), path);
-	int fd = open(dir, O_RDONLY);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
-
-static int write_file(const char *path, const uint8_t *p, size_t len, char *err)
-{
-	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
-		return err_set(err, "cannot save the mempool to '%s': path too long", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		return err_set(err, "cannot create '%s': %s", tmp, strerror(errno));
-	if (write_all(fd, p, len) != 0 || fsync(fd) != 0) {
-		int e = errno;
-		close(fd);
-		unlink(tmp);
-		return err_set(err, "cannot write '%s': %s", tmp, strerror(e));
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		int e = errno;
-		unlink(tmp);
-		return err_set(err, "cannot replace '%s': %s", path, strerror(e));
-	}
-	sync_dir(path);
-	return 0;
-}
-
 int mempool_save(struct mempool *mp, const char *path, char *err)
 {
 	struct buf b = BUF_INIT;
@@ -1368,7 +1311,7 @@ int mempool_save(struct mempool *mp, const char *path, char *err)
 		hash_sha256d(sum, b.data, b.len);
 		buf_put(&b, sum, 32);
 	}
-	int r = buf_ok(&b) ? write_file(path, b.data, b.len, err)
+	int r = buf_ok(&b) ? file_write_atomic(path, b.data, b.len, 0600, err)
 			   : err_set(err, "cannot save the mempool: out of memory");
 	buf_release(&b);
 	return r;
@@ -1387,42 +1330,6 @@ static void saved_release(struct saved *s)
 	free(s->txs);
 	free(s->times);
 	memset(s, 0, sizeof(*s));
-}
-
-/* Reads the whole file; 1 with *data (caller frees), 0 when it does not
- * exist, -1 with err. */
-static int read_file(const char *path, uint8_t **data, size_t *len, char *err)
-{
-	struct stat st;
-	*data = NULL;
-	*len = 0;
-	int fd = open(path, O_RDONLY);
-	if (fd < 0 && errno == ENOENT)
-		return 0;
-	if (fd < 0)
-		return err_set(err, "cannot open '%s': %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > FILE_MAX_BYTES) {
-		close(fd);
-		return err_set(err, "cannot load '%s': unreadable or too large", path);
-	}
-	size_t size = (size_t)st.st_size, got = 0;
-	uint8_t *p = malloc(size ? size : 1);
-	while (p && got < size) {
-		ssize_t r = read(fd, p + got, size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	if (!p || got != size) {
-		free(p);
-		return err_set(err, "cannot read '%s'", path);
-	}
-	*data = p;
-	*len = size;
-	return 1;
 }
 
 static int parse_records(struct cursor *c, struct saved *s, const char *path, char *err)
@@ -1496,16 +1403,18 @@ int mempool_load(struct mempool *mp, const char *path, uint64_t now, struct memp
 {
 	struct mempool_load_stats local;
 	struct saved s = { 0 };
-	uint8_t *data;
 	size_t len;
 	if (!stats)
 		stats = &local;
 	memset(stats, 0, sizeof(*stats));
-	int r = read_file(path, &data, &len, err);
-	if (r <= 0)
-		return r;
+	/* A missing file means nothing was saved: no error, err untouched. */
+	char why[ERR_LEN];
+	bool missing;
+	uint8_t *data = file_read_bounded(path, FILE_MAX_BYTES, &len, &missing, why);
+	if (!data)
+		return missing ? 0 : err_set(err, "%s", why);
 	stats->found = true;
-	r = parse_file(data, len, &s, path, err);
+	int r = parse_file(data, len, &s, path, err);
 	free(data);
 	if (r != 0) {
 		saved_release(&s);

@@ -1,16 +1,12 @@
 #include "p2p/addrman.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "chain/hash.h"
 #include "util/buf.h"
 #include "util/cursor.h"
+#include "util/file.h"
 #include "util/hmap.h"
 
 /* peers.dat: "CADR" | version u32 | key 32 | n_tried varint | n_new varint
@@ -673,101 +669,6 @@ static bool read_entry(struct cursor *c, struct addrman_info *i)
 	       cursor_u64(c, &i->last_success) && cursor_u32(c, &i->attempts);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Makes the rename itself durable. */
-static int sync_dir(const char *path)
-{
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path), path) >=
-		 (int)sizeof(dir))
-		return -1;
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int r = fsync(fd);
-	close(fd);
-	return r;
-}
-
-/* path.tmp, fsync, rename over path, fsync of the folder: a crash leaves
- * either the old file or the new one, never half of one. */
-static int write_atomic(const char *path, const uint8_t *p, size_t len, char *err)
-{
-	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return err_set(err, "cannot save '%s': path too long", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return err_set(err, "cannot create '%s': %s", tmp, strerror(errno));
-	int ok = write_all(fd, p, len) == 0 && fsync(fd) == 0;
-	int e = errno;
-	ok = close(fd) == 0 && ok;
-	if (!ok) {
-		unlink(tmp);
-		return err_set(err, "cannot write '%s': %s", tmp, strerror(e));
-	}
-	if (rename(tmp, path) != 0) {
-		e = errno;
-		unlink(tmp);
-		return err_set(err, "cannot rename '%s' to '%s': %s", tmp, path, strerror(e));
-	}
-	if (sync_dir(path) != 0)
-		return err_set(err, "cannot sync the folder of '%s': %s", path, strerror(errno));
-	return 0;
-}
-
-/* Reads a whole file of at most max bytes; the caller frees the result. */
-static uint8_t *read_bounded(const char *path, size_t max, size_t *len, char *err)
-{
-	*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err_set(err, "cannot open '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	struct stat st;
-	if (fstat(fd, &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > max) {
-		close(fd);
-		err_set(err, "cannot load '%s': not a file of at most %zu bytes", path, max);
-		return NULL;
-	}
-	size_t size = (size_t)st.st_size;
-	uint8_t *p = malloc(size ? size : 1);
-	size_t got = 0;
-	while (p && got < size) {
-		ssize_t r = read(fd, p + got, size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	if (!p || got != size) {
-		err_set(err, "cannot read '%s': %s", path, p ? "short read" : "out of memory");
-		free(p);
-		return NULL;
-	}
-	*len = size;
-	return p;
-}
-
 int addrman_save(const struct addrman *am, const char *path, char *err)
 {
 	struct buf b = BUF_INIT;
@@ -789,7 +690,7 @@ int addrman_save(const struct addrman *am, const char *path, char *err)
 		buf_release(&b);
 		return err_set(err, "cannot save '%s': out of memory", path);
 	}
-	int r = write_atomic(path, b.data, b.len, err);
+	int r = file_write_atomic(path, b.data, b.len, 0600, err);
 	buf_release(&b);
 	return r;
 }
@@ -874,7 +775,7 @@ int addrman_load(struct addrman *am, const char *path, char *err)
 {
 	addrman_clear(am);
 	size_t len;
-	uint8_t *p = read_bounded(path, ADDRMAN_FILE_MAX, &len, err);
+	uint8_t *p = file_read_bounded(path, ADDRMAN_FILE_MAX, &len, NULL, err);
 	if (!p)
 		return -1;
 	char why[ERR_LEN];

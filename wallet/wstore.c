@@ -1,11 +1,7 @@
 #include "wallet/wstore.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -17,6 +13,7 @@
 #include "chain/hash.h"
 #include "util/buf.h"
 #include "util/cursor.h"
+#include "util/file.h"
 
 #define FLAG_ENCRYPTED 0x01
 /* The secret block: seed ‖ varint n ‖ n × secret key. */
@@ -387,121 +384,16 @@ done:
 	return r;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* fsync of the folder holding path, so the rename itself is durable. */
-static int sync_dir(const char *path)
-{
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	size_t n = slash ? (size_t)(slash - path) : 1;
-	if (n == 0)
-		n = 1; /* the root folder */
-	if (n >= sizeof(dir))
-		return -1;
-	memcpy(dir, slash ? path : ".", n);
-	dir[n] = '\0';
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int r = fsync(fd);
-	close(fd);
-	return r;
-}
-
-static int tmp_path(char *out, size_t len, const char *path)
-{
-	int n = snprintf(out, len, "%s.tmp", path);
-	return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
 int wstore_save(const struct wstore *s, const char *path, char *err)
 {
-	char tmp[4096];
 	struct buf b;
-	if (tmp_path(tmp, sizeof(tmp), path) != 0)
-		return err_set(err, "cannot save '%s': path too long", path);
 	if (serialize(&b, s) != 0) {
 		wipe_buf(&b);
 		return err_set(err, "cannot save '%s': out of memory", path);
 	}
-	/* A .tmp left by a save that was interrupted is garbage: the real file
-	 * is only ever replaced by a rename. */
-	if (unlink(tmp) != 0 && errno != ENOENT) {
-		wipe_buf(&b);
-		return err_set(err, "cannot remove '%s': %s", tmp, strerror(errno));
-	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		wipe_buf(&b);
-		return err_set(err, "cannot create '%s': %s", tmp, strerror(errno));
-	}
-	int ok = write_all(fd, b.data, b.len) == 0 && fsync(fd) == 0;
-	int e = errno;
-	ok = close(fd) == 0 && ok;
+	int r = file_write_atomic(path, b.data, b.len, 0600, err);
 	wipe_buf(&b);
-	if (!ok) {
-		unlink(tmp);
-		return err_set(err, "cannot write '%s': %s", tmp, strerror(e));
-	}
-	if (rename(tmp, path) != 0) {
-		e = errno;
-		unlink(tmp);
-		return err_set(err, "cannot rename '%s' to '%s': %s", tmp, path, strerror(e));
-	}
-	if (sync_dir(path) != 0)
-		return err_set(err, "cannot sync the folder of '%s': %s", path, strerror(errno));
-	return 0;
-}
-
-static uint8_t *read_file(const char *path, size_t *len, char *err)
-{
-	*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err_set(err, "cannot open '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	struct stat st;
-	uint8_t *p = NULL;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)WSTORE_MAX_FILE) {
-		err_set(err, "cannot read '%s': not a regular file of at most %u bytes", path, WSTORE_MAX_FILE);
-		goto done;
-	}
-	size_t size = (size_t)st.st_size, got = 0;
-	p = malloc(size ? size : 1);
-	while (p && got < size) {
-		ssize_t n = read(fd, p + got, size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	if (!p || got != size) {
-		err_set(err, "cannot read '%s': %s", path, p ? "short read" : "out of memory");
-		if (p)
-			OPENSSL_cleanse(p, size);
-		free(p);
-		p = NULL;
-		goto done;
-	}
-	*len = size;
-done:
-	close(fd);
-	return p;
+	return r;
 }
 
 static int read_pubkeys(struct cursor *c, uint8_t (**out)[WSTORE_PUBKEY_LEN], size_t *n_out)
@@ -640,14 +532,14 @@ static int parse(struct wstore *s, const uint8_t *p, size_t len, char *err)
 
 int wstore_load(struct wstore *s, const char *path, const uint8_t net[4], char *err)
 {
-	char tmp[4096], why[ERR_LEN] = "";
+	char why[ERR_LEN] = "";
 	size_t len;
 	wstore_init(s, net);
-	if (tmp_path(tmp, sizeof(tmp), path) != 0)
-		return err_set(err, "cannot load '%s': path too long", path);
-	if (unlink(tmp) != 0 && errno != ENOENT)
-		return err_set(err, "cannot remove '%s': %s", tmp, strerror(errno));
-	uint8_t *p = read_file(path, &len, err);
+	/* A .tmp left by a save that was interrupted is garbage: the real file
+	 * is only ever replaced by a rename. */
+	if (file_remove_tmp(path, err) != 0)
+		return -1;
+	uint8_t *p = file_read_bounded(path, WSTORE_MAX_FILE, &len, NULL, err);
 	if (!p)
 		return -1;
 	int r = parse(s, p, len, why);
