@@ -204,8 +204,11 @@ void peer_misbehaving(struct peer *p, int points, const char *what)
 	uint64_t now = clock_now();
 	if (banman_ban_subnet(net->bm, &s, now + (uint64_t)net->cfg.bantime, now, err) != 0)
 		log_warn("cannot ban %s: %s", p->addr_text, err);
-	else
-		net_log_peer(net, "banned %s for %lld s", p->addr_text, (long long)net->cfg.bantime);
+	else {
+		char text[BANMAN_TEXT_LEN];
+		banman_format(text, &s);
+		net_log_peer(net, "banned %s for %lld s", text, (long long)net->cfg.bantime);
+	}
 	if (p->type == P2P_OUTBOUND || p->type == P2P_ADDR_FETCH)
 		addrman_remove(net->am, &p->addr);
 	peer_disconnect(p, "misbehaviour");
