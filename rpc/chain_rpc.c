@@ -105,7 +105,8 @@ static int getblockchaininfo(void *ctx, const cJSON *params, cJSON **result, str
 		  cJSON_AddNumberToObject(j, "mediantime", (double)index_median_time(tip)) &&
 		  cJSON_AddNumberToObject(j, "verificationprogress", prog) &&
 		  cJSON_AddBoolToObject(j, "initialblockdownload",
-					p->net != NET_REGTEST && tip->header.time + 24 * 3600 < now) &&
+					(p->net != NET_REGTEST && tip->header.time + 24 * 3600 < now) ||
+						(hdr && hdr->height > tip->height + 144)) &&
 		  txjson_add_hex(j, "chainwork", work, 32) && cJSON_AddBoolToObject(j, "pruned", false) &&
 		  cJSON_AddStringToObject(j, "warnings", "");
 	if (!ok) {
