@@ -61,7 +61,6 @@ $(LIB): $(LIB_OBJS)
 
 $(BUILD)/cairnd: $(BUILD)/obj/node/main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-	@[ "$(BUILD)" = build ] || cp $@ build/ 2>/dev/null || true
 
 $(BUILD)/cairn-cli: $(BUILD)/obj/rpc/cli.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -79,7 +78,7 @@ run: deps
 	@sh tools/run.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(TOOL_BINS)
 	@python3 tests/run.py --build $(BUILD)
 
 unit: $(UNIT_BINS)

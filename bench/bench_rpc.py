@@ -73,7 +73,7 @@ def main():
     datadir = tempfile.mkdtemp(prefix="cairn-bench-")
     port = free_port()
     cmd = [os.path.join(build, "cairnd"), "-regtest", f"-datadir={datadir}", f"-rpcport={port}",
-           f"-port={free_port()}", "-persistmempool=0"]
+           f"-port={free_port()}", "-persistmempool=0", "-disablewallet"]
     t0 = time.monotonic()
     node = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -412,6 +412,7 @@ void node_run(struct node *n)
 void node_stop(struct node *n)
 {
 	log_info("shutting down");
+	rpc_server_drain(n->rpc, n->base, 2000);
 	rpc_server_free(n->rpc);
 	n->rpc = NULL;
 	if (n->p2p) {

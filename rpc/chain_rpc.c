@@ -205,7 +205,9 @@ static int getchaintips(void *ctx, const cJSON *params, cJSON **result, struct r
 	cJSON *arr = cJSON_CreateArray();
 	bool ok = arr != NULL;
 	for (size_t it = 0; ok && (x = chainstate_next(r->cs, &it));) {
-		if (hmap_get(&parents, x->hash))
+		/* A tip has no child, but the active tip is a tip even when
+		 * blocks of an invalid or weaker branch build on it. */
+		if (hmap_get(&parents, x->hash) && x != chainstate_tip(r->cs))
 			continue;
 		struct block_index *fork = index_fork(x, chainstate_tip(r->cs));
 		cJSON *t = cJSON_CreateObject();

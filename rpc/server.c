@@ -61,6 +61,9 @@ struct rpc_server {
 	struct evhttp *http;
 	struct rpc_after pending; /* asked for by the running handler */
 	struct rpc_after armed;	  /* waiting for its reply to be written */
+	struct evhttp_request *armed_req;
+	size_t writing;		  /* replies handed to evhttp, not yet written */
+	bool draining;		  /* shutting down: new requests get 503 */
 	struct event *after_timer;
 	struct rpc_entry *methods;
 	size_t n_methods;
@@ -685,10 +688,16 @@ void rpc_server_after_reply(struct rpc_server *srv, void (*fn)(void *arg), void 
 	srv->pending.arg = arg;
 }
 
+/* evhttp calls this once a reply is fully written (not when the client
+ * vanished first: the fallback timer and the drain limit cover that). */
 static void on_reply_written(struct evhttp_request *req, void *arg)
 {
 	struct rpc_server *srv = arg;
-	(void)req;
+	if (srv->writing)
+		srv->writing--;
+	if (req != srv->armed_req)
+		return;
+	srv->armed_req = NULL;
 	if (srv->after_timer)
 		evtimer_del(srv->after_timer);
 	run_after(&srv->armed);
@@ -696,9 +705,11 @@ static void on_reply_written(struct evhttp_request *req, void *arg)
 
 static void on_after_timeout(evutil_socket_t fd, short what, void *arg)
 {
+	struct rpc_server *srv = arg;
 	(void)fd;
 	(void)what;
-	run_after(&((struct rpc_server *)arg)->armed);
+	srv->armed_req = NULL;
+	run_after(&srv->armed);
 }
 
 /* The reply is written later, on the loop; evhttp tells us when. A client
@@ -710,8 +721,8 @@ static void arm_after(struct rpc_server *srv, struct evhttp_request *req)
 
 	run_after(&srv->armed); /* an older one still waiting: run it now */
 	srv->armed = srv->pending;
+	srv->armed_req = req;
 	memset(&srv->pending, 0, sizeof(srv->pending));
-	evhttp_request_set_on_complete_cb(req, on_reply_written, srv);
 	if (srv->after_timer)
 		evtimer_add(srv->after_timer, &tv);
 }
@@ -946,11 +957,13 @@ static bool authorized(const struct rpc_server *srv, struct evhttp_request *req)
 
 /* ---- HTTP ---- */
 
-static void send_text(struct evhttp_request *req, int status, const char *reason,
+static void send_text(struct rpc_server *srv, struct evhttp_request *req, int status, const char *reason,
 		      const char *text)
 {
 	if (text)
 		evbuffer_add(evhttp_request_get_output_buffer(req), text, strlen(text));
+	srv->writing++;
+	evhttp_request_set_on_complete_cb(req, on_reply_written, srv);
 	evhttp_send_reply(req, status, reason, NULL);
 }
 
@@ -975,7 +988,7 @@ static void serve_body(struct rpc_server *srv, struct evhttp_request *req, const
 
 	/* evhttp refuses oversize bodies itself; this guards a chunked one. */
 	if (len > srv->max_body) {
-		send_text(req, 413, "Payload Too Large", NULL);
+		send_text(srv, req, 413, "Payload Too Large", NULL);
 		return;
 	}
 	log_debug(LOG_RPC, "rpc request from %s: %zu bytes", peer, len);
@@ -984,7 +997,7 @@ static void serve_body(struct rpc_server *srv, struct evhttp_request *req, const
 		arm_after(srv, req);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
 	log_debug(LOG_RPC, "rpc reply to %s: %d, %zu bytes", peer, status, text ? strlen(text) : 0);
-	send_text(req, status, reason_for(status), text);
+	send_text(srv, req, status, reason_for(status), text);
 	free(text);
 }
 
@@ -997,25 +1010,29 @@ static void on_request(struct evhttp_request *req, void *arg)
 	const char *path;
 	char peer[INET6_ADDRSTRLEN + 1];
 
+	if (srv->draining) {
+		send_text(srv, req, 503, "Service Unavailable", NULL);
+		return;
+	}
 	if (!peer_allowed(srv, req, peer, sizeof(peer))) {
 		log_debug(LOG_RPC, "rpc request from %s refused: address not allowed", peer);
-		send_text(req, 403, "Forbidden", NULL);
+		send_text(srv, req, 403, "Forbidden", NULL);
 		return;
 	}
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		evhttp_add_header(out, "Allow", "POST");
-		send_text(req, 405, "Method Not Allowed", "JSONRPC server handles only POST requests");
+		send_text(srv, req, 405, "Method Not Allowed", "JSONRPC server handles only POST requests");
 		return;
 	}
 	if (!authorized(srv, req)) {
 		log_debug(LOG_RPC, "rpc request from %s refused: not authenticated", peer);
 		evhttp_add_header(out, "WWW-Authenticate", "Basic realm=\"jsonrpc\"");
-		send_text(req, 401, "Unauthorized", NULL);
+		send_text(srv, req, 401, "Unauthorized", NULL);
 		return;
 	}
 	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	if (path && *path && strcmp(path, "/") != 0) {
-		send_text(req, 404, "Not Found", NULL);
+		send_text(srv, req, 404, "Not Found", NULL);
 		return;
 	}
 	serve_body(srv, req, peer);
@@ -1163,4 +1180,19 @@ void rpc_server_free(struct rpc_server *srv)
 uint16_t rpc_server_port(const struct rpc_server *srv)
 {
 	return srv ? srv->port : 0;
+}
+
+void rpc_server_drain(struct rpc_server *srv, struct event_base *base, unsigned timeout_ms)
+{
+	uint64_t waited = 0;
+	if (!srv || !base)
+		return;
+	srv->draining = true;
+	while (srv->writing > 0 && waited < (uint64_t)timeout_ms * 1000) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		if (srv->writing > 0) {
+			usleep(1000);
+			waited += 1000;
+		}
+	}
 }

@@ -156,6 +156,11 @@ struct rpc_server *rpc_server_new(struct event_base *base,
  * Takes NULL. Must not be called from inside a handler. */
 void rpc_server_free(struct rpc_server *srv);
 
+/* At shut-down, before rpc_server_free: refuses new requests (503) and
+ * runs base until every reply already handed to evhttp is written, for at
+ * most timeout_ms, so that a signal never cuts a reply short. */
+void rpc_server_drain(struct rpc_server *srv, struct event_base *base, unsigned timeout_ms);
+
 /* Registers n methods of table; ctx is passed to each of their handlers.
  * Returns 0, or -1 with err filled and nothing registered (a duplicate or
  * malformed name or args, too many methods, out of memory). */

@@ -7,7 +7,7 @@ import hashlib
 import struct
 
 from framework import (address_of, assert_equal, assert_in, assert_raises_rpc, assert_true,
-                       check_known_bug, run, sha256d)
+                       run, sha256d)
 
 HEADER_SIZE = 88
 SUBSIDY = 50  # CRN, regtest halves every 150 blocks
@@ -150,10 +150,9 @@ def test_invalidate(a, hashes):
     assert_equal(a.getblockcount(), 99)
     assert_equal(a.getbestblockhash(), hashes[98])
     tips = tips_by_status(a)
-    if check_known_bug("getchaintips-active-tip"):
-        # Bitcoin Core always reports the active tip; cairnd leaves it out
-        # when it has a child (here the invalid block 100).
-        assert_equal(tips.get("active"), [{"height": 99, "hash": hashes[98], "branchlen": 0, "status": "active"}])
+    # The active tip is reported even when a block builds on it (here the
+    # invalid block 100), as Bitcoin Core does.
+    assert_equal(tips.get("active"), [{"height": 99, "hash": hashes[98], "branchlen": 0, "status": "active"}])
     assert_equal([(t["height"], t["hash"]) for t in tips["invalid"]], [(110, hashes[-1])])
     assert_equal(tips["invalid"][0]["branchlen"], 11)
     assert_raises_rpc(-5, a.invalidateblock, "11" * 32)

@@ -9,7 +9,7 @@ import signal
 import threading
 import time
 
-from framework import (Node, RPCError, assert_equal, assert_in, assert_true, check_known_bug, free_port,
+from framework import (Node, RPCError, assert_equal, assert_in, assert_true, free_port,
                        listening_sockets, run, run_cairnd, scaled, wait_until)
 
 # Every option cairnd has today with the default -help must show (None: no
@@ -206,9 +206,7 @@ def check_chain(node):
     # header alone, which is fine: the block is accepted when it comes again.
     for t in others:
         assert_equal(t["status"], "headers-only", f"after a crash: {tips}")
-    if not others or check_known_bug("getchaintips-active-tip"):
-        # cairnd leaves the active tip out when it has a child (the header).
-        assert_equal(active, [{"height": h, "hash": hashes[-1], "branchlen": 0, "status": "active"}])
+    assert_equal(active, [{"height": h, "hash": hashes[-1], "branchlen": 0, "status": "active"}])
     info = node.getblockchaininfo()
     assert_equal((info["blocks"], info["headers"]), (h, max([h] + [t["height"] for t in others])))
     return h
@@ -285,8 +283,7 @@ def test(nodes):
     check_lock(node)
     node.stop()
     check_stop_and_signals(node)
-    if check_known_bug("signal-truncates-reply"):
-        check_signal_in_flight(node)
+    check_signal_in_flight(node)
     check_daemon(node)
     check_kill9_at_rest(node)
     for fraction in (0.1, 0.5, 0.9):
