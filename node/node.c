@@ -11,6 +11,7 @@
 
 #include "chain/mempool.h"
 #include "node/datadir.h"
+#include "node/journal.h"
 #include "rpc/amount.h"
 #include "rpc/server.h"
 #include "util/clock.h"
@@ -110,9 +111,16 @@ static void on_disconnected(void *ctx, const struct block *b, const struct block
 }
 
 /* The mempool's news, for the wallet (and the mesh). */
+static void save_mempool(struct node *n);
+
 static void on_mempool_added(void *ctx, const struct tx *tx)
 {
 	struct node *n = ctx;
+	char err[ERR_LEN];
+	if (n->journal && journal_append(n->journal, tx, clock_now(), err) != 0)
+		log_error("%s", err);
+	if (n->journal && journal_size(n->journal) > JOURNAL_MAX_BYTES)
+		save_mempool(n);
 	if (n->wallet_rpc.w)
 		wallet_tx_added(n->wallet_rpc.w, tx, clock_now());
 	p2p_tx_added(n->p2p, tx);
@@ -157,6 +165,36 @@ static int mempool_path(struct node *n, char *out, size_t len, char *err)
 	return datadir_join(out, len, n->datadir, "mempool.dat", err);
 }
 
+static void replay_one(void *ctx, const struct tx *tx, uint64_t time)
+{
+	struct node *n = ctx;
+	struct verdict v;
+	(void)time;
+	verdict_init(&v);
+	if (!mempool_has(n->mp, tx->txid))
+		mempool_accept(n->mp, tx, clock_now(), &v);
+}
+
+/* Replays what the journal holds beyond mempool.dat (a kill -9 left it),
+ * folds both into a fresh mempool.dat and starts an empty journal. */
+static int open_journal(struct node *n, char *err)
+{
+	char path[PATH_MAX], why[ERR_LEN];
+	size_t count;
+	bool torn;
+	if (datadir_join(path, sizeof(path), n->datadir, "mempool.journal", err) != 0)
+		return -1;
+	if (journal_replay(path, replay_one, n, &count, &torn, why) != 0)
+		log_warn("mempool journal not replayed: %s", why);
+	else if (count || torn)
+		log_info("mempool journal replayed: %zu transactions%s", count, torn ? ", a torn last record dropped" : "");
+	if (!(n->journal = journal_open(path, err)))
+		return -1;
+	if (count || torn)
+		save_mempool(n); /* folds the journal in, then empties it */
+	return 0;
+}
+
 static int open_mempool(struct node *n, char *err)
 {
 	struct mempool_opts o;
@@ -180,14 +218,12 @@ static int open_mempool(struct node *n, char *err)
 		return 0;
 	if (mempool_path(n, path, sizeof(path), err) != 0)
 		return -1;
-	if (mempool_load(n->mp, path, clock_now(), &st, err) != 0) {
-		log_warn("mempool not loaded: %s", err);
-		return 0;
-	}
-	if (st.found)
+	if (mempool_load(n->mp, path, clock_now(), &st, why) != 0)
+		log_warn("mempool not loaded: %s", why);
+	else if (st.found)
 		log_info("mempool loaded: %zu of %zu transactions accepted, %zu failed, %zu expired", st.accepted,
 			 st.total, st.failed, st.expired);
-	return 0;
+	return open_journal(n, err);
 }
 
 static void save_mempool(struct node *n)
@@ -195,10 +231,13 @@ static void save_mempool(struct node *n)
 	char path[PATH_MAX], err[ERR_LEN];
 	if (!n->mp || !options_bool(n->opts, "persistmempool", true))
 		return;
-	if (mempool_path(n, path, sizeof(path), err) != 0 || mempool_save(n->mp, path, err) != 0)
+	if (mempool_path(n, path, sizeof(path), err) != 0 || mempool_save(n->mp, path, err) != 0) {
 		log_error("cannot save the mempool: %s", err);
-	else
-		log_info("mempool saved: %zu transactions", mempool_count(n->mp));
+		return; /* the journal keeps what mempool.dat lacks */
+	}
+	log_info("mempool saved: %zu transactions", mempool_count(n->mp));
+	if (n->journal && journal_reset(n->journal, err) != 0)
+		log_error("%s", err);
 }
 
 /* The wallet in the network's data directory: opened, or created from a
@@ -223,6 +262,10 @@ static int open_wallet(struct node *n, char *err)
 	r->fee_rate = fee;
 	if (wallet_sync(r->w, n->cs, err) != 0)
 		return -1;
+	/* The mempool was loaded before the wallet: tell it what is there. */
+	const struct tx *pooled;
+	for (size_t it = 0; (pooled = mempool_next(n->mp, &it));)
+		wallet_tx_added(r->w, pooled, clock_now());
 	struct tx *txs;
 	size_t count;
 	if (wallet_unconfirmed(r->w, &txs, &count, why) == 0) {
@@ -423,6 +466,8 @@ void node_stop(struct node *n)
 	p2p_free(n->p2p);
 	n->p2p = NULL;
 	save_mempool(n);
+	journal_close(n->journal);
+	n->journal = NULL;
 	if (n->cs)
 		chainstate_set_events(n->cs, NULL);
 	if (n->mp)

@@ -20,6 +20,7 @@
 struct event_base;
 struct event;
 struct rpc_server;
+struct journal;
 
 struct node {
 	struct options *opts;
@@ -29,6 +30,7 @@ struct node {
 	struct event_base *base;
 	struct chainstate *cs;
 	struct mempool *mp;
+	struct journal *journal; /* NULL unless -persistmempool */
 	struct rpc_server *rpc;
 	struct chain_rpc chain_rpc;
 	struct mining_rpc mining_rpc;

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""The wallet over RPC on a real node: send → mine → balances, lockunspent
+and the raw-transaction workflow (createrawtransaction,
+signrawtransactionwithwallet, sendrawtransaction), encryption (lock,
+refuse, unlock, send, passphrase change), a restart, a backup, and a
+restore from the seed on a fresh node."""
+import os
+from decimal import Decimal
+
+from framework import (Node, assert_equal, assert_in, assert_raises_rpc, assert_true, run, wait_until)
+
+
+def D(x):
+    return Decimal(str(x))
+
+
+def check_send_and_balances(node):
+    me = node.getnewaddress("me")
+    outside = node.address("outside")  # not a wallet address
+    node.generatetoaddress(101, me)
+    # A coinbase is spendable 100 blocks after its own (consensus), so at
+    # height 101 those of heights 1 and 2 are mature.
+    b = node.getbalances()["mine"]
+    assert_equal((D(b["trusted"]), D(b["immature"])), (D(100), D(99 * 50)))
+    txid = node.sendtoaddress(outside, 10)
+    assert_in(txid, node.getrawmempool())
+    tx = node.gettransaction(txid)
+    fee = -D(tx["fee"])
+    assert_true(Decimal("0") < fee < Decimal("0.001"), f"fee {fee}")
+    assert_equal(D(node.getbalance()), D(90) - fee)  # change is trusted at once
+    node.generatetoaddress(1, outside)
+    assert_equal(node.gettransaction(txid)["confirmations"], 1)
+    assert_equal(D(node.getbalance()), D(140) - fee)  # one more coinbase matured
+    sends = [t for t in node.listtransactions("*", 100) if t["category"] == "send"]
+    assert_equal([(t["txid"], D(t["amount"])) for t in sends], [(txid, D(-10))])
+    out = node.gettxout(txid, 0) or node.gettxout(txid, 1)
+    assert_true(out is not None)
+    return me
+
+
+def check_sendmany_and_locks(node):
+    a, b = node.getnewaddress(), node.getnewaddress()
+    txid = node.sendmany("", {a: 1.5, b: 2.25})
+    node.generatetoaddress(1, node.address("outside"))
+    mine = {(u["address"], D(u["amount"])) for u in node.listunspent(1, 9999999, [a, b])}
+    assert_equal(mine, {(a, D("1.5")), (b, D("2.25"))})
+    # A locked coin is neither listed nor spent.
+    coins = node.listunspent()
+    for c in coins:
+        node.lockunspent(False, [{"txid": c["txid"], "vout": c["vout"]}])
+    assert_equal(len(node.listlockunspent()), len(coins))
+    assert_equal(node.listunspent(), [])
+    assert_raises_rpc(-6, node.sendtoaddress, node.address("outside"), 1)
+    assert_equal(node.lockunspent(True), True)
+    assert_equal(node.listlockunspent(), [])
+    # The raw-transaction workflow, as tools written for Bitcoin Core use it.
+    c = node.listunspent()[0]
+    value = D(c["amount"]) - D("0.001")
+    raw = node.createrawtransaction([{"txid": c["txid"], "vout": c["vout"]}], {node.address("outside"): float(value)})
+    signed = node.signrawtransactionwithwallet(raw)
+    assert_equal(signed["complete"], True)
+    assert_equal(node.testmempoolaccept([signed["hex"]])[0]["allowed"], True)
+    sent = node.sendrawtransaction(signed["hex"])
+    assert_equal(node.decoderawtransaction(signed["hex"])["txid"], sent)
+    assert_in(sent, node.getrawmempool())
+    return txid
+
+
+def check_encryption(node):
+    dest = node.address("outside")
+    assert_raises_rpc(-15, node.walletlock)  # not encrypted yet
+    node.encryptwallet("correct horse")
+    assert_true(node.getwalletinfo()["encrypted"])
+    assert_raises_rpc(-13, node.sendtoaddress, dest, 1)
+    assert_raises_rpc(-13, node.dumpprivkey, node.getnewaddress())
+    assert_raises_rpc(-14, node.walletpassphrase, "wrong", 10)
+    node.walletpassphrase("correct horse", 30)
+    txid = node.sendtoaddress(dest, 1)
+    node.walletlock()
+    assert_raises_rpc(-13, node.sendtoaddress, dest, 1)
+    node.walletpassphrasechange("correct horse", "battery staple")
+    assert_raises_rpc(-14, node.walletpassphrase, "correct horse", 10)
+    node.walletpassphrase("battery staple", 1)
+    wait_until(lambda: node.getwalletinfo()["unlocked_until"] == 0, timeout=10)
+    assert_raises_rpc(-13, node.sendtoaddress, dest, 1)
+    return txid
+
+
+def check_restart_backup_restore(node, tmpdir):
+    node.walletpassphrase("battery staple", 60)
+    seed = node.dumpseed()
+    node.generatetoaddress(1, node.address("outside"))
+    before = node.getbalances()
+    node.restart()
+    assert_equal(node.getbalances(), before)
+    backup = os.path.join(tmpdir, "backup.dat")
+    node.backupwallet(backup)
+    assert_true(os.path.getsize(backup) > 0)
+    assert_equal(os.stat(backup).st_mode & 0o777, 0o600)
+    trusted = D(node.getbalance())
+
+    # A fresh node restored from the seed finds the same funds once it has
+    # the same chain (blocks given to it with submitblock).
+    fresh = Node(9, tmpdir)
+    fresh.start()
+    for h in range(1, node.getblockcount() + 1):
+        fresh.submitblock(node.getblock(node.getblockhash(h), 0))
+    assert_equal(fresh.getbestblockhash(), node.getbestblockhash())
+    assert_equal(D(fresh.getbalance()), D(0))
+    fresh.sethdseed(True, seed)
+    assert_equal(D(fresh.getbalance()), trusted)
+    fresh.stop()
+
+
+def test(nodes):
+    node = nodes[0]
+    check_send_and_balances(node)
+    check_sendmany_and_locks(node)
+    check_encryption(node)
+    check_restart_backup_restore(node, os.path.dirname(node.datadir))
+
+
+if __name__ == "__main__":
+    run(test)
