@@ -9,7 +9,8 @@ through submitblock (no mesh, so each branch is built where the test says).
   the losing registration is gone from the index and dropped from the
   mempool (it conflicts), the index, history and proof follow the winner,
   and a registration that only the losing branch held (no conflict) is
-  back in the mempool."""
+  back in the mempool.
+- a locked wallet registers and transfers nothing (-13) until unlocked."""
 import hashlib
 import json
 import os
@@ -120,6 +121,17 @@ def test(nodes):
     assert_true(old_proof["tip"] != proof["tip"])
     assert_true(a.getblockprovenance(old_proof["tip"])["in_best_chain"] is False)
     assert_equal(json.loads(json.dumps(b.getassetproof(doc))), proof)
+
+    # a locked wallet registers and transfers nothing until unlocked
+    b.encryptwallet("correct horse")
+    fresh = hashlib.sha256(b"registered once unlocked").hexdigest()
+    assert_raises_rpc(-13, b.registerasset, fresh)
+    assert_raises_rpc(-13, b.transferasset, doc, a.getnewaddress())
+    b.walletpassphrase("correct horse", 60)
+    t = b.transferasset(doc, a.getnewaddress())
+    assert_equal(b.getassetinfo(doc)["current"]["txid"], t)
+    b.registerasset(fresh)
+    assert_equal(b.getassetinfo(fresh)["confirmed"], False)
 
 
 if __name__ == "__main__":
