@@ -139,8 +139,9 @@ ALTERATIONS = [
      "step 1"),
     ("an audit path element", lambda b: b["steps"][0]["path"].__setitem__(0, alter_hex(b["steps"][0]["path"][0], 7)),
      "step 0: the transaction is not in block"),
+    # a changed header may miss its own target before the next one misses it
     ("a header in the middle", lambda b: b["headers"].__setitem__(2, alter_hex(b["headers"][2], 170)),
-     "does not link"),
+     ("does not link", "does not meet its proof of work")),
     ("the tip", lambda b: b.update(tip=alter_hex(b["tip"], 0)), "the tip is not the hash of the last header"),
     ("the asset id", lambda b: b.update(asset=alter_hex(b["asset"], 63)), "outputs of the asset"),
     ("a height", lambda b: b["steps"][3].update(height=b["steps"][3]["height"] - 1), "step 3"),
@@ -161,7 +162,8 @@ def check_alterations(bundle, tmpdir):
         rc, out, err = verify_offline(path)
         assert_equal(rc, 1, f"{name}: altered bundle accepted\n{out}")
         assert_in("proof refused", err, name)
-        assert_in(reason, err, name)
+        reasons = reason if isinstance(reason, tuple) else (reason,)
+        assert_true(any(r in err for r in reasons), f"{name}: {err!r} gives none of {reasons}")
 
 
 # --------------------------------------------------------------------------
