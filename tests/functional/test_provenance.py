@@ -126,6 +126,24 @@ def write_json(path, obj):
         json.dump(obj, f, indent=2)
 
 
+def audit_root(txid_hex, index, leaves, path):
+    """The root an RFC 6962 audit path leads to (RFC 9162 section 2.1.3.2),
+    None when the path does not fit (index, leaves)."""
+    fn, sn = index, leaves - 1
+    r = hashlib.sha256(b"\x00" + bytes.fromhex(txid_hex)).digest()
+    for p in map(bytes.fromhex, path):
+        if sn == 0:
+            return None
+        if fn & 1 or fn == sn:
+            r = hashlib.sha256(b"\x01" + p + r).digest()
+            while fn and not fn & 1:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = hashlib.sha256(b"\x01" + r + p).digest()
+        fn, sn = fn >> 1, sn >> 1
+    return r.hex() if sn == 0 else None
+
+
 def alter_hex(s, at):
     """s with the hex digit at `at` changed."""
     return s[:at] + ("1" if s[at] == "0" else "0") + s[at + 1:]
@@ -229,10 +247,16 @@ def test_tx_proofs(nodes, hist):
     at = 2 * (HEADER_SIZE + 2 + 1) + 4
     assert_raises_rpc(-25, n3.verifytxoutproof, alter_hex(proof, at))
     assert_raises_rpc(-22, n3.verifytxoutproof, proof + "00", message="trailing")
-    raw = n3.getrawtransaction(t2, True)
-    mp = raw["merkleproof"]
-    assert_equal(mp["merkleroot"], n3.getblock(raw["blockhash"])["merkleroot"])
-    assert_equal(raw["blockhash"], hist[2]["blockhash"])
+    # getrawtransaction's merkleproof, recomputed here
+    for s in hist:
+        raw = n3.getrawtransaction(s["txid"], True)
+        mp = raw["merkleproof"]
+        block = n3.getblock(raw["blockhash"])
+        assert_equal(raw["blockhash"], s["blockhash"])
+        assert_equal(mp["merkleroot"], block["merkleroot"])
+        assert_equal(mp["leaves"], len(block["tx"]))
+        assert_equal(block["tx"][mp["index"]], s["txid"])
+        assert_equal(audit_root(s["txid"], mp["index"], mp["leaves"], mp["path"]), block["merkleroot"])
 
 
 def test_block_provenance(nodes, bh, miner_node, miner_addr):
@@ -265,6 +289,9 @@ def test(nodes):
     with open(path, "wb") as f:
         f.write(content)
     doc_id = hashlib.sha256(content).hexdigest()
+    rc, out, err = n0.cli("registerasset", "--file", path + ".missing")
+    assert_equal(rc, 1)
+    assert_in("cannot hash", err)
     rc, out, err = n0.cli("registerasset", "--file", path, "deed of lot 7")
     assert_equal(rc, 0, err)
     reg = out.strip()
@@ -348,6 +375,19 @@ def test(nodes):
     for s in hist:
         assert_in(s["txid"], text)
     assert_in('metadata: "deed of lot 7"', text)
+    # the bundle, checked here too, independently of cairn's own verifier
+    headers = [bytes.fromhex(h) for h in bundle["headers"]]
+    first = hist[0]["height"]
+    assert_equal(len(headers), tip_height - first + 1)
+    for i in range(1, len(headers)):
+        assert_equal(headers[i][4:36], sha256d(headers[i - 1]), "headers link")
+    assert_equal(sha256d(headers[-1]).hex(), bundle["tip"])
+    assert_equal(bundle["tip"], n3.getbestblockhash())
+    for s, st in zip(hist, bundle["steps"]):
+        header = headers[st["height"] - first]
+        assert_equal(sha256d(bytes.fromhex(st["tx"])).hex(), s["txid"])
+        assert_equal(sha256d(header).hex(), s["blockhash"])
+        assert_equal(audit_root(s["txid"], st["index"], st["leaves"], st["path"]), header[36:68].hex())
     check_alterations(bundle, n3.datadir)
     rc, _, err = verify_offline(os.path.join(n3.datadir, "missing.json"))
     assert_equal(rc, 1)
