@@ -12,6 +12,8 @@
 #include "chain/mempool.h"
 #include "node/datadir.h"
 #include "node/journal.h"
+#include "node/miner.h"
+#include "wallet/address.h"
 #include "rpc/amount.h"
 #include "rpc/server.h"
 #include "util/clock.h"
@@ -141,6 +143,7 @@ static void after_tip_change(void *ctx)
 	struct node *n = ctx;
 	mempool_reorg_done(n->mp, clock_now());
 	p2p_tip_changed(n->p2p);
+	miner_tip_changed(n->miner);
 }
 
 static int select_txs(void *ctx, struct tx **txs, size_t *count, int64_t *fees, size_t max_bytes)
@@ -280,6 +283,26 @@ static int open_wallet(struct node *n, char *err)
 	}
 	log_info("wallet loaded: '%s'", r->path);
 	return 0;
+}
+
+/* -mine: to -mineaddress, or to a fresh address of the wallet. */
+static int open_miner(struct node *n, char *err)
+{
+	struct miner_config cfg = { .cs = n->cs, .mp = n->mp, .after_block = after_tip_change, .ctx = n };
+	const char *addr = options_str(n->opts, "mineaddress", NULL);
+	char fresh[100], why[ERR_LEN];
+	if (!options_bool(n->opts, "mine", false))
+		return 0;
+	if (!addr && n->wallet_rpc.w && wallet_get_new_address(n->wallet_rpc.w, fresh, sizeof(fresh), "mining", why) == 0)
+		addr = fresh;
+	if (!addr)
+		return err_set(err, "-mine needs -mineaddress (or a wallet)");
+	if (address_decode(cfg.payto, n->p->hrp, addr, why) != 0)
+		return err_set(err, "invalid -mineaddress '%s': %s", addr, why);
+	cfg.threads = (int)options_int(n->opts, "minethreads", 1);
+	if (cfg.threads < 1 || cfg.threads > 64)
+		return err_set(err, "-minethreads must be between 1 and 64");
+	return (n->miner = miner_new(n->base, &cfg, err)) ? 0 : -1;
 }
 
 /* --- start-up --- */
@@ -439,7 +462,8 @@ int node_start(struct node *n, struct options *opts, char *err)
 	if (evthread_use_pthreads() != 0 || !(n->base = event_base_new()))
 		return err_set(err, "cannot create the event loop");
 	if (write_pid(n, err) != 0 || add_signals(n, err) != 0 || open_chain(n, err) != 0 ||
-	    open_mempool(n, err) != 0 || open_wallet(n, err) != 0 || open_p2p(n, err) != 0)
+	    open_mempool(n, err) != 0 || open_wallet(n, err) != 0 || open_p2p(n, err) != 0 ||
+	    open_miner(n, err) != 0)
 		return -1;
 	if (options_bool(opts, "server", true) && open_rpc(n, err) != 0)
 		return -1;
@@ -455,6 +479,8 @@ void node_run(struct node *n)
 void node_stop(struct node *n)
 {
 	log_info("shutting down");
+	miner_free(n->miner);
+	n->miner = NULL;
 	rpc_server_drain(n->rpc, n->base, 2000);
 	rpc_server_free(n->rpc);
 	n->rpc = NULL;

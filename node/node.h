@@ -21,6 +21,7 @@ struct event_base;
 struct event;
 struct rpc_server;
 struct journal;
+struct miner;
 
 struct node {
 	struct options *opts;
@@ -31,6 +32,7 @@ struct node {
 	struct chainstate *cs;
 	struct mempool *mp;
 	struct journal *journal; /* NULL unless -persistmempool */
+	struct miner *miner;     /* NULL unless -mine */
 	struct rpc_server *rpc;
 	struct chain_rpc chain_rpc;
 	struct mining_rpc mining_rpc;

@@ -275,24 +275,73 @@ static int reject(const struct verdict *v, struct rpc_error *e)
 	return rpc_error_set(e, RPC_VERIFY_REJECTED, "%s", v->reason);
 }
 
+/* Accepts tx into the mempool and answers its txid. */
+static int finish_send(struct rawtx_rpc *r, const struct tx *tx, cJSON **result, struct rpc_error *e)
+{
+	struct verdict v;
+	char h[65];
+	verdict_init(&v);
+	txjson_hash_hex(h, tx->txid);
+	/* Resending a transaction the pool holds is not an error (Bitcoin Core). */
+	if (!mempool_has(r->mp, tx->txid)) {
+		if (!mempool_accept(r->mp, tx, clock_now(), &v))
+			return reject(&v, e);
+		if (r->accepted)
+			r->accepted(r->ctx, mempool_get(r->mp, tx->txid));
+	}
+	return done(result, cJSON_CreateString(h), e);
+}
+
+/* A submission whose signatures are checked on a worker thread first: the
+ * checks that pass land in the signature cache, so the mempool's own
+ * check, back on the loop, costs nothing. Clients that submit at once
+ * thus use every core, and the loop keeps serving while they wait. */
+struct send_job {
+	struct rawtx_rpc *r;
+	struct tx tx;
+	struct sig_job *jobs;
+	size_t n;
+};
+
+static void send_work(void *arg)
+{
+	struct send_job *j = arg;
+	sig_verify_batch(j->jobs, j->n, 1, true);
+}
+
+static int send_done(void *arg, bool ran, cJSON **result, struct rpc_error *e)
+{
+	struct send_job *j = arg;
+	(void)ran; /* without the worker, the mempool checks the signatures itself */
+	int rc = finish_send(j->r, &j->tx, result, e);
+	tx_release(&j->tx);
+	free(j->jobs);
+	free(j);
+	return rc;
+}
+
 static int sendrawtransaction(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct rawtx_rpc *r = ctx;
 	struct tx tx;
-	struct verdict v;
-	char h[65];
 	if (parse_hex_tx(&tx, params, 0, e) != 0)
 		return -1;
-	verdict_init(&v);
-	txjson_hash_hex(h, tx.txid);
-	/* Resending a transaction the pool holds is not an error (Bitcoin Core). */
-	bool ok = mempool_has(r->mp, tx.txid) || mempool_accept(r->mp, &tx, clock_now(), &v);
-	if (ok && r->accepted && v.result == VR_OK)
-		r->accepted(r->ctx, mempool_get(r->mp, tx.txid));
+	struct send_job *j = NULL;
+	if (!mempool_has(r->mp, tx.txid) && !tx_is_coinbase(&tx) && tx.n_in > 0 && (j = calloc(1, sizeof(*j))) &&
+	    (j->jobs = malloc(tx.n_in * sizeof(*j->jobs)))) {
+		j->r = r;
+		j->n = tx.n_in;
+		j->tx = tx;
+		tx_sig_jobs(j->jobs, &j->tx, chainstate_params(r->cs)->magic);
+		if (rpc_defer(send_work, send_done, j))
+			return RPC_DEFERRED;
+		return send_done(j, false, result, e);
+	}
+	if (j)
+		free(j);
+	int rc = finish_send(r, &tx, result, e);
 	tx_release(&tx);
-	if (!ok)
-		return reject(&v, e);
-	return done(result, cJSON_CreateString(h), e);
+	return rc;
 }
 
 /* The checks of mempool_accept without adding anything. */

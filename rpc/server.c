@@ -1,4 +1,7 @@
 #include "rpc/server.h"
+#include "rpc/workq.h"
+#include "util/clock.h"
+#include "chain/sigcheck.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -57,6 +60,17 @@ struct rpc_after {
 	void *arg;
 };
 
+/* The connections that sent requests lately: a lone client is answered
+ * inline (the lowest latency); only when several are active at once do
+ * deferrable handlers hand their work to the workers. */
+#define RECENT_CLIENTS 8
+#define RECENT_WINDOW_US 20000
+
+struct recent_client {
+	const void *conn;
+	uint64_t at;
+};
+
 struct rpc_server {
 	struct evhttp *http;
 	struct rpc_after pending; /* asked for by the running handler */
@@ -64,6 +78,10 @@ struct rpc_server {
 	struct evhttp_request *armed_req;
 	size_t writing;		  /* replies handed to evhttp, not yet written */
 	bool draining;		  /* shutting down: new requests get 503 */
+	struct workq *workq;	  /* where deferred handlers do their slow part */
+	struct recent_client recent[RECENT_CLIENTS]; /* who asked lately */
+	bool deferred_v2;	  /* the request just deferred: its version and id */
+	cJSON *deferred_id;
 	struct event *after_timer;
 	struct rpc_entry *methods;
 	size_t n_methods;
@@ -88,6 +106,30 @@ int rpc_error_set(struct rpc_error *e, int code, const char *fmt, ...)
 }
 
 /* ---- method table ---- */
+
+/* ---- handlers that finish off the loop (rpc_defer) ---- */
+
+/* Set while a single HTTP request is dispatched: only then may a handler
+ * defer (a batch is answered as one reply, all at once). */
+struct defer_slot {
+	bool deferred;
+	void (*work)(void *arg);
+	int (*done)(void *arg, bool ran, cJSON **result, struct rpc_error *e);
+	void *arg;
+};
+static struct defer_slot *defer_slot;
+
+bool rpc_defer(void (*work)(void *arg), int (*done)(void *arg, bool ran, cJSON **result, struct rpc_error *e),
+	       void *arg)
+{
+	if (!defer_slot || defer_slot->deferred)
+		return false;
+	defer_slot->deferred = true;
+	defer_slot->work = work;
+	defer_slot->done = done;
+	defer_slot->arg = arg;
+	return true;
+}
 
 static bool valid_name(const char *s, size_t n)
 {
@@ -468,7 +510,12 @@ static int call_exec(struct rpc_server *srv, const struct rpc_call *c, cJSON **r
 	if (rc == 0) {
 		e->code = 0;
 		e->message[0] = '\0';
-		rc = en->m->fn(en->ctx, params, result, e) == 0 ? 0 : -1;
+		rc = en->m->fn(en->ctx, params, result, e);
+		if (rc == RPC_DEFERRED && defer_slot && defer_slot->deferred) {
+			cJSON_Delete(owned);
+			return RPC_DEFERRED;
+		}
+		rc = rc == 0 ? 0 : -1;
 		if (rc != 0 && e->code == 0)
 			rpc_error_set(e, RPC_INTERNAL_ERROR, "internal error");
 		if (rc != 0) {
@@ -537,6 +584,11 @@ static cJSON *answer_one(struct rpc_server *srv, const cJSON *req, bool batch_el
 		/* bounded: the name is the client's */
 		log_debug(LOG_RPC, "rpc call %.64s%s", c.method, *silent ? " (notification)" : "");
 		rc = call_exec(srv, &c, &result, &e);
+		if (rc == RPC_DEFERRED) {
+			*v2 = c.v2;
+			*code = 0;
+			return NULL;
+		}
 	}
 	*code = rc == 0 ? 0 : e.code;
 	*v2 = c.v2;
@@ -564,9 +616,11 @@ static cJSON *answer_batch(struct rpc_server *srv, const cJSON *arr, int *status
 	cJSON *out = cJSON_CreateArray();
 	const cJSON *req;
 
+	struct defer_slot *saved = defer_slot;
 	*status = 200;
 	if (!out)
 		return NULL;
+	defer_slot = NULL;
 	cJSON_ArrayForEach(req, arr) {
 		bool silent, v2;
 		int code;
@@ -576,9 +630,11 @@ static cJSON *answer_batch(struct rpc_server *srv, const cJSON *arr, int *status
 		if (!r || !cJSON_AddItemToArray(out, r)) {
 			cJSON_Delete(r);
 			cJSON_Delete(out);
+			defer_slot = saved;
 			return NULL;
 		}
 	}
+	defer_slot = saved;
 	if (cJSON_GetArraySize(out) == 0)
 		*status = 204;
 	return out;
@@ -645,6 +701,14 @@ static char *dispatch_body(struct rpc_server *srv, const char *body, size_t len,
 		bool silent, v2;
 		int code;
 		reply = answer_one(srv, req, false, &silent, &v2, &code);
+		if (defer_slot && defer_slot->deferred) {
+			/* The handler finishes later: keep what the reply needs. */
+			*http_status = 0;
+			srv->deferred_v2 = v2;
+			srv->deferred_id = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(req, "id"), true);
+			cJSON_Delete(req);
+			return NULL;
+		}
 		/* 2.0 errors travel in the body; 1.0 ones also in the status. */
 		*http_status = silent ? 204 : v2 ? 200 : legacy_status(code);
 	} else {
@@ -978,6 +1042,116 @@ static const char *reason_for(int status)
 	}
 }
 
+/* A deferred call: its work runs on a worker, its done back on the loop,
+ * then the reply goes out unless the client left meanwhile. */
+struct deferred {
+	struct rpc_server *srv;
+	struct evhttp_request *req; /* NULL once the connection closed */
+	bool v2;
+	cJSON *id;
+	struct defer_slot slot;
+};
+
+static void on_deferred_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct deferred *d = arg;
+	(void)evcon;
+	d->req = NULL;
+}
+
+static void deferred_work(void *arg)
+{
+	struct deferred *d = arg;
+	d->slot.work(d->slot.arg);
+}
+
+static void deferred_done(void *arg, bool ran)
+{
+	struct deferred *d = arg;
+	struct rpc_error e = { 0, "" };
+	cJSON *result = NULL;
+	int rc = d->slot.done(d->slot.arg, ran, &result, &e) == 0 ? 0 : -1;
+	if (rc != 0 && e.code == 0)
+		rpc_error_set(&e, RPC_INTERNAL_ERROR, "internal error");
+	if (rc != 0) {
+		cJSON_Delete(result);
+		result = NULL;
+	}
+	if (d->req) {
+		cJSON *reply = make_reply(d->v2, result, rc == 0 ? NULL : &e, d->id);
+		char *text = print_reply(reply);
+		int status = !text ? 500 : d->v2 ? 200 : legacy_status(rc == 0 ? 0 : e.code);
+		result = NULL;
+		cJSON_Delete(reply);
+		evhttp_connection_set_closecb(evhttp_request_get_connection(d->req), NULL, NULL);
+		evhttp_add_header(evhttp_request_get_output_headers(d->req), "Content-Type", "application/json");
+		send_text(d->srv, d->req, status, reason_for(status), text);
+		free(text);
+	}
+	cJSON_Delete(result);
+	cJSON_Delete(d->id);
+	free(d);
+}
+
+static void start_deferred(struct rpc_server *srv, struct evhttp_request *req, const struct defer_slot *slot)
+{
+	struct deferred *d = calloc(1, sizeof(*d));
+	cJSON *id = srv->deferred_id;
+	srv->deferred_id = NULL;
+	if (!d) {
+		cJSON *res = NULL;
+		struct rpc_error e = { 0, "" };
+		slot->done(slot->arg, false, &res, &e); /* lets the handler free its state */
+		cJSON_Delete(res);
+		cJSON_Delete(id);
+		send_text(srv, req, 500, "Internal Server Error", NULL);
+		return;
+	}
+	d->srv = srv;
+	d->req = req;
+	d->v2 = srv->deferred_v2;
+	d->id = id;
+	d->slot = *slot;
+	if (workq_submit(srv->workq, deferred_work, deferred_done, d) != 0) {
+		/* No memory to queue it: do the work here, on the loop. */
+		deferred_work(d);
+		deferred_done(d, true);
+		return;
+	}
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_deferred_conn_closed, d);
+}
+
+static bool several_after(const struct rpc_server *srv, size_t from, const void *conn, uint64_t now)
+{
+	for (size_t i = from; i < RECENT_CLIENTS; i++)
+		if (srv->recent[i].conn && srv->recent[i].conn != conn && now - srv->recent[i].at < RECENT_WINDOW_US)
+			return true;
+	return false;
+}
+
+/* Records this request's connection; true when another connection also
+ * sent a request within the window. */
+static bool several_clients(struct rpc_server *srv, const void *conn)
+{
+	uint64_t now = clock_mono_us();
+	bool others = false;
+	size_t oldest = 0;
+	for (size_t i = 0; i < RECENT_CLIENTS; i++) {
+		struct recent_client *c = &srv->recent[i];
+		if (c->conn && c->conn != conn && now - c->at < RECENT_WINDOW_US)
+			others = true;
+		if (c->conn == conn) {
+			c->at = now;
+			return others || several_after(srv, i + 1, conn, now);
+		}
+		if (c->at < srv->recent[oldest].at)
+			oldest = i;
+	}
+	srv->recent[oldest].conn = conn;
+	srv->recent[oldest].at = now;
+	return others;
+}
+
 static void serve_body(struct rpc_server *srv, struct evhttp_request *req, const char *peer)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -992,7 +1166,15 @@ static void serve_body(struct rpc_server *srv, struct evhttp_request *req, const
 		return;
 	}
 	log_debug(LOG_RPC, "rpc request from %s: %zu bytes", peer, len);
+	struct defer_slot slot = { 0 };
+	bool busy = several_clients(srv, evhttp_request_get_connection(req));
+	defer_slot = busy && srv->workq && !srv->draining ? &slot : NULL;
 	text = dispatch_body(srv, body, len, &status);
+	defer_slot = NULL;
+	if (slot.deferred) {
+		start_deferred(srv, req, &slot);
+		return;
+	}
 	if (srv->pending.fn)
 		arm_after(srv, req);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
@@ -1104,6 +1286,8 @@ static int http_setup(struct rpc_server *srv, struct event_base *base,
 	if (!(srv->http = evhttp_new(base)) ||
 	    !(srv->after_timer = evtimer_new(base, on_after_timeout, srv)))
 		return err_set(err, "cannot start rpc server: out of memory");
+	if (!(srv->workq = workq_new(base, sig_default_threads(), err)))
+		return -1;
 	evhttp_set_max_body_size(srv->http, (ev_ssize_t)srv->max_body);
 	evhttp_set_max_headers_size(srv->http, RPC_MAX_HEADERS);
 	evhttp_set_timeout(srv->http, cfg->timeout > 0 ? cfg->timeout : RPC_DEFAULT_TIMEOUT);
@@ -1164,6 +1348,8 @@ void rpc_server_free(struct rpc_server *srv)
 {
 	if (!srv)
 		return;
+	workq_free(srv->workq);
+	cJSON_Delete(srv->deferred_id);
 	if (srv->http)
 		evhttp_free(srv->http);
 	if (srv->after_timer)
@@ -1188,9 +1374,9 @@ void rpc_server_drain(struct rpc_server *srv, struct event_base *base, unsigned 
 	if (!srv || !base)
 		return;
 	srv->draining = true;
-	while (srv->writing > 0 && waited < (uint64_t)timeout_ms * 1000) {
+	while ((srv->writing > 0 || workq_pending(srv->workq) > 0) && waited < (uint64_t)timeout_ms * 1000) {
 		event_base_loop(base, EVLOOP_NONBLOCK);
-		if (srv->writing > 0) {
+		if (srv->writing > 0 || workq_pending(srv->workq) > 0) {
 			usleep(1000);
 			waited += 1000;
 		}

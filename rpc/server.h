@@ -188,6 +188,20 @@ char *rpc_server_handle_body(struct rpc_server *srv, const char *body, size_t le
  * server freed first drops it. */
 void rpc_server_after_reply(struct rpc_server *srv, void (*fn)(void *arg), void *arg);
 
+/* What a handler returns after a successful rpc_defer. */
+#define RPC_DEFERRED 1
+
+/* For a handler whose slow part is pure (no node state: signature checks):
+ * asks the server to run work(arg) on a worker thread, then, back on the
+ * loop, done(arg, ran, result, e) which answers as a handler would (0 with
+ * *result, or -1 with e); ran is false when the work was dropped at
+ * shut-down. done is always called exactly once and frees arg. Returns
+ * true when deferred (the handler then returns RPC_DEFERRED and must not
+ * touch arg again), false when deferring is not possible here (a batch, no
+ * HTTP, shutting down): the handler then does the work itself. */
+bool rpc_defer(void (*work)(void *arg), int (*done)(void *arg, bool ran, cJSON **result, struct rpc_error *e),
+	       void *arg);
+
 /* Fills e (which may be NULL) and returns -1, so a handler can end with
  * `return rpc_error_set(e, RPC_INVALID_PARAMETER, "...")`. */
 int rpc_error_set(struct rpc_error *e, int code, const char *fmt, ...)
