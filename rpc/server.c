@@ -1119,6 +1119,7 @@ static void start_deferred(struct rpc_server *srv, struct evhttp_request *req, c
 		return;
 	}
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_deferred_conn_closed, d);
+	log_debug(LOG_RPC, "rpc call handed to a worker (%zu waiting)", workq_pending(srv->workq));
 }
 
 static bool several_after(const struct rpc_server *srv, size_t from, const void *conn, uint64_t now)
