@@ -177,6 +177,26 @@ int bip32_derive_child(struct bip32_key *child, const struct bip32_key *parent, 
 	return rc;
 }
 
+int bip32_derive_seckey(uint8_t sk[32], const struct bip32_key *parent, uint32_t index, char *err)
+{
+	const secp256k1_context *ctx = key_context();
+	uint8_t i[HMAC_LEN];
+	int ok;
+	memset(sk, 0, 32);
+	if (!ctx || !parent)
+		return err_set(err, "cannot derive child key: no parent or no secp256k1 context");
+	if (child_hmac(i, parent, index) < 0)
+		return err_set(err, "cannot derive child key: hmac-sha512 failed");
+	memcpy(sk, parent->seckey, 32);
+	ok = secp256k1_ec_seckey_tweak_add(ctx, sk, i);
+	OPENSSL_cleanse(i, sizeof(i));
+	if (!ok) {
+		OPENSSL_cleanse(sk, 32);
+		return err_set(err, "cannot derive child key %u: invalid child, use the next index", index);
+	}
+	return 0;
+}
+
 /* Parses one step of a path ("0", "44'", "2147483647h") ending at *end. */
 static int parse_step(uint32_t *index, const char *s, const char **end, char *err)
 {

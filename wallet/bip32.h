@@ -41,6 +41,11 @@ int bip32_master(struct bip32_key *out, const uint8_t *seed, size_t seed_len, ch
  * or for the (2^-127) index that yields no key, where BIP-32 says to use
  * the next index. */
 int bip32_derive_child(struct bip32_key *child, const struct bip32_key *parent, uint32_t index, char *err) WUR;
+/* The secret key alone of parent's child at index (the same key as
+ * bip32_derive_child's), without the parent fingerprint and chain code
+ * that only serialization needs: the fast path for signing. sk is zeroed
+ * on failure. */
+int bip32_derive_seckey(uint8_t sk[32], const struct bip32_key *parent, uint32_t index, char *err) WUR;
 
 /* Parses a path such as "m/0'/1/2h" ("'", "h" and "H" mark hardened
  * steps; "m" alone is the master) into indices; *count holds the capacity

@@ -46,6 +46,10 @@ struct wallet {
 	struct hmap locked; /* outpoint (36) -> (void *)1 */
 	uint8_t aes_key[WSTORE_AES_KEY_LEN]; /* while an encrypted wallet is unlocked */
 	uint64_t unlock_until;
+	/* m/0'/chain' for each chain, derived once while secrets are at hand
+	 * and wiped with them: a key is then one step away. */
+	struct bip32_key hd_chain[WSTORE_CHAINS];
+	bool hd_ready;
 	uint32_t tip;
 	bool fresh;         /* created from a random seed: no history to scan */
 	bool batch;         /* a rescan saves once at its end */
@@ -110,30 +114,39 @@ static int add_wkey(struct wallet *w, uint8_t chain, uint32_t index, const uint8
 	return 0;
 }
 
-/* m/0'/chain'/index' below the seed. */
-static int derive_hd(const struct wallet *w, struct bip32_key *out, uint32_t chain, uint32_t index, char *err)
+static void forget_hd(struct wallet *w)
 {
-	struct bip32_key k;
-	int r = bip32_master(&k, w->s.seed, WSTORE_SEED_LEN, err);
-	r = r ? r : bip32_derive_child(&k, &k, 0 | BIP32_HARDENED, err);
-	r = r ? r : bip32_derive_child(&k, &k, chain | BIP32_HARDENED, err);
-	r = r ? r : bip32_derive_child(out, &k, index | BIP32_HARDENED, err);
-	bip32_key_release(&k);
-	return r;
+	for (size_t c = 0; c < WSTORE_CHAINS; c++)
+		bip32_key_release(&w->hd_chain[c]);
+	w->hd_ready = false;
 }
 
-static int seckey_of(const struct wallet *w, const struct wkey *k, uint8_t sk[32], char *err)
+/* The secret key at m/0'/chain'/index' below the seed. */
+static int hd_seckey(struct wallet *w, uint32_t chain, uint32_t index, uint8_t sk[32], char *err)
+{
+	if (!w->hd_ready) {
+		struct bip32_key k;
+		int r = bip32_master(&k, w->s.seed, WSTORE_SEED_LEN, err);
+		r = r ? r : bip32_derive_child(&k, &k, 0 | BIP32_HARDENED, err);
+		for (uint32_t c = 0; r == 0 && c < WSTORE_CHAINS; c++)
+			r = bip32_derive_child(&w->hd_chain[c], &k, c | BIP32_HARDENED, err);
+		bip32_key_release(&k);
+		if (r != 0) {
+			forget_hd(w);
+			return -1;
+		}
+		w->hd_ready = true;
+	}
+	return bip32_derive_seckey(sk, &w->hd_chain[chain], index | BIP32_HARDENED, err);
+}
+
+static int seckey_of(struct wallet *w, const struct wkey *k, uint8_t sk[32], char *err)
 {
 	if (k->chain == CHAIN_IMPORTED) {
 		memcpy(sk, w->s.imported_sk[k->index], 32);
 		return 0;
 	}
-	struct bip32_key d;
-	if (derive_hd(w, &d, k->chain, k->index, err) != 0)
-		return -1;
-	memcpy(sk, d.seckey, 32);
-	bip32_key_release(&d);
-	return 0;
+	return hd_seckey(w, k->chain, k->index, sk, err);
 }
 
 /* Derives keys until each chain holds WALLET_LOOKAHEAD beyond its next
@@ -146,13 +159,12 @@ static int topup(struct wallet *w, bool *grew, char *err)
 		return 0;
 	for (uint32_t c = 0; c < WSTORE_CHAINS; c++)
 		while (w->s.n_keys[c] < (size_t)w->s.next[c] + WALLET_LOOKAHEAD) {
-			struct bip32_key d;
-			uint8_t pub[32];
+			uint8_t pub[32], sk[32];
 			uint32_t i = (uint32_t)w->s.n_keys[c];
-			if (derive_hd(w, &d, c, i, err) != 0)
+			if (hd_seckey(w, c, i, sk, err) != 0)
 				return -1;
-			int r = key_pubkey_xonly(pub, d.seckey);
-			bip32_key_release(&d);
+			int r = key_pubkey_xonly(pub, sk);
+			OPENSSL_cleanse(sk, sizeof(sk));
 			if (r != 0 || wstore_add_key(&w->s, c, pub) != 0 || add_wkey(w, (uint8_t)c, i, pub) != 0)
 				return err_set(err, "cannot derive wallet keys: out of memory");
 			if (grew)
@@ -1281,7 +1293,8 @@ int wallet_sign_tx(struct wallet *w, struct tx *tx, const struct coin_view *view
 		tx_pubkey_hash(h, tx->in[i].pubkey);
 		if (!found[i])
 			sign_error(res, i, "input not found or already spent");
-		else if (memcmp(h, addrs[i], 20) != 0 || !key_verify(tx->in[i].sig, msg, tx->in[i].pubkey))
+		/* key_sign verified the signatures it made; only others' are checked here. */
+		else if (memcmp(h, addrs[i], 20) != 0 || (!mine[i] && !key_verify(tx->in[i].sig, msg, tx->in[i].pubkey)))
 			sign_error(res, i, mine[i] ? "signing failed" : "unable to sign input: key not in the wallet");
 	}
 	res->complete = r == WALLET_OK && res->n_errors == 0;
@@ -1305,6 +1318,7 @@ void wallet_lock(struct wallet *w)
 	if (!w->s.encrypted)
 		return;
 	wstore_forget_secrets(&w->s);
+	forget_hd(w);
 	OPENSSL_cleanse(w->aes_key, sizeof(w->aes_key));
 	w->unlock_until = 0;
 }
@@ -1504,6 +1518,7 @@ void wallet_free(struct wallet *w)
 	hmap_release(&w->txs);
 	hmap_release(&w->locked);
 	OPENSSL_cleanse(w->aes_key, sizeof(w->aes_key));
+	forget_hd(w);
 	wstore_release(&w->s);
 	free(w->path);
 	free(w);

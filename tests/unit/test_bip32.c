@@ -295,6 +295,29 @@ static void test_derive_misuse(void **state)
 	bip32_key_release(&k);
 }
 
+/* The signing fast path gives the same secret key as a full derivation,
+ * for hardened and normal children, and refuses a NULL parent. */
+static void test_derive_seckey(void **state)
+{
+	(void)state;
+	uint8_t seed[32], sk[32];
+	struct bip32_key m, child;
+	for (int i = 0; i < 32; i++)
+		seed[i] = (uint8_t)i;
+	assert_int_equal(bip32_master(&m, seed, sizeof(seed), NULL), 0);
+	const uint32_t idx[] = { 0, 1, 7 | BIP32_HARDENED, BIP32_HARDENED, 0x7fffffff };
+	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++) {
+		assert_int_equal(bip32_derive_child(&child, &m, idx[i], NULL), 0);
+		assert_int_equal(bip32_derive_seckey(sk, &m, idx[i], NULL), 0);
+		assert_memory_equal(sk, child.seckey, 32);
+		bip32_key_release(&child);
+	}
+	char err[ERR_LEN] = "";
+	assert_int_equal(bip32_derive_seckey(sk, NULL, 0, err), -1);
+	assert_true(err[0] != '\0');
+	bip32_key_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_master_misuse),
 		cmocka_unit_test(test_parse_path),
 		cmocka_unit_test(test_derive_misuse),
+		cmocka_unit_test(test_derive_seckey),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
