@@ -11,17 +11,6 @@
 #include "util/hex.h"
 #include "wallet/address.h"
 
-static int oom(struct rpc_error *e)
-{
-	return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
-}
-
-static int done(cJSON **result, cJSON *v, struct rpc_error *e)
-{
-	*result = v;
-	return v ? 0 : oom(e);
-}
-
 /* ---- finding transactions ---- */
 
 /* Reads transactions from the mempool or the best chain, keeping the last
@@ -70,7 +59,7 @@ static int fetch_tx(struct fetcher *f, const uint8_t txid[32], struct tx *tx, st
 	*bi = NULL;
 	*pos = 0;
 	if (pooled)
-		return tx_copy(tx, pooled) == 0 ? 1 : oom(e);
+		return tx_copy(tx, pooled) == 0 ? 1 : rpc_oom(e);
 	int r = chainstate_find_tx(f->cs, txid, bi, pos);
 	if (r < 0)
 		return rpc_error_set(e, RPC_DATABASE_ERROR, "cannot read the transaction index");
@@ -80,7 +69,7 @@ static int fetch_tx(struct fetcher *f, const uint8_t txid[32], struct tx *tx, st
 		return -1;
 	if (*pos >= f->blk.n_tx || memcmp(f->blk.txs[*pos].txid, txid, 32) != 0)
 		return rpc_error_set(e, RPC_DATABASE_ERROR, "the transaction index and the block disagree");
-	return tx_copy(tx, &f->blk.txs[*pos]) == 0 ? 1 : oom(e);
+	return tx_copy(tx, &f->blk.txs[*pos]) == 0 ? 1 : rpc_oom(e);
 }
 
 /* ---- custody history ---- */
@@ -146,7 +135,7 @@ static int push_step(struct asset_rpc_steps *h, size_t *cap, struct asset_rpc_st
 		size_t ncap = *cap ? 2 * *cap : 8;
 		void *grown = realloc(h->steps, ncap * sizeof(*h->steps));
 		if (!grown)
-			return oom(e);
+			return rpc_oom(e);
 		h->steps = grown;
 		*cap = ncap;
 	}
@@ -249,7 +238,7 @@ static int block_path(struct fetcher *f, struct block_index *bi, uint32_t pos, u
 static int bundle_steps(struct fetcher *f, struct proof_bundle *b, struct asset_rpc_steps *h, struct rpc_error *e)
 {
 	if (!(b->steps = calloc(h->n, sizeof(*b->steps))))
-		return oom(e);
+		return rpc_oom(e);
 	for (size_t i = 0; i < h->n; i++) {
 		struct proof_step *s = &b->steps[i];
 		struct asset_rpc_step *a = &h->steps[i];
@@ -272,7 +261,7 @@ static int bundle_headers(struct fetcher *f, struct proof_bundle *b, struct bloc
 	if (n > PROOF_MAX_HEADERS)
 		return rpc_error_set(e, RPC_MISC_ERROR, "the proof would need %zu headers, more than %d", n, PROOF_MAX_HEADERS);
 	if (!(b->headers = calloc(n, sizeof(*b->headers))))
-		return oom(e);
+		return rpc_oom(e);
 	for (struct block_index *x = tip; x && x->height >= first->height; x = x->prev) {
 		b->headers[x->height - first->height] = x->header;
 		if (x == first)
@@ -284,7 +273,7 @@ static int bundle_headers(struct fetcher *f, struct proof_bundle *b, struct bloc
 	if (fetch_block(f, first, e) != 0)
 		return -1;
 	if (tx_copy(&b->anchor, &f->blk.txs[0]) != 0)
-		return oom(e);
+		return rpc_oom(e);
 	return block_path(f, first, 0, b->anchor_path, &b->anchor_path_len, &b->anchor_leaves, e);
 }
 
@@ -464,7 +453,7 @@ static int submit(struct asset_rpc *r, struct tx *tx, cJSON **result, struct rpc
 	txjson_hash_hex(h, tx->txid);
 	int rc = wallet_rpc_submit(r->wallet, tx, e);
 	tx_release(tx);
-	return rc != 0 ? -1 : done(result, cJSON_CreateString(h), e);
+	return rc != 0 ? -1 : rpc_result(result, cJSON_CreateString(h), e);
 }
 
 static int registerasset(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -539,14 +528,12 @@ static int listassets(void *ctx, const cJSON *params, cJSON **result, struct rpc
 		return -1;
 	if (wallet_list_assets(w, &list, &n, err) != 0)
 		return rpc_error_set(e, RPC_WALLET_ERROR, "%s", err);
-	cJSON *arr = cJSON_CreateArray(), *x;
-	for (size_t i = 0; arr && i < n; i++)
-		if (!(x = wallet_asset_json(&list[i], chainstate_params(r->cs))) || !cJSON_AddItemToArray(arr, x)) {
-			cJSON_Delete(arr);
-			arr = NULL;
-		}
+	cJSON *arr = cJSON_CreateArray();
+	bool ok = arr != NULL;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = rpc_array_add(arr, wallet_asset_json(&list[i], chainstate_params(r->cs)));
 	free(list);
-	return done(result, arr, e);
+	return rpc_result_if(result, arr, ok, e);
 }
 
 /* ---- getassetinfo, getassethistory, getassetproof ---- */
@@ -573,14 +560,12 @@ static int getassethistory(void *ctx, const cJSON *params, cJSON **result, struc
 	struct asset_rpc_steps h;
 	if (param_asset(id, params, 0, e) != 0 || asset_rpc_history(r->cs, r->mp, id, &h, e) != 0)
 		return -1;
-	cJSON *arr = cJSON_CreateArray(), *x;
-	for (size_t i = 0; arr && i < h.n; i++)
-		if (!(x = step_json(r, &h.steps[i])) || !cJSON_AddItemToArray(arr, x)) {
-			cJSON_Delete(arr);
-			arr = NULL;
-		}
+	cJSON *arr = cJSON_CreateArray();
+	bool ok = arr != NULL;
+	for (size_t i = 0; ok && i < h.n; i++)
+		ok = rpc_array_add(arr, step_json(r, &h.steps[i]));
 	asset_rpc_steps_release(&h);
-	return done(result, arr, e);
+	return rpc_result_if(result, arr, ok, e);
 }
 
 static bool add_current(cJSON *j, struct asset_rpc *r, const struct asset_rpc_step *cur)
@@ -618,12 +603,9 @@ static int getassetinfo(void *ctx, const cJSON *params, cJSON **result, struct r
 	if (param_asset(id, params, 0, e) != 0 || asset_rpc_history(r->cs, r->mp, id, &h, e) != 0)
 		return -1;
 	cJSON *j = cJSON_CreateObject();
-	if (j && !(txjson_add_hex(j, "asset", id, 32) && add_info(j, r, &h))) {
-		cJSON_Delete(j);
-		j = NULL;
-	}
+	bool ok = j && txjson_add_hex(j, "asset", id, 32) && add_info(j, r, &h);
 	asset_rpc_steps_release(&h);
-	return done(result, j, e);
+	return rpc_result_if(result, j, ok, e);
 }
 
 static int getassetproof(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -635,7 +617,7 @@ static int getassetproof(void *ctx, const cJSON *params, cJSON **result, struct 
 		return -1;
 	cJSON *j = proof_bundle_to_json(&b);
 	proof_bundle_release(&b);
-	return done(result, j, e);
+	return rpc_result(result, j, e);
 }
 
 /* ---- getblockprovenance ---- */
@@ -734,11 +716,7 @@ static int getblockprovenance(void *ctx, const cJSON *params, cJSON **result, st
 		  cJSON_AddNumberToObject(j, "time", (double)bi->header.time) &&
 		  cJSON_AddNumberToObject(j, "mediantime", (double)index_median_time(bi)) &&
 		  cJSON_AddNumberToObject(j, "nTx", bi->n_tx) && add_coinbase(j, r, bi) && add_received(j, bi);
-	if (!ok) {
-		cJSON_Delete(j);
-		j = NULL;
-	}
-	return done(result, j, e);
+	return rpc_result_if(result, j, ok, e);
 }
 
 /* ---- gettxoutproof, verifytxoutproof ---- */
@@ -751,7 +729,7 @@ static int param_txids(uint8_t (**ids)[32], size_t *n, const cJSON *params, stru
 	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1 || cJSON_GetArraySize(arr) > PROOF_MAX_TXS)
 		return rpc_error_set(e, RPC_INVALID_PARAMETER, "txids must be an array of 1 to %d txids", PROOF_MAX_TXS);
 	if (!(*ids = calloc((size_t)cJSON_GetArraySize(arr), 32)))
-		return oom(e);
+		return rpc_oom(e);
 	cJSON_ArrayForEach(x, arr) {
 		if (!cJSON_IsString(x) || !hex_decode((*ids)[*n], 32, x->valuestring)) {
 			free(*ids);
@@ -811,7 +789,7 @@ static int gettxoutproof(void *ctx, const cJSON *params, cJSON **result, struct 
 	buf_release(&out);
 	cJSON *j = hex ? cJSON_CreateString(hex) : NULL;
 	free(hex);
-	return done(result, j, e);
+	return rpc_result(result, j, e);
 }
 
 static int verifytxoutproof(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -841,17 +819,15 @@ static int verifytxoutproof(void *ctx, const cJSON *params, cJSON **result, stru
 		proof_txs_release(&p);
 		return rpc_error_set(e, RPC_VERIFY_ERROR, "proof: %u leaves, the block has %u transactions", p.leaves, bi->n_tx);
 	}
-	cJSON *arr = cJSON_CreateArray(), *x;
-	for (size_t i = 0; best && arr && i < p.n; i++) {
+	cJSON *arr = cJSON_CreateArray();
+	bool ok = arr != NULL;
+	for (size_t i = 0; best && ok && i < p.n; i++) {
 		char h[65];
 		txjson_hash_hex(h, p.txs[i].txid);
-		if (!(x = cJSON_CreateString(h)) || !cJSON_AddItemToArray(arr, x)) {
-			cJSON_Delete(arr);
-			arr = NULL;
-		}
+		ok = rpc_array_add(arr, cJSON_CreateString(h));
 	}
 	proof_txs_release(&p);
-	return done(result, arr, e);
+	return rpc_result_if(result, arr, ok, e);
 }
 
 static const struct rpc_method methods[] = {

@@ -9,17 +9,6 @@
 #include "util/hex.h"
 #include "wallet/address.h"
 
-static int oom(struct rpc_error *e)
-{
-	return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
-}
-
-static int done(cJSON **result, cJSON *v, struct rpc_error *e)
-{
-	*result = v;
-	return v ? 0 : oom(e);
-}
-
 int chain_rpc_param_hash(uint8_t out[32], const cJSON *params, size_t i, const char *name, struct rpc_error *e)
 {
 	const char *s;
@@ -46,7 +35,7 @@ static int getblockcount(void *ctx, const cJSON *params, cJSON **result, struct 
 {
 	struct chain_rpc *r = ctx;
 	(void)params;
-	return done(result, cJSON_CreateNumber(chainstate_tip(r->cs)->height), e);
+	return rpc_result(result, cJSON_CreateNumber(chainstate_tip(r->cs)->height), e);
 }
 
 static cJSON *hash_string(const uint8_t hash[32])
@@ -60,7 +49,7 @@ static int getbestblockhash(void *ctx, const cJSON *params, cJSON **result, stru
 {
 	struct chain_rpc *r = ctx;
 	(void)params;
-	return done(result, hash_string(chainstate_tip(r->cs)->hash), e);
+	return rpc_result(result, hash_string(chainstate_tip(r->cs)->hash), e);
 }
 
 static int getblockhash(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -72,7 +61,7 @@ static int getblockhash(void *ctx, const cJSON *params, cJSON **result, struct r
 	struct block_index *bi = chainstate_at(r->cs, (uint32_t)h);
 	if (!bi)
 		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Block height out of range");
-	return done(result, hash_string(bi->hash), e);
+	return rpc_result(result, hash_string(bi->hash), e);
 }
 
 static double progress(const struct block_index *tip, uint64_t now)
@@ -109,19 +98,14 @@ static int getblockchaininfo(void *ctx, const cJSON *params, cJSON **result, str
 						(hdr && hdr->height > tip->height + 144)) &&
 		  txjson_add_hex(j, "chainwork", work, 32) && cJSON_AddBoolToObject(j, "pruned", false) &&
 		  cJSON_AddStringToObject(j, "warnings", "");
-	if (!ok) {
-		cJSON_Delete(j);
-		return oom(e);
-	}
-	*result = j;
-	return 0;
+	return rpc_result_if(result, j, ok, e);
 }
 
 static int getdifficulty(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct chain_rpc *r = ctx;
 	(void)params;
-	return done(result, cJSON_CreateNumber(txjson_difficulty(chainstate_tip(r->cs)->header.bits)), e);
+	return rpc_result(result, cJSON_CreateNumber(txjson_difficulty(chainstate_tip(r->cs)->header.bits)), e);
 }
 
 static int verbosity_param(int64_t *out, const cJSON *params, size_t i, int64_t def, struct rpc_error *e)
@@ -159,7 +143,7 @@ static int getblock(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 		j = txjson_block(r->cs, bi, &b, (int)verbosity);
 	}
 	block_release(&b);
-	return done(result, j, e);
+	return rpc_result(result, j, e);
 }
 
 static int getblockheader(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -171,12 +155,12 @@ static int getblockheader(void *ctx, const cJSON *params, cJSON **result, struct
 	    rpc_param_bool(&verbose, params, 1, "verbose", true, e) != 0)
 		return -1;
 	if (verbose)
-		return done(result, txjson_header(r->cs, bi), e);
+		return rpc_result(result, txjson_header(r->cs, bi), e);
 	uint8_t raw[BLOCK_HEADER_SIZE];
 	char h[2 * BLOCK_HEADER_SIZE + 1];
 	header_write(raw, &bi->header);
 	hex_encode(h, raw, sizeof(raw));
-	return done(result, cJSON_CreateString(h), e);
+	return rpc_result(result, cJSON_CreateString(h), e);
 }
 
 static const char *tip_status(struct chainstate *cs, const struct block_index *tip)
@@ -200,7 +184,7 @@ static int getchaintips(void *ctx, const cJSON *params, cJSON **result, struct r
 	for (size_t it = 0; (x = chainstate_next(r->cs, &it));)
 		if (x->prev && hmap_put(&parents, x->prev->hash, x->prev) != 0) {
 			hmap_release(&parents);
-			return oom(e);
+			return rpc_oom(e);
 		}
 	cJSON *arr = cJSON_CreateArray();
 	bool ok = arr != NULL;
@@ -217,12 +201,7 @@ static int getchaintips(void *ctx, const cJSON *params, cJSON **result, struct r
 		     cJSON_AddStringToObject(t, "status", tip_status(r->cs, x));
 	}
 	hmap_release(&parents);
-	if (!ok) {
-		cJSON_Delete(arr);
-		return oom(e);
-	}
-	*result = arr;
-	return 0;
+	return rpc_result_if(result, arr, ok, e);
 }
 
 static void notify(struct chain_rpc *r)
@@ -287,7 +266,7 @@ static int submitblock(void *ctx, const cJSON *params, cJSON **result, struct rp
 		*result = NULL;
 		return 0;
 	}
-	return done(result, cJSON_CreateString(v.reason), e);
+	return rpc_result(result, cJSON_CreateString(v.reason), e);
 }
 
 static int validateaddress(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -308,12 +287,7 @@ static int validateaddress(void *ctx, const cJSON *params, cJSON **result, struc
 	} else if (ok) {
 		ok = cJSON_AddStringToObject(j, "error", err) != NULL;
 	}
-	if (!ok) {
-		cJSON_Delete(j);
-		return oom(e);
-	}
-	*result = j;
-	return 0;
+	return rpc_result_if(result, j, ok, e);
 }
 
 static const struct rpc_method methods[] = {

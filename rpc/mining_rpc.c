@@ -62,11 +62,9 @@ static int generatetoaddress(void *ctx, const cJSON *params, cJSON **result, str
 	if (address_decode(payto, chainstate_params(m->cs)->hrp, addr, err) != 0)
 		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Error: Invalid address: %s", err);
 	cJSON *arr = cJSON_CreateArray();
-	if (!arr)
-		return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
-	for (int64_t i = 0; i < nblocks; i++) {
+	bool ok = arr != NULL;
+	for (int64_t i = 0; ok && i < nblocks; i++) {
 		char h[65];
-		cJSON *s;
 		if (mining_generate_one(m, payto, (uint64_t)maxtries, hash, err) != 0) {
 			if (strncmp(err, "no solution", 11) == 0)
 				break; /* Bitcoin Core returns the blocks found so far */
@@ -74,13 +72,9 @@ static int generatetoaddress(void *ctx, const cJSON *params, cJSON **result, str
 			return rpc_error_set(e, RPC_INTERNAL_ERROR, "%s", err);
 		}
 		txjson_hash_hex(h, hash);
-		if (!(s = cJSON_CreateString(h)) || !cJSON_AddItemToArray(arr, s)) {
-			cJSON_Delete(arr);
-			return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
-		}
+		ok = rpc_array_add(arr, cJSON_CreateString(h));
 	}
-	*result = arr;
-	return 0;
+	return rpc_result_if(result, arr, ok, e);
 }
 
 static int getmininginfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -94,12 +88,7 @@ static int getmininginfo(void *ctx, const cJSON *params, cJSON **result, struct 
 		  cJSON_AddNumberToObject(j, "pooledtx", m->pooled ? (double)m->pooled(m->ctx) : 0) &&
 		  cJSON_AddStringToObject(j, "chain", chainstate_params(m->cs)->name) &&
 		  cJSON_AddStringToObject(j, "warnings", "");
-	if (!ok) {
-		cJSON_Delete(j);
-		return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
-	}
-	*result = j;
-	return 0;
+	return rpc_result_if(result, j, ok, e);
 }
 
 static const struct rpc_method methods[] = {

@@ -11,11 +11,6 @@
 #define CLIENT_VERSION 100 /* 0.1.0, as Bitcoin Core numbers versions */
 #define SUBVERSION "/cairn:0.1.0/"
 
-static int oom(struct rpc_error *e)
-{
-	return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
-}
-
 static int need_p2p(const struct net_rpc *r, struct rpc_error *e)
 {
 	if (r->p2p)
@@ -82,20 +77,14 @@ static int getpeerinfo(void *ctx, const cJSON *params, cJSON **result, struct rp
 	(void)params;
 	if (need_p2p(r, e) != 0)
 		return -1;
-	if (p2p_peers(r->p2p, &infos, &n) != 0 || !(*result = cJSON_CreateArray())) {
-		free(infos);
-		return oom(e);
-	}
-	for (size_t i = 0; i < n; i++) {
-		cJSON *o = peer_json(&infos[i]);
-		if (!o || !cJSON_AddItemToArray(*result, o)) {
-			cJSON_Delete(o);
-			free(infos);
-			return oom(e);
-		}
-	}
+	if (p2p_peers(r->p2p, &infos, &n) != 0)
+		return rpc_oom(e);
+	cJSON *arr = cJSON_CreateArray();
+	bool ok = arr != NULL;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = rpc_array_add(arr, peer_json(&infos[i]));
 	free(infos);
-	return 0;
+	return rpc_result_if(result, arr, ok, e);
 }
 
 static int getconnectioncount(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -104,8 +93,7 @@ static int getconnectioncount(void *ctx, const cJSON *params, cJSON **result, st
 	(void)params;
 	if (need_p2p(r, e) != 0)
 		return -1;
-	*result = cJSON_CreateNumber((double)p2p_connection_count(r->p2p, NULL, NULL));
-	return *result ? 0 : oom(e);
+	return rpc_result(result, cJSON_CreateNumber((double)p2p_connection_count(r->p2p, NULL, NULL)), e);
 }
 
 static int getnetworkinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -132,12 +120,7 @@ static int getnetworkinfo(void *ctx, const cJSON *params, cJSON **result, struct
 		  cJSON_AddItemToObject(o, "relayfee", amount_to_json(mi.min_relay_fee)) &&
 		  cJSON_AddItemToObject(o, "incrementalfee", amount_to_json(mi.min_relay_fee)) &&
 		  cJSON_AddArrayToObject(o, "localaddresses") && cJSON_AddStringToObject(o, "warnings", "");
-	if (!ok) {
-		cJSON_Delete(o);
-		return oom(e);
-	}
-	*result = o;
-	return 0;
+	return rpc_result_if(result, o, ok, e);
 }
 
 /* ---- added nodes, disconnecting ---- */
@@ -185,25 +168,22 @@ static int getaddednodeinfo(void *ctx, const cJSON *params, cJSON **result, stru
 	bool found = false;
 	if (rpc_param_str(&node, params, 0, "node", false, e) != 0 || need_p2p(r, e) != 0)
 		return -1;
-	if (p2p_added(r->p2p, &a, &n) != 0 || !(*result = cJSON_CreateArray())) {
-		free(a);
-		return oom(e);
-	}
-	for (size_t i = 0; i < n; i++) {
+	if (p2p_added(r->p2p, &a, &n) != 0)
+		return rpc_oom(e);
+	cJSON *arr = cJSON_CreateArray();
+	bool ok = arr != NULL;
+	for (size_t i = 0; ok && i < n; i++) {
 		if (node && strcmp(node, a[i].addr) != 0)
 			continue;
 		found = true;
-		cJSON *o = added_json(&a[i]);
-		if (!o || !cJSON_AddItemToArray(*result, o)) {
-			cJSON_Delete(o);
-			free(a);
-			return oom(e);
-		}
+		ok = rpc_array_add(arr, added_json(&a[i]));
 	}
 	free(a);
-	if (node && !found)
+	if (ok && node && !found) {
+		cJSON_Delete(arr);
 		return rpc_error_set(e, RPC_CLIENT_NODE_NOT_ADDED, "Error: Node has not been added.");
-	return 0;
+	}
+	return rpc_result_if(result, arr, ok, e);
 }
 
 static int disconnectnode(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -223,6 +203,31 @@ static int disconnectnode(void *ctx, const cJSON *params, cJSON **result, struct
 	return 0;
 }
 
+/* The address as host and port apart, the host without IPv6 brackets. */
+static cJSON *node_address_json(const struct net_addr *a)
+{
+	char text[NET_ADDR_TEXT_LEN], host[NET_ADDR_TEXT_LEN];
+	net_addr_to_text(a, text);
+	snprintf(host, sizeof(host), "%s", text);
+	char *colon = strrchr(host, ':');
+	if (colon)
+		*colon = '\0';
+	if (host[0] == '[' && strlen(host) > 1 && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && cJSON_AddNumberToObject(o, "time", a->time) &&
+		  cJSON_AddNumberToObject(o, "services", (double)a->services) &&
+		  cJSON_AddStringToObject(o, "address", host) && cJSON_AddNumberToObject(o, "port", a->port) &&
+		  cJSON_AddStringToObject(o, "network", net_addr_is_ipv4(a) ? "ipv4" : "ipv6");
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
 static int getnodeaddresses(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct net_rpc *r = ctx;
@@ -233,38 +238,14 @@ static int getnodeaddresses(void *ctx, const cJSON *params, cJSON **result, stru
 		return -1;
 	if (count < 0)
 		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Address count out of range");
-	if (p2p_node_addresses(r->p2p, &a, &n, (size_t)count) != 0 || !(*result = cJSON_CreateArray())) {
-		free(a);
-		return oom(e);
-	}
-	for (size_t i = 0; i < n; i++) {
-		char text[NET_ADDR_TEXT_LEN], host[NET_ADDR_TEXT_LEN];
-		net_addr_to_text(&a[i], text);
-		snprintf(host, sizeof(host), "%s", text);
-		char *colon = strrchr(host, ':');
-		if (colon)
-			*colon = '\0';
-		if (host[0] == '[' && strlen(host) > 1 && host[strlen(host) - 1] == ']') {
-			memmove(host, host + 1, strlen(host));
-			host[strlen(host) - 1] = '\0';
-		}
-		cJSON *o = cJSON_CreateObject();
-		if (!o || !cJSON_AddItemToArray(*result, o)) {
-			cJSON_Delete(o);
-			free(a);
-			return oom(e);
-		}
-		bool ok = cJSON_AddNumberToObject(o, "time", a[i].time) &&
-			  cJSON_AddNumberToObject(o, "services", (double)a[i].services) &&
-			  cJSON_AddStringToObject(o, "address", host) && cJSON_AddNumberToObject(o, "port", a[i].port) &&
-			  cJSON_AddStringToObject(o, "network", net_addr_is_ipv4(&a[i]) ? "ipv4" : "ipv6");
-		if (!ok) {
-			free(a);
-			return oom(e);
-		}
-	}
+	if (p2p_node_addresses(r->p2p, &a, &n, (size_t)count) != 0)
+		return rpc_oom(e);
+	cJSON *arr = cJSON_CreateArray();
+	bool ok = arr != NULL;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = rpc_array_add(arr, node_address_json(&a[i]));
 	free(a);
-	return 0;
+	return rpc_result_if(result, arr, ok, e);
 }
 
 static int setnetworkactive(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -278,8 +259,7 @@ static int setnetworkactive(void *ctx, const cJSON *params, cJSON **result, stru
 	if (need_p2p(r, e) != 0)
 		return -1;
 	p2p_set_active(r->p2p, cJSON_IsTrue(v));
-	*result = cJSON_CreateBool(p2p_active(r->p2p));
-	return *result ? 0 : oom(e);
+	return rpc_result(result, cJSON_CreateBool(p2p_active(r->p2p)), e);
 }
 
 static int getnettotals(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -294,12 +274,7 @@ static int getnettotals(void *ctx, const cJSON *params, cJSON **result, struct r
 	bool ok = o && cJSON_AddNumberToObject(o, "totalbytesrecv", (double)recv) &&
 		  cJSON_AddNumberToObject(o, "totalbytessent", (double)sent) &&
 		  cJSON_AddNumberToObject(o, "timemillis", (double)(clock_mono_us() / 1000));
-	if (!ok) {
-		cJSON_Delete(o);
-		return oom(e);
-	}
-	*result = o;
-	return 0;
+	return rpc_result_if(result, o, ok, e);
 }
 
 /* ---- bans ---- */
@@ -349,29 +324,20 @@ static int listbanned(void *ctx, const cJSON *params, cJSON **result, struct rpc
 	(void)params;
 	if (need_p2p(r, e) != 0)
 		return -1;
-	if (banman_list(p2p_banman(r->p2p), clock_now(), &items, &n) != 0 || !(*result = cJSON_CreateArray())) {
-		free(items);
-		return oom(e);
-	}
-	for (size_t i = 0; i < n; i++) {
+	if (banman_list(p2p_banman(r->p2p), clock_now(), &items, &n) != 0)
+		return rpc_oom(e);
+	cJSON *arr = cJSON_CreateArray();
+	bool ok = arr != NULL;
+	for (size_t i = 0; ok && i < n; i++) {
 		cJSON *o = cJSON_CreateObject();
-		if (!o || !cJSON_AddItemToArray(*result, o)) {
-			cJSON_Delete(o);
-			free(items);
-			return oom(e);
-		}
-		bool ok = cJSON_AddStringToObject(o, "address", items[i].text) &&
-			  cJSON_AddNumberToObject(o, "ban_created", (double)items[i].ban_created) &&
-			  cJSON_AddNumberToObject(o, "banned_until", (double)items[i].banned_until) &&
-			  cJSON_AddNumberToObject(o, "ban_duration", (double)items[i].ban_duration) &&
-			  cJSON_AddNumberToObject(o, "time_remaining", (double)items[i].time_remaining);
-		if (!ok) {
-			free(items);
-			return oom(e);
-		}
+		ok = o && cJSON_AddItemToArray(arr, o) && cJSON_AddStringToObject(o, "address", items[i].text) &&
+		     cJSON_AddNumberToObject(o, "ban_created", (double)items[i].ban_created) &&
+		     cJSON_AddNumberToObject(o, "banned_until", (double)items[i].banned_until) &&
+		     cJSON_AddNumberToObject(o, "ban_duration", (double)items[i].ban_duration) &&
+		     cJSON_AddNumberToObject(o, "time_remaining", (double)items[i].time_remaining);
 	}
 	free(items);
-	return 0;
+	return rpc_result_if(result, arr, ok, e);
 }
 
 static int clearbanned(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)

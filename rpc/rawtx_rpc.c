@@ -11,17 +11,6 @@
 #include "util/hex.h"
 #include "wallet/address.h"
 
-static int oom(struct rpc_error *e)
-{
-	return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
-}
-
-static int done(cJSON **result, cJSON *v, struct rpc_error *e)
-{
-	*result = v;
-	return v ? 0 : oom(e);
-}
-
 static int parse_hex_tx(struct tx *tx, const cJSON *params, size_t i, struct rpc_error *e)
 {
 	const char *hex;
@@ -56,7 +45,7 @@ int rawtx_find(struct chainstate *cs, struct mempool *mp, const uint8_t txid[32]
 	*pos = 0;
 	tx_init(tx);
 	if (pooled)
-		return tx_copy(tx, pooled) == 0 ? 0 : oom(e);
+		return tx_copy(tx, pooled) == 0 ? 0 : rpc_oom(e);
 	if (!in_block && chainstate_find_tx(cs, txid, bi, pos) != 1)
 		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY,
 				     "No such mempool or blockchain transaction");
@@ -68,7 +57,7 @@ int rawtx_find(struct chainstate *cs, struct mempool *mp, const uint8_t txid[32]
 	for (size_t i = 0; i < b.n_tx; i++)
 		if (memcmp(b.txs[i].txid, txid, 32) == 0) {
 			*pos = (uint32_t)i;
-			r = tx_copy(tx, &b.txs[i]) == 0 ? 0 : oom(e);
+			r = tx_copy(tx, &b.txs[i]) == 0 ? 0 : rpc_oom(e);
 			break;
 		}
 	block_release(&b);
@@ -162,7 +151,7 @@ static int getrawtransaction(void *ctx, const cJSON *params, cJSON **result, str
 		free(hex);
 	}
 	tx_release(&tx);
-	return done(result, j, e);
+	return rpc_result(result, j, e);
 }
 
 static int decoderawtransaction(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -173,7 +162,7 @@ static int decoderawtransaction(void *ctx, const cJSON *params, cJSON **result, 
 		return -1;
 	cJSON *j = txjson_tx(&tx, chainstate_params(r->cs));
 	tx_release(&tx);
-	return done(result, j, e);
+	return rpc_result(result, j, e);
 }
 
 static int add_input(struct tx *tx, const cJSON *in, struct rpc_error *e)
@@ -186,7 +175,7 @@ static int add_input(struct tx *tx, const cJSON *in, struct rpc_error *e)
 	if (vout->valuedouble < 0 || vout->valuedouble > UINT32_MAX || vout->valuedouble != (double)(uint32_t)vout->valuedouble)
 		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter, vout cannot be negative or fractional");
 	if (tx_resize(tx, i + 1, tx->n_out) != 0)
-		return oom(e);
+		return rpc_oom(e);
 	if (!hex_decode(tx->in[i].prev.txid, 32, id->valuestring))
 		return rpc_error_set(e, RPC_INVALID_PARAMETER, "txid must be of length 64 and hexadecimal");
 	tx->in[i].prev.index = (uint32_t)vout->valuedouble;
@@ -198,7 +187,7 @@ static int add_output(struct tx *tx, const struct chain_params *p, const cJSON *
 	char err[ERR_LEN];
 	size_t i = tx->n_out;
 	if (tx_resize(tx, tx->n_in, i + 1) != 0)
-		return oom(e);
+		return rpc_oom(e);
 	if (address_decode(tx->out[i].addr, p->hrp, item->string, err) != 0)
 		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Invalid address '%s': %s", item->string, err);
 	for (size_t j = 0; j < i; j++)
@@ -257,7 +246,7 @@ static int createrawtransaction(void *ctx, const cJSON *params, cJSON **result, 
 		return -1;
 	cJSON *j = hex ? cJSON_CreateString(hex) : NULL;
 	free(hex);
-	return done(result, j, e);
+	return rpc_result(result, j, e);
 }
 
 /* Maps a refusal to Bitcoin Core's codes: -27 already confirmed, -25
@@ -289,7 +278,7 @@ static int finish_send(struct rawtx_rpc *r, const struct tx *tx, cJSON **result,
 		if (r->accepted)
 			r->accepted(r->ctx, mempool_get(r->mp, tx->txid));
 	}
-	return done(result, cJSON_CreateString(h), e);
+	return rpc_result(result, cJSON_CreateString(h), e);
 }
 
 /* A submission whose signatures are checked on a worker thread first: the
@@ -387,7 +376,7 @@ static int testmempoolaccept(void *ctx, const cJSON *params, cJSON **result, str
 		if (!ok || parse_hex_tx(&tx, one, 0, e) != 0) {
 			cJSON_Delete(one);
 			cJSON_Delete(arr);
-			return ok ? -1 : oom(e);
+			return ok ? -1 : rpc_oom(e);
 		}
 		cJSON_Delete(one);
 		verdict_init(&v);
@@ -403,12 +392,7 @@ static int testmempoolaccept(void *ctx, const cJSON *params, cJSON **result, str
 		}
 		tx_release(&tx);
 	}
-	if (!ok) {
-		cJSON_Delete(arr);
-		return oom(e);
-	}
-	*result = arr;
-	return 0;
+	return rpc_result_if(result, arr, ok, e);
 }
 
 static cJSON *hash_list(const uint8_t (*h)[32], size_t n)
@@ -460,12 +444,12 @@ static int getmempoolentry(void *ctx, const cJSON *params, cJSON **result, struc
 		return -1;
 	int rc = mempool_entry(r->mp, txid, &m);
 	if (rc < 0)
-		return oom(e);
+		return rpc_oom(e);
 	if (rc == 0)
 		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Transaction not in mempool");
 	cJSON *j = entry_json(&m);
 	mempool_entry_info_release(&m);
-	return done(result, j, e);
+	return rpc_result(result, j, e);
 }
 
 static int getrawmempool(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -481,8 +465,7 @@ static int getrawmempool(void *ctx, const cJSON *params, cJSON **result, struct 
 		char h[65];
 		txjson_hash_hex(h, tx->txid);
 		if (!verbose) {
-			cJSON *s = cJSON_CreateString(h);
-			ok = s && cJSON_AddItemToArray(j, s);
+			ok = rpc_array_add(j, cJSON_CreateString(h));
 			continue;
 		}
 		struct mempool_entry_info m;
@@ -492,12 +475,7 @@ static int getrawmempool(void *ctx, const cJSON *params, cJSON **result, struct 
 			mempool_entry_info_release(&m);
 		ok = x && cJSON_AddItemToObject(j, h, x);
 	}
-	if (!ok) {
-		cJSON_Delete(j);
-		return oom(e);
-	}
-	*result = j;
-	return 0;
+	return rpc_result_if(result, j, ok, e);
 }
 
 static int getmempoolinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -514,12 +492,7 @@ static int getmempoolinfo(void *ctx, const cJSON *params, cJSON **result, struct
 		  cJSON_AddItemToObject(j, "mempoolminfee", amount_to_json(m.min_relay_fee)) &&
 		  cJSON_AddItemToObject(j, "minrelaytxfee", amount_to_json(m.min_relay_fee)) &&
 		  cJSON_AddNumberToObject(j, "orphans", (double)m.orphans);
-	if (!ok) {
-		cJSON_Delete(j);
-		return oom(e);
-	}
-	*result = j;
-	return 0;
+	return rpc_result_if(result, j, ok, e);
 }
 
 static int gettxout(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -553,12 +526,7 @@ static int gettxout(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 	if (ok)
 		cJSON_DeleteItemFromObject(j, "n");
 	coin_release(&c);
-	if (!ok) {
-		cJSON_Delete(j);
-		return oom(e);
-	}
-	*result = j;
-	return 0;
+	return rpc_result_if(result, j, ok, e);
 }
 
 static const struct rpc_method methods[] = {

@@ -105,6 +105,34 @@ int rpc_error_set(struct rpc_error *e, int code, const char *fmt, ...)
 	return -1;
 }
 
+int rpc_oom(struct rpc_error *e)
+{
+	return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+}
+
+int rpc_result(cJSON **result, cJSON *v, struct rpc_error *e)
+{
+	*result = v;
+	return v ? 0 : rpc_oom(e);
+}
+
+int rpc_result_if(cJSON **result, cJSON *v, bool ok, struct rpc_error *e)
+{
+	if (ok)
+		return rpc_result(result, v, e);
+	cJSON_Delete(v);
+	*result = NULL;
+	return rpc_oom(e);
+}
+
+bool rpc_array_add(cJSON *arr, cJSON *item)
+{
+	if (item && cJSON_AddItemToArray(arr, item))
+		return true;
+	cJSON_Delete(item);
+	return false;
+}
+
 /* ---- method table ---- */
 
 /* ---- handlers that finish off the loop (rpc_defer) ---- */
@@ -377,10 +405,9 @@ static int rpc_help(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 		put_str(&b, en->m->help ? en->m->help : "");
 	}
 	buf_u8(&b, '\0');
-	if (buf_ok(&b))
-		*result = cJSON_CreateString((const char *)b.data);
+	cJSON *v = buf_ok(&b) ? cJSON_CreateString((const char *)b.data) : NULL;
 	buf_release(&b);
-	return *result ? 0 : rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+	return rpc_result(result, v, e);
 }
 
 static const struct rpc_method builtin_methods[] = {
@@ -457,12 +484,12 @@ static int map_named(cJSON **out, const struct rpc_entry *en, const cJSON *obj,
 		last = i > last ? i : last;
 	}
 	if (!(*out = cJSON_CreateArray()))
-		return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+		return rpc_oom(e);
 	for (int i = 0; i <= last; i++) {
 		cJSON *v = given[i] ? cJSON_Duplicate(given[i], true) : cJSON_CreateNull();
 		if (!v || !cJSON_AddItemToArray(*out, v)) {
 			cJSON_Delete(v);
-			return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+			return rpc_oom(e);
 		}
 	}
 	return 0;
@@ -504,7 +531,7 @@ static int call_exec(struct rpc_server *srv, const struct rpc_call *c, cJSON **r
 	} else if (!params) {
 		params = owned = cJSON_CreateArray();
 		if (!owned)
-			return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+			return rpc_oom(e);
 	}
 	rc = check_count(en, params, e);
 	if (rc == 0) {

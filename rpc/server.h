@@ -17,8 +17,7 @@
  *             ...
  *             if (!found)
  *                     return rpc_error_set(e, RPC_INVALID_PARAMETER, "block height out of range");
- *             *result = cJSON_CreateString(hex);
- *             return *result ? 0 : rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+ *             return rpc_result(result, cJSON_CreateString(hex), e);
  *     }
  *
  *     static const struct rpc_method chain_methods[] = {
@@ -206,6 +205,23 @@ bool rpc_defer(void (*work)(void *arg), int (*done)(void *arg, bool ran, cJSON *
  * `return rpc_error_set(e, RPC_INVALID_PARAMETER, "...")`. */
 int rpc_error_set(struct rpc_error *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* How a handler ends. Each returns what the handler returns: 0 with
+ * *result set, or -1 with e filled. */
+
+/* Fills e (which may be NULL) with RPC_OUT_OF_MEMORY "out of memory" and
+ * returns -1. */
+int rpc_oom(struct rpc_error *e);
+/* Answers v: sets *result = v (the server takes it) and returns 0; a NULL
+ * v is one that could not be built, answered as rpc_oom with *result NULL. */
+int rpc_result(cJSON **result, cJSON *v, struct rpc_error *e) WUR;
+/* For a result built in steps that each set ok: as rpc_result when ok;
+ * otherwise deletes v, leaves *result NULL and answers rpc_oom. */
+int rpc_result_if(cJSON **result, cJSON *v, bool ok, struct rpc_error *e) WUR;
+/* Appends item to the array arr, which takes it; an item that could not be
+ * built (NULL) or added is deleted and false returned, so a list is built
+ * as `ok = ok && rpc_array_add(arr, entry_json(...))`. */
+bool rpc_array_add(cJSON *arr, cJSON *item) WUR;
 
 /* Param helpers for handlers. "Absent" means missing or JSON null, as in
  * Bitcoin Core. Errors use Bitcoin Core's codes: -3 for a wrong JSON type,

@@ -14,17 +14,6 @@
 
 #include <openssl/crypto.h>
 
-static int oom(struct rpc_error *e)
-{
-	return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
-}
-
-static int done(cJSON **result, cJSON *v, struct rpc_error *e)
-{
-	*result = v;
-	return v ? 0 : oom(e);
-}
-
 int wallet_rpc_code(int status)
 {
 	switch (status) {
@@ -99,7 +88,7 @@ static int getnewaddress(void *ctx, const cJSON *params, cJSON **result, struct 
 	if (rpc_param_str(&label, params, 0, "label", false, e) != 0)
 		return -1;
 	int s = wallet_get_new_address(wallet_of(r), addr, sizeof(addr), label ? label : "", err);
-	return s ? fail(e, s, err) : done(result, cJSON_CreateString(addr), e);
+	return s ? fail(e, s, err) : rpc_result(result, cJSON_CreateString(addr), e);
 }
 
 static int getrawchangeaddress(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -108,7 +97,7 @@ static int getrawchangeaddress(void *ctx, const cJSON *params, cJSON **result, s
 	char addr[100], err[ERR_LEN];
 	(void)params;
 	int s = wallet_get_change_address(wallet_of(r), addr, sizeof(addr), err);
-	return s ? fail(e, s, err) : done(result, cJSON_CreateString(addr), e);
+	return s ? fail(e, s, err) : rpc_result(result, cJSON_CreateString(addr), e);
 }
 
 static int dumpprivkey(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -121,9 +110,9 @@ static int dumpprivkey(void *ctx, const cJSON *params, cJSON **result, struct rp
 	int s = wallet_dump_privkey(wallet_of(r), key, addr, err);
 	if (s)
 		return fail(e, s, err);
-	*result = cJSON_CreateString(key);
+	cJSON *v = cJSON_CreateString(key);
 	OPENSSL_cleanse(key, sizeof(key));
-	return *result ? 0 : oom(e);
+	return rpc_result(result, v, e);
 }
 
 static int importprivkey(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -151,9 +140,9 @@ static int dumpseed(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 	int s = wallet_export_seed(wallet_of(r), seed, err);
 	if (s)
 		return fail(e, s, err);
-	*result = cJSON_CreateString(seed);
+	cJSON *v = cJSON_CreateString(seed);
 	OPENSSL_cleanse(seed, sizeof(seed));
-	return *result ? 0 : oom(e);
+	return rpc_result(result, v, e);
 }
 
 /* Replaces the wallet with one restored from a seed, then rescans the
@@ -207,7 +196,7 @@ static int getbalance(void *ctx, const cJSON *params, cJSON **result, struct rpc
 	struct wallet_balances b;
 	(void)params;
 	wallet_get_balances(wallet_of(r), &b);
-	return done(result, amount_to_json(b.trusted), e);
+	return rpc_result(result, amount_to_json(b.trusted), e);
 }
 
 static int getbalances(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -220,12 +209,7 @@ static int getbalances(void *ctx, const cJSON *params, cJSON **result, struct rp
 	bool ok = mine && cJSON_AddItemToObject(mine, "trusted", amount_to_json(b.trusted)) &&
 		  cJSON_AddItemToObject(mine, "untrusted_pending", amount_to_json(b.untrusted_pending)) &&
 		  cJSON_AddItemToObject(mine, "immature", amount_to_json(b.immature));
-	if (!ok) {
-		cJSON_Delete(j);
-		return oom(e);
-	}
-	*result = j;
-	return 0;
+	return rpc_result_if(result, j, ok, e);
 }
 
 static int getwalletinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -251,12 +235,7 @@ static int getwalletinfo(void *ctx, const cJSON *params, cJSON **result, struct 
 	if (ok && wallet_is_encrypted(w))
 		ok = cJSON_AddNumberToObject(j, "unlocked_until",
 					     wallet_is_locked(w, clock_now()) ? 0 : (double)wallet_unlocked_until(w)) != NULL;
-	if (!ok) {
-		cJSON_Delete(j);
-		return oom(e);
-	}
-	*result = j;
-	return 0;
+	return rpc_result_if(result, j, ok, e);
 }
 
 static cJSON *utxo_json(struct wallet_rpc *r, const struct wallet_utxo *u)
@@ -312,16 +291,10 @@ static int listunspent(void *ctx, const cJSON *params, cJSON **result, struct rp
 	for (size_t i = 0; ok && i < n; i++) {
 		if (!address_wanted(r, filter, u[i].addr))
 			continue;
-		cJSON *x = utxo_json(r, &u[i]);
-		ok = x && cJSON_AddItemToArray(arr, x);
+		ok = rpc_array_add(arr, utxo_json(r, &u[i]));
 	}
 	free(u);
-	if (!ok) {
-		cJSON_Delete(arr);
-		return oom(e);
-	}
-	*result = arr;
-	return 0;
+	return rpc_result_if(result, arr, ok, e);
 }
 
 static int parse_outpoint(struct outpoint *op, const cJSON *o, struct rpc_error *e)
@@ -351,7 +324,7 @@ static int lockunspent(void *ctx, const cJSON *params, cJSON **result, struct rp
 		if (!unlock)
 			return rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter, transactions are required to lock");
 		wallet_unlock_all_coins(w);
-		return done(result, cJSON_CreateBool(true), e);
+		return rpc_result(result, cJSON_CreateBool(true), e);
 	}
 	if (!cJSON_IsArray(list))
 		return rpc_error_set(e, RPC_TYPE_ERROR, "transactions must be an array");
@@ -363,7 +336,7 @@ static int lockunspent(void *ctx, const cJSON *params, cJSON **result, struct rp
 		if (s)
 			return fail(e, s, err);
 	}
-	return done(result, cJSON_CreateBool(true), e);
+	return rpc_result(result, cJSON_CreateBool(true), e);
 }
 
 static int listlockunspent(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -384,12 +357,7 @@ static int listlockunspent(void *ctx, const cJSON *params, cJSON **result, struc
 		     cJSON_AddNumberToObject(o, "vout", ops[i].index);
 	}
 	free(ops);
-	if (!ok) {
-		cJSON_Delete(arr);
-		return oom(e);
-	}
-	*result = arr;
-	return 0;
+	return rpc_result_if(result, arr, ok, e);
 }
 
 /* --- sending --- */
@@ -404,10 +372,9 @@ static int send_to(struct wallet_rpc *r, const struct wallet_recipient *rc, size
 	if (s)
 		return fail(e, s, err);
 	int rc2 = wallet_rpc_submit(r, &tx, e);
-	if (rc2 == 0)
-		*result = txid_string(tx.txid);
+	cJSON *v = rc2 == 0 ? txid_string(tx.txid) : NULL;
 	tx_release(&tx);
-	return rc2 != 0 ? -1 : *result ? 0 : oom(e);
+	return rc2 != 0 ? -1 : rpc_result(result, v, e);
 }
 
 static int sendtoaddress(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -453,7 +420,7 @@ static int sendmany(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter, amounts is empty");
 	struct wallet_recipient *rc = calloc(n, sizeof(*rc));
 	if (!rc)
-		return oom(e);
+		return rpc_oom(e);
 	int rc2 = 0;
 	cJSON_ArrayForEach(kv, amounts) {
 		if (address_decode(rc[i].addr, chainstate_params(r->cs)->hrp, kv->string, err) != 0)
@@ -535,18 +502,11 @@ static int listtransactions(void *ctx, const cJSON *params, cJSON **result, stru
 	}
 	cJSON *arr = pick ? cJSON_CreateArray() : NULL;
 	bool ok = arr != NULL;
-	for (size_t k = taken; ok && k-- > 0;) {
-		cJSON *x = entry_json(r, &list[pick[k]]);
-		ok = x && cJSON_AddItemToArray(arr, x);
-	}
+	for (size_t k = taken; ok && k-- > 0;)
+		ok = rpc_array_add(arr, entry_json(r, &list[pick[k]]));
 	free(pick);
 	free(list);
-	if (!ok) {
-		cJSON_Delete(arr);
-		return oom(e);
-	}
-	*result = arr;
-	return 0;
+	return rpc_result_if(result, arr, ok, e);
 }
 
 static int gettransaction(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -575,19 +535,12 @@ static int gettransaction(void *ctx, const cJSON *params, cJSON **result, struct
 		ok = txjson_add_hex(j, "blockhash", info.block_hash, 32) &&
 		     cJSON_AddNumberToObject(j, "blockheight", info.block_height) &&
 		     cJSON_AddNumberToObject(j, "blockindex", info.block_pos);
-	for (size_t i = 0; ok && i < info.n_details; i++) {
-		cJSON *x = entry_json(r, &info.details[i]);
-		ok = x && cJSON_AddItemToArray(details, x);
-	}
+	for (size_t i = 0; ok && i < info.n_details; i++)
+		ok = rpc_array_add(details, entry_json(r, &info.details[i]));
 	free(hex);
 	buf_release(&raw);
 	wallet_tx_info_release(&info);
-	if (!ok) {
-		cJSON_Delete(j);
-		return oom(e);
-	}
-	*result = j;
-	return 0;
+	return rpc_result_if(result, j, ok, e);
 }
 
 static int signrawtransactionwithwallet(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -632,12 +585,7 @@ static int signrawtransactionwithwallet(void *ctx, const cJSON *params, cJSON **
 	buf_release(&out);
 	wallet_sign_result_release(&res);
 	tx_release(&tx);
-	if (!ok) {
-		cJSON_Delete(j);
-		return oom(e);
-	}
-	*result = j;
-	return 0;
+	return rpc_result_if(result, j, ok, e);
 }
 
 /* --- encryption and backups --- */
@@ -653,7 +601,7 @@ static int encryptwallet(void *ctx, const cJSON *params, cJSON **result, struct 
 		return rpc_error_set(e, RPC_INVALID_PARAMETER, "passphrase cannot be empty");
 	int s = wallet_encrypt(wallet_of(r), pass, err);
 	return s ? fail(e, s, err)
-		 : done(result, cJSON_CreateString("wallet encrypted; the HD seed is unchanged, so earlier seed backups stay valid"), e);
+		 : rpc_result(result, cJSON_CreateString("wallet encrypted; the HD seed is unchanged, so earlier seed backups stay valid"), e);
 }
 
 static int walletpassphrase(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
