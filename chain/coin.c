@@ -42,11 +42,10 @@ void txout_write(struct buf *b, const struct txout *o)
 	}
 }
 
-int txout_read(struct cursor *c, struct txout *o, char *err)
+static int read_txout(struct cursor *c, struct txout *o, char *err)
 {
 	uint8_t meta[TX_META_MAX];
 	size_t len;
-	memset(o, 0, sizeof(*o));
 	if (!cursor_i64(c, &o->value) || !cursor_bytes(c, o->addr, 20) || !cursor_u8(c, &o->kind))
 		return err_set(err, "truncated output");
 	if (o->kind == TXOUT_COIN)
@@ -62,6 +61,18 @@ int txout_read(struct cursor *c, struct txout *o, char *err)
 	return 0;
 }
 
+/* A refused output is left cleared, not half read: the callers release
+ * what they read and a half-read value must never pass for a real one. */
+int txout_read(struct cursor *c, struct txout *o, char *err)
+{
+	memset(o, 0, sizeof(*o));
+	if (read_txout(c, o, err) != 0) {
+		memset(o, 0, sizeof(*o));
+		return -1;
+	}
+	return 0;
+}
+
 void coin_write(struct buf *b, const struct coin *c)
 {
 	buf_u32(b, c->height);
@@ -73,10 +84,22 @@ int coin_read(struct cursor *cur, struct coin *c, char *err)
 {
 	uint8_t cb;
 	coin_init(c);
-	if (!cursor_u32(cur, &c->height) || !cursor_u8(cur, &cb) || cb > 1)
+	if (!cursor_u32(cur, &c->height) || !cursor_u8(cur, &cb) || cb > 1) {
+		coin_init(c);
 		return err_set(err, "truncated or malformed coin");
+	}
 	c->coinbase = cb;
-	return txout_read(cur, &c->out, err);
+	if (txout_read(cur, &c->out, err) != 0) {
+		coin_init(c);
+		return -1;
+	}
+	/* The store holds outputs of valid transactions only; validation adds
+	 * input values up trusting that each is in range. */
+	if (!money_range(c->out.value)) {
+		coin_release(c);
+		return err_set(err, "coin value out of range");
+	}
+	return 0;
 }
 
 void asset_entry_write(uint8_t out[ASSET_ENTRY_SIZE], const struct asset_entry *e)

@@ -21,9 +21,12 @@ int coin_copy(struct coin *dst, const struct coin *src) WUR;
 /* Makes a coin of output index of tx at height; -1 on no memory. */
 int coin_from_tx(struct coin *c, const struct tx *tx, uint32_t index, uint32_t height) WUR;
 void coin_write(struct buf *b, const struct coin *c);
+/* Reads one coin (release it); -1 with err and *c cleared when truncated,
+ * malformed or holding a value outside money range. */
 int coin_read(struct cursor *cur, struct coin *c, char *err) WUR;
 /* Writes one output as it is serialized in a transaction. */
 void txout_write(struct buf *b, const struct txout *o);
+/* Reads one output (its meta is owned); -1 with err and *o cleared. */
 int txout_read(struct cursor *c, struct txout *o, char *err) WUR;
 
 /* The asset index: where an asset was registered and where it is now.
