@@ -144,28 +144,36 @@ static int read_entry(struct cursor *c, struct proof_tx_entry *e, size_t i, char
 	return 0;
 }
 
-int proof_txs_parse(struct proof_txs *out, const uint8_t *p, size_t len, char *err)
+/* The proof's fields; on failure *out may hold part of them. */
+static int read_proof(struct proof_txs *out, struct cursor *c, char *err)
 {
-	struct cursor c = cursor_make(p, len);
 	uint64_t leaves, n;
-	proof_txs_init(out);
-	if (!p || !header_read(&c, &out->header))
+	if (!header_read(c, &out->header))
 		return err_set(err, "proof: truncated header");
-	if (!cursor_varint(&c, &leaves, BLOCK_MAX_TXS) || !cursor_varint(&c, &n, PROOF_MAX_TXS) || n == 0)
+	if (!cursor_varint(c, &leaves, BLOCK_MAX_TXS) || !cursor_varint(c, &n, PROOF_MAX_TXS) || n == 0)
 		return err_set(err, "proof: bad leaf or transaction count");
 	/* Each entry takes at least 34 bytes: refuse a count the bytes cannot hold. */
-	if (n > c.len / 34 || !(out->txs = calloc((size_t)n, sizeof(*out->txs))))
+	if (n > c->len / 34 || !(out->txs = calloc((size_t)n, sizeof(*out->txs))))
 		return err_set(err, "proof: transaction count %llu does not fit", (unsigned long long)n);
 	out->leaves = (uint32_t)leaves;
 	out->n = (size_t)n;
 	for (size_t i = 0; i < out->n; i++)
-		if (read_entry(&c, &out->txs[i], i, err) != 0) {
-			proof_txs_release(out);
+		if (read_entry(c, &out->txs[i], i, err) != 0)
 			return -1;
-		}
-	if (!cursor_done(&c)) {
-		proof_txs_release(out);
-		return err_set(err, "proof: %zu trailing bytes", c.len);
+	if (!cursor_done(c))
+		return err_set(err, "proof: %zu trailing bytes", c->len);
+	return 0;
+}
+
+int proof_txs_parse(struct proof_txs *out, const uint8_t *p, size_t len, char *err)
+{
+	struct cursor c = cursor_make(p, len);
+	proof_txs_init(out);
+	if (!p)
+		return err_set(err, "proof: truncated header");
+	if (read_proof(out, &c, err) != 0) {
+		proof_txs_release(out); /* the block header read before the fault too */
+		return -1;
 	}
 	return 0;
 }
@@ -386,15 +394,35 @@ static int read_anchor(struct proof_bundle *b, const cJSON *o, char *err)
 	return get_tx(&b->anchor, o, "coinbase", "anchor", err);
 }
 
+/* The array arr (capacity *cap, n items of size bytes in use) with room for
+ * one more, doubling as it goes; NULL when out of memory (arr stays). The
+ * array's length in the JSON is only a claim: room for a million steps,
+ * most of it audit paths, would be gigabytes for a few megabytes of "{}". */
+static void *grow(void *arr, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return arr;
+	size_t want = *cap ? 2 * *cap : 16;
+	uint8_t *p = realloc(arr, want * size);
+	if (!p)
+		return NULL;
+	memset(p + *cap * size, 0, (want - *cap) * size);
+	*cap = want;
+	return p;
+}
+
 static int read_steps(struct proof_bundle *b, const cJSON *arr, char *err)
 {
 	const cJSON *x;
+	size_t cap = 0;
 	int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
 	if (n < 1 || n > PROOF_MAX_STEPS)
 		return err_set(err, "'steps' must be an array of 1 to %d custody steps", PROOF_MAX_STEPS);
-	if (!(b->steps = calloc((size_t)n, sizeof(*b->steps))))
-		return err_set(err, "cannot read the bundle: out of memory");
 	cJSON_ArrayForEach(x, arr) {
+		struct proof_step *steps = grow(b->steps, &cap, b->n_steps, sizeof(*steps));
+		if (!steps)
+			return err_set(err, "cannot read the bundle: out of memory");
+		b->steps = steps;
 		tx_init(&b->steps[b->n_steps].tx);
 		b->n_steps++;
 		if (read_step(&b->steps[b->n_steps - 1], x, b->n_steps - 1, err) != 0)
@@ -406,14 +434,17 @@ static int read_steps(struct proof_bundle *b, const cJSON *arr, char *err)
 static int read_headers(struct proof_bundle *b, const cJSON *arr, char *err)
 {
 	const cJSON *x;
+	size_t cap = 0;
 	int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
 	if (n < 1 || n > PROOF_MAX_HEADERS)
 		return err_set(err, "'headers' must be an array of 1 to %d headers", PROOF_MAX_HEADERS);
-	if (!(b->headers = calloc((size_t)n, sizeof(*b->headers))))
-		return err_set(err, "cannot read the bundle: out of memory");
 	cJSON_ArrayForEach(x, arr) {
 		uint8_t raw[BLOCK_HEADER_SIZE];
 		struct cursor c = cursor_make(raw, sizeof(raw));
+		struct block_header *headers = grow(b->headers, &cap, b->n_headers, sizeof(*headers));
+		if (!headers)
+			return err_set(err, "cannot read the bundle: out of memory");
+		b->headers = headers;
 		if (!cJSON_IsString(x) || !hex_exact(raw, sizeof(raw), x->valuestring) ||
 		    !header_read(&c, &b->headers[b->n_headers]))
 			return err_set(err, "header %zu must be 176 lowercase hexadecimal digits", b->n_headers);

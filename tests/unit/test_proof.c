@@ -3,6 +3,9 @@
  * right reason; and what a reorganisation does to them. */
 #include "chain_fixture.h"
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+
 #include "chain/merkle.h"
 #include "rpc/asset_rpc.h"
 #include "rpc/proof.h"
@@ -666,6 +669,72 @@ static void test_txs_proof(void **state)
 	block_release(&blk);
 }
 
+/* A refused proof is empty, even when it failed after the block header:
+ * the header read first used to stay behind. */
+static void test_txs_refusal_empty(void **state)
+{
+	(void)state;
+	static const struct proof_txs empty;
+	uint8_t raw[BLOCK_HEADER_SIZE + 40];
+	struct proof_txs q;
+	char err[ERR_LEN] = "";
+	memset(raw, 0x5c, sizeof(raw));
+	raw[BLOCK_HEADER_SIZE] = 1;     /* leaves */
+	raw[BLOCK_HEADER_SIZE + 1] = 0; /* no transactions */
+	assert_int_equal(proof_txs_parse(&q, raw, sizeof(raw), err), -1);
+	assert_non_null(strstr(err, "count"));
+	assert_memory_equal(&q, &empty, sizeof(empty));
+	raw[BLOCK_HEADER_SIZE + 1] = 1; /* one entry, its path cut short */
+	raw[BLOCK_HEADER_SIZE + 2] = 0;
+	raw[BLOCK_HEADER_SIZE + 35] = 2;
+	assert_int_equal(proof_txs_parse(&q, raw, sizeof(raw), err), -1);
+	assert_non_null(strstr(err, "audit path"));
+	assert_memory_equal(&q, &empty, sizeof(empty));
+}
+
+/* A few megabytes of "{}" claim a million steps: the reader refuses the
+ * first one without first making room for all of them (2 GB of audit
+ * paths), so it says why even where memory is limited. Checked in a child
+ * whose address space is capped, except under AddressSanitizer, whose
+ * shadow memory needs the space. */
+static void test_json_claimed_length(void **state)
+{
+	(void)state;
+	struct proof_bundle b;
+	build_chain();
+	build_bundle(&b);
+	char *text = bundle_text(&b);
+	proof_bundle_release(&b);
+	cJSON *j = cJSON_Parse(text), *steps = cJSON_CreateArray();
+	assert_non_null(steps);
+	for (int i = 0; i < PROOF_MAX_STEPS; i++) {
+		cJSON *o = cJSON_CreateObject();
+		assert_non_null(o);
+		assert_true(cJSON_AddItemToArray(steps, o));
+	}
+	assert_true(cJSON_ReplaceItemInObject(j, "steps", steps));
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char err[ERR_LEN] = "";
+#ifndef __SANITIZE_ADDRESS__
+		struct rlimit lim = { 1536u << 20, 1536u << 20 };
+		if (setrlimit(RLIMIT_AS, &lim) != 0)
+			_exit(3);
+#endif
+		if (proof_bundle_from_json(&b, j, err) != -1)
+			_exit(1);
+		_exit(strstr(err, "step 0: member") ? 0 : 2);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	cJSON_Delete(j);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -677,6 +746,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_json_misuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reorg, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_txs_proof, setup, teardown),
+		cmocka_unit_test(test_txs_refusal_empty),
+		cmocka_unit_test_setup_teardown(test_json_claimed_length, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
