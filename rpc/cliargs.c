@@ -1,6 +1,7 @@
 #include "rpc/cliargs.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,7 +382,10 @@ static int reply_error(int *code, char **message, const cJSON *e, char *err)
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
 	double c = 0;
 
-	if (!cJSON_IsObject(e) || !num_value(cJSON_GetObjectItemCaseSensitive(e, "code"), &c))
+	/* The code comes from the server: out of int's range, the cast
+	 * below would be undefined. */
+	if (!cJSON_IsObject(e) || !num_value(cJSON_GetObjectItemCaseSensitive(e, "code"), &c) ||
+	    !(c >= INT_MIN && c <= INT_MAX))
 		return err_set(err, "cannot read server reply: malformed error");
 	*code = (int)c;
 	*message = strdup(cJSON_IsString(m) ? m->valuestring : "");

@@ -5,6 +5,7 @@
 
 #include <cmocka.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +285,22 @@ static void test_reply(void **state)
 	assert_non_null(strstr(err, "no result"));
 	assert_int_equal(reply(&r, &code, &msg, "{\"error\":\"boom\",\"id\":1}", err), -1);
 	assert_int_equal(cliargs_reply(&r, &code, &msg, NULL, 0, err), -1);
+
+	/* A code no int holds is a malformed reply, not an undefined cast. */
+	const char *huge[] = { "1e300", "-3e127", "2147483648", "-2147483649" };
+	for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		char body[128];
+		snprintf(body, sizeof(body), "{\"result\":null,\"error\":{\"code\":%s,\"message\":\"x\"},\"id\":1}",
+			 huge[i]);
+		assert_int_equal(reply(&r, &code, &msg, body, err), -1);
+		assert_non_null(strstr(err, "malformed error"));
+		assert_null(r);
+		assert_null(msg);
+		assert_int_equal(code, 0);
+	}
+	assert_int_equal(reply(&r, &code, &msg, "{\"error\":{\"code\":-2147483648,\"message\":\"x\"}}", err), 1);
+	assert_int_equal(code, INT_MIN);
+	free(msg);
 }
 
 static void expect_format(const char *json, const char *want)
