@@ -1,0 +1,695 @@
+#include "rpc/server_impl.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc/amount.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+/* JSON-RPC without HTTP: the method tables, a request's parsing and its
+ * params, batches, help and the replies; and the helpers handlers use. */
+
+#define RPC_MAX_ARGS 16
+
+/* A registered method with its argument names split out of args. */
+struct rpc_entry {
+	const struct rpc_method *m;
+	void *ctx;
+	size_t n_args;
+	size_t n_required;
+	char names[RPC_MAX_ARGS][48];
+};
+
+int rpc_error_set(struct rpc_error *e, int code, const char *fmt, ...)
+{
+	if (e) {
+		va_list ap;
+		e->code = code;
+		va_start(ap, fmt);
+		vsnprintf(e->message, sizeof(e->message), fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+int rpc_oom(struct rpc_error *e)
+{
+	return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+}
+
+int rpc_result(cJSON **result, cJSON *v, struct rpc_error *e)
+{
+	*result = v;
+	return v ? 0 : rpc_oom(e);
+}
+
+int rpc_result_if(cJSON **result, cJSON *v, bool ok, struct rpc_error *e)
+{
+	if (ok)
+		return rpc_result(result, v, e);
+	cJSON_Delete(v);
+	*result = NULL;
+	return rpc_oom(e);
+}
+
+bool rpc_array_add(cJSON *arr, cJSON *item)
+{
+	if (item && cJSON_AddItemToArray(arr, item))
+		return true;
+	cJSON_Delete(item);
+	return false;
+}
+
+/* ---- handlers that finish off the loop (rpc_defer) ---- */
+
+/* The slot of the request being dispatched, NULL when it may not defer. */
+static struct rpc_defer_slot *defer_slot;
+
+bool rpc_defer(void (*work)(void *arg), int (*done)(void *arg, bool ran, cJSON **result, struct rpc_error *e),
+	       void *arg)
+{
+	if (!defer_slot || defer_slot->deferred)
+		return false;
+	defer_slot->deferred = true;
+	defer_slot->work = work;
+	defer_slot->done = done;
+	defer_slot->arg = arg;
+	return true;
+}
+
+/* ---- method table ---- */
+
+static bool valid_name(const char *s, size_t n)
+{
+	if (n == 0 || n >= 48)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* Splits "blockhash [verbosity]" into the entry's names; required ones must
+ * come first, so that a positional call can always leave optional ones off. */
+static int entry_parse_args(struct rpc_entry *en, const char *args, char *err)
+{
+	const char *p = args ? args : "";
+
+	while (*p) {
+		const char *start;
+		size_t n;
+		bool opt;
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		opt = (*p == '[');
+		start = p + opt;
+		n = strcspn(start, opt ? "]" : " [");
+		if (!valid_name(start, n) || (opt && start[n] != ']'))
+			return err_set(err, "cannot register '%s': bad args '%s'", en->m->name, args);
+		if (en->n_args == RPC_MAX_ARGS)
+			return err_set(err, "cannot register '%s': too many args", en->m->name);
+		if (!opt && en->n_required < en->n_args)
+			return err_set(err, "cannot register '%s': required arg after optional",
+				       en->m->name);
+		memcpy(en->names[en->n_args], start, n);
+		en->names[en->n_args][n] = '\0';
+		for (size_t i = 0; i < en->n_args; i++)
+			if (strcmp(en->names[i], en->names[en->n_args]) == 0)
+				return err_set(err, "cannot register '%s': arg '%s' twice",
+					       en->m->name, en->names[i]);
+		en->n_args++;
+		en->n_required += !opt;
+		p = start + n + opt;
+	}
+	return 0;
+}
+
+static const struct rpc_entry *find_method(const struct rpc_server *srv, const char *name)
+{
+	for (size_t i = 0; i < srv->n_methods; i++)
+		if (strcmp(srv->methods[i].m->name, name) == 0)
+			return &srv->methods[i];
+	return NULL;
+}
+
+int rpc_server_add_methods(struct rpc_server *srv, const struct rpc_method *table,
+			   size_t n, void *ctx, char *err)
+{
+	struct rpc_entry *grown;
+	size_t base = srv->n_methods;
+
+	if (n > RPC_MAX_METHODS - base)
+		return err_set(err, "cannot register methods: more than %d", RPC_MAX_METHODS);
+	grown = realloc(srv->methods, (base + n + 1) * sizeof(*grown));
+	if (!grown)
+		return err_set(err, "cannot register methods: out of memory");
+	srv->methods = grown;
+	for (size_t i = 0; i < n; i++) {
+		struct rpc_entry *en = &grown[base + i];
+		const char *name = table[i].name;
+		memset(en, 0, sizeof(*en));
+		en->m = &table[i];
+		en->ctx = ctx;
+		if (!name || !valid_name(name, strlen(name)) || !table[i].fn ||
+		    !table[i].category || !valid_name(table[i].category, strlen(table[i].category)))
+			return err_set(err, "cannot register method '%s': bad entry",
+				       name ? name : "(null)");
+		if (entry_parse_args(en, table[i].args, err) != 0)
+			return -1;
+		/* srv->n_methods is unchanged so far: duplicates within the table
+		 * are found by the loop over base..i. */
+		if (find_method(srv, name))
+			return err_set(err, "cannot register method '%s': registered twice", name);
+		for (size_t j = base; j < base + i; j++)
+			if (strcmp(grown[j].m->name, name) == 0)
+				return err_set(err, "cannot register method '%s': registered twice", name);
+	}
+	srv->n_methods = base + n;
+	return 0;
+}
+
+/* ---- param helpers ---- */
+
+const cJSON *rpc_param(const cJSON *params, size_t i)
+{
+	const cJSON *v;
+	if (!cJSON_IsArray(params) || i > (size_t)INT32_MAX)
+		return NULL;
+	v = cJSON_GetArrayItem(params, (int)i);
+	return cJSON_IsNull(v) ? NULL : v;
+}
+
+int rpc_param_str(const char **out, const cJSON *params, size_t i, const char *name,
+		  bool required, struct rpc_error *e)
+{
+	const cJSON *v = rpc_param(params, i);
+	*out = NULL;
+	if (!v)
+		return required ? rpc_error_set(e, RPC_INVALID_PARAMETER,
+						"missing parameter '%s'", name) : 0;
+	if (!cJSON_IsString(v))
+		return rpc_error_set(e, RPC_TYPE_ERROR, "parameter '%s' must be a string", name);
+	*out = v->valuestring;
+	return 0;
+}
+
+int rpc_param_int(int64_t *out, const cJSON *params, size_t i, const char *name,
+		  int64_t def, int64_t min, int64_t max, struct rpc_error *e)
+{
+	const cJSON *v = rpc_param(params, i);
+	double d;
+	*out = 0;
+	if (!v) {
+		if (def < min || def > max)
+			return rpc_error_set(e, RPC_INVALID_PARAMETER, "missing parameter '%s'", name);
+		*out = def;
+		return 0;
+	}
+	if (!cJSON_IsNumber(v))
+		return rpc_error_set(e, RPC_TYPE_ERROR, "parameter '%s' must be a number", name);
+	d = v->valuedouble;
+	/* ±2^53: past it a double no longer holds every integer. */
+	if (!isfinite(d) || d != floor(d) || fabs(d) > 9007199254740992.0)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "parameter '%s' must be an integer",
+				     name);
+	if ((int64_t)d < min || (int64_t)d > max)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "parameter '%s' out of range", name);
+	*out = (int64_t)d;
+	return 0;
+}
+
+int rpc_param_bool(bool *out, const cJSON *params, size_t i, const char *name, bool def,
+		   struct rpc_error *e)
+{
+	const cJSON *v = rpc_param(params, i);
+	*out = def;
+	if (!v)
+		return 0;
+	if (!cJSON_IsBool(v)) {
+		*out = false;
+		return rpc_error_set(e, RPC_TYPE_ERROR, "parameter '%s' must be a boolean", name);
+	}
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+int rpc_param_amount(int64_t *out, const cJSON *params, size_t i, const char *name,
+		     struct rpc_error *e)
+{
+	char why[ERR_LEN];
+	const cJSON *v = rpc_param(params, i);
+	*out = 0;
+	if (!v)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "missing parameter '%s'", name);
+	if (amount_from_json(out, v, why) != 0)
+		return rpc_error_set(e, RPC_TYPE_ERROR, "%s", why);
+	return 0;
+}
+
+/* ---- help ---- */
+
+static void put_str(struct buf *b, const char *s)
+{
+	buf_put(b, s, strlen(s));
+}
+
+static void put_usage(struct buf *b, const struct rpc_entry *en)
+{
+	put_str(b, en->m->name);
+	for (size_t i = 0; i < en->n_args; i++) {
+		bool opt = i >= en->n_required;
+		buf_u8(b, ' ');
+		if (opt)
+			buf_u8(b, '[');
+		put_str(b, en->names[i]);
+		if (opt)
+			buf_u8(b, ']');
+	}
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct rpc_entry *x = *(const struct rpc_entry *const *)a;
+	const struct rpc_entry *y = *(const struct rpc_entry *const *)b;
+	int c = strcmp(x->m->category, y->m->category);
+	return c ? c : strcmp(x->m->name, y->m->name);
+}
+
+/* "== Blockchain ==" sections as Bitcoin Core prints them, sorted by
+ * category and then name. */
+static void put_index(struct buf *b, const struct rpc_server *srv)
+{
+	const struct rpc_entry **sorted = malloc(srv->n_methods * sizeof(*sorted));
+	const char *cat = NULL;
+
+	if (!sorted) {
+		b->failed = true;
+		return;
+	}
+	for (size_t i = 0; i < srv->n_methods; i++)
+		sorted[i] = &srv->methods[i];
+	qsort(sorted, srv->n_methods, sizeof(*sorted), cmp_entry);
+	for (size_t i = 0; i < srv->n_methods; i++) {
+		if (!cat || strcmp(cat, sorted[i]->m->category) != 0) {
+			cat = sorted[i]->m->category;
+			put_str(b, i ? "\n== " : "== ");
+			buf_u8(b, (uint8_t)(cat[0] >= 'a' && cat[0] <= 'z' ? cat[0] - 32 : cat[0]));
+			put_str(b, cat + 1);
+			put_str(b, " ==\n");
+		}
+		put_usage(b, sorted[i]);
+		buf_u8(b, '\n');
+	}
+	free(sorted);
+}
+
+static int rpc_help(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	const struct rpc_server *srv = ctx;
+	const char *name;
+	struct buf b = BUF_INIT;
+
+	if (rpc_param_str(&name, params, 0, "command", false, e))
+		return -1;
+	if (!name) {
+		put_index(&b, srv);
+	} else {
+		const struct rpc_entry *en = find_method(srv, name);
+		if (!en)
+			return rpc_error_set(e, RPC_INVALID_PARAMETER, "help: unknown command '%s'",
+					     name);
+		put_usage(&b, en);
+		put_str(&b, "\n\n");
+		put_str(&b, en->m->help ? en->m->help : "");
+	}
+	buf_u8(&b, '\0');
+	cJSON *v = buf_ok(&b) ? cJSON_CreateString((const char *)b.data) : NULL;
+	buf_release(&b);
+	return rpc_result(result, v, e);
+}
+
+static const struct rpc_method builtin_methods[] = {
+	{ "help", "control", "[command]",
+	  "Lists every command, or shows the help of one.\n"
+	  "Arguments: command (string, optional): the command to explain.",
+	  rpc_help },
+};
+
+int rpc_dispatch_add_builtins(struct rpc_server *srv, char *err)
+{
+	return rpc_server_add_methods(srv, builtin_methods, 1, srv, err);
+}
+
+/* ---- dispatch ---- */
+
+/* One parsed request object. */
+struct rpc_call {
+	const cJSON *id; /* NULL: none given */
+	bool v2;
+	const char *method;
+	const cJSON *params; /* array, object or NULL */
+};
+
+static int call_parse(struct rpc_call *c, const cJSON *req, struct rpc_error *e)
+{
+	const cJSON *ver, *method;
+
+	memset(c, 0, sizeof(*c));
+	if (!cJSON_IsObject(req))
+		return rpc_error_set(e, RPC_INVALID_REQUEST, "invalid request object");
+	c->id = cJSON_GetObjectItemCaseSensitive(req, "id");
+	ver = cJSON_GetObjectItemCaseSensitive(req, "jsonrpc");
+	if (ver && !cJSON_IsNull(ver)) {
+		/* Some old documentation put "1.0" here; it means the legacy form. */
+		if (!cJSON_IsString(ver) || (strcmp(ver->valuestring, "2.0") != 0 &&
+					      strcmp(ver->valuestring, "1.0") != 0))
+			return rpc_error_set(e, RPC_INVALID_REQUEST, "json-rpc version not supported");
+		c->v2 = strcmp(ver->valuestring, "2.0") == 0;
+	}
+	method = cJSON_GetObjectItemCaseSensitive(req, "method");
+	if (!cJSON_IsString(method))
+		return rpc_error_set(e, RPC_INVALID_REQUEST, "method must be a string");
+	c->method = method->valuestring;
+	c->params = cJSON_GetObjectItemCaseSensitive(req, "params");
+	if (cJSON_IsNull(c->params))
+		c->params = NULL;
+	if (c->params && !cJSON_IsArray(c->params) && !cJSON_IsObject(c->params))
+		return rpc_error_set(e, RPC_INVALID_REQUEST, "params must be an array or object");
+	return 0;
+}
+
+static int arg_index(const struct rpc_entry *en, const char *name)
+{
+	for (size_t i = 0; i < en->n_args; i++)
+		if (strcmp(en->names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Places named params at their declared positions, null in the gaps and
+ * nothing after the last one given. */
+static int map_named(cJSON **out, const struct rpc_entry *en, const cJSON *obj,
+		     struct rpc_error *e)
+{
+	const cJSON *given[RPC_MAX_ARGS] = { 0 };
+	const cJSON *kv;
+	int last = -1;
+
+	cJSON_ArrayForEach(kv, obj) {
+		int i = arg_index(en, kv->string);
+		if (i < 0)
+			return rpc_error_set(e, RPC_INVALID_PARAMETER, "unknown named parameter '%s'",
+					     kv->string);
+		if (given[i])
+			return rpc_error_set(e, RPC_INVALID_PARAMETER,
+					     "parameter '%s' specified multiple times", kv->string);
+		given[i] = kv;
+		last = i > last ? i : last;
+	}
+	if (!(*out = cJSON_CreateArray()))
+		return rpc_oom(e);
+	for (int i = 0; i <= last; i++) {
+		cJSON *v = given[i] ? cJSON_Duplicate(given[i], true) : cJSON_CreateNull();
+		if (!v || !cJSON_AddItemToArray(*out, v)) {
+			cJSON_Delete(v);
+			return rpc_oom(e);
+		}
+	}
+	return 0;
+}
+
+static int check_count(const struct rpc_entry *en, const cJSON *params, struct rpc_error *e)
+{
+	size_t n = (size_t)cJSON_GetArraySize(params);
+	struct buf b = BUF_INIT;
+
+	if (n >= en->n_required && n <= en->n_args)
+		return 0;
+	put_usage(&b, en);
+	buf_u8(&b, '\0');
+	rpc_error_set(e, RPC_INVALID_PARAMS, "wrong number of parameters (%zu); usage: %s", n,
+		      buf_ok(&b) ? (const char *)b.data : en->m->name);
+	buf_release(&b);
+	return -1;
+}
+
+/* Runs one parsed call; *result is the handler's on success. */
+static int call_exec(struct rpc_server *srv, const struct rpc_call *c, cJSON **result,
+		     struct rpc_error *e)
+{
+	const struct rpc_entry *en = find_method(srv, c->method);
+	cJSON *owned = NULL;
+	const cJSON *params = c->params;
+	int rc;
+
+	*result = NULL;
+	if (!en)
+		return rpc_error_set(e, RPC_METHOD_NOT_FOUND, "method not found");
+	if (cJSON_IsObject(params)) {
+		if (map_named(&owned, en, params, e) != 0) {
+			cJSON_Delete(owned);
+			return -1;
+		}
+		params = owned;
+	} else if (!params) {
+		params = owned = cJSON_CreateArray();
+		if (!owned)
+			return rpc_oom(e);
+	}
+	rc = check_count(en, params, e);
+	if (rc == 0) {
+		e->code = 0;
+		e->message[0] = '\0';
+		rc = en->m->fn(en->ctx, params, result, e);
+		if (rc == RPC_DEFERRED && defer_slot && defer_slot->deferred) {
+			cJSON_Delete(owned);
+			return RPC_DEFERRED;
+		}
+		rc = rc == 0 ? 0 : -1;
+		if (rc != 0 && e->code == 0)
+			rpc_error_set(e, RPC_INTERNAL_ERROR, "internal error");
+		if (rc != 0) {
+			cJSON_Delete(*result);
+			*result = NULL;
+		}
+	}
+	cJSON_Delete(owned);
+	return rc;
+}
+
+/* Builds {"jsonrpc":"2.0","result"|"error":...,"id":...} or the 1.0 form
+ * {"result":...,"error":...,"id":...}; takes result. NULL on no memory. */
+cJSON *rpc_dispatch_reply(bool v2, cJSON *result, const struct rpc_error *e, const cJSON *id)
+{
+	cJSON *r = cJSON_CreateObject();
+	cJSON *err = NULL;
+	bool ok = r != NULL;
+
+	if (e) {
+		err = cJSON_CreateObject();
+		ok = ok && err && cJSON_AddNumberToObject(err, "code", e->code) &&
+		     cJSON_AddStringToObject(err, "message", e->message);
+	}
+	if (ok && v2)
+		ok = cJSON_AddStringToObject(r, "jsonrpc", "2.0") != NULL;
+	if (ok && (!v2 || !e)) {
+		cJSON *res = result ? result : cJSON_CreateNull();
+		result = NULL;
+		ok = res && cJSON_AddItemToObject(r, "result", res);
+	}
+	if (ok && (!v2 || e)) {
+		cJSON *ev = err ? err : cJSON_CreateNull();
+		err = NULL;
+		ok = ev && cJSON_AddItemToObject(r, "error", ev);
+	}
+	if (ok) {
+		cJSON *idv = id ? cJSON_Duplicate(id, true) : cJSON_CreateNull();
+		ok = idv && cJSON_AddItemToObject(r, "id", idv);
+	}
+	cJSON_Delete(result);
+	cJSON_Delete(err);
+	if (!ok) {
+		cJSON_Delete(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Answers one request object. *silent: a well-formed 2.0 notification,
+ * which gets no reply whatever happens. *code: the error code, 0 if none. */
+static cJSON *answer_one(struct rpc_server *srv, const cJSON *req, bool batch_elem,
+			 bool *silent, bool *v2, int *code)
+{
+	struct rpc_call c;
+	struct rpc_error e = { 0, "" };
+	cJSON *result = NULL;
+	int rc = call_parse(&c, req, &e);
+
+	/* Outside an object we cannot know the version; in a batch JSON-RPC
+	 * 2.0 is the only one that has batches. */
+	if (rc != 0 && !cJSON_IsObject(req))
+		c.v2 = batch_elem;
+	*silent = rc == 0 && c.v2 && !c.id;
+	if (rc == 0) {
+		/* bounded: the name is the client's */
+		log_debug(LOG_RPC, "rpc call %.64s%s", c.method, *silent ? " (notification)" : "");
+		rc = call_exec(srv, &c, &result, &e);
+		if (rc == RPC_DEFERRED) {
+			*v2 = c.v2;
+			*code = 0;
+			return NULL;
+		}
+	}
+	*code = rc == 0 ? 0 : e.code;
+	*v2 = c.v2;
+	if (*silent) {
+		cJSON_Delete(result);
+		return NULL;
+	}
+	return rpc_dispatch_reply(c.v2, result, rc == 0 ? NULL : &e, c.id);
+}
+
+/* Bitcoin Core's HTTP status for a single 1.0-style error reply. */
+int rpc_dispatch_status(int code)
+{
+	if (code == 0)
+		return 200;
+	if (code == RPC_INVALID_REQUEST)
+		return 400;
+	if (code == RPC_METHOD_NOT_FOUND)
+		return 404;
+	return 500;
+}
+
+static cJSON *answer_batch(struct rpc_server *srv, const cJSON *arr, int *status)
+{
+	cJSON *out = cJSON_CreateArray();
+	const cJSON *req;
+
+	struct rpc_defer_slot *saved = defer_slot;
+	*status = 200;
+	if (!out)
+		return NULL;
+	defer_slot = NULL;
+	cJSON_ArrayForEach(req, arr) {
+		bool silent, v2;
+		int code;
+		cJSON *r = answer_one(srv, req, true, &silent, &v2, &code);
+		if (silent)
+			continue;
+		if (!r || !cJSON_AddItemToArray(out, r)) {
+			cJSON_Delete(r);
+			cJSON_Delete(out);
+			defer_slot = saved;
+			return NULL;
+		}
+	}
+	defer_slot = saved;
+	if (cJSON_GetArraySize(out) == 0)
+		*status = 204;
+	return out;
+}
+
+char *rpc_dispatch_print(cJSON *reply)
+{
+	/* Bitcoin Core ends every reply with a newline; clients expect it. */
+	char *text = reply ? cJSON_PrintUnformatted(reply) : NULL;
+	char *out = NULL;
+
+	if (text) {
+		size_t n = strlen(text);
+		out = malloc(n + 2);
+		if (out) {
+			memcpy(out, text, n);
+			memcpy(out + n, "\n", 2);
+		}
+	}
+	cJSON_free(text);
+	return out;
+}
+
+/* A reply to a request we could not even read as one. */
+static char *answer_bad(bool v2, int code, const char *msg, int *status)
+{
+	struct rpc_error e;
+	cJSON *r;
+	char *text;
+
+	rpc_error_set(&e, code, "%s", msg);
+	r = rpc_dispatch_reply(v2, NULL, &e, NULL);
+	text = rpc_dispatch_print(r);
+	cJSON_Delete(r);
+	*status = text ? (v2 ? 200 : rpc_dispatch_status(code)) : 500;
+	return text;
+}
+
+static char *dispatch_body(struct rpc_server *srv, const char *body, size_t len,
+			   int *http_status)
+{
+	const char *end = NULL;
+	cJSON *req = body ? cJSON_ParseWithLengthOpts(body, len, &end, false) : NULL;
+	cJSON *reply = NULL;
+	char *text;
+
+	/* cJSON stops at the value's end: anything but whitespace after it is
+	 * as malformed as a broken value. */
+	if (req)
+		while (end < body + len && strchr(" \t\r\n", *end) && *end)
+			end++;
+	if (!req || end != body + len) {
+		cJSON_Delete(req);
+		/* Bitcoin Core answers a parse error with HTTP 500. */
+		return answer_bad(false, RPC_PARSE_ERROR, "parse error", http_status);
+	}
+	if (cJSON_IsArray(req)) {
+		if (cJSON_GetArraySize(req) == 0) {
+			cJSON_Delete(req);
+			return answer_bad(true, RPC_INVALID_REQUEST, "empty batch", http_status);
+		}
+		reply = answer_batch(srv, req, http_status);
+	} else if (cJSON_IsObject(req)) {
+		bool silent, v2;
+		int code;
+		reply = answer_one(srv, req, false, &silent, &v2, &code);
+		if (defer_slot && defer_slot->deferred) {
+			/* The handler finishes later: keep what the reply needs. */
+			*http_status = 0;
+			srv->deferred_v2 = v2;
+			srv->deferred_id = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(req, "id"), true);
+			cJSON_Delete(req);
+			return NULL;
+		}
+		/* 2.0 errors travel in the body; 1.0 ones also in the status. */
+		*http_status = silent ? 204 : v2 ? 200 : rpc_dispatch_status(code);
+	} else {
+		cJSON_Delete(req);
+		return answer_bad(false, RPC_INVALID_REQUEST, "request must be an object or array",
+				  http_status);
+	}
+	cJSON_Delete(req);
+	if (*http_status == 204) {
+		cJSON_Delete(reply);
+		return NULL;
+	}
+	text = rpc_dispatch_print(reply);
+	cJSON_Delete(reply);
+	if (!text)
+		*http_status = 500;
+	return text;
+}
+
+char *rpc_dispatch_body(struct rpc_server *srv, const char *body, size_t len, int *http_status,
+			struct rpc_defer_slot *slot)
+{
+	struct rpc_defer_slot *saved = defer_slot;
+	defer_slot = slot;
+	char *text = dispatch_body(srv, body, len, http_status);
+	defer_slot = saved;
+	return text;
+}
