@@ -5,6 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The help text of an option for the regression-test network only. */
+#define REGTEST_ONLY "(regtest) "
+
+static bool regtest_only(const struct opt_def *d)
+{
+	return strncmp(d->help, REGTEST_ONLY, strlen(REGTEST_ONLY)) == 0;
+}
+
 static const struct opt_def table[] = {
 	{ "help", OPT_BOOL, NULL, "Print this help and exit" },
 	{ "version", OPT_BOOL, NULL, "Print the version and exit" },
@@ -39,6 +47,15 @@ static const struct opt_def table[] = {
 	{ "disablewallet", OPT_BOOL, "0", "Do not load the wallet" },
 	{ "paytxfee", OPT_STR, "0.0001", "Fee rate the wallet pays, CRN per 1,000 bytes" },
 	{ "par", OPT_INT, "0", "Threads that check signatures (0: one per core)" },
+	/* Hidden from -help and refused outside regtest: timers that tests
+	 * shorten (docs/protocol-behaviour.md). */
+	{ "handshaketimeout", OPT_INT, "60", REGTEST_ONLY "Seconds a peer may take to finish the handshake" },
+	{ "pinginterval", OPT_INT, "120", REGTEST_ONLY "Seconds between pings to a peer" },
+	{ "pingtimeout", OPT_INT, "1200",
+	  REGTEST_ONLY "Seconds a ping may go unanswered, or a peer stay silent, before it is disconnected" },
+	{ "stalltimeout", OPT_INT, "2000",
+	  REGTEST_ONLY "Milliseconds before the block requests of a peer holding up the download go to others "
+		       "(five times as long disconnects it)" },
 };
 
 #define N_OPTS (sizeof(table) / sizeof(table[0]))
@@ -173,6 +190,19 @@ static char *trim(char *s)
 	return s;
 }
 
+/* Reading the network's own section is the moment the network is known
+ * for good (the command line and the file's top are read by then), so the
+ * options that only regtest takes are refused here for any other. */
+static int check_network(const struct options *o, const char *network, char *err)
+{
+	if (!network || strcmp(network, "regtest") == 0)
+		return 0;
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (regtest_only(&table[i]) && o->vals[i].n > 0)
+			return err_set(err, "option '-%s' is only for -regtest", table[i].name);
+	return 0;
+}
+
 int options_read_conf(struct options *o, const char *path, bool required, const char *network, char *err)
 {
 	FILE *f = fopen(path, "r");
@@ -180,7 +210,7 @@ int options_read_conf(struct options *o, const char *path, bool required, const 
 	int r = 0, no = 0;
 	if (!f) {
 		if (!required && errno == ENOENT)
-			return 0;
+			return check_network(o, network, err);
 		return err_set(err, "cannot read config file '%s': %s", path, strerror(errno));
 	}
 	while (r == 0 && fgets(line, sizeof(line), f)) {
@@ -219,7 +249,7 @@ int options_read_conf(struct options *o, const char *path, bool required, const 
 			r = set(o, name, value, false, where, err);
 	}
 	fclose(f);
-	return r;
+	return r != 0 ? r : check_network(o, network, err);
 }
 
 bool options_is_set(const struct options *o, const char *name)
@@ -260,6 +290,8 @@ void options_print_help(FILE *out)
 	fprintf(out, "Usage: cairnd [options]\n\nOptions (-name=value or --name=value; -noname for a false boolean):\n");
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const struct opt_def *d = &table[i];
+		if (regtest_only(d))
+			continue;
 		const char *arg = d->type == OPT_BOOL ? "" : d->type == OPT_INT ? "=<n>" : "=<value>";
 		fprintf(out, "  -%s%s\n      %s", d->name, arg, d->help);
 		if (d->def)

@@ -7,20 +7,25 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chain/hash.h"
 #include "p2p/gossip.h"
 #include "p2p/peer.h"
 #include "p2p/sync.h"
 #include "util/clock.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 #define USER_AGENT "/cairn:0.1.0/"
 #define HANDSHAKE_TIMEOUT 60
-#define PING_INTERVAL_US (120u * 1000000u)
-#define PING_TIMEOUT_US (1200ull * 1000000u)
-#define INACTIVITY_SECS 1200
+#define PING_INTERVAL 120
+#define PING_TIMEOUT 1200
 #define ADDED_BACKOFF_MIN_US 2000000u
 #define ADDED_BACKOFF_MAX_US 60000000u
 #define ADDR_RATE_PER_SEC 0.1
+#define ADDR_RELAY_MAX_ENTRIES 10
+#define ADDR_RELAY_FRESH_SECS 600
+#define ADDR_RELAY_PEERS 2
+#define ADDR_SEND_US 1000000u
 
 static uint64_t random64(void)
 {
@@ -29,6 +34,8 @@ static uint64_t random64(void)
 		v = clock_mono_us() * 6364136223846793005ull + 1442695040888963407ull;
 	return v;
 }
+
+static void addr_mark_known(struct peer *p, const struct net_addr *a);
 
 /* ---- handshake ---- */
 
@@ -67,6 +74,7 @@ static void advertise_self(struct peer *p)
 	self.port = p->net->listen_port;
 	self.services = MSG_NODE_NETWORK;
 	self.time = (uint32_t)clock_now();
+	addr_mark_known(p, &self);
 	if (msg_addr_encode(&b, &m) == 0)
 		peer_send_buf(p, MSG_ADDR, &b);
 	else
@@ -85,7 +93,7 @@ static void send_ping(struct peer *p, uint64_t now)
 		p->ping_nonce = m.nonce;
 		p->ping_sent = now;
 	}
-	p->next_ping = now + PING_INTERVAL_US;
+	p->next_ping = now + p->net->ping_interval_us;
 }
 
 static void peer_ready(struct peer *p)
@@ -199,18 +207,133 @@ static size_t addr_allowance(struct peer *p, size_t n)
 	return ok;
 }
 
+/* ---- address relay ---- */
+
+static void addr_key(uint8_t k[32], const struct net_addr *a)
+{
+	memset(k, 0, 32);
+	memcpy(k, a->ip, 16);
+	k[16] = (uint8_t)(a->port >> 8);
+	k[17] = (uint8_t)a->port;
+}
+
+static void addr_mark_known(struct peer *p, const struct net_addr *a)
+{
+	uint8_t k[32];
+	addr_key(k, a);
+	if (invset_add(&p->addr_known, k) != 0)
+		log_debug(LOG_NET, "out of memory for the addresses of peer=%llu", (unsigned long long)p->id);
+}
+
+/* Queues a for p unless p has it or its queue is full. */
+static void addr_queue(struct peer *p, const struct net_addr *a)
+{
+	uint8_t k[32];
+	addr_key(k, a);
+	if (invset_has(&p->addr_known, k) || p->addr_q_n == PEER_ADDR_QUEUE_MAX)
+		return;
+	if (p->addr_q_n == p->addr_q_cap) {
+		size_t nc = p->addr_q_cap ? p->addr_q_cap * 2 : 8;
+		void *q = realloc(p->addr_q, nc * sizeof(*p->addr_q));
+		if (!q)
+			return;
+		p->addr_q = q;
+		p->addr_q_cap = nc;
+	}
+	p->addr_q[p->addr_q_n++] = *a;
+	addr_mark_known(p, a);
+}
+
+/* A keyed hash of (address, day, peer): the peers with the lowest relay an
+ * address, so it goes the same way all day and repeating it does not
+ * spray it around (Bitcoin Core's RelayAddress). */
+static uint64_t relay_rank(const struct p2p *net, const struct net_addr *a, uint64_t day, uint64_t peer)
+{
+	uint8_t in[8 + 16 + 2 + 8 + 8], h[32];
+	uint64_t r;
+	memcpy(in, &net->nonce, 8);
+	memcpy(in + 8, a->ip, 16);
+	memcpy(in + 24, &a->port, 2);
+	memcpy(in + 26, &day, 8);
+	memcpy(in + 34, &peer, 8);
+	hash_sha256(h, in, sizeof(in));
+	memcpy(&r, h, 8);
+	return r;
+}
+
+static void relay_addr(struct p2p *net, const struct peer *from, const struct net_addr *a, uint64_t now)
+{
+	struct peer *best[ADDR_RELAY_PEERS] = { NULL };
+	uint64_t rank[ADDR_RELAY_PEERS];
+	for (struct peer *p = net->peers; p; p = p->next) {
+		if (p == from || !p->ready || p->closing || p->type == P2P_ADDR_FETCH)
+			continue;
+		uint64_t r = relay_rank(net, a, now / 86400, p->id);
+		for (size_t k = 0; k < ADDR_RELAY_PEERS; k++)
+			if (!best[k] || r < rank[k]) {
+				for (size_t m = ADDR_RELAY_PEERS - 1; m > k; m--) {
+					best[m] = best[m - 1];
+					rank[m] = rank[m - 1];
+				}
+				best[k] = p;
+				rank[k] = r;
+				break;
+			}
+	}
+	for (size_t k = 0; k < ADDR_RELAY_PEERS && best[k]; k++)
+		addr_queue(best[k], a);
+}
+
+/* Fresh announcements are passed on: entries of a small unsolicited addr
+ * (a node telling where it listens) stamped within the last ten minutes.
+ * Answers to getaddr and big lists are table dumps, kept to ourselves. */
+static void relay_fresh(struct peer *p, const struct net_addr *addrs, size_t n)
+{
+	struct p2p *net = p->net;
+	uint64_t now = clock_now();
+	for (size_t i = 0; i < n; i++) {
+		const struct net_addr *a = &addrs[i];
+		if (a->port == 0 || a->time + ADDR_RELAY_FRESH_SECS < now || a->time > now + ADDR_RELAY_FRESH_SECS)
+			continue;
+		if (!net_addr_is_routable(a) && net->params->net != NET_REGTEST)
+			continue;
+		relay_addr(net, p, a, now);
+	}
+}
+
+/* Sends p's queued addresses when due: at most one addr every 1-2 s
+ * (randomised), so relayed addresses leave in batches. */
+static void addr_flush(struct peer *p, uint64_t now_us)
+{
+	if (!p->addr_q_n || !p->ready || p->closing || now_us < p->next_addr_send)
+		return;
+	struct msg_addr m = { p->addr_q_n, p->addr_q };
+	struct buf b = BUF_INIT;
+	if (msg_addr_encode(&b, &m) == 0)
+		peer_send_buf(p, MSG_ADDR, &b);
+	else
+		buf_release(&b);
+	p->addr_q_n = 0;
+	p->next_addr_send = now_us + ADDR_SEND_US + random64() % ADDR_SEND_US;
+}
+
 static void on_addr(struct peer *p, const uint8_t *payload, size_t len)
 {
 	struct msg_addr m;
 	char err[ERR_LEN];
 	if (msg_addr_decode(&m, payload, len, err) != 0)
 		return peer_misbehaving(p, PEER_BAN_SCORE, "malformed addr");
+	bool solicited = p->getaddr_sent;
 	size_t n = addr_allowance(p, m.n);
 	if (n < m.n)
 		log_debug(LOG_NET, "peer=%llu: %zu of %zu addresses over the rate", (unsigned long long)p->id,
 			  m.n - n, m.n);
+	for (size_t i = 0; i < m.n; i++)
+		addr_mark_known(p, &m.addrs[i]);
 	size_t added = addrman_add(p->net->am, m.addrs, n, &p->addr, clock_now());
 	log_debug(LOG_NET, "peer=%llu sent %zu addresses, %zu new", (unsigned long long)p->id, m.n, added);
+	if (!solicited && m.n <= ADDR_RELAY_MAX_ENTRIES)
+		relay_fresh(p, m.addrs, n);
 	msg_addr_release(&m);
 	if (p->type == P2P_ADDR_FETCH)
 		peer_disconnect(p, "addresses fetched");
@@ -231,6 +354,8 @@ static void on_getaddr(struct peer *p, const uint8_t *payload, size_t len)
 		return;
 	struct msg_addr m = { addrman_get_addr(p->net->am, out, ADDRMAN_GETADDR_MAX, clock_now()), out };
 	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < m.n; i++)
+		addr_mark_known(p, &out[i]);
 	if (msg_addr_encode(&b, &m) == 0)
 		peer_send_buf(p, MSG_ADDR, &b);
 	else
@@ -295,7 +420,7 @@ static void on_open(void *ctx, struct conn *c)
 		transport_close(c, "out of memory");
 		return;
 	}
-	transport_set_timeout(c, HANDSHAKE_TIMEOUT);
+	transport_set_timeout(c, net->handshake_secs);
 	if (p->type != P2P_INBOUND)
 		send_version(p);
 }
@@ -465,10 +590,12 @@ static void peer_timers(struct peer *p, uint64_t now)
 	struct transport_stats st;
 	if (!p->ready || p->closing)
 		return;
-	if (p->ping_nonce && now - p->ping_sent > PING_TIMEOUT_US)
+	if (p->ping_nonce && now - p->ping_sent > p->net->ping_timeout_us) {
+		net_log_peer(p->net, "peer=%llu %s: ping timeout", (unsigned long long)p->id, p->addr_text);
 		return peer_disconnect(p, "ping timeout");
+	}
 	transport_conn_stats(p->c, &st);
-	if (st.last_recv && clock_now() > st.last_recv + INACTIVITY_SECS)
+	if (st.last_recv && clock_now() > st.last_recv + p->net->ping_timeout_us / 1000000u)
 		return peer_disconnect(p, "inactive");
 	if (!p->ping_nonce && now >= p->next_ping)
 		send_ping(p, now);
@@ -498,7 +625,9 @@ static void fast_cb(evutil_socket_t fd, short what, void *arg)
 	for (struct peer *p = net->peers; p; p = p->next) {
 		gossip_trickle(p, now);
 		gossip_serve(p);
+		addr_flush(p, now);
 	}
+	sync_flush(net);
 	sync_download(net);
 }
 
@@ -593,6 +722,23 @@ static int setup(struct p2p *net, char *err)
 	return 0;
 }
 
+/* The configured timers, or the defaults; shortened ones are logged, so a
+ * test can tell they are in effect. */
+static void set_timers(struct p2p *net)
+{
+	const struct p2p_config *c = &net->cfg;
+	net->handshake_secs = c->handshake_timeout ? c->handshake_timeout : HANDSHAKE_TIMEOUT;
+	net->ping_interval_us = (uint64_t)(c->ping_interval ? c->ping_interval : PING_INTERVAL) * 1000000u;
+	net->ping_timeout_us = (uint64_t)(c->ping_timeout ? c->ping_timeout : PING_TIMEOUT) * 1000000u;
+	net->stall_us = (uint64_t)(c->stall_timeout_ms ? c->stall_timeout_ms : SYNC_STALL_MS) * 1000u;
+	net->block_timeout_us = net->stall_us * SYNC_TIMEOUT_FACTOR;
+	if (c->handshake_timeout || c->ping_interval || c->ping_timeout || c->stall_timeout_ms)
+		log_info("mesh timers: handshake %u s, ping every %llu s, ping timeout %llu s, stall %llu ms",
+			 net->handshake_secs, (unsigned long long)(net->ping_interval_us / 1000000u),
+			 (unsigned long long)(net->ping_timeout_us / 1000000u),
+			 (unsigned long long)(net->stall_us / 1000u));
+}
+
 struct p2p *p2p_new(struct event_base *base, struct chainstate *cs, struct mempool *mp,
 		    const struct p2p_config *cfg, char *err)
 {
@@ -610,8 +756,10 @@ struct p2p *p2p_new(struct event_base *base, struct chainstate *cs, struct mempo
 		net->cfg.bantime = 86400;
 	net->nonce = random64();
 	net->active = true;
+	set_timers(net);
 	hmap_init(&net->tx_asked, 32);
 	hmap_init(&net->blk_asked, 32);
+	hmap_init(&net->held_map, 32);
 	invset_init(&net->rejects, GOSSIP_REJECTS_MAX);
 	memcpy(net->announced, chainstate_tip(cs)->hash, 32);
 	if (setup(net, err) != 0) {
@@ -628,9 +776,11 @@ void p2p_free(struct p2p *net)
 	if (net->fast)
 		event_free(net->fast);
 	transport_free(net->t);
+	sync_release(net);
 	gossip_release(net);
 	hmap_release(&net->tx_asked);
 	hmap_release(&net->blk_asked);
+	hmap_release(&net->held_map);
 	invset_release(&net->rejects);
 	addrman_free(net->am);
 	banman_free(net->bm);
@@ -647,10 +797,26 @@ int p2p_save(struct p2p *net, char *err)
 
 /* ---- events from the node ---- */
 
+/* With -debug=bench, when a transaction or a tip arrived, on the
+ * monotonic clock that every process of the machine shares, so
+ * bench/bench_mesh.py can time propagation across nodes to the
+ * microsecond. */
+static void bench_mark(const char *what, const uint8_t hash[32], uint32_t height)
+{
+	char hex[65];
+	if (!log_enabled(LOG_DEBUG, LOG_BENCH))
+		return;
+	hex_encode(hex, hash, 32);
+	log_msg(LOG_DEBUG, LOG_BENCH, "mesh: %s %s height %u at %llu us", what, hex, height,
+		(unsigned long long)clock_mono_us());
+}
+
 void p2p_tx_added(struct p2p *net, const struct tx *tx)
 {
-	if (net)
-		gossip_queue_tx(net, tx->txid);
+	if (!net)
+		return;
+	bench_mark("tx", tx->txid, chainstate_tip(net->cs)->height);
+	gossip_queue_tx(net, tx->txid);
 }
 
 /* Announced once the tip is within a few blocks of the best header, so a
@@ -662,6 +828,7 @@ void p2p_tip_changed(struct p2p *net)
 	struct block_index *tip = chainstate_tip(net->cs), *best = chainstate_best_header(net->cs);
 	if (memcmp(tip->hash, net->announced, 32) == 0)
 		return;
+	bench_mark("tip", tip->hash, tip->height);
 	invset_clear(&net->rejects);
 	if (best && best->height > tip->height + 8)
 		return;

@@ -39,6 +39,15 @@ struct p2p_config {
 	size_t n_seednode;
 	int max_connections;          /* inbound and outbound together */
 	int64_t bantime;              /* seconds */
+	/* Timers, 0 for the default (regtest tests shorten them): seconds
+	 * the handshake may take (60), between pings (120) and before an
+	 * unanswered ping or a silent peer ends the connection (1,200);
+	 * milliseconds after which a block request holding the download up
+	 * moves to another peer (2,000; one five times as old disconnects). */
+	unsigned handshake_timeout, ping_interval, ping_timeout, stall_timeout_ms;
+	/* Threads that check the signatures of blocks caught up in batches
+	 * (-par); 0: one per core. */
+	int sig_threads;
 	const char *datadir;          /* peers.dat and banlist.dat live here */
 	void (*after_tip_change)(void *ctx);
 	void *ctx;

@@ -93,6 +93,7 @@ struct peer *peer_new(struct p2p *net, struct conn *c, enum p2p_conn_type type)
 	p->addr_tokens = MSG_MAX_ADDR;
 	p->addr_tokens_at = clock_mono_us();
 	invset_init(&p->known, PEER_KNOWN_INV_MAX);
+	invset_init(&p->addr_known, PEER_ADDR_KNOWN_MAX);
 	transport_conn_set_user(c, p);
 	p->next = net->peers;
 	if (net->peers)
@@ -118,6 +119,8 @@ void peer_free(struct peer *p)
 		net->added[p->added].peer = NULL;
 	transport_conn_set_user(p->c, NULL);
 	invset_release(&p->known);
+	invset_release(&p->addr_known);
+	free(p->addr_q);
 	free(p->txq);
 	free(p->gd);
 	free(p->inflight);

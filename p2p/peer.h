@@ -44,6 +44,8 @@ void invset_clear(struct invset *s);
 #define PEER_MAX_BLOCKS_IN_FLIGHT 16
 #define PEER_MAX_TX_REQUESTS 5000
 #define PEER_BAN_SCORE 100
+#define PEER_ADDR_KNOWN_MAX 5000
+#define PEER_ADDR_QUEUE_MAX 1000
 
 struct peer {
 	struct p2p *net;
@@ -72,6 +74,12 @@ struct peer {
 	bool getaddr_answered, getaddr_sent;
 	double addr_tokens;
 	uint64_t addr_tokens_at;
+	/* address relay: addresses the peer has or was sent, and those
+	 * waiting for the next addr to it (at most PEER_ADDR_QUEUE_MAX) */
+	struct invset addr_known;
+	struct net_addr *addr_q;
+	size_t addr_q_n, addr_q_cap;
+	uint64_t next_addr_send;
 	/* sync */
 	struct block_index *best_known; /* its best header we know */
 	uint64_t headers_asked;         /* monotonic us, 0 when none outstanding */
@@ -92,6 +100,17 @@ struct added_node {
 	uint64_t backoff;   /* us */
 };
 
+/* A block held back during catch-up until its signatures are checked
+ * together with its neighbours' (sync.c). */
+struct held_block {
+	struct block b;
+	uint64_t peer;
+	char addr[NET_ADDR_TEXT_LEN];
+};
+
+#define NET_HOLD_BLOCKS 32
+#define NET_HOLD_BYTES (4u << 20)
+
 #define NET_MAX_ADDED 64
 #define NET_MAX_OUTBOUND 8
 
@@ -106,6 +125,9 @@ struct p2p {
 	struct addrman *am;
 	struct banman *bm;
 	struct event *fast;      /* 100 ms timer: trickles, getdata queues, downloads */
+	/* timers in effect (cfg's, or the defaults) */
+	unsigned handshake_secs;
+	uint64_t ping_interval_us, ping_timeout_us, stall_us, block_timeout_us;
 	struct peer *peers;
 	size_t n_peers;
 	uint64_t nonce;
@@ -119,6 +141,9 @@ struct p2p {
 	struct invset rejects;   /* transactions refused since the last tip change */
 	struct hmap tx_asked;    /* txid -> struct tx_ask */
 	struct hmap blk_asked;   /* block hash -> struct peer * that has it in flight */
+	struct held_block held[NET_HOLD_BLOCKS];
+	size_t n_held, held_bytes;
+	struct hmap held_map;    /* block hash -> its struct held_block */
 	uint8_t announced[32];   /* the tip last announced */
 	uint64_t next_progress, progress_blocks;
 	uint32_t progress_height;

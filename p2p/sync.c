@@ -1,10 +1,19 @@
 #include "p2p/sync.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/sigcheck.h"
+#include "chain/validate.h"
+
 #include "util/clock.h"
 #include "util/log.h"
+
+/* A joint check is worth its threads past this many signatures. */
+#define PRECHECK_MIN_SIGS 64
+#define PRECHECK_MAX_THREADS 16
 
 void sync_locator(struct msg_getheaders *m, struct block_index *from)
 {
@@ -226,32 +235,177 @@ void sync_peer_closed(struct peer *p)
 		inflight_drop(p, p->n_inflight - 1);
 }
 
+/* Hands one block to the chainstate and answers for it: the peer (when
+ * still there) is credited, asked for headers, or scored. */
+static void accept_block(struct p2p *net, uint64_t peer_id, const char *addr, const struct block *b)
+{
+	struct verdict v;
+	struct peer *p = peer_by_id(net, peer_id);
+	verdict_init(&v);
+	if (chainstate_accept_block(net->cs, b, clock_now(), SOURCE_PEER, addr, &v)) {
+		if (p) {
+			p->last_block = clock_mono_us();
+			set_best_known(p, chainstate_lookup(net->cs, b->hash));
+		}
+		if (net->cfg.after_tip_change)
+			net->cfg.after_tip_change(net->cfg.ctx);
+	} else if (v.result == VR_ERROR) {
+		log_error("cannot store block from %s: %s %s", addr, v.reason, v.debug);
+	} else if (p && !p->closing && v.result == VR_MISSING_PREV) {
+		sync_getheaders(p);
+	} else if (p && !p->closing) {
+		int score = peer_verdict_score(v.result);
+		if (score)
+			peer_misbehaving(p, score, v.reason);
+	}
+}
+
+/* Catching up: more than this block to go. A block at the tip is never
+ * held, so propagation pays no wait. */
+static bool catching_up(struct p2p *net)
+{
+	struct block_index *tip = chainstate_tip(net->cs), *best = chainstate_best_header(net->cs);
+	return best && best->height > tip->height + 1;
+}
+
+/* Keeps b (moved in) for the next flush; false when it cannot be held. */
+static bool hold(struct p2p *net, const struct peer *p, struct block *b, size_t bytes)
+{
+	if (net->n_held == NET_HOLD_BLOCKS || hmap_get(&net->held_map, b->hash))
+		return false;
+	struct held_block *h = &net->held[net->n_held];
+	if (hmap_put(&net->held_map, b->hash, h) != 0)
+		return false;
+	h->b = *b;
+	h->peer = p->id;
+	snprintf(h->addr, sizeof(h->addr), "%s", p->addr_text);
+	net->n_held++;
+	net->held_bytes += bytes;
+	return true;
+}
+
+/* One share of a joint check: jobs from, from + step, ... */
+struct share {
+	const struct sig_job *jobs;
+	bool *ok;
+	size_t n, from, step;
+};
+
+/* Verifies only: no hashing, since chain/hash.c's per-thread digest
+ * context would outlive a short-lived thread. */
+static void *check_share(void *arg)
+{
+	struct share *s = arg;
+	for (size_t i = s->from; i < s->n; i += s->step)
+		s->ok[i] = sig_verify(&s->jobs[i]);
+	return NULL;
+}
+
+/* Checks jobs over up to threads threads (this one included) and puts the
+ * ones that pass in the signature cache. */
+static void check_jobs(const struct sig_job *jobs, size_t n, int threads)
+{
+	struct share shares[PRECHECK_MAX_THREADS];
+	pthread_t tids[PRECHECK_MAX_THREADS];
+	bool started[PRECHECK_MAX_THREADS] = { false };
+	bool *ok = calloc(n, sizeof(*ok));
+	if (!ok)
+		return;
+	if (threads > PRECHECK_MAX_THREADS)
+		threads = PRECHECK_MAX_THREADS;
+	if (threads < 1)
+		threads = 1;
+	for (int t = 0; t < threads; t++)
+		shares[t] = (struct share){ jobs, ok, n, (size_t)t, (size_t)threads };
+	for (int t = 1; t < threads; t++)
+		started[t] = pthread_create(&tids[t], NULL, check_share, &shares[t]) == 0;
+	check_share(&shares[0]);
+	for (int t = 1; t < threads; t++)
+		if (started[t])
+			pthread_join(tids[t], NULL);
+		else
+			check_share(&shares[t]);
+	for (size_t i = 0; i < n; i++)
+		if (ok[i])
+			sigcache_add(&jobs[i]);
+	free(ok);
+}
+
+/* Every input signature of the held blocks not already in the signature
+ * cache (the mempool's checks are), checked over every core; those that
+ * pass go to the cache, so connecting finds them there. A bad one is
+ * simply left out: its block fails on its own when connected. */
+static void precheck(struct p2p *net)
+{
+	size_t n = 0, at = 0, m = 0;
+	for (size_t k = 0; k < net->n_held; k++)
+		for (size_t i = 1; i < net->held[k].b.n_tx; i++)
+			n += net->held[k].b.txs[i].n_in;
+	int threads = net->cfg.sig_threads > 0 ? net->cfg.sig_threads : sig_default_threads();
+	if (threads < 2 || n < PRECHECK_MIN_SIGS)
+		return;
+	struct sig_job *jobs = malloc(n * sizeof(*jobs));
+	if (!jobs)
+		return;
+	for (size_t k = 0; k < net->n_held; k++)
+		for (size_t i = 1; i < net->held[k].b.n_tx; i++) {
+			tx_sig_jobs(jobs + at, &net->held[k].b.txs[i], net->params->magic);
+			at += net->held[k].b.txs[i].n_in;
+		}
+	for (size_t i = 0; i < n; i++)
+		if (!sigcache_has(&jobs[i]))
+			jobs[m++] = jobs[i];
+	if (m)
+		check_jobs(jobs, m, threads);
+	log_debug(LOG_NET, "checked %zu signatures of %zu held blocks over %d threads", m, net->n_held, threads);
+	free(jobs);
+}
+
+void sync_flush(struct p2p *net)
+{
+	if (net->n_held == 0)
+		return;
+	precheck(net);
+	size_t n = net->n_held;
+	net->n_held = 0;
+	net->held_bytes = 0;
+	for (size_t k = 0; k < n; k++) {
+		struct held_block *h = &net->held[k];
+		hmap_del(&net->held_map, h->b.hash);
+		accept_block(net, h->peer, h->addr, &h->b);
+		block_release(&h->b);
+	}
+}
+
+void sync_release(struct p2p *net)
+{
+	for (size_t k = 0; k < net->n_held; k++) {
+		hmap_del(&net->held_map, net->held[k].b.hash);
+		block_release(&net->held[k].b);
+	}
+	net->n_held = net->held_bytes = 0;
+}
+
+/* During catch-up blocks are held and connected in batches whose
+ * signatures were checked over every core at once (a block of a few dozen
+ * inputs is too small to split); at the tip each block connects at once. */
 void sync_on_block(struct peer *p, const uint8_t *payload, size_t len)
 {
 	struct p2p *net = p->net;
 	struct block b;
-	struct verdict v;
 	char err[ERR_LEN];
 	if (msg_block_decode(&b, payload, len, err) != 0)
 		return peer_misbehaving(p, PEER_BAN_SCORE, "malformed block");
 	request_done(net, b.hash);
 	peer_known(p, b.hash);
-	verdict_init(&v);
-	if (chainstate_accept_block(net->cs, &b, clock_now(), SOURCE_PEER, p->addr_text, &v)) {
-		p->last_block = clock_mono_us();
-		set_best_known(p, chainstate_lookup(net->cs, b.hash));
-		if (net->cfg.after_tip_change)
-			net->cfg.after_tip_change(net->cfg.ctx);
-	} else if (v.result == VR_MISSING_PREV) {
-		sync_getheaders(p);
-	} else if (v.result == VR_ERROR) {
-		log_error("cannot store block from peer=%llu: %s %s", (unsigned long long)p->id, v.reason, v.debug);
+	p->stall_since = 0;
+	if (catching_up(net) && hold(net, p, &b, len)) {
+		if (net->n_held == NET_HOLD_BLOCKS || net->held_bytes >= NET_HOLD_BYTES || net->blk_asked.count == 0)
+			sync_flush(net);
 	} else {
-		int score = peer_verdict_score(v.result);
-		if (score)
-			peer_misbehaving(p, score, v.reason);
+		accept_block(net, p->id, p->addr_text, &b);
+		block_release(&b);
 	}
-	block_release(&b);
 	sync_download(net);
 }
 
@@ -303,7 +457,8 @@ static void request_blocks(struct peer *p, const struct window *w, bool *has)
 	peer_has(p, w, has);
 	for (size_t i = 0; i < w->n && p->n_inflight < PEER_MAX_BLOCKS_IN_FLIGHT; i++) {
 		struct block_index *b = w->b[i];
-		if (!has[i] || (b->status & BLOCK_HAVE_DATA) || hmap_get(&p->net->blk_asked, b->hash))
+		if (!has[i] || (b->status & BLOCK_HAVE_DATA) || hmap_get(&p->net->blk_asked, b->hash) ||
+		    hmap_get(&p->net->held_map, b->hash))
 			continue;
 		if (hmap_put(&p->net->blk_asked, b->hash, p) != 0)
 			break;
@@ -329,7 +484,8 @@ void sync_download(struct p2p *net)
 	if (w.n == 0)
 		return;
 	for (struct peer *p = net->peers; p; p = p->next)
-		if (p->ready && !p->closing && p->type != P2P_ADDR_FETCH && p->n_inflight < PEER_MAX_BLOCKS_IN_FLIGHT)
+		if (p->ready && !p->closing && !p->stall_since && p->type != P2P_ADDR_FETCH &&
+		    p->n_inflight < PEER_MAX_BLOCKS_IN_FLIGHT)
 			request_blocks(p, &w, has);
 }
 
@@ -338,38 +494,61 @@ void sync_download(struct p2p *net)
 static bool someone_waits(struct p2p *net, const struct peer *except)
 {
 	for (struct peer *p = net->peers; p; p = p->next)
-		if (p != except && p->ready && !p->closing && p->n_inflight < PEER_MAX_BLOCKS_IN_FLIGHT &&
-		    p->type != P2P_ADDR_FETCH && p->best_known)
+		if (p != except && p->ready && !p->closing && !p->stall_since &&
+		    p->n_inflight < PEER_MAX_BLOCKS_IN_FLIGHT && p->type != P2P_ADDR_FETCH && p->best_known)
 			return true;
 	return false;
 }
 
-/* The peer holding the first block the tip needs next: after
- * SYNC_STALL_US the request goes to whoever waits; a peer with any request
- * older than SYNC_TIMEOUT_US is dropped when someone else can serve. */
+/* The holder of the block the tip needs next stalls the download: every
+ * request of its older than the stall timeout goes back to the pool at
+ * once (not one a tick, which would crawl), and the peer gets no new
+ * requests until it delivers a block. */
+static void unstall(struct p2p *net, struct peer *holder, uint64_t now)
+{
+	size_t moved = 0;
+	for (size_t i = holder->n_inflight; i > 0; i--)
+		if (now - holder->inflight_at[i - 1] > net->stall_us) {
+			inflight_drop(holder, i - 1);
+			moved++;
+		}
+	if (!holder->stall_since)
+		holder->stall_since = now;
+	net_log_peer(net, "peer=%llu %s stalls the download: %zu blocks re-assigned", (unsigned long long)holder->id,
+		     holder->addr_text, moved);
+}
+
+/* Stalls: the peer holding the block the tip needs next for longer than
+ * the stall timeout loses its requests to whoever waits. A peer with a
+ * request older than the block timeout, or marked stalling that long
+ * without delivering, is dropped when someone else can serve (else it may
+ * try again). */
 static void check_stalls(struct p2p *net)
 {
 	uint64_t now = clock_mono_us();
 	struct block_index *tip = chainstate_tip(net->cs), *best = chainstate_best_header(net->cs);
 	struct block_index *next = best && best->height > tip->height ? index_ancestor(best, tip->height + 1) : NULL;
 	struct peer *holder = next ? hmap_get(&net->blk_asked, next->hash) : NULL;
-	for (size_t i = 0; holder && i < holder->n_inflight; i++) {
-		if (memcmp(holder->inflight[i], next->hash, 32) == 0 && now - holder->inflight_at[i] > SYNC_STALL_US &&
-		    someone_waits(net, holder)) {
-			log_debug(LOG_NET, "peer=%llu stalls the download: block re-assigned",
-				  (unsigned long long)holder->id);
-			inflight_drop(holder, i);
+	for (size_t i = 0; holder && i < holder->n_inflight; i++)
+		if (memcmp(holder->inflight[i], next->hash, 32) == 0) {
+			if (now - holder->inflight_at[i] > net->stall_us && someone_waits(net, holder))
+				unstall(net, holder, now);
 			break;
 		}
+	for (struct peer *p = net->peers; p; p = p->next) {
+		bool late = p->stall_since && now - p->stall_since > net->block_timeout_us;
+		for (size_t i = 0; !late && i < p->n_inflight; i++)
+			late = now - p->inflight_at[i] > net->block_timeout_us;
+		if (!late || p->closing)
+			continue;
+		if (someone_waits(net, p)) {
+			net_log_peer(net, "peer=%llu %s: block download timed out", (unsigned long long)p->id,
+				     p->addr_text);
+			peer_disconnect(p, "block download stalled");
+		} else {
+			p->stall_since = 0; /* nobody else serves: it may try again */
+		}
 	}
-	for (struct peer *p = net->peers; p; p = p->next)
-		for (size_t i = 0; i < p->n_inflight; i++)
-			if (now - p->inflight_at[i] > SYNC_TIMEOUT_US && someone_waits(net, p)) {
-				net_log_peer(net, "peer=%llu %s: block download timed out", (unsigned long long)p->id,
-					     p->addr_text);
-				peer_disconnect(p, "block download stalled");
-				break;
-			}
 }
 
 static void progress(struct p2p *net)

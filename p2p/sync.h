@@ -9,11 +9,13 @@
 
 /* Blocks ahead of the tip the window reaches. */
 #define SYNC_WINDOW 1024
-/* A request for the window's first block older than this is given to
- * another peer while that peer waits. */
-#define SYNC_STALL_US 2000000u
-/* A request older than this disconnects the peer (when others can serve). */
-#define SYNC_TIMEOUT_US 10000000u
+/* Default milliseconds after which the requests of the peer holding the
+ * block the tip needs next are given to other peers that wait
+ * (p2p_config.stall_timeout_ms shortens it). */
+#define SYNC_STALL_MS 2000u
+/* A request this many stall timeouts old disconnects the peer (when others
+ * can serve). */
+#define SYNC_TIMEOUT_FACTOR 5u
 
 /* Fills m with a locator from `from` back to genesis: ten steps of one,
  * then doubling, always ending with genesis. */
@@ -29,6 +31,13 @@ void sync_block_announced(struct peer *p, const uint8_t hash[32]);
 void sync_on_getheaders(struct peer *p, const uint8_t *payload, size_t len);
 void sync_on_headers(struct peer *p, const uint8_t *payload, size_t len);
 void sync_on_block(struct peer *p, const uint8_t *payload, size_t len);
+/* Checks the signatures of the blocks held during catch-up together over
+ * every core, then hands the blocks to the chainstate in arrival order.
+ * Runs when the hold is full, when no block is in flight, and on the
+ * 100 ms timer. */
+void sync_flush(struct p2p *net);
+/* Frees held blocks without connecting them (at shut-down). */
+void sync_release(struct p2p *net);
 /* Hands out block requests to peers with free slots. */
 void sync_download(struct p2p *net);
 /* Once a second: stalls, timeouts and the progress line. */
