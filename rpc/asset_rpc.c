@@ -509,11 +509,7 @@ static cJSON *wallet_asset_json(const struct wallet_asset *a, const struct chain
 	bool ok = j && txjson_add_hex(j, "asset", a->asset, 32) && txjson_add_hex(j, "txid", a->op.txid, 32) &&
 		  cJSON_AddNumberToObject(j, "vout", a->op.index) && add_address(j, "address", p, a->addr) &&
 		  cJSON_AddNumberToObject(j, "confirmations", a->confirmations) && add_metadata(j, &o);
-	if (!ok) {
-		cJSON_Delete(j);
-		return NULL;
-	}
-	return j;
+	return rpc_json_if(j, ok);
 }
 
 static int listassets(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -546,11 +542,7 @@ static cJSON *step_json(struct asset_rpc *r, const struct asset_rpc_step *s)
 		  cJSON_AddStringToObject(j, "type", s->has_from ? "transfer" : "register") &&
 		  (s->has_from ? add_address(j, "from", p, s->from) : cJSON_AddNullToObject(j, "from") != NULL) &&
 		  add_address(j, "to", p, s->to) && cJSON_AddNumberToObject(j, "vout", s->out) && add_place(j, r->cs, s->bi);
-	if (!ok) {
-		cJSON_Delete(j);
-		return NULL;
-	}
-	return j;
+	return rpc_json_if(j, ok);
 }
 
 static int getassethistory(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -821,11 +813,8 @@ static int verifytxoutproof(void *ctx, const cJSON *params, cJSON **result, stru
 	}
 	cJSON *arr = cJSON_CreateArray();
 	bool ok = arr != NULL;
-	for (size_t i = 0; best && ok && i < p.n; i++) {
-		char h[65];
-		txjson_hash_hex(h, p.txs[i].txid);
-		ok = rpc_array_add(arr, cJSON_CreateString(h));
-	}
+	for (size_t i = 0; best && ok && i < p.n; i++)
+		ok = rpc_array_add(arr, txjson_hash(p.txs[i].txid));
 	proof_txs_release(&p);
 	return rpc_result_if(result, arr, ok, e);
 }

@@ -38,18 +38,11 @@ static int getblockcount(void *ctx, const cJSON *params, cJSON **result, struct 
 	return rpc_result(result, cJSON_CreateNumber(chainstate_tip(r->cs)->height), e);
 }
 
-static cJSON *hash_string(const uint8_t hash[32])
-{
-	char h[65];
-	txjson_hash_hex(h, hash);
-	return cJSON_CreateString(h);
-}
-
 static int getbestblockhash(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct chain_rpc *r = ctx;
 	(void)params;
-	return rpc_result(result, hash_string(chainstate_tip(r->cs)->hash), e);
+	return rpc_result(result, txjson_hash(chainstate_tip(r->cs)->hash), e);
 }
 
 static int getblockhash(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -61,7 +54,7 @@ static int getblockhash(void *ctx, const cJSON *params, cJSON **result, struct r
 	struct block_index *bi = chainstate_at(r->cs, (uint32_t)h);
 	if (!bi)
 		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Block height out of range");
-	return rpc_result(result, hash_string(bi->hash), e);
+	return rpc_result(result, txjson_hash(bi->hash), e);
 }
 
 static double progress(const struct block_index *tip, uint64_t now)
@@ -210,14 +203,16 @@ static void notify(struct chain_rpc *r)
 		r->after_tip_change(r->ctx);
 }
 
-static int invalidateblock(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+/* invalidateblock and reconsiderblock: change applied to the block named
+ * by the first param; the answer is null. */
+static int change_block(struct chain_rpc *r, const cJSON *params, cJSON **result, struct rpc_error *e,
+			int (*change)(struct chainstate *cs, struct block_index *bi, char *err))
 {
-	struct chain_rpc *r = ctx;
 	struct block_index *bi;
 	char err[ERR_LEN];
 	if (chain_rpc_find_block(r->cs, &bi, params, 0, e) != 0)
 		return -1;
-	int rc = chainstate_invalidate(r->cs, bi, err);
+	int rc = change(r->cs, bi, err);
 	notify(r);
 	if (rc != 0)
 		return rpc_error_set(e, RPC_DATABASE_ERROR, "%s", err);
@@ -225,19 +220,14 @@ static int invalidateblock(void *ctx, const cJSON *params, cJSON **result, struc
 	return 0;
 }
 
+static int invalidateblock(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	return change_block(ctx, params, result, e, chainstate_invalidate);
+}
+
 static int reconsiderblock(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
-	struct chain_rpc *r = ctx;
-	struct block_index *bi;
-	char err[ERR_LEN];
-	if (chain_rpc_find_block(r->cs, &bi, params, 0, e) != 0)
-		return -1;
-	int rc = chainstate_reconsider(r->cs, bi, err);
-	notify(r);
-	if (rc != 0)
-		return rpc_error_set(e, RPC_DATABASE_ERROR, "%s", err);
-	*result = NULL;
-	return 0;
+	return change_block(ctx, params, result, e, chainstate_reconsider);
 }
 
 /* Answers as Bitcoin Core does: null when accepted, else a reason string. */

@@ -56,6 +56,14 @@ int rpc_result_if(cJSON **result, cJSON *v, bool ok, struct rpc_error *e)
 	return rpc_oom(e);
 }
 
+cJSON *rpc_json_if(cJSON *v, bool ok)
+{
+	if (ok)
+		return v;
+	cJSON_Delete(v);
+	return NULL;
+}
+
 bool rpc_array_add(cJSON *arr, cJSON *item)
 {
 	if (item && cJSON_AddItemToArray(arr, item))
@@ -514,11 +522,7 @@ cJSON *rpc_dispatch_reply(bool v2, cJSON *result, const struct rpc_error *e, con
 	}
 	cJSON_Delete(result);
 	cJSON_Delete(err);
-	if (!ok) {
-		cJSON_Delete(r);
-		return NULL;
-	}
-	return r;
+	return rpc_json_if(r, ok);
 }
 
 /* Answers one request object. *silent: a well-formed 2.0 notification,

@@ -64,15 +64,13 @@ static int generatetoaddress(void *ctx, const cJSON *params, cJSON **result, str
 	cJSON *arr = cJSON_CreateArray();
 	bool ok = arr != NULL;
 	for (int64_t i = 0; ok && i < nblocks; i++) {
-		char h[65];
 		if (mining_generate_one(m, payto, (uint64_t)maxtries, hash, err) != 0) {
 			if (strncmp(err, "no solution", 11) == 0)
 				break; /* Bitcoin Core returns the blocks found so far */
 			cJSON_Delete(arr);
 			return rpc_error_set(e, RPC_INTERNAL_ERROR, "%s", err);
 		}
-		txjson_hash_hex(h, hash);
-		ok = rpc_array_add(arr, cJSON_CreateString(h));
+		ok = rpc_array_add(arr, txjson_hash(hash));
 	}
 	return rpc_result_if(result, arr, ok, e);
 }

@@ -62,11 +62,7 @@ static cJSON *peer_json(const struct p2p_peer_info *i)
 		  cJSON_AddStringToObject(o, "connection_type", p2p_conn_type_name(i->type)) &&
 		  add_per_msg(o, "bytessent_per_msg", i->sent_per_msg) &&
 		  add_per_msg(o, "bytesrecv_per_msg", i->recv_per_msg);
-	if (!ok) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
+	return rpc_json_if(o, ok);
 }
 
 static int getpeerinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -152,11 +148,7 @@ static cJSON *added_json(const struct p2p_added_info *a)
 		ok = (x = cJSON_CreateObject()) && cJSON_AddItemToArray(addrs, x) &&
 		     cJSON_AddStringToObject(x, "address", a->peer_addr) &&
 		     cJSON_AddStringToObject(x, "connected", "outbound");
-	if (!ok) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
+	return rpc_json_if(o, ok);
 }
 
 static int getaddednodeinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -221,11 +213,7 @@ static cJSON *node_address_json(const struct net_addr *a)
 		  cJSON_AddNumberToObject(o, "services", (double)a->services) &&
 		  cJSON_AddStringToObject(o, "address", host) && cJSON_AddNumberToObject(o, "port", a->port) &&
 		  cJSON_AddStringToObject(o, "network", net_addr_is_ipv4(a) ? "ipv4" : "ipv6");
-	if (!ok) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
+	return rpc_json_if(o, ok);
 }
 
 static int getnodeaddresses(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)

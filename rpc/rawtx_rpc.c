@@ -11,7 +11,7 @@
 #include "util/hex.h"
 #include "wallet/address.h"
 
-static int parse_hex_tx(struct tx *tx, const cJSON *params, size_t i, struct rpc_error *e)
+int rawtx_param_tx(struct tx *tx, const cJSON *params, size_t i, struct rpc_error *e)
 {
 	const char *hex;
 	uint8_t *raw;
@@ -82,16 +82,9 @@ static cJSON *audit_path(struct chainstate *cs, const struct block_index *bi, ui
 			bool ok = arr && cJSON_AddNumberToObject(j, "index", pos) &&
 				  cJSON_AddNumberToObject(j, "leaves", (double)b.n_tx) &&
 				  txjson_add_hex(j, "merkleroot", b.header.merkle, 32);
-			for (size_t i = 0; ok && i < len; i++) {
-				char h[65];
-				cJSON *s;
-				txjson_hash_hex(h, path[i]);
-				ok = (s = cJSON_CreateString(h)) && cJSON_AddItemToArray(arr, s);
-			}
-			if (!ok) {
-				cJSON_Delete(j);
-				j = NULL;
-			}
+			for (size_t i = 0; ok && i < len; i++)
+				ok = rpc_array_add(arr, txjson_hash(path[i]));
+			j = rpc_json_if(j, ok);
 		}
 	}
 	free(ids);
@@ -116,11 +109,7 @@ static cJSON *verbose_tx(struct rawtx_rpc *r, const struct tx *tx, struct block_
 		     cJSON_AddBoolToObject(j, "in_active_chain", best) && proof &&
 		     cJSON_AddItemToObject(j, "merkleproof", proof);
 	}
-	if (!ok) {
-		cJSON_Delete(j);
-		return NULL;
-	}
-	return j;
+	return rpc_json_if(j, ok);
 }
 
 static int getrawtransaction(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -158,7 +147,7 @@ static int decoderawtransaction(void *ctx, const cJSON *params, cJSON **result, 
 {
 	struct rawtx_rpc *r = ctx;
 	struct tx tx;
-	if (parse_hex_tx(&tx, params, 0, e) != 0)
+	if (rawtx_param_tx(&tx, params, 0, e) != 0)
 		return -1;
 	cJSON *j = txjson_tx(&tx, chainstate_params(r->cs));
 	tx_release(&tx);
@@ -268,9 +257,7 @@ static int reject(const struct verdict *v, struct rpc_error *e)
 static int finish_send(struct rawtx_rpc *r, const struct tx *tx, cJSON **result, struct rpc_error *e)
 {
 	struct verdict v;
-	char h[65];
 	verdict_init(&v);
-	txjson_hash_hex(h, tx->txid);
 	/* Resending a transaction the pool holds is not an error (Bitcoin Core). */
 	if (!mempool_has(r->mp, tx->txid)) {
 		if (!mempool_accept(r->mp, tx, clock_now(), &v))
@@ -278,7 +265,7 @@ static int finish_send(struct rawtx_rpc *r, const struct tx *tx, cJSON **result,
 		if (r->accepted)
 			r->accepted(r->ctx, mempool_get(r->mp, tx->txid));
 	}
-	return rpc_result(result, cJSON_CreateString(h), e);
+	return rpc_result(result, txjson_hash(tx->txid), e);
 }
 
 /* A submission whose signatures are checked on a worker thread first: the
@@ -313,7 +300,7 @@ static int sendrawtransaction(void *ctx, const cJSON *params, cJSON **result, st
 {
 	struct rawtx_rpc *r = ctx;
 	struct tx tx;
-	if (parse_hex_tx(&tx, params, 0, e) != 0)
+	if (rawtx_param_tx(&tx, params, 0, e) != 0)
 		return -1;
 	struct send_job *j = NULL;
 	if (!mempool_has(r->mp, tx.txid) && !tx_is_coinbase(&tx) && tx.n_in > 0 && (j = calloc(1, sizeof(*j))) &&
@@ -373,7 +360,7 @@ static int testmempoolaccept(void *ctx, const cJSON *params, cJSON **result, str
 		int64_t fee = 0;
 		cJSON *one = cJSON_CreateArray(), *res;
 		ok = ok && one && cJSON_AddItemToArray(one, cJSON_Duplicate(item, true));
-		if (!ok || parse_hex_tx(&tx, one, 0, e) != 0) {
+		if (!ok || rawtx_param_tx(&tx, one, 0, e) != 0) {
 			cJSON_Delete(one);
 			cJSON_Delete(arr);
 			return ok ? -1 : rpc_oom(e);
@@ -398,16 +385,10 @@ static int testmempoolaccept(void *ctx, const cJSON *params, cJSON **result, str
 static cJSON *hash_list(const uint8_t (*h)[32], size_t n)
 {
 	cJSON *arr = cJSON_CreateArray();
-	for (size_t i = 0; arr && i < n; i++) {
-		char s[65];
-		cJSON *x;
-		txjson_hash_hex(s, h[i]);
-		if (!(x = cJSON_CreateString(s)) || !cJSON_AddItemToArray(arr, x)) {
-			cJSON_Delete(arr);
-			return NULL;
-		}
-	}
-	return arr;
+	bool ok = arr != NULL;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = rpc_array_add(arr, txjson_hash(h[i]));
+	return rpc_json_if(arr, ok);
 }
 
 static cJSON *entry_json(const struct mempool_entry_info *m)
@@ -428,11 +409,7 @@ static cJSON *entry_json(const struct mempool_entry_info *m)
 		  cJSON_AddItemToObject(j, "depends", dep) &&
 		  (spent = hash_list((const uint8_t (*)[32])m->spentby, m->n_spentby)) &&
 		  cJSON_AddItemToObject(j, "spentby", spent);
-	if (!ok) {
-		cJSON_Delete(j);
-		return NULL;
-	}
-	return j;
+	return rpc_json_if(j, ok);
 }
 
 static int getmempoolentry(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)

@@ -222,6 +222,9 @@ int rpc_result_if(cJSON **result, cJSON *v, bool ok, struct rpc_error *e) WUR;
  * built (NULL) or added is deleted and false returned, so a list is built
  * as `ok = ok && rpc_array_add(arr, entry_json(...))`. */
 bool rpc_array_add(cJSON *arr, cJSON *item) WUR;
+/* For a function that builds a JSON item in steps: v when ok, otherwise
+ * deletes v and returns NULL (out of memory). */
+cJSON *rpc_json_if(cJSON *v, bool ok);
 
 /* Param helpers for handlers. "Absent" means missing or JSON null, as in
  * Bitcoin Core. Errors use Bitcoin Core's codes: -3 for a wrong JSON type,

@@ -5,12 +5,20 @@
 #include <string.h>
 
 #include "rpc/amount.h"
+#include "rpc/server.h"
 #include "util/hex.h"
 #include "wallet/address.h"
 
 void txjson_hash_hex(char out[65], const uint8_t hash[32])
 {
 	hex_encode(out, hash, 32);
+}
+
+cJSON *txjson_hash(const uint8_t hash[32])
+{
+	char h[65];
+	txjson_hash_hex(h, hash);
+	return cJSON_CreateString(h);
 }
 
 bool txjson_add_hex(cJSON *obj, const char *name, const uint8_t *p, size_t len)
@@ -62,11 +70,7 @@ cJSON *txjson_output(const struct txout *o, uint32_t n, const struct chain_param
 		ok = txjson_add_hex(j, "asset", o->asset, 32) &&
 		     txjson_add_hex(j, "metadata", o->meta ? o->meta : (const uint8_t *)"", o->meta_len);
 	}
-	if (!ok) {
-		cJSON_Delete(j);
-		return NULL;
-	}
-	return j;
+	return rpc_json_if(j, ok);
 }
 
 static cJSON *input_json(const struct tx *tx, size_t i)
@@ -82,11 +86,7 @@ static cJSON *input_json(const struct tx *tx, size_t i)
 		     cJSON_AddNumberToObject(j, "vout", in->prev.index) &&
 		     txjson_add_hex(j, "pubkey", in->pubkey, 32) && txjson_add_hex(j, "signature", in->sig, 64);
 	}
-	if (!ok) {
-		cJSON_Delete(j);
-		return NULL;
-	}
-	return j;
+	return rpc_json_if(j, ok);
 }
 
 cJSON *txjson_tx(const struct tx *tx, const struct chain_params *p)
@@ -106,11 +106,7 @@ cJSON *txjson_tx(const struct tx *tx, const struct chain_params *p)
 		cJSON *x = txjson_output(&tx->out[i], (uint32_t)i, p);
 		ok = x && cJSON_AddItemToArray(vout, x);
 	}
-	if (!ok) {
-		cJSON_Delete(j);
-		return NULL;
-	}
-	return j;
+	return rpc_json_if(j, ok);
 }
 
 static bool header_fields(cJSON *j, struct chainstate *cs, const struct block_index *bi)
@@ -142,11 +138,7 @@ static bool header_fields(cJSON *j, struct chainstate *cs, const struct block_in
 cJSON *txjson_header(struct chainstate *cs, const struct block_index *bi)
 {
 	cJSON *j = cJSON_CreateObject();
-	if (j && !header_fields(j, cs, bi)) {
-		cJSON_Delete(j);
-		return NULL;
-	}
-	return j;
+	return rpc_json_if(j, j && header_fields(j, cs, bi));
 }
 
 cJSON *txjson_block(struct chainstate *cs, const struct block_index *bi, const struct block *b, int verbosity)
@@ -155,20 +147,7 @@ cJSON *txjson_block(struct chainstate *cs, const struct block_index *bi, const s
 	cJSON *j = cJSON_CreateObject(), *txs;
 	bool ok = j && header_fields(j, cs, bi) && cJSON_AddNumberToObject(j, "size", (double)b->size) &&
 		  (txs = cJSON_AddArrayToObject(j, "tx"));
-	for (size_t i = 0; ok && i < b->n_tx; i++) {
-		cJSON *x;
-		if (verbosity >= 2) {
-			x = txjson_tx(&b->txs[i], p);
-		} else {
-			char h[65];
-			txjson_hash_hex(h, b->txs[i].txid);
-			x = cJSON_CreateString(h);
-		}
-		ok = x && cJSON_AddItemToArray(txs, x);
-	}
-	if (!ok) {
-		cJSON_Delete(j);
-		return NULL;
-	}
-	return j;
+	for (size_t i = 0; ok && i < b->n_tx; i++)
+		ok = rpc_array_add(txs, verbosity >= 2 ? txjson_tx(&b->txs[i], p) : txjson_hash(b->txs[i].txid));
+	return rpc_json_if(j, ok);
 }

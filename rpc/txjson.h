@@ -10,6 +10,8 @@
 
 /* Lowercase hex of a 32-byte hash in natural byte order. */
 void txjson_hash_hex(char out[65], const uint8_t hash[32]);
+/* The same as a JSON string. */
+cJSON *txjson_hash(const uint8_t hash[32]);
 /* Adds name: hex string to obj; false when out of memory. */
 bool txjson_add_hex(cJSON *obj, const char *name, const uint8_t *p, size_t len);
 /* The address string of a 20-byte hash on network p. */

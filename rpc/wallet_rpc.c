@@ -7,6 +7,7 @@
 
 #include "rpc/amount.h"
 #include "rpc/chain_rpc.h"
+#include "rpc/rawtx_rpc.h"
 #include "rpc/txjson.h"
 #include "util/clock.h"
 #include "util/hex.h"
@@ -69,13 +70,6 @@ int wallet_rpc_submit(struct wallet_rpc *r, const struct tx *tx, struct rpc_erro
 	if (r->accepted)
 		r->accepted(r->ctx, mempool_get(r->mp, tx->txid));
 	return 0;
-}
-
-static cJSON *txid_string(const uint8_t txid[32])
-{
-	char h[65];
-	txjson_hash_hex(h, txid);
-	return cJSON_CreateString(h);
 }
 
 /* --- addresses and keys --- */
@@ -249,11 +243,7 @@ static cJSON *utxo_json(struct wallet_rpc *r, const struct wallet_utxo *u)
 		  cJSON_AddNumberToObject(j, "confirmations", u->confirmations) &&
 		  cJSON_AddBoolToObject(j, "spendable", true) && cJSON_AddBoolToObject(j, "solvable", true) &&
 		  cJSON_AddBoolToObject(j, "safe", u->safe);
-	if (!ok) {
-		cJSON_Delete(j);
-		return NULL;
-	}
-	return j;
+	return rpc_json_if(j, ok);
 }
 
 static bool address_wanted(struct wallet_rpc *r, const cJSON *filter, const uint8_t addr[20])
@@ -372,7 +362,7 @@ static int send_to(struct wallet_rpc *r, const struct wallet_recipient *rc, size
 	if (s)
 		return fail(e, s, err);
 	int rc2 = wallet_rpc_submit(r, &tx, e);
-	cJSON *v = rc2 == 0 ? txid_string(tx.txid) : NULL;
+	cJSON *v = rc2 == 0 ? txjson_hash(tx.txid) : NULL;
 	tx_release(&tx);
 	return rc2 != 0 ? -1 : rpc_result(result, v, e);
 }
@@ -462,11 +452,7 @@ static cJSON *entry_json(struct wallet_rpc *r, const struct wallet_tx_entry *t)
 		ok = cJSON_AddBoolToObject(j, "trusted", t->trusted) != NULL;
 	ok = ok && txjson_add_hex(j, "txid", t->txid, 32) && cJSON_AddNumberToObject(j, "time", (double)t->time) &&
 	     cJSON_AddNumberToObject(j, "timereceived", (double)t->time);
-	if (!ok) {
-		cJSON_Delete(j);
-		return NULL;
-	}
-	return j;
+	return rpc_json_if(j, ok);
 }
 
 static int listtransactions(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -546,20 +532,11 @@ static int gettransaction(void *ctx, const cJSON *params, cJSON **result, struct
 static int signrawtransactionwithwallet(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct wallet_rpc *r = ctx;
-	const char *hex;
-	uint8_t *raw;
-	size_t len;
 	struct tx tx;
 	struct wallet_sign_result res;
 	char err[ERR_LEN];
-	if (rpc_param_str(&hex, params, 0, "hexstring", true, e) != 0)
+	if (rawtx_param_tx(&tx, params, 0, e) != 0)
 		return -1;
-	if (!(raw = hex_decode_alloc(hex, &len)))
-		return rpc_error_set(e, RPC_DESERIALIZATION_ERROR, "TX decode failed: not hex");
-	int rc = tx_parse(&tx, raw, len, err);
-	free(raw);
-	if (rc != 0)
-		return rpc_error_set(e, RPC_DESERIALIZATION_ERROR, "TX decode failed: %s", err);
 	struct coin_view view = mempool_view(r->mp);
 	int s = wallet_sign_tx(wallet_of(r), &tx, &view, &res, err);
 	if (s) {
