@@ -422,6 +422,21 @@ bool mempool_accept_one(struct mempool *mp, const struct tx *tx, uint64_t time, 
  * then those of each orphan that gets in, breadth first. Bounded: every
  * pass takes orphans out, and only as many can get in as were kept.
  * Returns how many got in. */
+bool mempool_try_orphan(struct mempool *mp, const uint8_t txid[32], uint64_t now)
+{
+	struct tx tx;
+	struct verdict v;
+	uint64_t expire;
+	if (!orphans_take(&mp->orphans, txid, &tx, &expire))
+		return false;
+	bool ok = mempool_accept_one(mp, &tx, now, false, NULL, &v);
+	if (!ok && v.result == VR_MISSING_INPUTS)
+		(void)orphans_put_back(&mp->orphans, &tx, expire);
+	else
+		tx_release(&tx);
+	return ok;
+}
+
 size_t mempool_resolve_orphans(struct mempool *mp, const uint8_t txid[32], uint64_t now)
 {
 	uint8_t (*todo)[32] = malloc(32 * (orphans_count(&mp->orphans) + 1));
@@ -432,22 +447,11 @@ size_t mempool_resolve_orphans(struct mempool *mp, const uint8_t txid[32], uint6
 	for (size_t t = 0; t < n_todo; t++) {
 		uint8_t (*kids)[32];
 		size_t n = orphans_children(&mp->orphans, todo[t], &kids);
-		for (size_t i = 0; i < n && n != (size_t)-1; i++) {
-			struct tx tx;
-			struct verdict v;
-			uint64_t expire;
-			if (!orphans_take(&mp->orphans, kids[i], &tx, &expire))
-				continue;
-			if (mempool_accept_one(mp, &tx, now, false, NULL, &v)) {
-				memcpy(todo[n_todo++], tx.txid, 32);
+		for (size_t i = 0; i < n && n != (size_t)-1; i++)
+			if (mempool_try_orphan(mp, kids[i], now)) {
+				memcpy(todo[n_todo++], kids[i], 32);
 				accepted++;
-				tx_release(&tx);
-			} else if (v.result == VR_MISSING_INPUTS) {
-				(void)orphans_put_back(&mp->orphans, &tx, expire);
-			} else {
-				tx_release(&tx);
 			}
-		}
 		free(kids);
 	}
 	free(todo);

@@ -56,21 +56,9 @@ static void retry_orphans(struct mempool *mp, uint64_t now)
 {
 	uint8_t (*ids)[32];
 	size_t n = orphans_list(&mp->orphans, &ids);
-	for (size_t i = 0; i < n && n != (size_t)-1; i++) {
-		struct tx tx;
-		struct verdict v;
-		uint64_t expire;
-		if (!orphans_take(&mp->orphans, ids[i], &tx, &expire))
-			continue;
-		if (mempool_accept_one(mp, &tx, now, false, NULL, &v)) {
-			mempool_resolve_orphans(mp, tx.txid, now);
-			tx_release(&tx);
-		} else if (v.result == VR_MISSING_INPUTS) {
-			(void)orphans_put_back(&mp->orphans, &tx, expire);
-		} else {
-			tx_release(&tx);
-		}
-	}
+	for (size_t i = 0; i < n && n != (size_t)-1; i++)
+		if (mempool_try_orphan(mp, ids[i], now))
+			mempool_resolve_orphans(mp, ids[i], now);
 	free(ids);
 }
 

@@ -119,6 +119,9 @@ size_t mempool_remove_txids(struct mempool *mp, uint8_t (*ids)[32], size_t n, en
  * limits. *fee (may be NULL) gets its fee when the inputs were found. */
 bool mempool_accept_one(struct mempool *mp, const struct tx *tx, uint64_t time, bool bypass, int64_t *fee,
 			struct verdict *v);
+/* Takes the orphan txid out and tries it once more; one still missing
+ * inputs goes back. true when it got in. */
+bool mempool_try_orphan(struct mempool *mp, const uint8_t txid[32], uint64_t now);
 /* Retries the orphans that spend outputs of txid, just accepted, and of
  * each that gets in; returns how many got in. */
 size_t mempool_resolve_orphans(struct mempool *mp, const uint8_t txid[32], uint64_t now);
