@@ -9,11 +9,19 @@
  * more than the hashing of a 64-byte message itself. */
 static EVP_MD *sha256_md;
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static pthread_key_t ctx_key; /* frees a thread's context when it ends */
 static _Thread_local EVP_MD_CTX *tls_ctx;
+
+static void free_ctx(void *ctx)
+{
+	EVP_MD_CTX_free(ctx);
+}
 
 static void fetch_md(void)
 {
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (pthread_key_create(&ctx_key, free_ctx) != 0)
+		abort();
 }
 
 static EVP_MD_CTX *ctx_get(void)
@@ -21,8 +29,10 @@ static EVP_MD_CTX *ctx_get(void)
 	pthread_once(&md_once, fetch_md);
 	if (!sha256_md)
 		abort(); /* OpenSSL without SHA-256 cannot run a node at all */
-	if (!tls_ctx && !(tls_ctx = EVP_MD_CTX_new()))
-		abort();
+	if (!tls_ctx) {
+		if (!(tls_ctx = EVP_MD_CTX_new()) || pthread_setspecific(ctx_key, tls_ctx) != 0)
+			abort();
+	}
 	return tls_ctx;
 }
 
