@@ -105,6 +105,7 @@ struct attempt {
 	const struct tx *tx;
 	uint64_t time;  /* accept time to record */
 	bool bypass;    /* a reorganisation returns it: no fee or room limits */
+	bool dry;       /* testmempoolaccept: every check, nothing added */
 	int64_t fee;
 	bool fee_known;
 	struct mempool_list ancestors; /* in-pool ancestors */
@@ -396,7 +397,22 @@ static bool try_accept(struct mempool *mp, struct attempt *a, struct verdict *v)
 		return false;
 	a->fee_known = true;
 	return find_registrations(mp, a, v) && check_chain_limits(mp, a, v) && check_fee(mp, a, v) &&
-	       check_room(mp, a, v) && tx_check_sigs(a->tx, p->magic, v) && add_entry(mp, a, v);
+	       check_room(mp, a, v) && tx_check_sigs(a->tx, p->magic, v) && (a->dry || add_entry(mp, a, v));
+}
+
+bool mempool_test_accept(struct mempool *mp, const struct tx *tx, int64_t *fee, struct verdict *v)
+{
+	struct attempt a = { .tx = tx, .dry = true };
+	struct verdict local;
+	if (!v)
+		v = &local;
+	verdict_init(v);
+	bool ok = try_accept(mp, &a, v);
+	if (fee)
+		*fee = a.fee_known ? a.fee : 0;
+	clear_flags(&a.evict, false);
+	attempt_release(&a);
+	return ok;
 }
 
 /* One transaction, no orphan handling. *fee gets its fee when the inputs
@@ -465,8 +481,8 @@ bool mempool_has_orphan(const struct mempool *mp, const uint8_t txid[32])
 
 /* --- the public accept --- */
 
-bool mempool_accept_ex(struct mempool *mp, const struct tx *tx, uint64_t now, struct mempool_result *res,
-		       struct verdict *v)
+static bool accept(struct mempool *mp, const struct tx *tx, uint64_t now, bool keep_orphan,
+		   struct mempool_result *res, struct verdict *v)
 {
 	struct mempool_result dummy;
 	struct verdict local;
@@ -486,11 +502,24 @@ bool mempool_accept_ex(struct mempool *mp, const struct tx *tx, uint64_t now, st
 		res->n_resolved = mempool_resolve_orphans(mp, tx->txid, now);
 		return true;
 	}
-	if (v->result == VR_MISSING_INPUTS && !orphans_have(&mp->orphans, tx->txid))
+	if (!keep_orphan || v->result != VR_MISSING_INPUTS)
+		return false;
+	if (!orphans_have(&mp->orphans, tx->txid))
 		res->orphan = orphans_add(&mp->orphans, tx, now) == 1;
-	else if (v->result == VR_MISSING_INPUTS)
+	else
 		res->orphan = true;
 	return false;
+}
+
+bool mempool_accept_ex(struct mempool *mp, const struct tx *tx, uint64_t now, struct mempool_result *res,
+		       struct verdict *v)
+{
+	return accept(mp, tx, now, true, res, v);
+}
+
+bool mempool_accept_local(struct mempool *mp, const struct tx *tx, uint64_t now, struct verdict *v)
+{
+	return accept(mp, tx, now, false, NULL, v);
 }
 
 bool mempool_accept(struct mempool *mp, const struct tx *tx, uint64_t now, struct verdict *v)

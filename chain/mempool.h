@@ -146,6 +146,14 @@ bool mempool_accept(struct mempool *mp, const struct tx *tx, uint64_t now, struc
 /* mempool_accept, also filling *res (may be NULL; cleared on entry). */
 bool mempool_accept_ex(struct mempool *mp, const struct tx *tx, uint64_t now, struct mempool_result *res,
 		       struct verdict *v);
+/* mempool_accept for a transaction of this node's own user (RPC, wallet):
+ * one whose parents are missing is refused, not kept as an orphan
+ * (Bitcoin Core keeps orphans from peers only). */
+bool mempool_accept_local(struct mempool *mp, const struct tx *tx, uint64_t now, struct verdict *v);
+/* Every check of mempool_accept (policy, room, signatures) without adding
+ * anything (testmempoolaccept). *fee gets the fee when the inputs were
+ * found (else 0). */
+bool mempool_test_accept(struct mempool *mp, const struct tx *tx, int64_t *fee, struct verdict *v);
 /* Drops transactions older than the expiry (with their descendants);
  * returns how many. mempool_accept runs it too. */
 size_t mempool_expire(struct mempool *mp, uint64_t now);

@@ -324,7 +324,7 @@ static int param_address(uint8_t hash[20], const struct chain_params *p, const c
 	if (!s)
 		return 0;
 	if (address_decode(hash, p->hrp, s, err) != 0)
-		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Invalid address: %s", err);
+		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "%s", err);
 	*given = true;
 	return 0;
 }

@@ -60,7 +60,7 @@ static int generatetoaddress(void *ctx, const cJSON *params, cJSON **result, str
 	    rpc_param_int(&maxtries, params, 2, "maxtries", 1000000, 1, INT64_MAX, e) != 0)
 		return -1;
 	if (address_decode(payto, chainstate_params(m->cs)->hrp, addr, err) != 0)
-		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Error: Invalid address: %s", err);
+		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "%s", err);
 	cJSON *arr = cJSON_CreateArray();
 	bool ok = arr != NULL;
 	for (int64_t i = 0; ok && i < nblocks; i++) {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "p2p/banman.h"
 #include "rpc/amount.h"
@@ -250,6 +251,14 @@ static int setnetworkactive(void *ctx, const cJSON *params, cJSON **result, stru
 	return rpc_result(result, cJSON_CreateBool(p2p_active(r->p2p)), e);
 }
 
+/* Unix time in milliseconds, as Bitcoin Core's getnettotals reports it. */
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static int getnettotals(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct net_rpc *r = ctx;
@@ -261,7 +270,7 @@ static int getnettotals(void *ctx, const cJSON *params, cJSON **result, struct r
 	cJSON *o = cJSON_CreateObject();
 	bool ok = o && cJSON_AddNumberToObject(o, "totalbytesrecv", (double)recv) &&
 		  cJSON_AddNumberToObject(o, "totalbytessent", (double)sent) &&
-		  cJSON_AddNumberToObject(o, "timemillis", (double)(clock_mono_us() / 1000));
+		  cJSON_AddNumberToObject(o, "timemillis", (double)wall_ms());
 	return rpc_result_if(result, o, ok, e);
 }
 

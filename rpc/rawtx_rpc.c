@@ -178,7 +178,7 @@ static int add_output(struct tx *tx, const struct chain_params *p, const cJSON *
 	if (tx_resize(tx, tx->n_in, i + 1) != 0)
 		return rpc_oom(e);
 	if (address_decode(tx->out[i].addr, p->hrp, item->string, err) != 0)
-		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Invalid address '%s': %s", item->string, err);
+		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "'%s': %s", item->string, err);
 	for (size_t j = 0; j < i; j++)
 		if (memcmp(tx->out[j].addr, tx->out[i].addr, 20) == 0)
 			return rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter, duplicated address: %s", item->string);
@@ -253,14 +253,59 @@ static int reject(const struct verdict *v, struct rpc_error *e)
 	return rpc_error_set(e, RPC_VERIFY_REJECTED, "%s", v->reason);
 }
 
+/* Bitcoin Core's default -maxfeerate guard: 0.10 CRN per 1,000 bytes. */
+#define DEFAULT_MAX_FEE_RATE (COIN / 10)
+
+/* The fee tx pays when its inputs are all known to the chain or the
+ * mempool; false when one is not (the mempool then says why). */
+static bool known_fee(struct rawtx_rpc *r, const struct tx *tx, int64_t *fee)
+{
+	struct coin_view view = mempool_view(r->mp);
+	int64_t in = 0, out = 0;
+	for (size_t i = 0; i < tx->n_in; i++) {
+		struct coin c;
+		if (view.get_coin(view.ctx, &tx->in[i].prev, &c) != 1)
+			return false;
+		in += c.out.value;
+		coin_release(&c);
+		if (!money_range(in))
+			return false;
+	}
+	for (size_t i = 0; i < tx->n_out; i++)
+		out += tx->out[i].value;
+	*fee = in - out;
+	return true;
+}
+
+/* A fee rate above max (units per 1,000 bytes; 0 means no limit) is most
+ * likely a mistake: Bitcoin Core refuses it unless the caller raises the
+ * limit. */
+static bool fee_too_high(struct rawtx_rpc *r, const struct tx *tx, int64_t max)
+{
+	int64_t fee;
+	return max > 0 && known_fee(r, tx, &fee) && fee > 0 && (__int128)fee * 1000 > (__int128)max * (int64_t)tx->size;
+}
+
+static int param_max_fee_rate(int64_t *out, const cJSON *params, size_t i, struct rpc_error *e)
+{
+	*out = DEFAULT_MAX_FEE_RATE;
+	if (!rpc_param(params, i))
+		return 0;
+	return rpc_param_amount(out, params, i, "maxfeerate", e);
+}
+
 /* Accepts tx into the mempool and answers its txid. */
-static int finish_send(struct rawtx_rpc *r, const struct tx *tx, cJSON **result, struct rpc_error *e)
+static int finish_send(struct rawtx_rpc *r, const struct tx *tx, int64_t max_fee_rate, cJSON **result,
+		       struct rpc_error *e)
 {
 	struct verdict v;
 	verdict_init(&v);
 	/* Resending a transaction the pool holds is not an error (Bitcoin Core). */
 	if (!mempool_has(r->mp, tx->txid)) {
-		if (!mempool_accept(r->mp, tx, clock_now(), &v))
+		if (fee_too_high(r, tx, max_fee_rate))
+			return rpc_error_set(e, RPC_VERIFY_ERROR,
+					     "max-fee-exceeded: fee rate above maxfeerate (set maxfeerate 0 to allow)");
+		if (!mempool_accept_local(r->mp, tx, clock_now(), &v))
 			return reject(&v, e);
 		if (r->accepted)
 			r->accepted(r->ctx, mempool_get(r->mp, tx->txid));
@@ -274,6 +319,7 @@ static int finish_send(struct rawtx_rpc *r, const struct tx *tx, cJSON **result,
  * thus use every core, and the loop keeps serving while they wait. */
 struct send_job {
 	struct rawtx_rpc *r;
+	int64_t max_fee_rate;
 	struct tx tx;
 	struct sig_job *jobs;
 	size_t n;
@@ -289,7 +335,7 @@ static int send_done(void *arg, bool ran, cJSON **result, struct rpc_error *e)
 {
 	struct send_job *j = arg;
 	(void)ran; /* without the worker, the mempool checks the signatures itself */
-	int rc = finish_send(j->r, &j->tx, result, e);
+	int rc = finish_send(j->r, &j->tx, j->max_fee_rate, result, e);
 	tx_release(&j->tx);
 	free(j->jobs);
 	free(j);
@@ -300,12 +346,14 @@ static int sendrawtransaction(void *ctx, const cJSON *params, cJSON **result, st
 {
 	struct rawtx_rpc *r = ctx;
 	struct tx tx;
-	if (rawtx_param_tx(&tx, params, 0, e) != 0)
+	int64_t max_fee_rate;
+	if (param_max_fee_rate(&max_fee_rate, params, 1, e) != 0 || rawtx_param_tx(&tx, params, 0, e) != 0)
 		return -1;
 	struct send_job *j = NULL;
 	if (!mempool_has(r->mp, tx.txid) && !tx_is_coinbase(&tx) && tx.n_in > 0 && (j = calloc(1, sizeof(*j))) &&
 	    (j->jobs = malloc(tx.n_in * sizeof(*j->jobs)))) {
 		j->r = r;
+		j->max_fee_rate = max_fee_rate;
 		j->n = tx.n_in;
 		j->tx = tx;
 		tx_sig_jobs(j->jobs, &j->tx, chainstate_params(r->cs)->magic);
@@ -315,43 +363,20 @@ static int sendrawtransaction(void *ctx, const cJSON *params, cJSON **result, st
 	}
 	if (j)
 		free(j);
-	int rc = finish_send(r, &tx, result, e);
+	int rc = finish_send(r, &tx, max_fee_rate, result, e);
 	tx_release(&tx);
 	return rc;
-}
-
-/* The checks of mempool_accept without adding anything. */
-static bool test_accept(struct rawtx_rpc *r, const struct tx *tx, int64_t *fee, struct verdict *v)
-{
-	struct coin_view view = mempool_view(r->mp);
-	struct mempool_info info;
-	struct block_index *bi;
-	uint32_t pos;
-	if (!tx_check(tx, v))
-		return false;
-	if (tx_is_coinbase(tx))
-		return verdict_fail(v, VR_CONSENSUS, "coinbase", NULL);
-	if (mempool_has(r->mp, tx->txid))
-		return verdict_fail(v, VR_DUPLICATE, "txn-already-in-mempool", NULL);
-	if (chainstate_find_tx(r->cs, tx->txid, &bi, &pos) == 1)
-		return verdict_fail(v, VR_DUPLICATE, "txn-already-known", NULL);
-	for (size_t i = 0; i < tx->n_in; i++)
-		if (mempool_spender(r->mp, &tx->in[i].prev))
-			return verdict_fail(v, VR_CONFLICT, "txn-mempool-conflict", NULL);
-	if (!tx_check_inputs(tx, &view, chainstate_tip(r->cs)->height + 1, chainstate_params(r->cs), fee, v))
-		return false;
-	mempool_get_info(r->mp, &info);
-	if (*fee < (int64_t)((tx->size * (uint64_t)info.min_relay_fee) / 1000))
-		return verdict_fail(v, VR_POLICY, "min relay fee not met", NULL);
-	return tx_check_sigs(tx, chainstate_params(r->cs)->magic, v);
 }
 
 static int testmempoolaccept(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct rawtx_rpc *r = ctx;
 	const cJSON *txs = rpc_param(params, 0), *item;
+	int64_t max_fee_rate;
 	if (!cJSON_IsArray(txs))
 		return rpc_error_set(e, RPC_TYPE_ERROR, "rawtxs must be an array of hex strings");
+	if (param_max_fee_rate(&max_fee_rate, params, 1, e) != 0)
+		return -1;
 	cJSON *arr = cJSON_CreateArray();
 	bool ok = arr != NULL;
 	cJSON_ArrayForEach(item, txs) {
@@ -367,7 +392,11 @@ static int testmempoolaccept(void *ctx, const cJSON *params, cJSON **result, str
 		}
 		cJSON_Delete(one);
 		verdict_init(&v);
-		bool allowed = test_accept(r, &tx, &fee, &v);
+		bool allowed = mempool_test_accept(r->mp, &tx, &fee, &v);
+		if (allowed && fee_too_high(r, &tx, max_fee_rate)) {
+			allowed = false;
+			verdict_fail(&v, VR_POLICY, "max-fee-exceeded", NULL);
+		}
 		ok = (res = cJSON_CreateObject()) && cJSON_AddItemToArray(arr, res) &&
 		     txjson_add_hex(res, "txid", tx.txid, 32) && cJSON_AddBoolToObject(res, "allowed", allowed);
 		if (ok && allowed) {
@@ -515,7 +544,7 @@ static const struct rpc_method methods[] = {
 	  createrawtransaction },
 	{ "decoderawtransaction", "rawtransactions", "hexstring", "Returns a transaction's fields as JSON.", decoderawtransaction },
 	{ "sendrawtransaction", "rawtransactions", "hexstring [maxfeerate]",
-	  "Submits a signed transaction to the mempool and relays it; returns its txid.", sendrawtransaction },
+	  "Submits a signed transaction to the mempool and relays it; returns its txid. A fee rate above maxfeerate (CRN per 1,000 bytes, default 0.10; 0: no limit) is refused.", sendrawtransaction },
 	{ "testmempoolaccept", "rawtransactions", "rawtxs [maxfeerate]",
 	  "Tells whether each transaction would be accepted to the mempool, without adding it.", testmempoolaccept },
 	{ "getrawmempool", "blockchain", "[verbose]", "Returns the txids in the mempool, or with verbose an object of entries.", getrawmempool },

@@ -11,6 +11,7 @@
 #include "rpc/txjson.h"
 #include "util/clock.h"
 #include "util/hex.h"
+#include "util/hmap.h"
 #include "wallet/address.h"
 
 #include <openssl/crypto.h>
@@ -48,7 +49,7 @@ static int param_address(uint8_t hash[20], struct wallet_rpc *r, const cJSON *pa
 	if (rpc_param_str(&s, params, i, "address", true, e) != 0)
 		return -1;
 	if (address_decode(hash, chainstate_params(r->cs)->hrp, s, err) != 0)
-		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Invalid address: %s", err);
+		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "%s", err);
 	return 0;
 }
 
@@ -65,7 +66,7 @@ int wallet_rpc_submit(struct wallet_rpc *r, const struct tx *tx, struct rpc_erro
 {
 	struct verdict v;
 	verdict_init(&v);
-	if (!mempool_accept(r->mp, tx, clock_now(), &v))
+	if (!mempool_accept_local(r->mp, tx, clock_now(), &v))
 		return rpc_error_set(e, RPC_WALLET_ERROR, "transaction rejected by the mempool: %s", v.reason);
 	if (r->accepted)
 		r->accepted(r->ctx, mempool_get(r->mp, tx->txid));
@@ -148,17 +149,16 @@ static int sethdseed(void *ctx, const cJSON *params, cJSON **result, struct rpc_
 	const char *hex;
 	uint8_t seed[32];
 	char err[ERR_LEN], tmp[4200];
-	struct wallet_tx_entry *list;
-	size_t n;
 	if (rpc_param_str(&hex, params, 1, "seed", true, e) != 0)
 		return -1;
 	if (!hex_decode(seed, sizeof(seed), hex))
 		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "seed must be 64 hexadecimal digits");
-	if (wallet_list_transactions(r->w, &list, &n, err) != 0)
-		return rpc_error_set(e, RPC_WALLET_ERROR, "%s", err);
-	free(list);
-	if (n > 0)
-		return rpc_error_set(e, RPC_WALLET_ERROR, "the wallet has transactions: back it up and use a fresh data directory to restore a seed");
+	if (wallet_is_encrypted(r->w))
+		return rpc_error_set(e, RPC_WALLET_WRONG_ENC_STATE,
+				     "sethdseed restores a seed into an unencrypted wallet; encrypt it afterwards");
+	if (!wallet_is_blank(r->w))
+		return rpc_error_set(e, RPC_WALLET_ERROR,
+				     "the wallet has handed out addresses or holds keys or transactions: back it up and restore the seed into a fresh data directory");
 	snprintf(tmp, sizeof(tmp), "%s.restore", r->path);
 	unlink(tmp);
 	struct wallet *nw = wallet_create(tmp, chainstate_params(r->cs), seed, err);
@@ -184,13 +184,28 @@ static int sethdseed(void *ctx, const cJSON *params, cJSON **result, struct rpc_
 
 /* --- balances and coins --- */
 
+/* The trusted balance; with minconf > 0, only coins with that many
+ * confirmations (Bitcoin Core's getbalance "*" minconf). */
 static int getbalance(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct wallet_rpc *r = ctx;
 	struct wallet_balances b;
-	(void)params;
+	int64_t minconf, sum = 0;
+	struct wallet_utxo *u;
+	size_t n;
+	char err[ERR_LEN];
+	if (rpc_param_int(&minconf, params, 1, "minconf", 0, 0, UINT32_MAX, e) != 0)
+		return -1;
 	wallet_get_balances(wallet_of(r), &b);
-	return rpc_result(result, amount_to_json(b.trusted), e);
+	if (minconf == 0)
+		return rpc_result(result, amount_to_json(b.trusted), e);
+	int s = wallet_list_unspent(r->w, &u, &n, (uint32_t)minconf, UINT32_MAX, err);
+	if (s)
+		return fail(e, s, err);
+	for (size_t i = 0; i < n; i++)
+		sum += u[i].value;
+	free(u);
+	return rpc_result(result, amount_to_json(sum), e);
 }
 
 static int getbalances(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -216,8 +231,18 @@ static int getwalletinfo(void *ctx, const cJSON *params, cJSON **result, struct 
 	(void)params;
 	struct wallet *w = wallet_of(r);
 	wallet_get_balances(w, &b);
-	if (wallet_list_transactions(w, &list, &n, err) == 0)
+	if (wallet_list_transactions(w, &list, &n, err) == 0) {
+		/* Entries are per output, oldest first: count distinct txids. */
+		size_t distinct = 0;
+		struct hmap seen;
+		hmap_init(&seen, 32);
+		for (size_t i = 0; i < n; i++)
+			if (!hmap_get(&seen, list[i].txid) && hmap_put(&seen, list[i].txid, (void *)1) == 0)
+				distinct++;
+		hmap_release(&seen);
 		free(list);
+		n = distinct;
+	}
 	cJSON *j = cJSON_CreateObject();
 	bool ok = j && cJSON_AddStringToObject(j, "walletname", "wallet.dat") &&
 		  cJSON_AddItemToObject(j, "balance", amount_to_json(b.trusted)) &&
@@ -311,9 +336,9 @@ static int lockunspent(void *ctx, const cJSON *params, cJSON **result, struct rp
 		return rpc_error_set(e, RPC_INVALID_PARAMS, "unlock is required");
 	struct wallet *w = wallet_of(r);
 	if (!list) {
-		if (!unlock)
-			return rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter, transactions are required to lock");
-		wallet_unlock_all_coins(w);
+		/* Unlocking with no list unlocks all; locking nothing does nothing. */
+		if (unlock)
+			wallet_unlock_all_coins(w);
 		return rpc_result(result, cJSON_CreateBool(true), e);
 	}
 	if (!cJSON_IsArray(list))
@@ -323,6 +348,8 @@ static int lockunspent(void *ctx, const cJSON *params, cJSON **result, struct rp
 		if (parse_outpoint(&op, o, e) != 0)
 			return -1;
 		int s = unlock ? wallet_unlock_coin(w, &op, err) : wallet_lock_coin(w, &op, err);
+		if (s == WALLET_NOT_FOUND)
+			return rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter, unknown transaction output");
 		if (s)
 			return fail(e, s, err);
 	}
@@ -414,7 +441,7 @@ static int sendmany(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 	int rc2 = 0;
 	cJSON_ArrayForEach(kv, amounts) {
 		if (address_decode(rc[i].addr, chainstate_params(r->cs)->hrp, kv->string, err) != 0)
-			rc2 = rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Invalid address '%s': %s", kv->string, err);
+			rc2 = rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "'%s': %s", kv->string, err);
 		else if (amount_from_json(&rc[i].value, kv, err) != 0 || rc[i].value <= 0)
 			rc2 = rpc_error_set(e, RPC_TYPE_ERROR, "Invalid amount for '%s'", kv->string);
 		rc[i].subtract_fee = subtract && in_list(subtract, kv->string);
@@ -668,7 +695,7 @@ static const struct rpc_method methods[] = {
 	{ "dumpprivkey", "wallet", "address", "Returns an address's private key as 64 hex digits.", dumpprivkey },
 	{ "importprivkey", "wallet", "privkey [label] [rescan]", "Imports a private key (64 hex digits) and rescans.", importprivkey },
 	{ "dumpseed", "wallet", "", "Returns the wallet's HD seed (64 hex digits): it restores every derived key.", dumpseed },
-	{ "sethdseed", "wallet", "[newkeypool] [seed]",
+	{ "sethdseed", "wallet", "newkeypool seed",
 	  "Restores the wallet from an HD seed (only while the wallet has no transactions), then rescans.", sethdseed },
 };
 

@@ -256,13 +256,22 @@ int wallet_import_privkey(struct wallet *w, const char *hex, const char *label, 
 			r = wstore_seal(&w->s, w->aes_key, err);
 	}
 	OPENSSL_cleanse(sk, sizeof(sk));
-	if (r != 0 || wstore_set_label(&w->s, addr, label ? label : "") != 0)
+	/* No label given keeps the one the address has (Bitcoin Core). */
+	if (r != 0 || (label && label[0] && wstore_set_label(&w->s, addr, label) != 0))
 		return err_set(err, "cannot import the key: out of memory");
 	for (size_t i = 0; i < w->s.n_txs; i++)
 		wallet_index_outputs(w, w->s.txs[i]);
 	if (wallet_save_now(w, err) != WALLET_OK)
 		return WALLET_ERROR;
 	return cs && wallet_rescan(w, cs, 0, err) != 0 ? WALLET_ERROR : WALLET_OK;
+}
+
+bool wallet_is_blank(const struct wallet *w)
+{
+	for (size_t c = 0; c < WSTORE_CHAINS; c++)
+		if (w->s.next[c] > 0)
+			return false;
+	return w->s.n_txs == 0 && w->s.n_imported == 0;
 }
 
 /* ---- encryption ---- */

@@ -119,6 +119,9 @@ void wallet_lock(struct wallet *w);
 /* Re-encrypts under new_pass; the lock state stays as it was. */
 int wallet_change_passphrase(struct wallet *w, const char *old_pass, const char *new_pass, char *err) WUR;
 bool wallet_is_encrypted(const struct wallet *w);
+/* True while the wallet has handed out no address, imported no key and
+ * seen no transaction: replacing its seed (a restore) loses nothing. */
+bool wallet_is_blank(const struct wallet *w);
 /* True when encrypted and locked at now; locks first if the deadline has
  * passed. */
 bool wallet_is_locked(struct wallet *w, uint64_t now);

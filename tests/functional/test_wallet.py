@@ -31,6 +31,13 @@ def check_send_and_balances(node):
     node.generatetoaddress(1, outside)
     assert_equal(node.gettransaction(txid)["confirmations"], 1)
     assert_equal(D(node.getbalance()), D(140) - fee)  # one more coinbase matured
+    # minconf counts confirmations (the change has 1, coinbases up to 102).
+    assert_equal(D(node.getbalance("*", 1)), D(140) - fee)
+    old = sum(D(u["amount"]) for u in node.listunspent(101))
+    assert_equal(D(node.getbalance("*", 101)), old)
+    assert_true(old in (D(50), D(100)), f"coins of 101+ confirmations: {old}")
+    assert_equal(D(node.getbalance("*", 1000)), D(0))
+    assert_equal(node.getwalletinfo()["txcount"], len({t["txid"] for t in node.listtransactions("*", 1000)}))
     sends = [t for t in node.listtransactions("*", 100) if t["category"] == "send"]
     assert_equal([(t["txid"], D(t["amount"])) for t in sends], [(txid, D(-10))])
     out = node.gettxout(txid, 0) or node.gettxout(txid, 1)
@@ -53,6 +60,8 @@ def check_sendmany_and_locks(node):
     assert_raises_rpc(-6, node.sendtoaddress, node.address("outside"), 1)
     assert_equal(node.lockunspent(True), True)
     assert_equal(node.listlockunspent(), [])
+    assert_raises_rpc(-8, node.lockunspent, False, [{"txid": "ab" * 32, "vout": 0}])
+    assert_equal(node.lockunspent(False), True)  # locking nothing does nothing
     # The raw-transaction workflow, as tools written for Bitcoin Core use it.
     c = node.listunspent()[0]
     value = D(c["amount"]) - D("0.001")
@@ -60,6 +69,23 @@ def check_sendmany_and_locks(node):
     signed = node.signrawtransactionwithwallet(raw)
     assert_equal(signed["complete"], True)
     assert_equal(node.testmempoolaccept([signed["hex"]])[0]["allowed"], True)
+    # A fee rate above maxfeerate is refused unless the caller allows it.
+    assert_raises_rpc(-25, node.sendrawtransaction, signed["hex"], 0.000001)
+    rej = node.testmempoolaccept([signed["hex"]], 0.000001)[0]
+    assert_equal((rej["allowed"], rej["reject-reason"]), (False, "max-fee-exceeded"))
+    # testmempoolaccept runs the mempool's own checks: a non-final one is refused.
+    c2 = node.listunspent()[1]
+    late = node.createrawtransaction([{"txid": c2["txid"], "vout": c2["vout"]}],
+                                     {node.address("outside"): float(D(c2["amount"]) - D("0.001"))},
+                                     node.getblockcount() + 10)
+    late = node.signrawtransactionwithwallet(late)["hex"]
+    rej = node.testmempoolaccept([late])[0]
+    assert_equal((rej["allowed"], rej["reject-reason"]), (False, "non-final"))
+    assert_raises_rpc(-26, node.sendrawtransaction, late)
+    # A transaction whose parent is unknown is refused, not kept as an orphan.
+    orphan = node.createrawtransaction([{"txid": "cd" * 32, "vout": 0}], {node.address("outside"): 1})
+    assert_raises_rpc(-25, node.sendrawtransaction, orphan)
+    assert_equal(node.getmempoolinfo()["orphans"], 0)
     sent = node.sendrawtransaction(signed["hex"])
     assert_equal(node.decoderawtransaction(signed["hex"])["txid"], sent)
     assert_in(sent, node.getrawmempool())
@@ -109,6 +135,9 @@ def check_restart_backup_restore(node, tmpdir):
     assert_equal(D(fresh.getbalance()), D(0))
     fresh.sethdseed(True, seed)
     assert_equal(D(fresh.getbalance()), trusted)
+    # Only a blank, unencrypted wallet takes a seed: nothing is ever lost.
+    assert_raises_rpc(-4, fresh.sethdseed, True, seed)
+    assert_raises_rpc(-15, node.sethdseed, True, seed)
     fresh.stop()
 
 

@@ -453,6 +453,38 @@ static void make_orphan(struct tx *t, uint8_t seed)
 	pay(t, &nowhere, 50 * COIN, 1000, 0, 1);
 }
 
+/* A dry run answers like mempool_accept and adds nothing; a local
+ * submission with missing parents is refused, not kept as an orphan. */
+static void test_test_accept_and_local(void **state)
+{
+	(void)state;
+	struct tx t, o, late;
+	struct verdict v;
+	int64_t fee = -1;
+	struct outpoint op = cb(1), op2 = cb(2);
+	pay(&t, &op, 50 * COIN, 1000, 0, 1);
+	assert_true(mempool_test_accept(MP, &t, &fee, &v));
+	assert_int_equal(fee, 1000);
+	assert_int_equal(mempool_count(MP), 0);
+	assert_int_equal(EV.added, 0);
+	assert_true(mempool_accept(MP, &t, NOW, &v));
+	assert_false(mempool_test_accept(MP, &t, &fee, &v));
+	assert_string_equal(v.reason, "txn-already-in-mempool");
+	/* Refused for the same reasons as mempool_accept: not final. */
+	pay(&late, &op2, 50 * COIN, 1000, 0, 1);
+	late.lock_time = MATURE_TIP + 10;
+	fix_sign(F, &late, 0);
+	assert_false(mempool_test_accept(MP, &late, &fee, &v));
+	assert_string_equal(v.reason, "non-final");
+	make_orphan(&o, 9);
+	assert_false(mempool_accept_local(MP, &o, NOW, &v));
+	assert_int_equal(v.result, VR_MISSING_INPUTS);
+	assert_false(mempool_has_orphan(MP, o.txid));
+	tx_release(&t);
+	tx_release(&o);
+	tx_release(&late);
+}
+
 static void test_orphans_bounded(void **state)
 {
 	(void)state;
@@ -1046,6 +1078,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_accept_and_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_reasons, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_test_accept_and_local, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_assets_in_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_of_three, setup, teardown),
