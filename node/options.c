@@ -127,8 +127,12 @@ static int set(struct options *o, const char *name, const char *value, bool from
 	const struct opt_def *d = options_find(name);
 	bool negated = false, b = false;
 	int64_t i;
-	if (!d && strncmp(name, "no", 2) == 0 && (d = options_find(name + 2)) && d->type == OPT_BOOL)
+	/* -noX negates a boolean X; for any other X it is unknown. */
+	const struct opt_def *base = !d && strncmp(name, "no", 2) == 0 ? options_find(name + 2) : NULL;
+	if (base && base->type == OPT_BOOL) {
+		d = base;
 		negated = true;
+	}
 	if (!d)
 		return err_set(err, "%sunknown option '-%s' (see -help)", where, name);
 	struct values *s = &o->vals[d - table];

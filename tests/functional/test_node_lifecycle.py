@@ -61,6 +61,7 @@ def check_bad_options(tmp):
     os.mkdir(d)
     base = ["-regtest", f"-datadir={d}", "-printtoconsole=0"]
     fails(base + ["-nosuchoption"], "nosuchoption")
+    fails(base + ["-noport=9"], "unknown option '-noport'")  # "no" negates booleans only
     fails(base + ["-rpcport=abc"], "rpcport", "abc")
     fails(base + ["-regtest=maybe"], "regtest", "maybe")
     fails(base + ["-dbcache"], "dbcache")
