@@ -322,14 +322,46 @@ void gossip_trickle(struct peer *p, uint64_t now_us)
 	send_inv(p, MSG_INV, items, n);
 }
 
+/* bi is on the chain of a header the peer sent us or we sent it, so the
+ * peer has bi's header (Bitcoin Core's PeerHasHeader). Being told of a
+ * block is not enough: the peer may still be fetching its header. */
+static bool peer_has_header(const struct peer *p, struct block_index *bi)
+{
+	struct block_index *marks[2] = { p->best_sent, p->best_known };
+	for (size_t k = 0; k < 2; k++)
+		if (marks[k] && marks[k]->height >= bi->height && index_ancestor(marks[k], bi->height) == bi)
+			return true;
+	return false;
+}
+
+/* A peer that asked for headers and has the block's parent gets the
+ * header itself, so it can ask for the block at once; any other an inv. */
+static void announce_to(struct peer *p, struct block_index *bi)
+{
+	if (p->wants_headers && bi->prev && peer_has_header(p, bi->prev)) {
+		struct block_header hdr = bi->header;
+		struct msg_headers h = { 1, &hdr };
+		struct buf b = BUF_INIT;
+		if (msg_headers_encode(&b, &h) == 0 && peer_send_buf(p, MSG_HEADERS, &b)) {
+			p->best_sent = bi;
+			return;
+		}
+		buf_release(&b);
+	}
+	struct inv_item it = { INV_BLOCK, { 0 } };
+	memcpy(it.hash, bi->hash, 32);
+	send_inv(p, MSG_INV, &it, 1);
+}
+
 void gossip_announce_block(struct p2p *net, const uint8_t hash[32])
 {
+	struct block_index *bi = chainstate_lookup(net->cs, hash);
+	if (!bi)
+		return;
 	for (struct peer *p = net->peers; p; p = p->next) {
 		if (!p->ready || p->closing || p->type == P2P_ADDR_FETCH || invset_has(&p->known, hash))
 			continue;
-		struct inv_item it = { INV_BLOCK, { 0 } };
-		memcpy(it.hash, hash, 32);
 		peer_known(p, hash);
-		send_inv(p, MSG_INV, &it, 1);
+		announce_to(p, bi);
 	}
 }

@@ -114,6 +114,7 @@ static void peer_ready(struct peer *p)
 		     p->addr_text, p2p_conn_type_name(p->type), p->ver.version, p->ver.user_agent, p->ver.height);
 	if (p->type == P2P_ADDR_FETCH)
 		return;
+	peer_send(p, MSG_SENDHEADERS, NULL, 0);
 	send_ping(p, clock_mono_us());
 	sync_peer_ready(p);
 }
@@ -158,6 +159,16 @@ static void on_verack(struct peer *p, const uint8_t *payload, size_t len)
 	p->got_verack = true;
 	if (p->got_version)
 		peer_ready(p);
+}
+
+/* BIP 130: the peer takes new blocks as headers, which saves it the
+ * getheaders round trip an inv costs before it can ask for the block. */
+static void on_sendheaders(struct peer *p, const uint8_t *payload, size_t len)
+{
+	char err[ERR_LEN];
+	if (msg_empty_decode(payload, len, err) != 0)
+		return peer_misbehaving(p, PEER_BAN_SCORE, "malformed sendheaders");
+	p->wants_headers = true;
 }
 
 /* ---- ping, addresses ---- */
@@ -383,14 +394,15 @@ static void dispatch(struct peer *p, const char *cmd, const uint8_t *payload, si
 		{ MSG_HEADERS, sync_on_headers },
 		{ MSG_BLOCK, sync_on_block },
 		{ MSG_VERACK, on_verack },
+		{ MSG_SENDHEADERS, on_sendheaders },
 	};
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		if (strcmp(cmd, table[i].cmd) == 0)
 			return table[i].fn(p, payload, len);
 	if (strcmp(cmd, MSG_VERSION) == 0)
 		return peer_misbehaving(p, 1, "duplicate version");
-	/* sendheaders and unknown commands after the handshake are ignored,
-	 * as Bitcoin Core ignores what it does not know. */
+	/* Unknown commands after the handshake are ignored, as Bitcoin Core
+	 * ignores what it does not know. */
 	log_debug(LOG_NET, "peer=%llu: ignored '%s'", (unsigned long long)p->id, cmd);
 }
 

@@ -71,6 +71,7 @@ struct peer {
 	size_t gd_n, gd_head, gd_cap;
 	size_t tx_requests;     /* our getdata for tx in flight to this peer */
 	uint64_t last_block, last_tx; /* monotonic us a new block / tx came from it */
+	bool wants_headers;     /* sent sendheaders: new blocks go to it as headers */
 	bool getaddr_answered, getaddr_sent;
 	double addr_tokens;
 	uint64_t addr_tokens_at;
@@ -82,6 +83,7 @@ struct peer {
 	uint64_t next_addr_send;
 	/* sync */
 	struct block_index *best_known; /* its best header we know */
+	struct block_index *best_sent;  /* the last header we sent it */
 	uint64_t headers_asked;         /* monotonic us, 0 when none outstanding */
 	int unconnecting;
 	uint8_t (*inflight)[32];        /* blocks requested from it */

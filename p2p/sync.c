@@ -1,6 +1,5 @@
 #include "p2p/sync.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,6 @@
 
 /* A joint check is worth its threads past this many signatures. */
 #define PRECHECK_MIN_SIGS 64
-#define PRECHECK_MAX_THREADS 16
 
 void sync_locator(struct msg_getheaders *m, struct block_index *from)
 {
@@ -125,8 +123,10 @@ void sync_on_getheaders(struct peer *p, const uint8_t *payload, size_t len)
 			if (memcmp(m.stop, zero, 32) != 0 && memcmp(bi->hash, m.stop, 32) == 0)
 				break;
 		}
-		if (h.n)
-			peer_known(p, chainstate_at(cs, (start ? start->height : 0) + (uint32_t)h.n)->hash);
+		if (h.n) {
+			p->best_sent = chainstate_at(cs, (start ? start->height : 0) + (uint32_t)h.n);
+			peer_known(p, p->best_sent->hash);
+		}
 	}
 	if (msg_headers_encode(&b, &h) == 0)
 		peer_send_buf(p, MSG_HEADERS, &b);
@@ -284,60 +284,13 @@ static bool hold(struct p2p *net, const struct peer *p, struct block *b, size_t 
 	return true;
 }
 
-/* One share of a joint check: jobs from, from + step, ... */
-struct share {
-	const struct sig_job *jobs;
-	bool *ok;
-	size_t n, from, step;
-};
-
-/* Verifies only: no hashing, since chain/hash.c's per-thread digest
- * context would outlive a short-lived thread. */
-static void *check_share(void *arg)
-{
-	struct share *s = arg;
-	for (size_t i = s->from; i < s->n; i += s->step)
-		s->ok[i] = sig_verify(&s->jobs[i]);
-	return NULL;
-}
-
-/* Checks jobs over up to threads threads (this one included) and puts the
- * ones that pass in the signature cache. */
-static void check_jobs(const struct sig_job *jobs, size_t n, int threads)
-{
-	struct share shares[PRECHECK_MAX_THREADS];
-	pthread_t tids[PRECHECK_MAX_THREADS];
-	bool started[PRECHECK_MAX_THREADS] = { false };
-	bool *ok = calloc(n, sizeof(*ok));
-	if (!ok)
-		return;
-	if (threads > PRECHECK_MAX_THREADS)
-		threads = PRECHECK_MAX_THREADS;
-	if (threads < 1)
-		threads = 1;
-	for (int t = 0; t < threads; t++)
-		shares[t] = (struct share){ jobs, ok, n, (size_t)t, (size_t)threads };
-	for (int t = 1; t < threads; t++)
-		started[t] = pthread_create(&tids[t], NULL, check_share, &shares[t]) == 0;
-	check_share(&shares[0]);
-	for (int t = 1; t < threads; t++)
-		if (started[t])
-			pthread_join(tids[t], NULL);
-		else
-			check_share(&shares[t]);
-	for (size_t i = 0; i < n; i++)
-		if (ok[i])
-			sigcache_add(&jobs[i]);
-	free(ok);
-}
-
-/* Every input signature of the held blocks not already in the signature
- * cache (the mempool's checks are), checked over every core; those that
- * pass go to the cache, so connecting finds them there. A bad one is
- * simply left out: its block fails on its own when connected. */
+/* Every input signature of the held blocks, checked over every core;
+ * those that pass go to the signature cache (where the mempool's checks
+ * already are), so connecting finds them there. A bad one stops the check
+ * early and is left out: its block fails on its own when connected. */
 static void precheck(struct p2p *net)
 {
-	size_t n = 0, at = 0, m = 0;
+	size_t n = 0, at = 0;
 	for (size_t k = 0; k < net->n_held; k++)
 		for (size_t i = 1; i < net->held[k].b.n_tx; i++)
 			n += net->held[k].b.txs[i].n_in;
@@ -352,12 +305,8 @@ static void precheck(struct p2p *net)
 			tx_sig_jobs(jobs + at, &net->held[k].b.txs[i], net->params->magic);
 			at += net->held[k].b.txs[i].n_in;
 		}
-	for (size_t i = 0; i < n; i++)
-		if (!sigcache_has(&jobs[i]))
-			jobs[m++] = jobs[i];
-	if (m)
-		check_jobs(jobs, m, threads);
-	log_debug(LOG_NET, "checked %zu signatures of %zu held blocks over %d threads", m, net->n_held, threads);
+	(void)sig_verify_batch(jobs, n, threads, true);
+	log_debug(LOG_NET, "checked %zu signatures of %zu held blocks over %d threads", n, net->n_held, threads);
 	free(jobs);
 }
 

@@ -1,8 +1,8 @@
 """Catch-up with transactions: a fresh node syncs 40 blocks holding 1,200
 signed transactions from two peers. It holds the blocks as they arrive,
 checks their signatures together over every core, then connects them:
-it ends on the same tip with the same coins as its peers, the mempool's
-earlier checks count, and a block at the tip still connects at once."""
+it ends on the same tip with the same coins as its peers; and a block at
+the tip connects at once, announced by its header."""
 import re
 
 from framework import LOOPBACK, assert_equal, assert_true, run, wait_until
@@ -39,9 +39,19 @@ def test(nodes):
         assert_equal(fresh.gettxout(t, 0), src.gettxout(t, 0))
     assert_equal(fresh.gettxout(fan, 0), None)
 
-    # at the tip a block is not held
+    # at the tip a block is not held, and comes announced by its header
+    # (sendheaders), so no getheaders round trip precedes the getdata
+    def counts():
+        return {p["addr"]: (p["bytesrecv_per_msg"].get("headers", 0), p["bytessent_per_msg"].get("getheaders", 0),
+                            p["bytesrecv_per_msg"].get("inv", 0)) for p in fresh.getpeerinfo()}
+    before = counts()
     tip = src.generatetoaddress(1, pay)[0]
     wait_until(lambda: fresh.getbestblockhash() == tip, timeout=10)
+    after = counts()
+    from_src = f"{LOOPBACK}:{src.p2p_port}"
+    assert_true(after[from_src][0] > before[from_src][0], f"no headers from the miner: {before} {after}")
+    for addr in after:
+        assert_equal(after[addr][1:], before[addr][1:], f"{addr}: a getheaders or an inv for the new block")
 
 
 if __name__ == "__main__":
