@@ -379,6 +379,22 @@ static int open_chain(struct node *n, char *err)
 
 /* The mesh, after the mempool: -connect implies -listen=0 unless -listen
  * is given, as in Bitcoin Core. */
+/* The mesh's timers (regtest-only options, for tests) and the signature
+ * threads of its block catch-up (-par). */
+static int set_timers(struct node *n, struct p2p_config *cfg, char *err)
+{
+	static const char *const names[] = { "handshaketimeout", "pinginterval", "pingtimeout", "stalltimeout" };
+	unsigned *fields[] = { &cfg->handshake_timeout, &cfg->ping_interval, &cfg->ping_timeout, &cfg->stall_timeout_ms };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int64_t v = options_int(n->opts, names[i], 0);
+		if (v < 0 || v > 86400000)
+			return err_set(err, "-%s must be between 0 and 86400000", names[i]);
+		*fields[i] = (unsigned)v;
+	}
+	cfg->sig_threads = (int)options_int(n->opts, "par", 0);
+	return 0;
+}
+
 static int open_p2p(struct node *n, char *err)
 {
 	size_t nb, nc, na, ns;
@@ -407,6 +423,8 @@ static int open_p2p(struct node *n, char *err)
 	cfg.n_seednode = ns;
 	cfg.connect_only = nc > 0;
 	cfg.listen = options_bool(n->opts, "listen", !cfg.connect_only);
+	if (set_timers(n, &cfg, err) != 0)
+		return -1;
 	n->net_rpc = (struct net_rpc){ .mp = n->mp };
 	if (!(n->p2p = p2p_new(n->base, n->cs, n->mp, &cfg, err)))
 		return -1;
