@@ -455,22 +455,22 @@ bool mempool_try_orphan(struct mempool *mp, const uint8_t txid[32], uint64_t now
 
 size_t mempool_resolve_orphans(struct mempool *mp, const uint8_t txid[32], uint64_t now)
 {
-	uint8_t (*todo)[32] = malloc(32 * (orphans_count(&mp->orphans) + 1));
-	size_t n_todo = 1, accepted = 0;
-	if (!todo)
+	uint8_t (*queue)[32] = malloc(32 * (orphans_count(&mp->orphans) + 1));
+	size_t n_queue = 1, accepted = 0;
+	if (!queue)
 		return 0;
-	memcpy(todo[0], txid, 32);
-	for (size_t t = 0; t < n_todo; t++) {
+	memcpy(queue[0], txid, 32);
+	for (size_t t = 0; t < n_queue; t++) {
 		uint8_t (*kids)[32];
-		size_t n = orphans_children(&mp->orphans, todo[t], &kids);
+		size_t n = orphans_children(&mp->orphans, queue[t], &kids);
 		for (size_t i = 0; i < n && n != (size_t)-1; i++)
 			if (mempool_try_orphan(mp, kids[i], now)) {
-				memcpy(todo[n_todo++], kids[i], 32);
+				memcpy(queue[n_queue++], kids[i], 32);
 				accepted++;
 			}
 		free(kids);
 	}
-	free(todo);
+	free(queue);
 	return accepted;
 }
 

@@ -42,10 +42,10 @@
 
 static void run_after(struct rpc_after *a)
 {
-	struct rpc_after todo = *a;
+	struct rpc_after job = *a;
 	memset(a, 0, sizeof(*a));
-	if (todo.fn)
-		todo.fn(todo.arg);
+	if (job.fn)
+		job.fn(job.arg);
 }
 
 char *rpc_server_handle_body(struct rpc_server *srv, const char *body, size_t len,

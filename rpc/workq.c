@@ -18,7 +18,7 @@ struct list {
 struct workq {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	struct list todo, finished;
+	struct list queued, finished;
 	struct event *notify; /* activated by workers, runs on the loop */
 	pthread_t *threads;
 	int n_threads;
@@ -50,11 +50,11 @@ static void *worker(void *arg)
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
 		struct job *j;
-		while (!q->stopping && !q->todo.head)
+		while (!q->stopping && !q->queued.head)
 			pthread_cond_wait(&q->wake, &q->lock);
 		if (q->stopping)
 			break;
-		j = pop(&q->todo);
+		j = pop(&q->queued);
 		pthread_mutex_unlock(&q->lock);
 		j->work(j->arg);
 		pthread_mutex_lock(&q->lock);
@@ -123,7 +123,7 @@ void workq_free(struct workq *q)
 		j->done(j->arg, true);
 		free(j);
 	}
-	for (struct job *j; (j = pop(&q->todo));) {
+	for (struct job *j; (j = pop(&q->queued));) {
 		j->done(j->arg, false);
 		free(j);
 	}
@@ -144,7 +144,7 @@ int workq_submit(struct workq *q, void (*work)(void *arg), void (*done)(void *ar
 	j->done = done;
 	j->arg = arg;
 	pthread_mutex_lock(&q->lock);
-	push(&q->todo, j);
+	push(&q->queued, j);
 	q->pending++;
 	pthread_cond_signal(&q->wake);
 	pthread_mutex_unlock(&q->lock);
