@@ -550,7 +550,7 @@ static void open_added(struct p2p *net, uint64_t now)
 		if (net->added[i].peer)
 			net->added[i].peer->added = -1;
 		net->added[i] = net->added[--net->n_added];
-		if (net->added[i].peer && i < net->n_added)
+		if (i < net->n_added && net->added[i].peer)
 			net->added[i].peer->added = (int)i;
 	}
 }
