@@ -24,6 +24,7 @@ struct chainstate {
 	struct chain_events ev;
 	/* The block being accepted, so activation need not read it back. */
 	const struct block *pending;
+	bool pending_verified; /* every signature of *pending verified by the caller */
 	/* Why the last block that failed to connect failed. */
 	struct verdict last_fail;
 	const struct block_index *last_fail_bi;
@@ -296,7 +297,8 @@ static int connect_tip(struct chainstate *cs, struct block_index *bi, char *err)
 	int r = -1;
 	if (!batch) {
 		err_set(err, "out of memory");
-	} else if (!connect_block(cs->store, cs->p, blk, bi, cs->sig_threads, batch, &v)) {
+	} else if (!connect_block(cs->store, cs->p, blk, bi, cs->sig_threads, blk == cs->pending && cs->pending_verified,
+				  batch, &v)) {
 		if (v.result == VR_ERROR) {
 			err_set(err, "cannot connect block at height %u: %s", bi->height, v.reason);
 		} else {
@@ -452,8 +454,8 @@ static bool store_block(struct chainstate *cs, struct block_index *bi, const str
 	return ok;
 }
 
-bool chainstate_accept_block(struct chainstate *cs, const struct block *b, uint64_t now,
-			     enum block_source source, const char *peer, struct verdict *v)
+static bool accept_block(struct chainstate *cs, const struct block *b, uint64_t now, enum block_source source,
+			 const char *peer, bool sigs_verified, struct verdict *v)
 {
 	struct block_index *bi;
 	char err[ERR_LEN];
@@ -475,9 +477,11 @@ bool chainstate_accept_block(struct chainstate *cs, const struct block *b, uint6
 	if (link_block(cs, bi) != 0)
 		return verdict_fail(v, VR_ERROR, "out-of-memory", NULL);
 	cs->pending = b;
+	cs->pending_verified = sigs_verified;
 	cs->last_fail_bi = NULL;
 	int r = chainstate_activate(cs, err);
 	cs->pending = NULL;
+	cs->pending_verified = false;
 	if (r != 0)
 		return verdict_fail(v, VR_ERROR, "activate-failed", "%s", err);
 	if (cs->last_fail_bi == bi) {
@@ -485,6 +489,18 @@ bool chainstate_accept_block(struct chainstate *cs, const struct block *b, uint6
 		return false;
 	}
 	return true;
+}
+
+bool chainstate_accept_block(struct chainstate *cs, const struct block *b, uint64_t now,
+			     enum block_source source, const char *peer, struct verdict *v)
+{
+	return accept_block(cs, b, now, source, peer, false, v);
+}
+
+bool chainstate_accept_verified(struct chainstate *cs, const struct block *b, uint64_t now,
+				enum block_source source, const char *peer, struct verdict *v)
+{
+	return accept_block(cs, b, now, source, peer, true, v);
 }
 
 /* --- invalidate and reconsider --- */
@@ -689,7 +705,7 @@ static int init_genesis(struct chainstate *cs, char *err)
 	}
 	if (!(bi = new_entry(cs, &g.header, g.hash, NULL))) {
 		err_set(err, "out of memory");
-	} else if (!connect_block(cs->store, cs->p, &g, bi, 1, batch, &v)) {
+	} else if (!connect_block(cs->store, cs->p, &g, bi, 1, false, batch, &v)) {
 		err_set(err, "genesis block does not connect: %s", v.reason);
 	} else {
 		bi->status = BLOCK_HAVE_DATA | BLOCK_VALID_TXS;

@@ -55,6 +55,12 @@ bool chainstate_accept_header(struct chainstate *cs, const struct block_header *
  * came from. */
 bool chainstate_accept_block(struct chainstate *cs, const struct block *b, uint64_t now,
 			     enum block_source source, const char *peer, struct verdict *v);
+/* As chainstate_accept_block, for a block every signature of which the
+ * caller has verified in this very object (b itself, not a copy or the
+ * same hash from elsewhere): connecting b skips that one check. Any other
+ * block connected on the way is checked in full. */
+bool chainstate_accept_verified(struct chainstate *cs, const struct block *b, uint64_t now,
+				enum block_source source, const char *peer, struct verdict *v);
 /* Moves to the best valid chain (after a restart, reconsider or a failed
  * connect). Returns 0, or -1 on a local error with err filled. */
 int chainstate_activate(struct chainstate *cs, char *err) WUR;

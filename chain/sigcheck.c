@@ -99,7 +99,7 @@ void sigcache_add(const struct sig_job *j)
 struct batch {
 	const struct sig_job *jobs;
 	size_t n;
-	bool feed;
+	bool feed, cached;
 	atomic_size_t next;
 	atomic_size_t bad;
 };
@@ -115,7 +115,7 @@ static void *batch_worker(void *arg)
 			return NULL;
 		size_t end = start + CHUNK < b->n ? start + CHUNK : b->n;
 		for (size_t i = start; i < end; i++) {
-			if (sigcache_has(&b->jobs[i]))
+			if (b->cached && sigcache_has(&b->jobs[i]))
 				continue;
 			if (!sig_verify(&b->jobs[i])) {
 				size_t cur = atomic_load(&b->bad);
@@ -129,9 +129,9 @@ static void *batch_worker(void *arg)
 	}
 }
 
-size_t sig_verify_batch(const struct sig_job *jobs, size_t n, int threads, bool feed)
+static size_t run_batch(const struct sig_job *jobs, size_t n, int threads, bool feed, bool cached)
 {
-	struct batch b = { .jobs = jobs, .n = n, .feed = feed };
+	struct batch b = { .jobs = jobs, .n = n, .feed = feed, .cached = cached };
 	atomic_init(&b.next, 0);
 	atomic_init(&b.bad, n);
 	pthread_t tids[16];
@@ -146,6 +146,16 @@ size_t sig_verify_batch(const struct sig_job *jobs, size_t n, int threads, bool 
 	for (int i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
 	return atomic_load(&b.bad);
+}
+
+size_t sig_verify_batch(const struct sig_job *jobs, size_t n, int threads, bool feed)
+{
+	return run_batch(jobs, n, threads, feed, true);
+}
+
+size_t sig_verify_uncached(const struct sig_job *jobs, size_t n, int threads)
+{
+	return run_batch(jobs, n, threads, false, false);
 }
 
 int sig_default_threads(void)

@@ -22,6 +22,10 @@ bool sig_verify(const struct sig_job *j);
  * mempool feeds it; a block, whose signatures will not be seen again, does
  * not). Returns n when all pass, else the index of a failing job. */
 size_t sig_verify_batch(const struct sig_job *jobs, size_t n, int threads, bool feed);
+/* As sig_verify_batch without the cache: neither looked up nor fed (two
+ * SHA-256 and two locks a signature saved). For blocks checked ahead of
+ * connecting them, whose signatures no one checked before. */
+size_t sig_verify_uncached(const struct sig_job *jobs, size_t n, int threads);
 
 /* The cache holds at most max entries (0 disables it); safe from any thread. */
 void sigcache_set_size(size_t max);

@@ -597,6 +597,16 @@ static void open_seeds(struct p2p *net)
 
 /* ---- timers ---- */
 
+static void open_connections(struct p2p *net, uint64_t now)
+{
+	if (!net->active)
+		return;
+	net->opened = true;
+	open_seeds(net);
+	open_added(net, now);
+	open_outbound(net);
+}
+
 static void peer_timers(struct peer *p, uint64_t now)
 {
 	struct transport_stats st;
@@ -621,11 +631,7 @@ static void on_tick(void *ctx)
 		peer_timers(p, now);
 	gossip_expire(net);
 	sync_tick(net);
-	if (!net->active)
-		return;
-	open_seeds(net);
-	open_added(net, now);
-	open_outbound(net);
+	open_connections(net, now);
 }
 
 static void fast_cb(evutil_socket_t fd, short what, void *arg)
@@ -641,6 +647,17 @@ static void fast_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	sync_flush(net);
 	sync_download(net);
+}
+
+/* The first connections open as soon as the loop runs, not at the first
+ * one-second tick: a fresh node starts syncing a second sooner. */
+static void kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct p2p *net = arg;
+	(void)fd;
+	(void)what;
+	if (!net->opened)
+		open_connections(net, clock_mono_us());
 }
 
 /* ---- life ---- */
@@ -731,6 +748,9 @@ static int setup(struct p2p *net, char *err)
 	struct timeval tv = { 0, 100000 };
 	if (!(net->fast = event_new(net->base, -1, EV_PERSIST, fast_cb, net)) || event_add(net->fast, &tv) != 0)
 		return err_set(err, "cannot create the mesh's timer");
+	struct timeval now = { 0, 0 };
+	if (!(net->kick = evtimer_new(net->base, kick_cb, net)) || evtimer_add(net->kick, &now) != 0)
+		return err_set(err, "cannot create the mesh's timer");
 	return 0;
 }
 
@@ -787,6 +807,8 @@ void p2p_free(struct p2p *net)
 		return;
 	if (net->fast)
 		event_free(net->fast);
+	if (net->kick)
+		event_free(net->kick);
 	transport_free(net->t);
 	sync_release(net);
 	gossip_release(net);

@@ -9,6 +9,7 @@
 #ifndef CAIRN_P2P_PEER_H
 #define CAIRN_P2P_PEER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -108,10 +109,12 @@ struct held_block {
 	struct block b;
 	uint64_t peer;
 	char addr[NET_ADDR_TEXT_LEN];
+	bool checked; /* every signature of b verified (by the check thread) */
 };
 
 #define NET_HOLD_BLOCKS 32
 #define NET_HOLD_BYTES (4u << 20)
+#define NET_WAIT_BLOCKS 64
 
 #define NET_MAX_ADDED 64
 #define NET_MAX_OUTBOUND 8
@@ -127,6 +130,7 @@ struct p2p {
 	struct addrman *am;
 	struct banman *bm;
 	struct event *fast;      /* 100 ms timer: trickles, getdata queues, downloads */
+	struct event *kick;      /* once, when the loop starts: first connections */
 	/* timers in effect (cfg's, or the defaults) */
 	unsigned handshake_secs;
 	uint64_t ping_interval_us, ping_timeout_us, stall_us, block_timeout_us;
@@ -134,6 +138,7 @@ struct p2p {
 	size_t n_peers;
 	uint64_t nonce;
 	bool active;
+	bool opened;             /* connections were opened once */
 	uint16_t listen_port;
 	struct added_node added[NET_MAX_ADDED];
 	size_t n_added;
@@ -145,7 +150,19 @@ struct p2p {
 	struct hmap blk_asked;   /* block hash -> struct peer * that has it in flight */
 	struct held_block held[NET_HOLD_BLOCKS];
 	size_t n_held, held_bytes;
-	struct hmap held_map;    /* block hash -> its struct held_block */
+	struct hmap held_map;    /* hash of a block held or being checked -> 1 */
+	/* The previous hold, its signatures checked on a thread of its own
+	 * while the loop connects the one before it (sync.c). */
+	struct held_block checking[NET_HOLD_BLOCKS];
+	size_t n_checking;
+	pthread_t check_thread;
+	bool check_running;
+	bool check_ok;           /* every signature of checking[] verified */
+	size_t check_sigs;       /* how many it checked */
+	/* Checked blocks whose parent is not connected yet, kept (in arrival
+	 * order) so they connect without a second check once it is. */
+	struct held_block waiting[NET_WAIT_BLOCKS];
+	size_t n_waiting;
 	uint8_t announced[32];   /* the tip last announced */
 	uint64_t next_progress, progress_blocks;
 	uint32_t progress_height;

@@ -10,9 +10,6 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-/* A joint check is worth its threads past this many signatures. */
-#define PRECHECK_MIN_SIGS 64
-
 void sync_locator(struct msg_getheaders *m, struct block_index *from)
 {
 	uint32_t step = 1;
@@ -237,12 +234,17 @@ void sync_peer_closed(struct peer *p)
 
 /* Hands one block to the chainstate and answers for it: the peer (when
  * still there) is credited, asked for headers, or scored. */
-static void accept_block(struct p2p *net, uint64_t peer_id, const char *addr, const struct block *b)
+static void accept_block(struct p2p *net, uint64_t peer_id, const char *addr, const struct block *b, bool verified)
 {
 	struct verdict v;
 	struct peer *p = peer_by_id(net, peer_id);
+	bool ok;
 	verdict_init(&v);
-	if (chainstate_accept_block(net->cs, b, clock_now(), SOURCE_PEER, addr, &v)) {
+	if (verified)
+		ok = chainstate_accept_verified(net->cs, b, clock_now(), SOURCE_PEER, addr, &v);
+	else
+		ok = chainstate_accept_block(net->cs, b, clock_now(), SOURCE_PEER, addr, &v);
+	if (ok) {
 		if (p) {
 			p->last_block = clock_mono_us();
 			set_best_known(p, chainstate_lookup(net->cs, b->hash));
@@ -274,7 +276,7 @@ static bool hold(struct p2p *net, const struct peer *p, struct block *b, size_t 
 	if (net->n_held == NET_HOLD_BLOCKS || hmap_get(&net->held_map, b->hash))
 		return false;
 	struct held_block *h = &net->held[net->n_held];
-	if (hmap_put(&net->held_map, b->hash, h) != 0)
+	if (hmap_put(&net->held_map, b->hash, (void *)1) != 0)
 		return false;
 	h->b = *b;
 	h->peer = p->id;
@@ -284,55 +286,156 @@ static bool hold(struct p2p *net, const struct peer *p, struct block *b, size_t 
 	return true;
 }
 
-/* Every input signature of the held blocks, checked over every core;
- * those that pass go to the signature cache (where the mempool's checks
- * already are), so connecting finds them there. A bad one stops the check
- * early and is left out: its block fails on its own when connected. */
-static void precheck(struct p2p *net)
+static int check_threads(const struct p2p *net)
 {
-	size_t n = 0, at = 0;
-	for (size_t k = 0; k < net->n_held; k++)
-		for (size_t i = 1; i < net->held[k].b.n_tx; i++)
-			n += net->held[k].b.txs[i].n_in;
-	int threads = net->cfg.sig_threads > 0 ? net->cfg.sig_threads : sig_default_threads();
-	if (threads < 2 || n < PRECHECK_MIN_SIGS)
-		return;
-	struct sig_job *jobs = malloc(n * sizeof(*jobs));
-	if (!jobs)
-		return;
-	for (size_t k = 0; k < net->n_held; k++)
-		for (size_t i = 1; i < net->held[k].b.n_tx; i++) {
-			tx_sig_jobs(jobs + at, &net->held[k].b.txs[i], net->params->magic);
-			at += net->held[k].b.txs[i].n_in;
-		}
-	(void)sig_verify_batch(jobs, n, threads, true);
-	log_debug(LOG_NET, "checked %zu signatures of %zu held blocks over %d threads", n, net->n_held, threads);
-	free(jobs);
+	return net->cfg.sig_threads > 0 ? net->cfg.sig_threads : sig_default_threads();
 }
 
+/* The check thread: every input signature of the blocks in checking[],
+ * over every core, past the signature cache (no one checked them before,
+ * and connecting them right after does not look again). Only reads the
+ * blocks; check_ok is read after the join. A bad signature stops the check
+ * early: its block fails on its own when connected with a full check. */
+static void *check_main(void *arg)
+{
+	struct p2p *net = arg;
+	size_t n = 0, at = 0;
+	for (size_t k = 0; k < net->n_checking; k++)
+		for (size_t i = 1; i < net->checking[k].b.n_tx; i++)
+			n += net->checking[k].b.txs[i].n_in;
+	struct sig_job *jobs = malloc((n ? n : 1) * sizeof(*jobs));
+	if (!jobs)
+		return NULL;
+	for (size_t k = 0; k < net->n_checking; k++)
+		for (size_t i = 1; i < net->checking[k].b.n_tx; i++) {
+			tx_sig_jobs(jobs + at, &net->checking[k].b.txs[i], net->params->magic);
+			at += net->checking[k].b.txs[i].n_in;
+		}
+	net->check_ok = sig_verify_uncached(jobs, n, check_threads(net)) == n;
+	net->check_sigs = n;
+	free(jobs);
+	return NULL;
+}
+
+/* Moves the hold to checking[] and starts its check; on one core, or when
+ * no thread starts, the blocks go through the ordinary full check. */
+static void check_start(struct p2p *net)
+{
+	memcpy(net->checking, net->held, net->n_held * sizeof(net->held[0]));
+	net->n_checking = net->n_held;
+	net->n_held = net->held_bytes = 0;
+	net->check_ok = false;
+	net->check_sigs = 0;
+	if (check_threads(net) < 2)
+		return;
+	net->check_running = pthread_create(&net->check_thread, NULL, check_main, net) == 0;
+}
+
+/* Waits for the check under way and moves its blocks to ready; returns
+ * how many, *ok whether every signature of theirs verified. */
+static size_t check_take(struct p2p *net, struct held_block *ready, bool *ok)
+{
+	size_t n = net->n_checking;
+	*ok = false;
+	if (net->check_running) {
+		pthread_join(net->check_thread, NULL);
+		net->check_running = false;
+		*ok = net->check_ok;
+		log_debug(LOG_NET, "checked %zu signatures of %zu held blocks over %d threads: %s", net->check_sigs, n,
+			  check_threads(net), *ok ? "all pass" : "not all pass");
+	}
+	memcpy(ready, net->checking, n * sizeof(ready[0]));
+	net->n_checking = 0;
+	return n;
+}
+
+static void hand_over(struct p2p *net, struct held_block *h)
+{
+	hmap_del(&net->held_map, h->b.hash);
+	accept_block(net, h->peer, h->addr, &h->b, h->checked);
+	block_release(&h->b);
+}
+
+static void wait_drop(struct p2p *net, size_t k)
+{
+	memmove(&net->waiting[k], &net->waiting[k + 1], (net->n_waiting - k - 1) * sizeof(net->waiting[0]));
+	net->n_waiting--;
+}
+
+/* Connects checked blocks in chain order. A block connects from memory
+ * when its parent is the tip: those of a batch that passed whole skip the
+ * second signature check (they are the very objects the thread checked).
+ * One whose parent is not connected yet (a slower peer's block still on
+ * its way) waits for it here rather than being stored and later read back
+ * and checked again; with nothing more on its way, or no room, the
+ * waiting go to the chainstate as they are. */
+static void connect_ready(struct p2p *net, struct held_block *ready, size_t n, bool ok)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (net->n_waiting == NET_WAIT_BLOCKS) {
+			struct held_block oldest = net->waiting[0];
+			wait_drop(net, 0);
+			hand_over(net, &oldest);
+		}
+		ready[k].checked = ok;
+		net->waiting[net->n_waiting++] = ready[k];
+	}
+	for (size_t k = 0; k < net->n_waiting;) {
+		struct block_index *tip = chainstate_tip(net->cs);
+		if (memcmp(net->waiting[k].b.header.prev, tip->hash, 32) != 0) {
+			k++;
+			continue;
+		}
+		struct held_block h = net->waiting[k];
+		wait_drop(net, k);
+		hand_over(net, &h);
+		k = 0;
+	}
+	if (net->blk_asked.count == 0 && net->n_held == 0 && net->n_checking == 0)
+		while (net->n_waiting) {
+			struct held_block h = net->waiting[0];
+			wait_drop(net, 0);
+			hand_over(net, &h);
+		}
+}
+
+/* A two-stage pipeline: the hold just filled is checked on the thread
+ * while the loop connects the batch checked before it. */
 void sync_flush(struct p2p *net)
 {
-	if (net->n_held == 0)
-		return;
-	precheck(net);
-	size_t n = net->n_held;
-	net->n_held = 0;
-	net->held_bytes = 0;
-	for (size_t k = 0; k < n; k++) {
-		struct held_block *h = &net->held[k];
-		hmap_del(&net->held_map, h->b.hash);
-		accept_block(net, h->peer, h->addr, &h->b);
-		block_release(&h->b);
+	struct held_block ready[NET_HOLD_BLOCKS];
+	bool ok;
+	size_t n = check_take(net, ready, &ok);
+	if (net->n_held)
+		check_start(net);
+	connect_ready(net, ready, n, ok);
+	/* Nothing more coming: the last batch need not wait for the timer. */
+	if (net->blk_asked.count == 0 && (net->n_checking || net->n_waiting)) {
+		n = check_take(net, ready, &ok);
+		connect_ready(net, ready, n, ok);
 	}
 }
 
 void sync_release(struct p2p *net)
 {
+	if (net->check_running) {
+		pthread_join(net->check_thread, NULL);
+		net->check_running = false;
+	}
+	for (size_t k = 0; k < net->n_checking; k++) {
+		hmap_del(&net->held_map, net->checking[k].b.hash);
+		block_release(&net->checking[k].b);
+	}
+	for (size_t k = 0; k < net->n_waiting; k++) {
+		hmap_del(&net->held_map, net->waiting[k].b.hash);
+		block_release(&net->waiting[k].b);
+	}
+	net->n_waiting = 0;
 	for (size_t k = 0; k < net->n_held; k++) {
 		hmap_del(&net->held_map, net->held[k].b.hash);
 		block_release(&net->held[k].b);
 	}
-	net->n_held = net->held_bytes = 0;
+	net->n_checking = net->n_held = net->held_bytes = 0;
 }
 
 /* During catch-up blocks are held and connected in batches whose
@@ -352,7 +455,7 @@ void sync_on_block(struct peer *p, const uint8_t *payload, size_t len)
 		if (net->n_held == NET_HOLD_BLOCKS || net->held_bytes >= NET_HOLD_BYTES || net->blk_asked.count == 0)
 			sync_flush(net);
 	} else {
-		accept_block(net, p->id, p->addr_text, &b);
+		accept_block(net, p->id, p->addr_text, &b, false);
 		block_release(&b);
 	}
 	sync_download(net);

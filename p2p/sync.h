@@ -31,12 +31,14 @@ void sync_block_announced(struct peer *p, const uint8_t hash[32]);
 void sync_on_getheaders(struct peer *p, const uint8_t *payload, size_t len);
 void sync_on_headers(struct peer *p, const uint8_t *payload, size_t len);
 void sync_on_block(struct peer *p, const uint8_t *payload, size_t len);
-/* Checks the signatures of the blocks held during catch-up together over
- * every core, then hands the blocks to the chainstate in arrival order.
- * Runs when the hold is full, when no block is in flight, and on the
- * 100 ms timer. */
+/* Connects the batch whose signatures the check thread verified (waiting
+ * for it) and starts checking the blocks held since, over every core, so
+ * that checking one batch overlaps connecting the one before. Runs when the
+ * hold is full, when no block is in flight (then the last batch connects
+ * too), and on the 100 ms timer. */
 void sync_flush(struct p2p *net);
-/* Frees held blocks without connecting them (at shut-down). */
+/* Waits for a check under way and frees held blocks without connecting
+ * them (at shut-down). */
 void sync_release(struct p2p *net);
 /* Hands out block requests to peers with free slots. */
 void sync_download(struct p2p *net);
