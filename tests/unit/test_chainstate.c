@@ -294,6 +294,68 @@ static void test_out_of_order_blocks(void **state)
 	block_release(&b2);
 }
 
+/* A block whose signatures the caller verified still meets every other
+ * rule, and only that very block skips the signature check: a descendant
+ * connected from storage in the same activation is checked in full. */
+static void test_accept_verified(void **state)
+{
+	(void)state;
+	struct block b, parent, child;
+	struct verdict v;
+	struct tx tx;
+	fix_mine(F, 101, 0);
+
+	/* Every non-signature rule: a coinbase claiming one unit too many. */
+	fix_block_on(F, &b, NULL, NULL, 0, 0, 0);
+	b.txs[0].out[0].value += 1;
+	tx_finalize(&b.txs[0]);
+	fix_resolve(&b);
+	verdict_init(&v);
+	assert_false(chainstate_accept_verified(F->cs, &b, F->time + 3600, SOURCE_PEER, NULL, &v));
+	assert_string_equal(v.reason, "bad-cb-amount");
+	block_release(&b);
+
+	/* A child with a bad signature arrives before its parent. */
+	struct outpoint op = fix_cb_outpoint(F, 1);
+	fix_spend(F, &tx, &op, 49 * COIN, 0, 1);
+	tx.in[0].sig[5] ^= 1;
+	tx_finalize(&tx);
+	fix_block_on(F, &parent, NULL, NULL, 0, 0, 0);
+	struct block_index *pi;
+	assert_true(chainstate_accept_header(F->cs, &parent.header, F->time + 3600, &pi, &v));
+	fix_block_on(F, &child, pi, &tx, 1, 1 * COIN, 0);
+	assert_string_equal(fix_accept(F, &child, &v), "");
+	assert_int_equal(chainstate_tip(F->cs)->height, 101); /* waits for its parent */
+	verdict_init(&v);
+	assert_true(chainstate_accept_verified(F->cs, &parent, F->time + 3600, SOURCE_PEER, NULL, &v));
+	assert_memory_equal(chainstate_tip(F->cs)->hash, parent.hash, 32);
+	assert_true(index_failed(chainstate_lookup(F->cs, child.hash)));
+	tx_release(&tx);
+	block_release(&parent);
+	block_release(&child);
+}
+
+/* The uncached check neither trusts nor feeds the signature cache. */
+static void test_sig_verify_uncached(void **state)
+{
+	(void)state;
+	struct sig_job j;
+	memset(&j, 0, sizeof(j));
+	memcpy(j.pubkey, F->pk[0], 32);
+	j.msg[0] = 1;
+	uint8_t aux[32] = { 0 };
+	assert_int_equal(key_sign_aux(j.sig, F->sk[0], j.msg, aux), 0);
+	sigcache_set_size(100);
+	assert_int_equal(sig_verify_uncached(&j, 1, 1), 1);
+	assert_false(sigcache_has(&j));
+	struct sig_job bad = j;
+	bad.sig[0] ^= 1;
+	sigcache_add(&bad); /* a poisoned entry the cached path would trust */
+	assert_int_equal(sig_verify_batch(&bad, 1, 1, false), 1);
+	assert_int_equal(sig_verify_uncached(&bad, 1, 1), 0);
+	sigcache_set_size(40000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +367,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reopen_same_tip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalidate_genesis_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_order_blocks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accept_verified, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sig_verify_uncached, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
