@@ -8,6 +8,7 @@ need() { # need PACKAGE FILE...: the package is missing when none of the files e
 	missing="$missing $pkg"
 }
 arch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+need build-essential  /usr/bin/cc
 need pkg-config       /usr/bin/pkg-config
 need libssl-dev       /usr/include/openssl/evp.h
 need libsecp256k1-dev /usr/include/secp256k1_schnorrsig.h
