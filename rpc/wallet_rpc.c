@@ -120,7 +120,7 @@ static int importprivkey(void *ctx, const cJSON *params, cJSON **result, struct 
 	    rpc_param_str(&label, params, 1, "label", false, e) != 0 ||
 	    rpc_param_bool(&rescan, params, 2, "rescan", true, e) != 0)
 		return -1;
-	int s = wallet_import_privkey(wallet_of(r), key, label ? label : "", rescan ? r->cs : NULL, err);
+	int s = wallet_import_privkey(wallet_of(r), key, label, rescan ? r->cs : NULL, err);
 	if (s)
 		return fail(e, s, err);
 	*result = NULL;
@@ -343,17 +343,27 @@ static int lockunspent(void *ctx, const cJSON *params, cJSON **result, struct rp
 	}
 	if (!cJSON_IsArray(list))
 		return rpc_error_set(e, RPC_TYPE_ERROR, "transactions must be an array");
-	cJSON_ArrayForEach(o, list) {
-		struct outpoint op;
-		if (parse_outpoint(&op, o, e) != 0)
-			return -1;
-		int s = unlock ? wallet_unlock_coin(w, &op, err) : wallet_lock_coin(w, &op, err);
-		if (s == WALLET_NOT_FOUND)
-			return rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter, unknown transaction output");
-		if (s)
-			return fail(e, s, err);
+	/* All or nothing, as Bitcoin Core: parse every outpoint first, and
+	 * undo what was done when one of them is refused. */
+	size_t n = (size_t)cJSON_GetArraySize(list), done = 0;
+	struct outpoint *ops = calloc(n ? n : 1, sizeof(*ops));
+	if (!ops)
+		return rpc_oom(e);
+	int rc = 0;
+	cJSON_ArrayForEach(o, list)
+		if (rc == 0)
+			rc = parse_outpoint(&ops[done++], o, e);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		int s = unlock ? wallet_unlock_coin(w, &ops[i], err) : wallet_lock_coin(w, &ops[i], err);
+		if (s == 0)
+			continue;
+		rc = s == WALLET_NOT_FOUND ? rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter, unknown transaction output")
+					   : fail(e, s, err);
+		for (size_t k = 0; k < i; k++)
+			(void)(unlock ? wallet_lock_coin(w, &ops[k], err) : wallet_unlock_coin(w, &ops[k], err));
 	}
-	return rpc_result(result, cJSON_CreateBool(true), e);
+	free(ops);
+	return rc ? -1 : rpc_result(result, cJSON_CreateBool(true), e);
 }
 
 static int listlockunspent(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -696,7 +706,7 @@ static const struct rpc_method methods[] = {
 	{ "importprivkey", "wallet", "privkey [label] [rescan]", "Imports a private key (64 hex digits) and rescans.", importprivkey },
 	{ "dumpseed", "wallet", "", "Returns the wallet's HD seed (64 hex digits): it restores every derived key.", dumpseed },
 	{ "sethdseed", "wallet", "newkeypool seed",
-	  "Restores the wallet from an HD seed (only while the wallet has no transactions), then rescans.", sethdseed },
+	  "Restores the wallet from an HD seed, then rescans: only into a blank wallet (no address handed out, no key imported, no transaction) that is not encrypted.", sethdseed },
 };
 
 int wallet_rpc_register(struct rpc_server *srv, struct wallet_rpc *r, char *err)

@@ -204,7 +204,7 @@ int wallet_dump_privkey(struct wallet *w, char out[WALLET_SECKEY_HEX_LEN], const
 	char why[ERR_LEN];
 	memset(out, 0, WALLET_SECKEY_HEX_LEN);
 	if (!address || address_decode(addr, w->p->hrp, address, why) != 0) {
-		err_set(err, "invalid address: %s", address ? why : "missing");
+		err_set(err, "%s", address ? why : "invalid address: missing");
 		return WALLET_INVALID_ADDRESS;
 	}
 	const struct wallet_key *k = hmap_get(&w->keys, addr);
@@ -256,8 +256,8 @@ int wallet_import_privkey(struct wallet *w, const char *hex, const char *label, 
 			r = wstore_seal(&w->s, w->aes_key, err);
 	}
 	OPENSSL_cleanse(sk, sizeof(sk));
-	/* No label given keeps the one the address has (Bitcoin Core). */
-	if (r != 0 || (label && label[0] && wstore_set_label(&w->s, addr, label) != 0))
+	/* No label given (NULL) keeps the one the address has (Bitcoin Core). */
+	if (r != 0 || (label && wstore_set_label(&w->s, addr, label) != 0))
 		return err_set(err, "cannot import the key: out of memory");
 	for (size_t i = 0; i < w->s.n_txs; i++)
 		wallet_index_outputs(w, w->s.txs[i]);

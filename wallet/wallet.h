@@ -94,8 +94,9 @@ int wallet_set_label(struct wallet *w, const uint8_t addr[20], const char *label
  * WALLET_INVALID_ADDRESS for a malformed address, WALLET_ERROR when the key
  * is not the wallet's. out is zeroed on failure. */
 int wallet_dump_privkey(struct wallet *w, char out[WALLET_SECKEY_HEX_LEN], const char *address, char *err) WUR;
-/* Adds the secret key given as 64 hex digits under label (NULL: ""); an
- * already known key only gets the label. With cs, rescans the whole chain
+/* Adds the secret key given as 64 hex digits under label (NULL: a new
+ * key gets "", a known one keeps its label); an already known key only
+ * gets the label. With cs, rescans the whole chain
  * afterwards (importprivkey's rescan). WALLET_INVALID_ADDRESS for a bad
  * key, WALLET_LOCKED. */
 int wallet_import_privkey(struct wallet *w, const char *hex, const char *label, struct chainstate *cs, char *err) WUR;

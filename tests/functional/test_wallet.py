@@ -61,6 +61,11 @@ def check_sendmany_and_locks(node):
     assert_equal(node.lockunspent(True), True)
     assert_equal(node.listlockunspent(), [])
     assert_raises_rpc(-8, node.lockunspent, False, [{"txid": "ab" * 32, "vout": 0}])
+    # All or nothing: a good output listed before a bad one stays unlocked.
+    good = node.listunspent()[0]
+    assert_raises_rpc(-8, node.lockunspent, False,
+                      [{"txid": good["txid"], "vout": good["vout"]}, {"txid": "ab" * 32, "vout": 0}])
+    assert_equal(node.listlockunspent(), [])
     assert_equal(node.lockunspent(False), True)  # locking nothing does nothing
     # The raw-transaction workflow, as tools written for Bitcoin Core use it.
     c = node.listunspent()[0]
