@@ -773,15 +773,13 @@ int addrman_load_mem(struct addrman *am, const uint8_t *p, size_t len, char *err
 
 int addrman_load(struct addrman *am, const char *path, char *err)
 {
-	addrman_clear(am);
 	size_t len;
+	char why[ERR_LEN];
+	addrman_clear(am);
 	uint8_t *p = file_read_bounded(path, ADDRMAN_FILE_MAX, &len, NULL, err);
 	if (!p)
 		return -1;
-	char why[ERR_LEN];
-	int r = load_bytes(am, p, len, why);
+	int r = addrman_load_mem(am, p, len, why);
 	free(p);
-	if (r != 0)
-		return err_set(err, "cannot load '%s': %s", path, why);
-	return 0;
+	return r ? err_set(err, "'%s': %s", path, why) : 0;
 }

@@ -438,18 +438,13 @@ int banman_load_mem(struct banman *bm, const uint8_t *p, size_t len, char *err)
 
 int banman_load(struct banman *bm, const char *path, char *err)
 {
-	empty(bm);
 	size_t len;
+	char why[ERR_LEN];
+	empty(bm);
 	uint8_t *p = file_read_bounded(path, BANMAN_FILE_MAX, &len, NULL, err);
 	if (!p)
 		return -1;
-	char why[ERR_LEN];
-	int r = load_bytes(bm, p, len, why);
+	int r = banman_load_mem(bm, p, len, why);
 	free(p);
-	if (r != 0) {
-		empty(bm);
-		return err_set(err, "cannot load '%s': %s", path, why);
-	}
-	bm->dirty = false;
-	return 0;
+	return r ? err_set(err, "'%s': %s", path, why) : 0;
 }

@@ -95,6 +95,14 @@ static int getrawchangeaddress(void *ctx, const cJSON *params, cJSON **result, s
 	return s ? fail(e, s, err) : rpc_result(result, cJSON_CreateString(addr), e);
 }
 
+/* Answers a secret as a string and wipes the caller's copy. */
+static int secret_result(cJSON **result, char secret[WALLET_SECKEY_HEX_LEN], struct rpc_error *e)
+{
+	cJSON *v = cJSON_CreateString(secret);
+	OPENSSL_cleanse(secret, WALLET_SECKEY_HEX_LEN);
+	return rpc_result(result, v, e);
+}
+
 static int dumpprivkey(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct wallet_rpc *r = ctx;
@@ -103,11 +111,7 @@ static int dumpprivkey(void *ctx, const cJSON *params, cJSON **result, struct rp
 	if (rpc_param_str(&addr, params, 0, "address", true, e) != 0)
 		return -1;
 	int s = wallet_dump_privkey(wallet_of(r), key, addr, err);
-	if (s)
-		return fail(e, s, err);
-	cJSON *v = cJSON_CreateString(key);
-	OPENSSL_cleanse(key, sizeof(key));
-	return rpc_result(result, v, e);
+	return s ? fail(e, s, err) : secret_result(result, key, e);
 }
 
 static int importprivkey(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -133,16 +137,12 @@ static int dumpseed(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 	char seed[WALLET_SECKEY_HEX_LEN], err[ERR_LEN];
 	(void)params;
 	int s = wallet_export_seed(wallet_of(r), seed, err);
-	if (s)
-		return fail(e, s, err);
-	cJSON *v = cJSON_CreateString(seed);
-	OPENSSL_cleanse(seed, sizeof(seed));
-	return rpc_result(result, v, e);
+	return s ? fail(e, s, err) : secret_result(result, seed, e);
 }
 
 /* Replaces the wallet with one restored from a seed, then rescans the
- * chain for its payments. Refused when the current wallet has
- * transactions, so nothing is lost. */
+ * chain for its payments. Only a blank, unencrypted wallet is replaced,
+ * so nothing is lost. */
 static int sethdseed(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct wallet_rpc *r = ctx;
