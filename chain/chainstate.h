@@ -13,12 +13,17 @@
 
 struct chainstate;
 
-/* Told of every block connected to or disconnected from the best chain, in
- * order, after the store holds the change. A disconnected block's
- * transactions are the caller's to return to the mempool. */
+/* A listener of the chainstate. connected and disconnected are told of
+ * every block joining or leaving the best chain, in order, after the store
+ * holds the change; a disconnected block's transactions are the mempool's
+ * to take back. tip_changed follows once a change of the best chain is
+ * complete (one call for a whole reorganisation, however it was started:
+ * a block from a peer, the miner, submitblock, invalidate or reconsider).
+ * Any member may be NULL. */
 struct chain_events {
 	void (*connected)(void *ctx, const struct block *b, const struct block_index *bi);
 	void (*disconnected)(void *ctx, const struct block *b, const struct block_index *bi);
+	void (*tip_changed)(void *ctx, const struct block_index *tip);
 	void *ctx;
 };
 

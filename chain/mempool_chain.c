@@ -213,6 +213,6 @@ static void on_disconnected(void *ctx, const struct block *b, const struct block
 
 struct chain_events mempool_chain_events(struct mempool *mp)
 {
-	struct chain_events ev = { on_connected, on_disconnected, mp };
+	struct chain_events ev = { .connected = on_connected, .disconnected = on_disconnected, .ctx = mp };
 	return ev;
 }

@@ -213,7 +213,7 @@ static int open_mempool(struct node *n, char *err)
 	o.min_relay_fee = fee;
 	if (!(n->mp = mempool_new(n->cs, &o)))
 		return err_set(err, "cannot create the mempool");
-	struct chain_events ev = { on_connected, on_disconnected, n };
+	struct chain_events ev = { .connected = on_connected, .disconnected = on_disconnected, .ctx = n };
 	struct mempool_events mev = { on_mempool_added, on_mempool_removed, n };
 	chainstate_set_events(n->cs, &ev);
 	mempool_set_events(n->mp, &mev);

@@ -43,7 +43,7 @@ static void on_disconnected(void *ctx, const struct block *b, const struct block
 
 static void watch(struct events *e)
 {
-	struct chain_events ev = { on_connected, on_disconnected, e };
+	struct chain_events ev = { .connected = on_connected, .disconnected = on_disconnected, .ctx = e };
 	memset(e, 0, sizeof(*e));
 	chainstate_set_events(F->cs, &ev);
 }

@@ -29,7 +29,7 @@ static void on_disconnected(void *ctx, const struct block *b, const struct block
 
 static void listen(struct wallet *w)
 {
-	struct chain_events ev = { on_connected, on_disconnected, w };
+	struct chain_events ev = { .connected = on_connected, .disconnected = on_disconnected, .ctx = w };
 	chainstate_set_events(F->cs, &ev);
 }
 
