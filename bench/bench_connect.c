@@ -10,6 +10,8 @@
 
 #include "chain/chainstate.h"
 #include "chain/mine.h"
+#include "chain/sigcheck.h"
+#include "util/pool.h"
 #include "wallet/key.h"
 
 #define N_TX 20000
@@ -25,10 +27,10 @@ static double now_s(void)
 static uint8_t sk[32], pk[32], addr[20];
 static uint64_t block_time = 1795219200 + 60;
 
-static struct chainstate *open_cs(const char *dir, int threads)
+static struct chainstate *open_cs(const char *dir, struct pool *pool)
 {
 	char err[ERR_LEN];
-	struct chainstate_opts o = { .path = dir, .cache_bytes = 64 << 20, .sig_threads = threads };
+	struct chainstate_opts o = { .path = dir, .cache_bytes = 64 << 20, .pool = pool };
 	struct chainstate *cs = chainstate_open(params_get(NET_REGTEST), &o, err);
 	if (!cs) {
 		fprintf(stderr, "bench: %s\n", err);
@@ -148,13 +150,13 @@ static double raw_verify_rate(void)
 	return N / (now_s() - t);
 }
 
-static double run(int threads)
+static double run(struct pool *pool)
 {
 	char dir[] = "/tmp/cairn-bench-XXXXXX", cmd[128];
 	if (!mkdtemp(dir))
 		exit(1);
 	block_time = 1795219200 + 60;
-	struct chainstate *cs = open_cs(dir, threads);
+	struct chainstate *cs = open_cs(dir, pool);
 	size_t n;
 	struct block *spends = prepare(cs, &n);
 	double t = now_s();
@@ -183,9 +185,13 @@ int main(void)
 	tx_pubkey_hash(addr, pk);
 	sigcache_set_size(0);
 	double raw = raw_verify_rate();
-	double one = run(1);
-	int cores = sig_default_threads();
-	double all = run(cores);
+	double one = run(NULL);
+	int cores = pool_default_threads();
+	struct pool *pool = pool_new(cores, NULL);
+	if (!pool)
+		return 1;
+	double all = run(pool);
+	pool_free(pool);
 	double raw2 = raw_verify_rate();
 	raw = (raw + raw2) / 2;
 	printf("connect: %d single-input transactions in %d blocks\n", N_TX, N_TX / PER_BLOCK);

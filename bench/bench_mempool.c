@@ -34,7 +34,7 @@ static struct chainstate *open_cs(char *dir)
 	char err[ERR_LEN];
 	if (!mkdtemp(dir))
 		die("mkdtemp");
-	struct chainstate_opts o = { .path = dir, .cache_bytes = 64 << 20, .sig_threads = 0 };
+	struct chainstate_opts o = { .path = dir, .cache_bytes = 64 << 20, .pool = NULL };
 	struct chainstate *cs = chainstate_open(params_get(NET_REGTEST), &o, err);
 	if (!cs)
 		die(err);
@@ -122,7 +122,8 @@ int main(void)
 	struct tx *spends = prepare(cs, setup, &n_setup);
 	struct mempool *mp = mempool_new(cs, NULL);
 	struct chain_events ev = mempool_chain_events(mp);
-	chainstate_set_events(cs, &ev);
+	if (chainstate_listen(cs, &ev) != 0)
+		return 1;
 
 	double t = now_s();
 	for (size_t i = 0; i < N_TX; i++) {
@@ -162,7 +163,7 @@ int main(void)
 	       (t_sel - t) * 1e3, (t_build - t_sel) * 1e3, (t_end - t_build) * 1e3, (t_end - t) * 1e3);
 	printf("  the same block on a node without them    : %8.1f ms (every signature verified)\n", cold * 1e3);
 
-	chainstate_set_events(cs, NULL);
+	chainstate_unlisten(cs, mp);
 	mempool_free(mp);
 	chainstate_close(cs);
 	chainstate_close(cs2);

@@ -20,14 +20,21 @@ struct chainstate {
 	size_t n_unlinked, unlinked_cap;
 	struct block_index *best_header;
 	uint64_t seq;
-	int sig_threads;
-	struct chain_events ev;
+	struct pool *pool;      /* the node's workers, for signature checks (NULL: none) */
+	struct chain_events ev[CHAIN_MAX_LISTENERS];
+	size_t n_ev;
+};
+
+/* One move of the best chain, from a public call to its end: what the
+ * caller brought and what happened on the way. */
+struct activation {
 	/* The block being accepted, so activation need not read it back. */
-	const struct block *pending;
-	bool pending_verified; /* every signature of *pending verified by the caller */
-	/* Why the last block that failed to connect failed. */
-	struct verdict last_fail;
-	const struct block_index *last_fail_bi;
+	const struct block *block;
+	bool verified;          /* every signature of *block verified by the caller */
+	/* Whether *block itself failed to connect, and why. */
+	bool failed;
+	struct verdict fail;
+	bool moved;             /* a block was connected or disconnected */
 };
 
 const struct chain_params *chainstate_params(const struct chainstate *cs)
@@ -35,12 +42,46 @@ const struct chain_params *chainstate_params(const struct chainstate *cs)
 	return cs->p;
 }
 
-void chainstate_set_events(struct chainstate *cs, const struct chain_events *ev)
+int chainstate_listen(struct chainstate *cs, const struct chain_events *ev)
 {
-	if (ev)
-		cs->ev = *ev;
-	else
-		memset(&cs->ev, 0, sizeof(cs->ev));
+	if (cs->n_ev == CHAIN_MAX_LISTENERS)
+		return -1;
+	cs->ev[cs->n_ev++] = *ev;
+	return 0;
+}
+
+void chainstate_unlisten(struct chainstate *cs, void *ctx)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < cs->n_ev; i++)
+		if (cs->ev[i].ctx != ctx)
+			cs->ev[kept++] = cs->ev[i];
+	cs->n_ev = kept;
+}
+
+static void tell_connected(struct chainstate *cs, const struct block *b, const struct block_index *bi)
+{
+	for (size_t i = 0; i < cs->n_ev; i++)
+		if (cs->ev[i].connected)
+			cs->ev[i].connected(cs->ev[i].ctx, b, bi);
+}
+
+static void tell_disconnected(struct chainstate *cs, const struct block *b, const struct block_index *bi)
+{
+	for (size_t i = 0; i < cs->n_ev; i++)
+		if (cs->ev[i].disconnected)
+			cs->ev[i].disconnected(cs->ev[i].ctx, b, bi);
+}
+
+/* Ends an activation: once the chain has settled, every listener hears of
+ * the new tip, whatever started the move. */
+static void finish(struct chainstate *cs, const struct activation *a)
+{
+	if (!a->moved)
+		return;
+	for (size_t i = 0; i < cs->n_ev; i++)
+		if (cs->ev[i].tip_changed)
+			cs->ev[i].tip_changed(cs->ev[i].ctx, chainstate_tip(cs));
 }
 
 struct block_index *chainstate_tip(const struct chainstate *cs)
@@ -215,7 +256,7 @@ int chainstate_read_block(struct chainstate *cs, const struct block_index *bi, s
 	return 0;
 }
 
-static int disconnect_tip(struct chainstate *cs, char *err)
+static int disconnect_tip(struct chainstate *cs, struct activation *a, char *err)
 {
 	struct block_index *tip = chainstate_tip(cs);
 	struct block blk;
@@ -237,8 +278,8 @@ static int disconnect_tip(struct chainstate *cs, char *err)
 	store_batch_free(batch);
 	if (r == 0) {
 		cs->chain_len--;
-		if (cs->ev.disconnected)
-			cs->ev.disconnected(cs->ev.ctx, &blk, tip);
+		a->moved = true;
+		tell_disconnected(cs, &blk, tip);
 	}
 	block_release(&blk);
 	return r;
@@ -281,10 +322,10 @@ static int fail_branch(struct chainstate *cs, struct block_index *bi, char *err)
 
 /* Connects bi (whose parent is the tip). 1 when connected, 0 when the
  * block is invalid (marked and remembered), -1 on a local error. */
-static int connect_tip(struct chainstate *cs, struct block_index *bi, char *err)
+static int connect_tip(struct chainstate *cs, struct activation *a, struct block_index *bi, char *err)
 {
 	struct block stored;
-	const struct block *blk = cs->pending;
+	const struct block *blk = a->block;
 	struct verdict v;
 	struct dbkey kt = dbkey_single(DB_TIP);
 	verdict_init(&v);
@@ -297,14 +338,16 @@ static int connect_tip(struct chainstate *cs, struct block_index *bi, char *err)
 	int r = -1;
 	if (!batch) {
 		err_set(err, "out of memory");
-	} else if (!connect_block(cs->store, cs->p, blk, bi, cs->sig_threads, blk == cs->pending && cs->pending_verified,
+	} else if (!connect_block(cs->store, cs->p, blk, bi, cs->pool, blk == a->block && a->verified,
 				  batch, &v)) {
 		if (v.result == VR_ERROR) {
 			err_set(err, "cannot connect block at height %u: %s", bi->height, v.reason);
 		} else {
 			log_info("block %u is invalid: %s (%s)", bi->height, v.reason, v.debug);
-			cs->last_fail = v;
-			cs->last_fail_bi = bi;
+			if (blk == a->block) {
+				a->fail = v;
+				a->failed = true;
+			}
 			r = fail_branch(cs, bi, err) == 0 ? 0 : -1;
 		}
 	} else {
@@ -313,8 +356,8 @@ static int connect_tip(struct chainstate *cs, struct block_index *bi, char *err)
 		store_batch_put(batch, kt.b, kt.len, bi->hash, 32);
 		if (store_write(cs->store, batch, false, err) == 0 && chain_push(cs, bi) == 0) {
 			r = 1;
-			if (cs->ev.connected)
-				cs->ev.connected(cs->ev.ctx, blk, bi);
+			a->moved = true;
+			tell_connected(cs, blk, bi);
 		}
 	}
 	store_batch_free(batch);
@@ -353,11 +396,11 @@ static void prune_candidates(struct chainstate *cs)
 
 /* Walks from the tip to best: back to the fork, then forward. Returns 1
  * when best was reached, 0 when a block on the way was invalid. */
-static int step_to(struct chainstate *cs, struct block_index *best, char *err)
+static int step_to(struct chainstate *cs, struct activation *a, struct block_index *best, char *err)
 {
 	struct block_index *fork = index_fork(chainstate_tip(cs), best);
 	while (chainstate_tip(cs) != fork)
-		if (disconnect_tip(cs, err) != 0)
+		if (disconnect_tip(cs, a, err) != 0)
 			return -1;
 	size_t n = best->height - fork->height;
 	struct block_index **path = malloc((n ? n : 1) * sizeof(*path));
@@ -367,22 +410,32 @@ static int step_to(struct chainstate *cs, struct block_index *best, char *err)
 		path[--n] = x;
 	int r = 1;
 	for (size_t i = 0; i < best->height - fork->height && r == 1; i++)
-		r = connect_tip(cs, path[i], err);
+		r = connect_tip(cs, a, path[i], err);
 	free(path);
 	return r;
 }
 
-int chainstate_activate(struct chainstate *cs, char *err)
+/* Moves to the best valid chain; listeners hear of the new tip from the
+ * caller's finish, once the whole move is done. */
+static int activate(struct chainstate *cs, struct activation *a, char *err)
 {
 	for (;;) {
 		struct block_index *tip = chainstate_tip(cs), *best = best_candidate(cs);
 		if (!best || best == tip || !better(best, tip) || u256_cmp(&best->work, &tip->work) == 0)
 			break;
-		if (step_to(cs, best, err) < 0)
+		if (step_to(cs, a, best, err) < 0)
 			return -1;
 	}
 	prune_candidates(cs);
 	return 0;
+}
+
+int chainstate_activate(struct chainstate *cs, char *err)
+{
+	struct activation a = { 0 };
+	int r = activate(cs, &a, err);
+	finish(cs, &a);
+	return r;
 }
 
 /* --- accepting headers and blocks --- */
@@ -476,16 +529,13 @@ static bool accept_block(struct chainstate *cs, const struct block *b, uint64_t 
 		return false;
 	if (link_block(cs, bi) != 0)
 		return verdict_fail(v, VR_ERROR, "out-of-memory", NULL);
-	cs->pending = b;
-	cs->pending_verified = sigs_verified;
-	cs->last_fail_bi = NULL;
-	int r = chainstate_activate(cs, err);
-	cs->pending = NULL;
-	cs->pending_verified = false;
+	struct activation a = { .block = b, .verified = sigs_verified };
+	int r = activate(cs, &a, err);
+	finish(cs, &a);
 	if (r != 0)
 		return verdict_fail(v, VR_ERROR, "activate-failed", "%s", err);
-	if (cs->last_fail_bi == bi) {
-		*v = cs->last_fail;
+	if (a.failed) {
+		*v = a.fail;
 		return false;
 	}
 	return true;
@@ -518,14 +568,18 @@ static int refill_candidates(struct chainstate *cs, char *err)
 
 int chainstate_invalidate(struct chainstate *cs, struct block_index *bi, char *err)
 {
+	struct activation a = { 0 };
+	int r = 0;
 	if (!bi->prev)
 		return err_set(err, "cannot invalidate the genesis block");
-	while (chainstate_on_best(cs, bi))
-		if (disconnect_tip(cs, err) != 0)
-			return -1;
-	if (fail_branch(cs, bi, err) != 0 || refill_candidates(cs, err) != 0)
-		return -1;
-	return chainstate_activate(cs, err);
+	while (r == 0 && chainstate_on_best(cs, bi))
+		r = disconnect_tip(cs, &a, err);
+	if (r == 0 && (fail_branch(cs, bi, err) != 0 || refill_candidates(cs, err) != 0))
+		r = -1;
+	if (r == 0)
+		r = activate(cs, &a, err);
+	finish(cs, &a);
+	return r;
 }
 
 int chainstate_reconsider(struct chainstate *cs, struct block_index *bi, char *err)
@@ -705,7 +759,7 @@ static int init_genesis(struct chainstate *cs, char *err)
 	}
 	if (!(bi = new_entry(cs, &g.header, g.hash, NULL))) {
 		err_set(err, "out of memory");
-	} else if (!connect_block(cs->store, cs->p, &g, bi, 1, false, batch, &v)) {
+	} else if (!connect_block(cs->store, cs->p, &g, bi, NULL, false, batch, &v)) {
 		err_set(err, "genesis block does not connect: %s", v.reason);
 	} else {
 		bi->status = BLOCK_HAVE_DATA | BLOCK_VALID_TXS;
@@ -775,7 +829,7 @@ struct chainstate *chainstate_open(const struct chain_params *p, const struct ch
 		return NULL;
 	}
 	cs->p = p;
-	cs->sig_threads = o->sig_threads > 0 ? o->sig_threads : sig_default_threads();
+	cs->pool = o->pool;
 	hmap_init(&cs->index, 32);
 	hmap_init(&cs->candidates, 32);
 	if (!(cs->store = store_open(o->path, o->cache_bytes, err)) ||

@@ -12,6 +12,7 @@
 #include "chain/validate.h"
 
 struct chainstate;
+struct pool;
 
 /* A listener of the chainstate. connected and disconnected are told of
  * every block joining or leaving the best chain, in order, after the store
@@ -30,14 +31,19 @@ struct chain_events {
 struct chainstate_opts {
 	const char *path;    /* database folder */
 	size_t cache_bytes;  /* LevelDB block cache */
-	int sig_threads;     /* 0: one per core */
+	struct pool *pool;   /* the node's workers for signature checks; NULL: the caller's thread */
 };
 
 /* Opens or creates the chainstate; a new one starts with the network's
  * genesis block connected. NULL with err filled on failure. */
 struct chainstate *chainstate_open(const struct chain_params *p, const struct chainstate_opts *o, char *err);
 void chainstate_close(struct chainstate *cs);
-void chainstate_set_events(struct chainstate *cs, const struct chain_events *ev);
+#define CHAIN_MAX_LISTENERS 8
+/* Adds a listener (copied); listeners are told in the order they were
+ * added. -1 when CHAIN_MAX_LISTENERS are listening already. */
+int chainstate_listen(struct chainstate *cs, const struct chain_events *ev) WUR;
+/* Removes every listener whose ctx is ctx (before ctx is freed). */
+void chainstate_unlisten(struct chainstate *cs, void *ctx);
 const struct chain_params *chainstate_params(const struct chainstate *cs);
 
 struct block_index *chainstate_tip(const struct chainstate *cs);

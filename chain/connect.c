@@ -251,7 +251,7 @@ static void flush_overlay(struct overlay *o, struct store_batch *batch)
 	buf_release(&b);
 }
 
-static bool check_sigs(const struct block *b, const struct chain_params *p, int threads, struct verdict *v)
+static bool check_sigs(const struct block *b, const struct chain_params *p, struct pool *pool, struct verdict *v)
 {
 	size_t n = 0, at = 0;
 	for (size_t i = 1; i < b->n_tx; i++)
@@ -263,7 +263,7 @@ static bool check_sigs(const struct block *b, const struct chain_params *p, int 
 		tx_sig_jobs(jobs + at, &b->txs[i], p->magic);
 		at += b->txs[i].n_in;
 	}
-	size_t bad = sig_verify_batch(jobs, n, threads, false);
+	size_t bad = sig_verify_batch(jobs, n, pool, false);
 	free(jobs);
 	if (bad < n)
 		return verdict_fail(v, VR_CONSENSUS, "bad-txns-sig", "signature %zu of the block does not verify", bad);
@@ -271,7 +271,7 @@ static bool check_sigs(const struct block *b, const struct chain_params *p, int 
 }
 
 bool connect_block(struct store *s, const struct chain_params *p, const struct block *b,
-		   const struct block_index *bi, int sig_threads, bool sigs_verified, struct store_batch *batch,
+		   const struct block_index *bi, struct pool *pool, bool sigs_verified, struct store_batch *batch,
 		   struct verdict *v)
 {
 	struct overlay o;
@@ -289,7 +289,7 @@ bool connect_block(struct store *s, const struct chain_params *p, const struct b
 	if (ok && cb_out > params_subsidy(p, bi->height) + fees)
 		ok = verdict_fail(v, VR_CONSENSUS, "bad-cb-amount", "coinbase pays %lld > %lld",
 				  (long long)cb_out, (long long)(params_subsidy(p, bi->height) + fees));
-	ok = ok && (sigs_verified || check_sigs(b, p, sig_threads, v));
+	ok = ok && (sigs_verified || check_sigs(b, p, pool, v));
 	if (ok && !buf_ok(&undo))
 		ok = oom(v);
 	if (ok) {

@@ -9,13 +9,16 @@
 #include "chain/store.h"
 #include "chain/validate.h"
 
+struct pool;
+
 /* Checks every input of b (at bi->height, on top of the current tip in the
- * store) and every signature over sig_threads threads, and fills batch.
+ * store) and every signature on the worker pool (NULL: this thread), and
+ * fills batch.
  * sigs_verified: the caller has verified every signature of this very b
  * already, so that one check is skipped (every other rule still applies).
  * False with the verdict when a rule fails (batch then holds garbage). */
 bool connect_block(struct store *s, const struct chain_params *p, const struct block *b,
-		   const struct block_index *bi, int sig_threads, bool sigs_verified, struct store_batch *batch,
+		   const struct block_index *bi, struct pool *pool, bool sigs_verified, struct store_batch *batch,
 		   struct verdict *v);
 /* Fills batch with the changes that undo b, the store's tip; -1 with err
  * when its undo data is missing or corrupt. */

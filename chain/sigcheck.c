@@ -7,7 +7,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "chain/hash.h"
 #include "util/hmap.h"
@@ -106,13 +105,13 @@ struct batch {
 
 #define CHUNK 16
 
-static void *batch_worker(void *arg)
+static void batch_worker(void *arg)
 {
 	struct batch *b = arg;
 	for (;;) {
 		size_t start = atomic_fetch_add(&b->next, CHUNK);
 		if (start >= b->n || atomic_load(&b->bad) < b->n)
-			return NULL;
+			return;
 		size_t end = start + CHUNK < b->n ? start + CHUNK : b->n;
 		for (size_t i = start; i < end; i++) {
 			if (b->cached && sigcache_has(&b->jobs[i]))
@@ -121,7 +120,7 @@ static void *batch_worker(void *arg)
 				size_t cur = atomic_load(&b->bad);
 				while (i < cur && !atomic_compare_exchange_weak(&b->bad, &cur, i))
 					;
-				return NULL;
+				return;
 			}
 			if (b->feed)
 				sigcache_add(&b->jobs[i]);
@@ -129,37 +128,30 @@ static void *batch_worker(void *arg)
 	}
 }
 
-static size_t run_batch(const struct sig_job *jobs, size_t n, int threads, bool feed, bool cached)
+/* The caller's thread takes chunks too, and the batch's waiter runs what
+ * no worker took, so a busy pool slows a batch down but never stalls it. */
+static size_t run_batch(const struct sig_job *jobs, size_t n, struct pool *pool, bool feed, bool cached)
 {
 	struct batch b = { .jobs = jobs, .n = n, .feed = feed, .cached = cached };
+	struct pool_batch pb;
 	atomic_init(&b.next, 0);
 	atomic_init(&b.bad, n);
-	pthread_t tids[16];
-	int started = 0;
-	if (threads > 16)
-		threads = 16;
-	/* Threads cost ~20 µs to start: only worth it past a few signatures. */
-	for (int i = 1; i < threads && n > 2 * CHUNK; i++)
-		if (pthread_create(&tids[started], NULL, batch_worker, &b) == 0)
-			started++;
+	pool_batch_init(&pb, pool);
+	/* The caller is one of -par checkers; helpers are only worth it past
+	 * a few signatures. */
+	for (int i = 1; i < pool_threads(pool) && n > 2 * CHUNK; i++)
+		pool_batch_add(&pb, batch_worker, &b);
 	batch_worker(&b);
-	for (int i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
+	pool_batch_wait(&pb);
 	return atomic_load(&b.bad);
 }
 
-size_t sig_verify_batch(const struct sig_job *jobs, size_t n, int threads, bool feed)
+size_t sig_verify_batch(const struct sig_job *jobs, size_t n, struct pool *pool, bool feed)
 {
-	return run_batch(jobs, n, threads, feed, true);
+	return run_batch(jobs, n, pool, feed, true);
 }
 
-size_t sig_verify_uncached(const struct sig_job *jobs, size_t n, int threads)
+size_t sig_verify_uncached(const struct sig_job *jobs, size_t n, struct pool *pool)
 {
-	return run_batch(jobs, n, threads, false, false);
-}
-
-int sig_default_threads(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 1 : n > 16 ? 16 : (int)n;
+	return run_batch(jobs, n, pool, false, false);
 }

@@ -260,7 +260,7 @@ bool tx_check_sigs(const struct tx *tx, const uint8_t magic[4], struct verdict *
 	if (!jobs)
 		return verdict_fail(v, VR_ERROR, "out-of-memory", NULL);
 	tx_sig_jobs(jobs, tx, magic);
-	size_t bad = sig_verify_batch(jobs, tx->n_in, 1, true);
+	size_t bad = sig_verify_batch(jobs, tx->n_in, NULL, true);
 	free(jobs);
 	if (bad < tx->n_in)
 		return verdict_fail(v, VR_CONSENSUS, "bad-txns-sig", "input %zu: signature does not verify", bad);

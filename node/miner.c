@@ -13,14 +13,17 @@
 #define BATCH 4096           /* nonces between looks at the template */
 #define REFRESH_SECONDS 5    /* new transactions join the template this often */
 
+/* Mining runs as slices on the node's pool: a slice tries BATCH nonces
+ * and, while there is work and no solution, queues itself again behind
+ * whatever else the pool has to do. */
 struct miner {
 	struct miner_config cfg;
 	struct event_base *base;
 	struct event *found_ev, *timer;
 	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	pthread_t *threads;
-	int n_threads;
+	pthread_cond_t idle;      /* running fell to 0 */
+	int n_slices;             /* -minethreads: slices in flight at most */
+	int running;              /* slices queued or running */
 	bool stopping;
 	/* The work, guarded by lock: */
 	bool have_work;
@@ -47,40 +50,65 @@ static long regtest_interval(const struct miner_config *cfg)
 	return chainstate_params(cfg->cs)->net == NET_REGTEST ? 1 : REFRESH_SECONDS;
 }
 
-static void *worker(void *arg)
+static void slice(void *arg);
+
+/* A slice leaves; the last one out wakes miner_free. With the lock. */
+static void slice_ends(struct miner *m)
+{
+	if (--m->running == 0)
+		pthread_cond_broadcast(&m->idle);
+}
+
+static void slice_dropped(void *arg)
 {
 	struct miner *m = arg;
 	pthread_mutex_lock(&m->lock);
-	while (!m->stopping) {
-		if (!m->have_work || m->found) {
-			pthread_cond_wait(&m->wake, &m->lock);
-			continue;
-		}
-		struct block_header h = m->header;
-		uint64_t gen = m->gen, start = m->next_nonce;
-		m->next_nonce += BATCH;
+	slice_ends(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* Queues slices up to -minethreads. With the lock. */
+static void start_slices(struct miner *m)
+{
+	while (!m->stopping && m->running < m->n_slices && pool_submit(m->cfg.pool, slice, slice_dropped, m) == 0)
+		m->running++;
+}
+
+/* On a worker: BATCH nonces of the current template. */
+static void slice(void *arg)
+{
+	struct miner *m = arg;
+	pthread_mutex_lock(&m->lock);
+	if (m->stopping || !m->have_work || m->found) {
+		slice_ends(m);
 		pthread_mutex_unlock(&m->lock);
-		uint8_t hash[32];
-		uint64_t hit = 0;
-		bool ok = false;
-		for (uint64_t i = 0; i < BATCH && !ok; i++) {
-			h.nonce = start + i;
-			header_hash(hash, &h);
-			if (pow_check(hash, h.bits, h.bits)) {
-				ok = true;
-				hit = h.nonce;
-			}
-		}
-		pthread_mutex_lock(&m->lock);
-		if (ok && gen == m->gen && !m->found) {
-			m->found = true;
-			m->found_gen = gen;
-			m->found_nonce = hit;
-			event_active(m->found_ev, EV_READ, 0);
+		return;
+	}
+	struct block_header h = m->header;
+	uint64_t gen = m->gen, start = m->next_nonce;
+	m->next_nonce += BATCH;
+	pthread_mutex_unlock(&m->lock);
+	uint8_t hash[32];
+	uint64_t hit = 0;
+	bool ok = false;
+	for (uint64_t i = 0; i < BATCH && !ok; i++) {
+		h.nonce = start + i;
+		header_hash(hash, &h);
+		if (pow_check(hash, h.bits, h.bits)) {
+			ok = true;
+			hit = h.nonce;
 		}
 	}
+	pthread_mutex_lock(&m->lock);
+	if (ok && gen == m->gen && !m->found) {
+		m->found = true;
+		m->found_gen = gen;
+		m->found_nonce = hit;
+		event_active(m->found_ev, EV_READ, 0);
+	}
+	slice_ends(m);
+	start_slices(m);
 	pthread_mutex_unlock(&m->lock);
-	return NULL;
 }
 
 /* On the loop: a fresh template for the workers. */
@@ -101,8 +129,8 @@ static void refresh(struct miner *m)
 	if (r == 0) {
 		m->header = m->tmpl.header;
 		m->next_nonce = 0;
+		start_slices(m);
 	}
-	pthread_cond_broadcast(&m->wake);
 	pthread_mutex_unlock(&m->lock);
 	if (r != 0)
 		log_error("miner: %s", err);
@@ -129,12 +157,12 @@ static void on_found(evutil_socket_t fd, short what, void *arg)
 		m->last_block_time = clock_now();
 		log_info("mined block %u", chainstate_tip(m->cfg.cs)->height);
 	} else {
+		/* No new tip will restart the work: start over here. */
 		log_error("mined block refused: %s %s", v.reason, v.debug);
+		miner_tip_changed(m);
 	}
-	/* The node then tells every part of the new tip, this miner too
-	 * (miner_tip_changed), which starts on the next block. */
-	if (m->cfg.after_block)
-		m->cfg.after_block(m->cfg.ctx);
+	/* An accepted block reaches this miner as the chainstate's
+	 * tip_changed, like every other listener. */
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -166,21 +194,36 @@ uint64_t miner_blocks_found(const struct miner *m)
 	return m ? m->blocks : 0;
 }
 
+static void on_tip_changed(void *ctx, const struct block_index *tip)
+{
+	(void)tip;
+	miner_tip_changed(ctx);
+}
+
+struct chain_events miner_chain_events(struct miner *m)
+{
+	return (struct chain_events){ .tip_changed = on_tip_changed, .ctx = m };
+}
+
 struct miner *miner_new(struct event_base *base, const struct miner_config *cfg, char *err)
 {
 	struct miner *m = calloc(1, sizeof(*m));
-	int n = cfg->threads < 1 ? 1 : cfg->threads > 64 ? 64 : cfg->threads;
 	struct timeval tv = { regtest_interval(cfg), 0 };
-	if (!m || !(m->threads = calloc((size_t)n, sizeof(*m->threads)))) {
-		free(m);
+	if (!m) {
 		err_set(err, "out of memory");
+		return NULL;
+	}
+	if (!cfg->pool) {
+		free(m);
+		err_set(err, "the miner needs worker threads");
 		return NULL;
 	}
 	m->cfg = *cfg;
 	m->base = base;
+	m->n_slices = cfg->threads < 1 ? 1 : cfg->threads > 64 ? 64 : cfg->threads;
 	block_init(&m->tmpl);
 	pthread_mutex_init(&m->lock, NULL);
-	pthread_cond_init(&m->wake, NULL);
+	pthread_cond_init(&m->idle, NULL);
 	m->found_ev = event_new(base, -1, 0, on_found, m);
 	m->timer = event_new(base, -1, EV_PERSIST, on_timer, m);
 	if (!m->found_ev || !m->timer || event_add(m->timer, &tv) != 0) {
@@ -188,18 +231,8 @@ struct miner *miner_new(struct event_base *base, const struct miner_config *cfg,
 		err_set(err, "cannot start the miner");
 		return NULL;
 	}
-	for (int i = 0; i < n; i++) {
-		if (pthread_create(&m->threads[i], NULL, worker, m) != 0)
-			break;
-		m->n_threads++;
-	}
-	if (m->n_threads == 0) {
-		miner_free(m);
-		err_set(err, "cannot start miner threads");
-		return NULL;
-	}
 	refresh(m);
-	log_info("mining on %d thread%s", m->n_threads, m->n_threads == 1 ? "" : "s");
+	log_info("mining on %d thread%s", m->n_slices, m->n_slices == 1 ? "" : "s");
 	return m;
 }
 
@@ -209,17 +242,15 @@ void miner_free(struct miner *m)
 		return;
 	pthread_mutex_lock(&m->lock);
 	m->stopping = true;
-	pthread_cond_broadcast(&m->wake);
+	while (m->running)
+		pthread_cond_wait(&m->idle, &m->lock);
 	pthread_mutex_unlock(&m->lock);
-	for (int i = 0; i < m->n_threads; i++)
-		pthread_join(m->threads[i], NULL);
 	if (m->found_ev)
 		event_free(m->found_ev);
 	if (m->timer)
 		event_free(m->timer);
 	block_release(&m->tmpl);
-	pthread_cond_destroy(&m->wake);
+	pthread_cond_destroy(&m->idle);
 	pthread_mutex_destroy(&m->lock);
-	free(m->threads);
 	free(m);
 }

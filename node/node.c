@@ -18,6 +18,7 @@
 #include "rpc/server.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/pool.h"
 
 #define CAIRN_VERSION "0.1.0"
 
@@ -93,9 +94,9 @@ static int add_signals(struct node *n, char *err)
 
 /* --- wiring the parts together --- */
 
-/* Every part that follows the best chain hears of each block here, in
- * order: the mempool first, so that the wallet and the mesh see a pool
- * that already agrees with the chain. */
+/* The chainstate's listeners, in the order registered: this one (the
+ * mempool, then the wallet), the mesh, the miner. So the wallet, the mesh
+ * and the miner see a pool that already agrees with the chain. */
 static void on_connected(void *ctx, const struct block *b, const struct block_index *bi)
 {
 	struct node *n = ctx;
@@ -138,12 +139,17 @@ static void on_mempool_removed(void *ctx, const uint8_t txid[32], enum mempool_r
 
 /* After any change of tip: the mempool takes back what a reorganisation
  * disconnected. */
-static void after_tip_change(void *ctx)
+static void on_tip_changed(void *ctx, const struct block_index *tip)
 {
 	struct node *n = ctx;
+	(void)tip;
 	mempool_reorg_done(n->mp, clock_now());
-	p2p_tip_changed(n->p2p);
-	miner_tip_changed(n->miner);
+}
+
+static void mesh_tip_changed(void *ctx, const struct block_index *tip)
+{
+	(void)tip;
+	p2p_tip_changed(ctx);
 }
 
 static int select_txs(void *ctx, struct tx **txs, size_t *count, int64_t *fees, size_t max_bytes)
@@ -213,9 +219,11 @@ static int open_mempool(struct node *n, char *err)
 	o.min_relay_fee = fee;
 	if (!(n->mp = mempool_new(n->cs, &o)))
 		return err_set(err, "cannot create the mempool");
-	struct chain_events ev = { .connected = on_connected, .disconnected = on_disconnected, .ctx = n };
+	struct chain_events ev = { .connected = on_connected, .disconnected = on_disconnected,
+				   .tip_changed = on_tip_changed, .ctx = n };
 	struct mempool_events mev = { on_mempool_added, on_mempool_removed, n };
-	chainstate_set_events(n->cs, &ev);
+	if (chainstate_listen(n->cs, &ev) != 0)
+		return err_set(err, "cannot follow the chain: too many listeners");
 	mempool_set_events(n->mp, &mev);
 	if (!options_bool(n->opts, "persistmempool", true))
 		return 0;
@@ -288,7 +296,7 @@ static int open_wallet(struct node *n, char *err)
 /* -mine: to -mineaddress, or to a fresh address of the wallet. */
 static int open_miner(struct node *n, char *err)
 {
-	struct miner_config cfg = { .cs = n->cs, .mp = n->mp, .after_block = after_tip_change, .ctx = n };
+	struct miner_config cfg = { .cs = n->cs, .mp = n->mp, .pool = n->pool };
 	const char *addr = options_str(n->opts, "mineaddress", NULL);
 	char fresh[100], why[ERR_LEN];
 	if (!options_bool(n->opts, "mine", false))
@@ -302,7 +310,10 @@ static int open_miner(struct node *n, char *err)
 	cfg.threads = (int)options_int(n->opts, "minethreads", 1);
 	if (cfg.threads < 1 || cfg.threads > 64)
 		return err_set(err, "-minethreads must be between 1 and 64");
-	return (n->miner = miner_new(n->base, &cfg, err)) ? 0 : -1;
+	if (!(n->miner = miner_new(n->base, &cfg, err)))
+		return -1;
+	struct chain_events ev = miner_chain_events(n->miner);
+	return chainstate_listen(n->cs, &ev) == 0 ? 0 : err_set(err, "cannot follow the chain: too many listeners");
 }
 
 /* --- start-up --- */
@@ -359,16 +370,24 @@ static int write_pid(struct node *n, char *err)
 	return 0;
 }
 
+/* The worker threads every part shares: -par of them (at most 64), one a
+ * core when it is 0 or less. */
+static int open_pool(struct node *n, char *err)
+{
+	int64_t par = options_int(n->opts, "par", 0);
+	n->pool = pool_new(par > 0 ? (int)(par < 64 ? par : 64) : pool_default_threads(), err);
+	return n->pool ? 0 : -1;
+}
+
 static int open_chain(struct node *n, char *err)
 {
 	char path[PATH_MAX];
 	int64_t mib = options_int(n->opts, "dbcache", 16);
-	int64_t par = options_int(n->opts, "par", 0);
 	if (mib < 1 || mib > 16384)
 		return err_set(err, "-dbcache must be between 1 and 16384 MiB");
 	if (datadir_join(path, sizeof(path), n->datadir, "chainstate", err) != 0)
 		return -1;
-	struct chainstate_opts o = { .path = path, .cache_bytes = (size_t)mib << 20, .sig_threads = (int)par };
+	struct chainstate_opts o = { .path = path, .cache_bytes = (size_t)mib << 20, .pool = n->pool };
 	uint64_t t0 = clock_mono_us();
 	if (!(n->cs = chainstate_open(n->p, &o, err)))
 		return -1;
@@ -414,8 +433,7 @@ static int open_p2p(struct node *n, char *err)
 		.max_connections = (int)maxconn,
 		.bantime = bantime,
 		.datadir = n->datadir,
-		.after_tip_change = after_tip_change,
-		.ctx = n,
+		.pool = n->pool,
 	};
 	cfg.n_bind = nb;
 	cfg.n_connect = nc;
@@ -429,7 +447,8 @@ static int open_p2p(struct node *n, char *err)
 	if (!(n->p2p = p2p_new(n->base, n->cs, n->mp, &cfg, err)))
 		return -1;
 	n->net_rpc.p2p = n->p2p;
-	return 0;
+	struct chain_events ev = { .tip_changed = mesh_tip_changed, .ctx = n->p2p };
+	return chainstate_listen(n->cs, &ev) == 0 ? 0 : err_set(err, "cannot follow the chain: too many listeners");
 }
 
 static int open_rpc(struct node *n, char *err)
@@ -448,14 +467,14 @@ static int open_rpc(struct node *n, char *err)
 		.user = options_str(n->opts, "rpcuser", NULL),
 		.password = options_str(n->opts, "rpcpassword", NULL),
 		.cookie_path = cookie,
+		.pool = n->pool,
 	};
 	cfg.n_bind = nbind;
 	cfg.n_allow = nallow;
 	if (!(n->rpc = rpc_server_new(n->base, &cfg, err)))
 		return -1;
-	n->chain_rpc = (struct chain_rpc){ .cs = n->cs, .after_tip_change = after_tip_change, .ctx = n };
-	n->mining_rpc = (struct mining_rpc){ .cs = n->cs, .select = select_txs, .after_block = after_tip_change,
-					     .pooled = pooled, .ctx = n };
+	n->chain_rpc = (struct chain_rpc){ .cs = n->cs };
+	n->mining_rpc = (struct mining_rpc){ .cs = n->cs, .select = select_txs, .pooled = pooled, .ctx = n };
 	n->rawtx_rpc = (struct rawtx_rpc){ .cs = n->cs, .mp = n->mp };
 	n->asset_rpc = (struct asset_rpc){ .cs = n->cs, .mp = n->mp, .wallet = &n->wallet_rpc };
 	if (rpc_server_add_methods(n->rpc, node_methods, sizeof(node_methods) / sizeof(node_methods[0]), n, err) != 0 ||
@@ -479,7 +498,7 @@ int node_start(struct node *n, struct options *opts, char *err)
 	log_info("cairn version %s starting on %s, data directory '%s'", CAIRN_VERSION, n->p->name, n->datadir);
 	if (evthread_use_pthreads() != 0 || !(n->base = event_base_new()))
 		return err_set(err, "cannot create the event loop");
-	if (write_pid(n, err) != 0 || add_signals(n, err) != 0 || open_chain(n, err) != 0 ||
+	if (write_pid(n, err) != 0 || add_signals(n, err) != 0 || open_pool(n, err) != 0 || open_chain(n, err) != 0 ||
 	    open_mempool(n, err) != 0 || open_wallet(n, err) != 0 || open_p2p(n, err) != 0 ||
 	    open_miner(n, err) != 0)
 		return -1;
@@ -497,6 +516,8 @@ void node_run(struct node *n)
 void node_stop(struct node *n)
 {
 	log_info("shutting down");
+	if (n->cs && n->miner)
+		chainstate_unlisten(n->cs, n->miner);
 	miner_free(n->miner);
 	n->miner = NULL;
 	rpc_server_drain(n->rpc, n->base, 2000);
@@ -507,13 +528,15 @@ void node_stop(struct node *n)
 		if (p2p_save(n->p2p, perr) != 0)
 			log_error("cannot save peers and bans: %s", perr);
 	}
+	if (n->cs && n->p2p)
+		chainstate_unlisten(n->cs, n->p2p);
 	p2p_free(n->p2p);
 	n->p2p = NULL;
 	save_mempool(n);
 	journal_close(n->journal);
 	n->journal = NULL;
 	if (n->cs)
-		chainstate_set_events(n->cs, NULL);
+		chainstate_unlisten(n->cs, n);
 	if (n->mp)
 		mempool_set_events(n->mp, NULL);
 	wallet_free(n->wallet_rpc.w);
@@ -522,6 +545,8 @@ void node_stop(struct node *n)
 	n->mp = NULL;
 	chainstate_close(n->cs);
 	n->cs = NULL;
+	pool_free(n->pool); /* last: every part above may use it */
+	n->pool = NULL;
 	for (size_t i = 0; i < sizeof(n->signals) / sizeof(n->signals[0]); i++)
 		if (n->signals[i])
 			event_free(n->signals[i]);

@@ -29,6 +29,7 @@ struct node {
 	char datadir[PATH_MAX]; /* the network's folder */
 	char pid_path[PATH_MAX];
 	struct event_base *base;
+	struct pool *pool;       /* the worker threads (-par), for every part */
 	struct chainstate *cs;
 	struct mempool *mp;
 	struct journal *journal; /* NULL unless -persistmempool */

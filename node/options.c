@@ -46,7 +46,7 @@ static const struct opt_def table[] = {
 	{ "persistmempool", OPT_BOOL, "1", "Save the mempool at shut-down and load it at start-up" },
 	{ "disablewallet", OPT_BOOL, "0", "Do not load the wallet" },
 	{ "paytxfee", OPT_STR, "0.0001", "Fee rate the wallet pays, CRN per 1,000 bytes" },
-	{ "par", OPT_INT, "0", "Threads that check signatures (0: one per core)" },
+	{ "par", OPT_INT, "0", "Worker threads for signature checks, RPC calls and mining (0: one per core)" },
 	/* Hidden from -help and refused outside regtest: timers that tests
 	 * shorten (docs/protocol-behaviour.md). */
 	{ "handshaketimeout", OPT_INT, "60", REGTEST_ONLY "Seconds a peer may take to finish the handshake" },

@@ -197,12 +197,6 @@ static int getchaintips(void *ctx, const cJSON *params, cJSON **result, struct r
 	return rpc_result_if(result, arr, ok, e);
 }
 
-static void notify(struct chain_rpc *r)
-{
-	if (r->after_tip_change)
-		r->after_tip_change(r->ctx);
-}
-
 /* invalidateblock and reconsiderblock: change applied to the block named
  * by the first param; the answer is null. */
 static int change_block(struct chain_rpc *r, const cJSON *params, cJSON **result, struct rpc_error *e,
@@ -213,7 +207,6 @@ static int change_block(struct chain_rpc *r, const cJSON *params, cJSON **result
 	if (chain_rpc_find_block(r->cs, &bi, params, 0, e) != 0)
 		return -1;
 	int rc = change(r->cs, bi, err);
-	notify(r);
 	if (rc != 0)
 		return rpc_error_set(e, RPC_DATABASE_ERROR, "%s", err);
 	*result = NULL;
@@ -251,7 +244,6 @@ static int submitblock(void *ctx, const cJSON *params, cJSON **result, struct rp
 	verdict_init(&v);
 	bool ok = chainstate_accept_block(r->cs, &b, clock_now(), SOURCE_RPC, NULL, &v);
 	block_release(&b);
-	notify(r);
 	if (ok) {
 		*result = NULL;
 		return 0;

@@ -7,12 +7,9 @@
 #include "rpc/server.h"
 
 struct chain_rpc {
+	/* Its listeners hear of every tip a call here brings (submitblock,
+	 * invalidateblock, reconsiderblock) as chain events. */
 	struct chainstate *cs;
-	/* Called after a block submitted over RPC changed the tip, and after
-	 * invalidate/reconsider, so the node can finish a reorganisation
-	 * (mempool) and announce blocks. May be NULL. */
-	void (*after_tip_change)(void *ctx);
-	void *ctx;
 };
 
 /* Registers the methods; r must outlive the server. */

@@ -41,8 +41,6 @@ int mining_generate_one(struct mining_rpc *m, const uint8_t payto[20], uint64_t 
 	bool ok = chainstate_accept_block(m->cs, &b, clock_now(), SOURCE_MINED, NULL, &v);
 	memcpy(hash, b.hash, 32);
 	block_release(&b);
-	if (m->after_block)
-		m->after_block(m->ctx);
 	if (!ok)
 		return err_set(err, "generated block refused: %s (%s)", v.reason, v.debug);
 	return 0;

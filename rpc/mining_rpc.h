@@ -13,8 +13,6 @@ struct mining_rpc {
 	 * transactions of the next block, parents first, within max_bytes, and
 	 * *fees with their fees. NULL: empty blocks. */
 	int (*select)(void *ctx, struct tx **txs, size_t *n, int64_t *fees, size_t max_bytes);
-	/* Told after each mined block joined the chain. May be NULL. */
-	void (*after_block)(void *ctx);
 	/* Number of transactions waiting (getmininginfo's pooledtx). */
 	size_t (*pooled)(void *ctx);
 	void *ctx;

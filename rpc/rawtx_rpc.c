@@ -328,7 +328,7 @@ struct send_job {
 static void send_work(void *arg)
 {
 	struct send_job *j = arg;
-	sig_verify_batch(j->jobs, j->n, 1, true);
+	sig_verify_batch(j->jobs, j->n, NULL, true);
 }
 
 static int send_done(void *arg, bool ran, cJSON **result, struct rpc_error *e)

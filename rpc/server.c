@@ -19,7 +19,6 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "chain/sigcheck.h"
 #include "rpc/workq.h"
 #include "util/clock.h"
 #include "util/hex.h"
@@ -423,7 +422,7 @@ static void start_deferred(struct rpc_server *srv, struct evhttp_request *req, c
 	d->id = id;
 	d->slot = *slot;
 	if (workq_submit(srv->workq, deferred_work, deferred_done, d) != 0) {
-		/* No memory to queue it: do the work here, on the loop. */
+		/* Not queued (no memory, or no pool): do the work here, on the loop. */
 		deferred_work(d);
 		deferred_done(d, true);
 		return;
@@ -595,7 +594,7 @@ static int http_setup(struct rpc_server *srv, struct event_base *base,
 	if (!(srv->http = evhttp_new(base)) ||
 	    !(srv->after_timer = evtimer_new(base, on_after_timeout, srv)))
 		return err_set(err, "cannot start rpc server: out of memory");
-	if (!(srv->workq = workq_new(base, sig_default_threads(), err)))
+	if (!(srv->workq = workq_new(base, cfg->pool, err)))
 		return -1;
 	evhttp_set_max_body_size(srv->http, (ev_ssize_t)srv->max_body);
 	evhttp_set_max_headers_size(srv->http, RPC_MAX_HEADERS);

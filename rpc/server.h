@@ -39,6 +39,7 @@
 #include "util/err.h"
 
 struct event_base;
+struct pool;
 
 /* Error codes: the JSON-RPC 2.0 ones, then Bitcoin Core's application codes
  * (src/rpc/protocol.h), with the same numbers and meanings. */
@@ -138,6 +139,9 @@ struct rpc_config {
 	const char *cookie_path;
 	size_t max_body; /* 0: RPC_DEFAULT_MAX_BODY; larger bodies get 413 */
 	int timeout;	 /* seconds; 0: RPC_DEFAULT_TIMEOUT */
+	/* The node's workers, for the slow part of calls made while others
+	 * wait; NULL: every call runs on the loop. */
+	struct pool *pool;
 };
 
 struct rpc_server;

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 
 struct job {
+	struct workq *q;
 	void (*work)(void *arg);
 	void (*done)(void *arg, bool ran);
 	void *arg;
+	bool ran;
 	struct job *next;
 };
 
@@ -15,14 +17,16 @@ struct list {
 	struct job *head, *tail;
 };
 
+/* The loop's side of jobs that run on the node's pool: what finished
+ * waits here for on_notify, which runs each completion on the loop. */
 struct workq {
+	struct pool *pool;
 	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	struct list queued, finished;
+	pthread_cond_t idle;  /* in_pool fell to 0 */
+	struct list finished;
 	struct event *notify; /* activated by workers, runs on the loop */
-	pthread_t *threads;
-	int n_threads;
-	size_t pending;
+	size_t pending;       /* submitted, completion not yet run (the loop's) */
+	size_t in_pool;       /* submitted, not yet finished on a worker */
 	bool stopping;
 };
 
@@ -44,25 +48,44 @@ static struct job *pop(struct list *l)
 	return j;
 }
 
-static void *worker(void *arg)
+/* Hands a job back to the loop; ran says whether its work ran. */
+static void finished(struct job *j, bool ran)
 {
-	struct workq *q = arg;
+	struct workq *q = j->q;
 	pthread_mutex_lock(&q->lock);
-	for (;;) {
-		struct job *j;
-		while (!q->stopping && !q->queued.head)
-			pthread_cond_wait(&q->wake, &q->lock);
-		if (q->stopping)
-			break;
-		j = pop(&q->queued);
-		pthread_mutex_unlock(&q->lock);
-		j->work(j->arg);
-		pthread_mutex_lock(&q->lock);
-		push(&q->finished, j);
+	j->ran = ran;
+	push(&q->finished, j);
+	if (!q->stopping)
 		event_active(q->notify, EV_READ, 0);
-	}
+	if (--q->in_pool == 0)
+		pthread_cond_broadcast(&q->idle);
 	pthread_mutex_unlock(&q->lock);
-	return NULL;
+}
+
+/* On a worker. Once the queue is stopping, work not yet begun is skipped. */
+static void run(void *arg)
+{
+	struct job *j = arg;
+	pthread_mutex_lock(&j->q->lock);
+	bool go = !j->q->stopping;
+	pthread_mutex_unlock(&j->q->lock);
+	if (go)
+		j->work(j->arg);
+	finished(j, go);
+}
+
+static void drop(void *arg)
+{
+	finished(arg, false);
+}
+
+static void complete(struct workq *q, struct list *l)
+{
+	for (struct job *j; (j = pop(l));) {
+		q->pending--;
+		j->done(j->arg, j->ran);
+		free(j);
+	}
 }
 
 /* On the loop: the completions of every job finished since last time. */
@@ -76,35 +99,23 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 	batch = q->finished;
 	q->finished.head = q->finished.tail = NULL;
 	pthread_mutex_unlock(&q->lock);
-	for (struct job *j; (j = pop(&batch));) {
-		q->pending--;
-		j->done(j->arg, true);
-		free(j);
-	}
+	complete(q, &batch);
 }
 
-struct workq *workq_new(struct event_base *base, int n, char *err)
+struct workq *workq_new(struct event_base *base, struct pool *pool, char *err)
 {
 	struct workq *q = calloc(1, sizeof(*q));
-	if (!q || !(q->threads = calloc((size_t)(n < 1 ? 1 : n), sizeof(*q->threads)))) {
-		free(q);
+	if (!q) {
 		err_set(err, "out of memory");
 		return NULL;
 	}
+	q->pool = pool;
 	pthread_mutex_init(&q->lock, NULL);
-	pthread_cond_init(&q->wake, NULL);
+	pthread_cond_init(&q->idle, NULL);
 	if (!(q->notify = event_new(base, -1, 0, on_notify, q))) {
 		workq_free(q);
 		err_set(err, "cannot create the worker queue's event");
 		return NULL;
-	}
-	for (int i = 0; i < (n < 1 ? 1 : n); i++) {
-		if (pthread_create(&q->threads[i], NULL, worker, q) != 0) {
-			workq_free(q);
-			err_set(err, "cannot start worker threads");
-			return NULL;
-		}
-		q->n_threads++;
 	}
 	return q;
 }
@@ -115,23 +126,14 @@ void workq_free(struct workq *q)
 		return;
 	pthread_mutex_lock(&q->lock);
 	q->stopping = true;
-	pthread_cond_broadcast(&q->wake);
+	while (q->in_pool)
+		pthread_cond_wait(&q->idle, &q->lock);
 	pthread_mutex_unlock(&q->lock);
-	for (int i = 0; i < q->n_threads; i++)
-		pthread_join(q->threads[i], NULL);
-	for (struct job *j; (j = pop(&q->finished));) {
-		j->done(j->arg, true);
-		free(j);
-	}
-	for (struct job *j; (j = pop(&q->queued));) {
-		j->done(j->arg, false);
-		free(j);
-	}
+	complete(q, &q->finished);
 	if (q->notify)
 		event_free(q->notify);
-	pthread_cond_destroy(&q->wake);
+	pthread_cond_destroy(&q->idle);
 	pthread_mutex_destroy(&q->lock);
-	free(q->threads);
 	free(q);
 }
 
@@ -140,14 +142,19 @@ int workq_submit(struct workq *q, void (*work)(void *arg), void (*done)(void *ar
 	struct job *j = malloc(sizeof(*j));
 	if (!j)
 		return -1;
-	j->work = work;
-	j->done = done;
-	j->arg = arg;
+	*j = (struct job){ .q = q, .work = work, .done = done, .arg = arg };
 	pthread_mutex_lock(&q->lock);
-	push(&q->queued, j);
 	q->pending++;
-	pthread_cond_signal(&q->wake);
+	q->in_pool++;
 	pthread_mutex_unlock(&q->lock);
+	if (pool_submit(q->pool, run, drop, j) != 0) {
+		pthread_mutex_lock(&q->lock);
+		q->pending--;
+		q->in_pool--;
+		pthread_mutex_unlock(&q->lock);
+		free(j);
+		return -1;
+	}
 	return 0;
 }
 

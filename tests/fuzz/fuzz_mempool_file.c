@@ -56,7 +56,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!mkdtemp(dir))
 		abort();
 	snprintf(path, sizeof(path), "%s/mempool.dat", dir);
-	struct chainstate_opts o = { .path = dir, .cache_bytes = 1 << 20, .sig_threads = 1 };
+	struct chainstate_opts o = { .path = dir, .cache_bytes = 1 << 20, .pool = NULL };
 	if (!(cs = chainstate_open(params_get(NET_REGTEST), &o, err))) {
 		fprintf(stderr, "chainstate_open: %s\n", err);
 		abort();

@@ -18,6 +18,7 @@
 #include "chain/chainstate.h"
 #include "chain/hash.h"
 #include "chain/mine.h"
+#include "util/pool.h"
 #include "wallet/key.h"
 
 #define FIX_T0 1795219200ULL
@@ -25,6 +26,7 @@
 struct fixture {
 	const struct chain_params *p;
 	struct chainstate *cs;
+	struct pool *pool; /* two workers, as a 2-core node's */
 	char dir[64];
 	uint64_t time;     /* time of the next block */
 	uint8_t sk[4][32]; /* four keys */
@@ -46,7 +48,7 @@ static inline void fix_keys(struct fixture *f)
 static inline void fix_open(struct fixture *f)
 {
 	char err[ERR_LEN] = "";
-	struct chainstate_opts o = { .path = f->dir, .cache_bytes = 1 << 20, .sig_threads = 2 };
+	struct chainstate_opts o = { .path = f->dir, .cache_bytes = 1 << 20, .pool = f->pool };
 	f->cs = chainstate_open(f->p, &o, err);
 	if (!f->cs)
 		fail_msg("chainstate_open: %s", err);
@@ -61,6 +63,7 @@ static inline struct fixture *fix_new(void)
 	assert_non_null(mkdtemp(f->dir));
 	f->time = FIX_T0 + 60;
 	fix_keys(f);
+	assert_non_null(f->pool = pool_new(2, NULL));
 	fix_open(f);
 	return f;
 }
@@ -69,6 +72,7 @@ static inline void fix_free(struct fixture *f)
 {
 	char cmd[128];
 	chainstate_close(f->cs);
+	pool_free(f->pool);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
 	assert_int_equal(system(cmd), 0);
 	free(f);

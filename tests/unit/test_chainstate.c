@@ -45,7 +45,7 @@ static void watch(struct events *e)
 {
 	struct chain_events ev = { .connected = on_connected, .disconnected = on_disconnected, .ctx = e };
 	memset(e, 0, sizeof(*e));
-	chainstate_set_events(F->cs, &ev);
+	assert_int_equal(chainstate_listen(F->cs, &ev), 0);
 }
 
 static void test_fresh_has_genesis(void **state)
@@ -152,7 +152,7 @@ static void test_connect_disconnect_exact(void **state)
 	struct fix_utxo_digest back = fix_utxo(F);
 	assert_memory_equal(back.x, after.x, 32);
 	assert_int_equal(chainstate_get_asset(F->cs, txs[1].out[1].asset, &ae), 1);
-	chainstate_set_events(F->cs, NULL);
+	chainstate_unlisten(F->cs, &e);
 	tx_release(&txs[0]);
 	tx_release(&txs[1]);
 	block_release(&b);
@@ -227,7 +227,7 @@ static void test_reorg_both_ways(void **state)
 	assert_int_equal(chainstate_reconsider(F->cs, a6, err), 0);
 	assert_ptr_equal(chainstate_tip(F->cs), a6);
 	assert_false(index_failed(a6));
-	chainstate_set_events(F->cs, NULL);
+	chainstate_unlisten(F->cs, &e);
 	tx_release(&spend);
 }
 
@@ -346,14 +346,112 @@ static void test_sig_verify_uncached(void **state)
 	uint8_t aux[32] = { 0 };
 	assert_int_equal(key_sign_aux(j.sig, F->sk[0], j.msg, aux), 0);
 	sigcache_set_size(100);
-	assert_int_equal(sig_verify_uncached(&j, 1, 1), 1);
+	assert_int_equal(sig_verify_uncached(&j, 1, NULL), 1);
 	assert_false(sigcache_has(&j));
 	struct sig_job bad = j;
 	bad.sig[0] ^= 1;
 	sigcache_add(&bad); /* a poisoned entry the cached path would trust */
-	assert_int_equal(sig_verify_batch(&bad, 1, 1, false), 1);
-	assert_int_equal(sig_verify_uncached(&bad, 1, 1), 0);
+	assert_int_equal(sig_verify_batch(&bad, 1, NULL, false), 1);
+	assert_int_equal(sig_verify_uncached(&bad, 1, NULL), 0);
 	sigcache_set_size(40000);
+}
+
+/* tip_changed: one call when a move of the best chain is complete, after
+ * every connect and disconnect of it, whatever started it; none when a
+ * block leaves the tip where it was; listeners in the order added. */
+struct tips {
+	int calls, blocks_before; /* blocks_before: connects+disconnects seen at the last call */
+	struct events *ev;
+	const struct block_index *last;
+	int order[8], n_order, id;
+	struct tips *log; /* where the order is written */
+};
+
+static void on_tip(void *ctx, const struct block_index *tip)
+{
+	struct tips *t = ctx;
+	t->calls++;
+	t->last = tip;
+	if (t->ev)
+		t->blocks_before = t->ev->connected + t->ev->disconnected;
+	if (t->log && t->log->n_order < 8)
+		t->log->order[t->log->n_order++] = t->id;
+}
+
+static void test_tip_changed_once_per_move(void **state)
+{
+	(void)state;
+	char err[ERR_LEN];
+	fix_mine(F, 3, 0);
+	struct block_index *fork = chainstate_tip(F->cs);
+	struct events e;
+	struct tips t = { .ev = &e }, second = { .id = 2 };
+	t.id = 1;
+	t.log = second.log = &t;
+	watch(&e);
+	struct chain_events tev = { .tip_changed = on_tip, .ctx = &t };
+	struct chain_events sev = { .tip_changed = on_tip, .ctx = &second };
+	assert_int_equal(chainstate_listen(F->cs, &tev), 0);
+	assert_int_equal(chainstate_listen(F->cs, &sev), 0);
+
+	struct block_index *a = branch(fork, 2, 1, NULL, 0);
+	assert_int_equal(t.calls, 2); /* one a block */
+	assert_ptr_equal(t.last, a);
+	assert_int_equal(t.n_order, 4);
+	assert_int_equal(t.order[0], 1); /* the order they were added in */
+	assert_int_equal(t.order[1], 2);
+
+	/* A weaker branch moves nothing: no call. */
+	struct block_index *b = branch(fork, 2, 2, NULL, 0);
+	assert_int_equal(t.calls, 2);
+	/* One more block on it: a reorganisation of 2 out and 3 in, one call
+	 * after all five. */
+	int moves = e.connected + e.disconnected;
+	b = branch(b, 1, 2, NULL, 0);
+	assert_int_equal(t.calls, 3);
+	assert_ptr_equal(t.last, b);
+	assert_int_equal(e.connected + e.disconnected, moves + 5);
+	assert_int_equal(t.blocks_before, moves + 5);
+
+	/* invalidate and reconsider each end with one call. */
+	assert_int_equal(chainstate_invalidate(F->cs, index_ancestor(b, fork->height + 1), err), 0);
+	assert_int_equal(t.calls, 4);
+	assert_ptr_equal(t.last, a);
+	assert_int_equal(chainstate_reconsider(F->cs, b, err), 0);
+	assert_int_equal(t.calls, 5);
+	assert_ptr_equal(t.last, b);
+	/* Activating an already best chain moves nothing. */
+	assert_int_equal(chainstate_activate(F->cs, err), 0);
+	assert_int_equal(t.calls, 5);
+
+	/* Removed listeners hear nothing more. */
+	chainstate_unlisten(F->cs, &second);
+	branch(b, 1, 2, NULL, 0);
+	assert_int_equal(t.calls, 6);
+	assert_int_equal(second.calls, 5);
+	chainstate_unlisten(F->cs, &t);
+	chainstate_unlisten(F->cs, &e);
+	branch(chainstate_tip(F->cs), 1, 2, NULL, 0);
+	assert_int_equal(t.calls, 6);
+}
+
+static void test_listeners_bounded(void **state)
+{
+	(void)state;
+	struct tips t[CHAIN_MAX_LISTENERS + 1];
+	memset(t, 0, sizeof(t));
+	for (int i = 0; i < CHAIN_MAX_LISTENERS; i++) {
+		struct chain_events ev = { .tip_changed = on_tip, .ctx = &t[i] };
+		assert_int_equal(chainstate_listen(F->cs, &ev), 0);
+	}
+	struct chain_events ev = { .tip_changed = on_tip, .ctx = &t[CHAIN_MAX_LISTENERS] };
+	assert_int_equal(chainstate_listen(F->cs, &ev), -1);
+	fix_mine(F, 1, 0);
+	for (int i = 0; i < CHAIN_MAX_LISTENERS; i++) {
+		assert_int_equal(t[i].calls, 1);
+		chainstate_unlisten(F->cs, &t[i]);
+	}
+	assert_int_equal(t[CHAIN_MAX_LISTENERS].calls, 0);
 }
 
 int main(void)
@@ -369,6 +467,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_out_of_order_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accept_verified, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sig_verify_uncached, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tip_changed_once_per_move, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listeners_bounded, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,12 +39,14 @@ static void on_removed(void *ctx, const uint8_t txid[32], enum mempool_removal w
 static void open_pool(const struct mempool_opts *o)
 {
 	struct mempool_events ev = { on_added, on_removed, NULL };
+	if (MP)
+		chainstate_unlisten(F->cs, MP);
 	mempool_free(MP);
 	MP = mempool_new(F->cs, o);
 	assert_non_null(MP);
 	mempool_set_events(MP, &ev);
 	struct chain_events cev = mempool_chain_events(MP);
-	chainstate_set_events(F->cs, &cev);
+	assert_int_equal(chainstate_listen(F->cs, &cev), 0);
 	memset(&EV, 0, sizeof(EV));
 }
 
@@ -61,7 +63,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	chainstate_set_events(F->cs, NULL);
+	chainstate_unlisten(F->cs, MP);
 	mempool_free(MP);
 	MP = NULL;
 	fix_free(F);

@@ -30,7 +30,7 @@ static void on_disconnected(void *ctx, const struct block *b, const struct block
 static void listen(struct wallet *w)
 {
 	struct chain_events ev = { .connected = on_connected, .disconnected = on_disconnected, .ctx = w };
-	chainstate_set_events(F->cs, &ev);
+	assert_int_equal(chainstate_listen(F->cs, &ev), 0);
 }
 
 static int setup(void **state)
@@ -51,7 +51,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	chainstate_set_events(F->cs, NULL);
+	chainstate_unlisten(F->cs, W);
 	wallet_free(W);
 	fix_free(F);
 	return 0;
@@ -273,7 +273,7 @@ static void test_mine_mature_send_reorg(void **state)
 	assert_int_equal(wallet_tip_height(W), chainstate_tip(F->cs)->height);
 
 	/* The file holds it all: reopen and catch up. */
-	chainstate_set_events(F->cs, NULL);
+	chainstate_unlisten(F->cs, W);
 	wallet_free(W);
 	W = wallet_open(wpath, F->p, err);
 	assert_non_null(W);
