@@ -1,3 +1,5 @@
+/* The message codec (p2p/msg.h): commands, frame headers and every
+ * payload, over bytes only. It owns no state and does no I/O. */
 #include "p2p/msg.h"
 
 #include <stdio.h>

@@ -1,3 +1,5 @@
+/* struct net_addr's functions (p2p/netaddr.h): text and socket-address
+ * forms and the address ranges. No state. */
 #include "p2p/netaddr.h"
 
 #include <arpa/inet.h>
