@@ -1,3 +1,7 @@
+/* Gossip owns struct gossip (transactions refused since the tip changed,
+ * our transaction requests, the tip last announced) and each peer's struct
+ * gossip_peer (what it knows, its trickle, its getdata queue, our requests
+ * to it, whether it takes headers). Nothing else reads them. */
 #include "p2p/gossip.h"
 
 #include <stdlib.h>
@@ -6,6 +10,72 @@
 #include "p2p/sync.h"
 #include "util/clock.h"
 #include "util/log.h"
+
+#define GOSSIP_TXQ_MAX 50000
+#define GOSSIP_GETDATA_MAX 50000
+#define GOSSIP_MAX_TX_REQUESTS 5000
+
+struct gossip_peer {
+	struct invset known;    /* hashes the peer has or was told of */
+	uint8_t (*txq)[32];     /* transactions waiting for the next trickle */
+	size_t txq_n, txq_cap;
+	uint64_t next_trickle;
+	struct inv_item *gd;    /* getdata items not yet served */
+	size_t gd_n, gd_head, gd_cap;
+	size_t tx_requests;     /* our getdata for tx in flight to this peer */
+	bool wants_headers;     /* sent sendheaders: new blocks go to it as headers */
+};
+
+struct gossip {
+	struct invset rejects;  /* transactions refused since the last tip change */
+	struct hmap tx_asked;   /* txid -> struct tx_ask */
+	uint8_t announced[32];  /* the tip last announced */
+};
+
+struct gossip *gossip_new(const uint8_t tip[32])
+{
+	struct gossip *g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	invset_init(&g->rejects, GOSSIP_REJECTS_MAX);
+	hmap_init(&g->tx_asked, 32);
+	memcpy(g->announced, tip, 32);
+	return g;
+}
+
+struct gossip_peer *gossip_peer_new(void)
+{
+	struct gossip_peer *gp = calloc(1, sizeof(*gp));
+	if (gp)
+		invset_init(&gp->known, GOSSIP_KNOWN_MAX);
+	return gp;
+}
+
+void gossip_peer_free(struct gossip_peer *gp)
+{
+	if (!gp)
+		return;
+	invset_release(&gp->known);
+	free(gp->txq);
+	free(gp->gd);
+	free(gp);
+}
+
+void gossip_known(struct peer *p, const uint8_t h[32])
+{
+	if (invset_add(&p->gossip->known, h) != 0)
+		log_debug(LOG_NET, "out of memory for the inventory of peer=%llu", (unsigned long long)p->id);
+}
+
+/* BIP 130: the peer takes new blocks as headers, which saves it the
+ * getheaders round trip an inv costs before it can ask for the block. */
+void gossip_on_sendheaders(struct peer *p, const uint8_t *payload, size_t len)
+{
+	char err[ERR_LEN];
+	if (msg_empty_decode(payload, len, err) != 0)
+		return peer_misbehaving(p, PEER_BAN_SCORE, "malformed sendheaders");
+	p->gossip->wants_headers = true;
+}
 
 /* A getdata for a transaction we sent and wait on. */
 struct tx_ask {
@@ -22,22 +92,22 @@ static bool ask_tx(struct peer *p, const uint8_t txid[32])
 		return false;
 	a->peer = p->id;
 	a->at = clock_mono_us();
-	if (hmap_put(&p->net->tx_asked, txid, a) != 0) {
+	if (hmap_put(&p->net->gossip->tx_asked, txid, a) != 0) {
 		free(a);
 		return false;
 	}
-	p->tx_requests++;
+	p->gossip->tx_requests++;
 	return true;
 }
 
 static void ask_done(struct p2p *net, const uint8_t txid[32])
 {
-	struct tx_ask *a = hmap_del(&net->tx_asked, txid);
+	struct tx_ask *a = hmap_del(&net->gossip->tx_asked, txid);
 	if (!a)
 		return;
 	struct peer *p = peer_by_id(net, a->peer);
-	if (p && p->tx_requests)
-		p->tx_requests--;
+	if (p && p->gossip->tx_requests)
+		p->gossip->tx_requests--;
 	free(a);
 }
 
@@ -48,7 +118,7 @@ static void drop_asks(struct p2p *net, uint64_t peer, uint64_t older_than, bool 
 	void *val;
 	uint8_t(*keys)[32] = NULL;
 	size_t n = 0, cap = 0;
-	for (size_t it = 0; hmap_next(&net->tx_asked, &it, &key, &val);) {
+	for (size_t it = 0; hmap_next(&net->gossip->tx_asked, &it, &key, &val);) {
 		struct tx_ask *a = val;
 		if (!all && a->peer != peer && a->at >= older_than)
 			continue;
@@ -79,15 +149,22 @@ void gossip_expire(struct p2p *net)
 		drop_asks(net, UINT64_MAX, now - GOSSIP_TX_ASK_US, false);
 }
 
-void gossip_release(struct p2p *net)
+void gossip_free(struct p2p *net)
 {
+	struct gossip *g = net->gossip;
+	if (!g)
+		return;
 	drop_asks(net, 0, 0, true);
+	hmap_release(&g->tx_asked);
+	invset_release(&g->rejects);
+	free(g);
+	net->gossip = NULL;
 }
 
 static bool tx_wanted(struct p2p *net, const uint8_t txid[32])
 {
 	return !mempool_has(net->mp, txid) && !mempool_has_orphan(net->mp, txid) &&
-	       !invset_has(&net->rejects, txid) && !hmap_get(&net->tx_asked, txid);
+	       !invset_has(&net->gossip->rejects, txid) && !hmap_get(&net->gossip->tx_asked, txid);
 }
 
 /* ---- inv ---- */
@@ -114,10 +191,10 @@ void gossip_on_inv(struct peer *p, const uint8_t *payload, size_t len)
 	size_t n_want = 0;
 	for (size_t i = 0; want && i < m.n && !p->closing; i++) {
 		struct inv_item *it = &m.items[i];
-		peer_known(p, it->hash);
+		gossip_known(p, it->hash);
 		if (it->type == INV_BLOCK) {
 			sync_block_announced(p, it->hash);
-		} else if (p->tx_requests < PEER_MAX_TX_REQUESTS && tx_wanted(p->net, it->hash) &&
+		} else if (p->gossip->tx_requests < GOSSIP_MAX_TX_REQUESTS && tx_wanted(p->net, it->hash) &&
 			   ask_tx(p, it->hash)) {
 			want[n_want++] = *it;
 		}
@@ -135,7 +212,7 @@ void gossip_on_notfound(struct peer *p, const uint8_t *payload, size_t len)
 	if (msg_inv_decode(&m, payload, len, err) != 0)
 		return peer_misbehaving(p, PEER_BAN_SCORE, "malformed notfound");
 	for (size_t i = 0; i < m.n; i++) {
-		struct tx_ask *a = hmap_get(&p->net->tx_asked, m.items[i].hash);
+		struct tx_ask *a = hmap_get(&p->net->gossip->tx_asked, m.items[i].hash);
 		if (m.items[i].type == INV_TX && a && a->peer == p->id)
 			ask_done(p->net, m.items[i].hash);
 	}
@@ -150,26 +227,26 @@ void gossip_on_getdata(struct peer *p, const uint8_t *payload, size_t len)
 	char err[ERR_LEN];
 	if (msg_inv_decode(&m, payload, len, err) != 0)
 		return peer_misbehaving(p, PEER_BAN_SCORE, "malformed getdata");
-	if (p->gd_head == p->gd_n)
-		p->gd_head = p->gd_n = 0;
-	size_t room = PEER_GETDATA_MAX - (p->gd_n - p->gd_head), n = m.n < room ? m.n : room;
-	if (p->gd_head && p->gd_n + n > p->gd_cap) {
-		memmove(p->gd, p->gd + p->gd_head, (p->gd_n - p->gd_head) * sizeof(*p->gd));
-		p->gd_n -= p->gd_head;
-		p->gd_head = 0;
+	if (p->gossip->gd_head == p->gossip->gd_n)
+		p->gossip->gd_head = p->gossip->gd_n = 0;
+	size_t room = GOSSIP_GETDATA_MAX - (p->gossip->gd_n - p->gossip->gd_head), n = m.n < room ? m.n : room;
+	if (p->gossip->gd_head && p->gossip->gd_n + n > p->gossip->gd_cap) {
+		memmove(p->gossip->gd, p->gossip->gd + p->gossip->gd_head, (p->gossip->gd_n - p->gossip->gd_head) * sizeof(*p->gossip->gd));
+		p->gossip->gd_n -= p->gossip->gd_head;
+		p->gossip->gd_head = 0;
 	}
-	if (p->gd_n + n > p->gd_cap) {
-		void *g = realloc(p->gd, (p->gd_n + n) * sizeof(*p->gd));
+	if (p->gossip->gd_n + n > p->gossip->gd_cap) {
+		void *g = realloc(p->gossip->gd, (p->gossip->gd_n + n) * sizeof(*p->gossip->gd));
 		if (!g)
 			n = 0;
 		else {
-			p->gd = g;
-			p->gd_cap = p->gd_n + n;
+			p->gossip->gd = g;
+			p->gossip->gd_cap = p->gossip->gd_n + n;
 		}
 	}
 	if (n)
-		memcpy(p->gd + p->gd_n, m.items, n * sizeof(*p->gd));
-	p->gd_n += n;
+		memcpy(p->gossip->gd + p->gossip->gd_n, m.items, n * sizeof(*p->gossip->gd));
+	p->gossip->gd_n += n;
 	msg_inv_release(&m);
 	gossip_serve(p);
 }
@@ -188,7 +265,7 @@ static bool serve_block(struct peer *p, const uint8_t hash[32])
 	struct buf out = BUF_INIT;
 	block_write(&out, &b);
 	block_release(&b);
-	peer_known(p, hash);
+	gossip_known(p, hash);
 	return peer_send_buf(p, MSG_BLOCK, &out);
 }
 
@@ -199,23 +276,16 @@ static bool serve_tx(struct peer *p, const uint8_t txid[32])
 		return false;
 	struct buf out = BUF_INIT;
 	tx_write(&out, tx);
-	peer_known(p, txid);
+	gossip_known(p, txid);
 	return peer_send_buf(p, MSG_TX, &out);
-}
-
-static size_t sendq(const struct peer *p)
-{
-	struct transport_stats st;
-	transport_conn_stats(p->c, &st);
-	return st.sendq;
 }
 
 void gossip_serve(struct peer *p)
 {
 	struct inv_item nf[64];
 	size_t n_nf = 0;
-	while (p->gd_head < p->gd_n && !p->closing && sendq(p) < GOSSIP_SERVE_SENDQ) {
-		struct inv_item *it = &p->gd[p->gd_head++];
+	while (p->gossip->gd_head < p->gossip->gd_n && !p->closing && peer_sendq(p) < GOSSIP_SERVE_SENDQ) {
+		struct inv_item *it = &p->gossip->gd[p->gossip->gd_head++];
 		bool ok = it->type == INV_BLOCK ? serve_block(p, it->hash) : serve_tx(p, it->hash);
 		if (!ok && !p->closing) {
 			nf[n_nf++] = *it;
@@ -227,8 +297,8 @@ void gossip_serve(struct peer *p)
 	}
 	if (!p->closing)
 		send_inv(p, MSG_NOTFOUND, nf, n_nf);
-	if (p->gd_head == p->gd_n)
-		p->gd_head = p->gd_n = 0;
+	if (p->gossip->gd_head == p->gossip->gd_n)
+		p->gossip->gd_head = p->gossip->gd_n = 0;
 }
 
 /* ---- transactions ---- */
@@ -240,7 +310,7 @@ static void ask_parents(struct peer *p, const struct tx *tx)
 	size_t n = 0;
 	for (size_t i = 0; want && i < tx->n_in; i++) {
 		const uint8_t *prev = tx->in[i].prev.txid;
-		if (p->tx_requests < PEER_MAX_TX_REQUESTS && tx_wanted(p->net, prev) && ask_tx(p, prev)) {
+		if (p->gossip->tx_requests < GOSSIP_MAX_TX_REQUESTS && tx_wanted(p->net, prev) && ask_tx(p, prev)) {
 			want[n].type = INV_TX;
 			memcpy(want[n++].hash, prev, 32);
 		}
@@ -259,9 +329,9 @@ void gossip_on_tx(struct peer *p, const uint8_t *payload, size_t len)
 	char err[ERR_LEN];
 	if (msg_tx_decode(&tx, payload, len, err) != 0)
 		return peer_misbehaving(p, PEER_BAN_SCORE, "malformed tx");
-	peer_known(p, tx.txid);
+	gossip_known(p, tx.txid);
 	ask_done(net, tx.txid);
-	if (mempool_has(net->mp, tx.txid) || invset_has(&net->rejects, tx.txid))
+	if (mempool_has(net->mp, tx.txid) || invset_has(&net->gossip->rejects, tx.txid))
 		goto out;
 	verdict_init(&v);
 	if (mempool_accept_ex(net->mp, &tx, clock_now(), &res, &v)) {
@@ -272,7 +342,7 @@ void gossip_on_tx(struct peer *p, const uint8_t *payload, size_t len)
 		ask_parents(p, &tx);
 		goto out;
 	}
-	if (v.result != VR_ERROR && v.result != VR_MISSING_INPUTS && invset_add(&net->rejects, tx.txid) != 0)
+	if (v.result != VR_ERROR && v.result != VR_MISSING_INPUTS && invset_add(&net->gossip->rejects, tx.txid) != 0)
 		log_debug(LOG_NET, "out of memory for the reject set");
 	int score = peer_verdict_score(v.result);
 	if (score)
@@ -288,17 +358,17 @@ out:
 void gossip_queue_tx(struct p2p *net, const uint8_t txid[32])
 {
 	for (struct peer *p = net->peers; p; p = p->next) {
-		if (!p->ready || p->closing || p->type == P2P_ADDR_FETCH || invset_has(&p->known, txid))
+		if (!p->ready || p->closing || p->type == P2P_ADDR_FETCH || invset_has(&p->gossip->known, txid))
 			continue;
-		if (p->txq_n == p->txq_cap) {
-			size_t nc = p->txq_cap ? p->txq_cap * 2 : 64;
-			void *q = nc <= PEER_TXQ_MAX ? realloc(p->txq, nc * 32) : NULL;
+		if (p->gossip->txq_n == p->gossip->txq_cap) {
+			size_t nc = p->gossip->txq_cap ? p->gossip->txq_cap * 2 : 64;
+			void *q = nc <= GOSSIP_TXQ_MAX ? realloc(p->gossip->txq, nc * 32) : NULL;
 			if (!q)
 				continue;
-			p->txq = q;
-			p->txq_cap = nc;
+			p->gossip->txq = q;
+			p->gossip->txq_cap = nc;
 		}
-		memcpy(p->txq[p->txq_n++], txid, 32);
+		memcpy(p->gossip->txq[p->gossip->txq_n++], txid, 32);
 	}
 }
 
@@ -306,44 +376,32 @@ void gossip_trickle(struct peer *p, uint64_t now_us)
 {
 	struct inv_item items[GOSSIP_INV_BATCH];
 	size_t n = 0, used = 0;
-	if (!p->ready || p->closing || now_us < p->next_trickle || p->txq_n == 0)
+	if (!p->ready || p->closing || now_us < p->gossip->next_trickle || p->gossip->txq_n == 0)
 		return;
-	p->next_trickle = now_us + 100000u + (p->net->nonce ^ now_us ^ p->id * 7919u) % 400000u;
-	for (; used < p->txq_n && n < GOSSIP_INV_BATCH; used++) {
-		const uint8_t *h = p->txq[used];
-		if (invset_has(&p->known, h) || !mempool_has(p->net->mp, h))
+	p->gossip->next_trickle = now_us + 100000u + (p->net->nonce ^ now_us ^ p->id * 7919u) % 400000u;
+	for (; used < p->gossip->txq_n && n < GOSSIP_INV_BATCH; used++) {
+		const uint8_t *h = p->gossip->txq[used];
+		if (invset_has(&p->gossip->known, h) || !mempool_has(p->net->mp, h))
 			continue;
 		items[n].type = INV_TX;
 		memcpy(items[n++].hash, h, 32);
-		peer_known(p, h);
+		gossip_known(p, h);
 	}
-	memmove(p->txq, p->txq + used, (p->txq_n - used) * 32);
-	p->txq_n -= used;
+	memmove(p->gossip->txq, p->gossip->txq + used, (p->gossip->txq_n - used) * 32);
+	p->gossip->txq_n -= used;
 	send_inv(p, MSG_INV, items, n);
-}
-
-/* bi is on the chain of a header the peer sent us or we sent it, so the
- * peer has bi's header (Bitcoin Core's PeerHasHeader). Being told of a
- * block is not enough: the peer may still be fetching its header. */
-static bool peer_has_header(const struct peer *p, struct block_index *bi)
-{
-	struct block_index *marks[2] = { p->best_sent, p->best_known };
-	for (size_t k = 0; k < 2; k++)
-		if (marks[k] && marks[k]->height >= bi->height && index_ancestor(marks[k], bi->height) == bi)
-			return true;
-	return false;
 }
 
 /* A peer that asked for headers and has the block's parent gets the
  * header itself, so it can ask for the block at once; any other an inv. */
 static void announce_to(struct peer *p, struct block_index *bi)
 {
-	if (p->wants_headers && bi->prev && peer_has_header(p, bi->prev)) {
+	if (p->gossip->wants_headers && bi->prev && sync_peer_has_header(p, bi->prev)) {
 		struct block_header hdr = bi->header;
 		struct msg_headers h = { 1, &hdr };
 		struct buf b = BUF_INIT;
 		if (msg_headers_encode(&b, &h) == 0 && peer_send_buf(p, MSG_HEADERS, &b)) {
-			p->best_sent = bi;
+			sync_header_sent(p, bi);
 			return;
 		}
 		buf_release(&b);
@@ -353,15 +411,33 @@ static void announce_to(struct peer *p, struct block_index *bi)
 	send_inv(p, MSG_INV, &it, 1);
 }
 
+bool gossip_tip_is_new(const struct p2p *net, const uint8_t tip[32])
+{
+	return memcmp(tip, net->gossip->announced, 32) != 0;
+}
+
+/* Announced once the tip is within a few blocks of the best header, so a
+ * syncing node does not shower its peers with every block it connects. */
+bool gossip_tip_changed(struct p2p *net)
+{
+	struct block_index *tip = chainstate_tip(net->cs), *best = chainstate_best_header(net->cs);
+	invset_clear(&net->gossip->rejects);
+	if (best && best->height > tip->height + 8)
+		return false;
+	memcpy(net->gossip->announced, tip->hash, 32);
+	gossip_announce_block(net, tip->hash);
+	return true;
+}
+
 void gossip_announce_block(struct p2p *net, const uint8_t hash[32])
 {
 	struct block_index *bi = chainstate_lookup(net->cs, hash);
 	if (!bi)
 		return;
 	for (struct peer *p = net->peers; p; p = p->next) {
-		if (!p->ready || p->closing || p->type == P2P_ADDR_FETCH || invset_has(&p->known, hash))
+		if (!p->ready || p->closing || p->type == P2P_ADDR_FETCH || invset_has(&p->gossip->known, hash))
 			continue;
-		peer_known(p, hash);
+		gossip_known(p, hash);
 		announce_to(p, bi);
 	}
 }

@@ -13,7 +13,23 @@
 /* A transaction asked for and not received is asked again after this. */
 #define GOSSIP_TX_ASK_US 60000000u
 #define GOSSIP_REJECTS_MAX 50000
+/* Hashes a peer's known set remembers, the oldest forgotten first. */
+#define GOSSIP_KNOWN_MAX 50000
 
+/* The module's state (NULL when out of memory), tip the tip already
+ * known to the peers; freed by gossip_free. */
+struct gossip *gossip_new(const uint8_t tip[32]);
+/* Frees every pending transaction request and net->gossip (NULL is fine). */
+void gossip_free(struct p2p *net);
+/* A peer's part (NULL when out of memory); peer_new and peer_free call
+ * these. */
+struct gossip_peer *gossip_peer_new(void);
+void gossip_peer_free(struct gossip_peer *gp);
+/* Marks that the peer knows h (it sent or was sent it): h is not offered
+ * to it again while its bounded set remembers it. */
+void gossip_known(struct peer *p, const uint8_t h[32]);
+
+void gossip_on_sendheaders(struct peer *p, const uint8_t *payload, size_t len);
 void gossip_on_inv(struct peer *p, const uint8_t *payload, size_t len);
 void gossip_on_getdata(struct peer *p, const uint8_t *payload, size_t len);
 void gossip_on_notfound(struct peer *p, const uint8_t *payload, size_t len);
@@ -29,7 +45,11 @@ void gossip_announce_block(struct p2p *net, const uint8_t hash[32]);
 void gossip_peer_closed(struct peer *p);
 /* Forgets transaction requests older than GOSSIP_TX_ASK_US. */
 void gossip_expire(struct p2p *net);
-/* Frees every pending transaction request (at shut-down). */
-void gossip_release(struct p2p *net);
+/* True when tip is not the tip last announced. */
+bool gossip_tip_is_new(const struct p2p *net, const uint8_t tip[32]);
+/* The tip changed: the refused transactions may be valid now, and once the
+ * tip is within a few blocks of the best header it is announced. True when
+ * it was. */
+bool gossip_tip_changed(struct p2p *net);
 
 #endif

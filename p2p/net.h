@@ -22,6 +22,7 @@ struct banman;
 struct event_base;
 struct mempool;
 struct p2p;
+struct pool;
 
 struct p2p_config {
 	uint16_t port;                /* listening port */
@@ -48,6 +49,10 @@ struct p2p_config {
 	/* Threads that check the signatures of blocks caught up in batches
 	 * (-par); 0: one per core. */
 	int sig_threads;
+	/* The node's worker pool: the catch-up check stage runs on it, so it
+	 * overlaps connecting the batch before. NULL runs the check stage
+	 * inline. The mesh starts no threads of its own. */
+	struct pool *pool;
 	const char *datadir;          /* peers.dat and banlist.dat live here */
 	void (*after_tip_change)(void *ctx);
 	void *ctx;

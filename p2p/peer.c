@@ -1,10 +1,17 @@
+/* Peers: their list, sending, misbehaviour scores and bans, the bounded
+ * hash set the modules keep per peer, and the budget of log lines peers
+ * can trigger. */
 #include "p2p/peer.h"
 
+#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "p2p/addrrelay.h"
+#include "p2p/gossip.h"
+#include "p2p/sync.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -69,37 +76,71 @@ int invset_add(struct invset *s, const uint8_t h[32])
 
 /* ---- peers ---- */
 
-struct peer *peer_new(struct p2p *net, struct conn *c, enum p2p_conn_type type)
+uint64_t net_random(void)
+{
+	uint64_t v = 0;
+	if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
+		v = clock_mono_us() * 6364136223846793005ull + 1442695040888963407ull;
+	return v;
+}
+
+/* Allocates the peer and every module's part of it; linked by the caller. */
+static struct peer *peer_alloc(struct p2p *net, enum p2p_conn_type type)
 {
 	struct peer *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	p->inflight = calloc(PEER_MAX_BLOCKS_IN_FLIGHT, 32);
-	p->inflight_at = calloc(PEER_MAX_BLOCKS_IN_FLIGHT, sizeof(uint64_t));
-	if (!p->inflight || !p->inflight_at) {
-		free(p->inflight);
-		free(p->inflight_at);
+	p->sync = sync_peer_new();
+	p->gossip = gossip_peer_new();
+	p->addrs = addrrelay_peer_new();
+	if (!p->sync || !p->gossip || !p->addrs) {
+		sync_peer_free(p->sync);
+		gossip_peer_free(p->gossip);
+		addrrelay_peer_free(p->addrs);
 		free(p);
 		return NULL;
 	}
 	p->net = net;
-	p->c = c;
-	p->id = transport_conn_id(c);
 	p->type = type;
-	p->addr = *transport_conn_addr(c);
-	snprintf(p->addr_text, sizeof(p->addr_text), "%s", transport_conn_addr_text(c));
 	p->added = -1;
 	p->ping_us = p->min_ping_us = -1;
-	p->addr_tokens = MSG_MAX_ADDR;
-	p->addr_tokens_at = clock_mono_us();
-	invset_init(&p->known, PEER_KNOWN_INV_MAX);
-	invset_init(&p->addr_known, PEER_ADDR_KNOWN_MAX);
-	transport_conn_set_user(c, p);
+	return p;
+}
+
+static void peer_link(struct peer *p)
+{
+	struct p2p *net = p->net;
 	p->next = net->peers;
 	if (net->peers)
 		net->peers->prev = p;
 	net->peers = p;
 	net->n_peers++;
+}
+
+struct peer *peer_new(struct p2p *net, struct conn *c, enum p2p_conn_type type)
+{
+	struct peer *p = peer_alloc(net, type);
+	if (!p)
+		return NULL;
+	p->c = c;
+	p->id = transport_conn_id(c);
+	p->addr = *transport_conn_addr(c);
+	snprintf(p->addr_text, sizeof(p->addr_text), "%s", transport_conn_addr_text(c));
+	transport_conn_set_user(c, p);
+	peer_link(p);
+	return p;
+}
+
+struct peer *peer_new_captured(struct p2p *net, uint64_t id, enum p2p_conn_type type, struct buf *out)
+{
+	struct peer *p = peer_alloc(net, type);
+	if (!p)
+		return NULL;
+	p->capture = out;
+	p->id = id;
+	snprintf(p->addr_text, sizeof(p->addr_text), "captured-%llu", (unsigned long long)id);
+	p->got_version = p->got_verack = p->ready = true;
+	peer_link(p);
 	return p;
 }
 
@@ -117,14 +158,11 @@ void peer_free(struct peer *p)
 	net->n_peers--;
 	if (p->added >= 0 && (size_t)p->added < net->n_added && net->added[p->added].peer == p)
 		net->added[p->added].peer = NULL;
-	transport_conn_set_user(p->c, NULL);
-	invset_release(&p->known);
-	invset_release(&p->addr_known);
-	free(p->addr_q);
-	free(p->txq);
-	free(p->gd);
-	free(p->inflight);
-	free(p->inflight_at);
+	if (p->c)
+		transport_conn_set_user(p->c, NULL);
+	sync_peer_free(p->sync);
+	gossip_peer_free(p->gossip);
+	addrrelay_peer_free(p->addrs);
 	free(p);
 }
 
@@ -142,13 +180,16 @@ void peer_disconnect(struct peer *p, const char *reason)
 		return;
 	p->closing = true;
 	log_debug(LOG_NET, "disconnecting peer=%llu %s: %s", (unsigned long long)p->id, p->addr_text, reason);
-	transport_close(p->c, reason);
+	if (p->c)
+		transport_close(p->c, reason);
 }
 
 bool peer_send(struct peer *p, const char *cmd, const uint8_t *payload, size_t len)
 {
 	if (p->closing)
 		return false;
+	if (!p->c)
+		return msg_frame_encode(p->capture, p->net->params->magic, cmd, payload, len) == 0;
 	if (transport_send(p->c, cmd, payload, len) != 0) {
 		log_debug(LOG_NET, "cannot send %s to peer=%llu", cmd, (unsigned long long)p->id);
 		return false;
@@ -163,10 +204,13 @@ bool peer_send_buf(struct peer *p, const char *cmd, struct buf *b)
 	return ok;
 }
 
-void peer_known(struct peer *p, const uint8_t h[32])
+size_t peer_sendq(const struct peer *p)
 {
-	if (invset_add(&p->known, h) != 0)
-		log_debug(LOG_NET, "out of memory for the inventory of peer=%llu", (unsigned long long)p->id);
+	struct transport_stats st;
+	if (!p->c)
+		return 0;
+	transport_conn_stats(p->c, &st);
+	return st.sendq;
 }
 
 int peer_verdict_score(enum vresult r)

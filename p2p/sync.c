@@ -1,3 +1,7 @@
+/* Sync owns struct sync (requests in flight, the hold of catch-up blocks,
+ * their check stage and the blocks waiting for a parent, the window and
+ * the progress line) and each peer's struct sync_peer (its best header
+ * either way, blocks asked of it, its stall). Nothing else reads them. */
 #include "p2p/sync.h"
 
 #include <stdio.h>
@@ -6,9 +10,108 @@
 
 #include "chain/sigcheck.h"
 #include "chain/validate.h"
-
+#include "p2p/gossip.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/pool.h"
+
+#define SYNC_HOLD_BLOCKS 32
+#define SYNC_HOLD_BYTES (4u << 20)
+#define SYNC_WAIT_BLOCKS 64
+
+struct sync_peer {
+	struct block_index *best_known; /* its best header we know */
+	struct block_index *best_sent;  /* the last header we sent it */
+	int unconnecting;
+	uint8_t inflight[SYNC_MAX_BLOCKS_IN_FLIGHT][32]; /* blocks requested from it */
+	uint64_t inflight_at[SYNC_MAX_BLOCKS_IN_FLIGHT];
+	size_t n_inflight;
+	uint64_t stall_since;
+};
+
+/* A block held back during catch-up until its signatures are checked
+ * together with its neighbours'. */
+struct held_block {
+	struct block b;
+	uint64_t peer;
+	char addr[NET_ADDR_TEXT_LEN];
+	bool checked; /* every signature of b verified (by the check stage) */
+};
+
+struct window {
+	struct block_index *b[SYNC_WINDOW];
+	size_t n;
+	struct block_index *fork;
+};
+
+struct sync {
+	struct hmap blk_asked;   /* block hash -> struct peer * that has it in flight */
+	struct held_block held[SYNC_HOLD_BLOCKS];
+	size_t n_held, held_bytes;
+	struct hmap held_map;    /* hash of a block held or being checked -> 1 */
+	/* The previous hold, its signatures checked as a job of the node's
+	 * pool while the loop connects the one before it. */
+	struct held_block checking[SYNC_HOLD_BLOCKS];
+	size_t n_checking;
+	struct pool_batch check;
+	bool check_running;
+	bool check_ok;           /* every signature of checking[] verified */
+	size_t check_sigs;       /* how many it checked */
+	/* Checked blocks whose parent is not connected yet, kept (in arrival
+	 * order) so they connect without a second check once it is. */
+	struct held_block waiting[SYNC_WAIT_BLOCKS];
+	size_t n_waiting;
+	uint64_t next_progress;
+	uint32_t progress_height;
+	/* sync_download's scratch */
+	struct window w;
+	bool has[SYNC_WINDOW];
+};
+
+struct sync *sync_new(void)
+{
+	struct sync *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	hmap_init(&s->blk_asked, 32);
+	hmap_init(&s->held_map, 32);
+	return s;
+}
+
+struct sync_peer *sync_peer_new(void)
+{
+	return calloc(1, sizeof(struct sync_peer));
+}
+
+void sync_peer_free(struct sync_peer *sp)
+{
+	free(sp);
+}
+
+void sync_peer_info(const struct peer *p, int32_t *headers, int32_t *blocks, size_t *inflight)
+{
+	struct block_index *known = p->sync->best_known;
+	struct block_index *f = known ? index_fork(chainstate_tip(p->net->cs), known) : NULL;
+	*headers = known ? (int32_t)known->height : -1;
+	*blocks = f ? (int32_t)f->height : -1;
+	*inflight = p->sync->n_inflight;
+}
+
+/* bi is on the chain of a header the peer sent us or we sent it (Bitcoin
+ * Core's PeerHasHeader). */
+bool sync_peer_has_header(const struct peer *p, const struct block_index *bi)
+{
+	struct block_index *marks[2] = { p->sync->best_sent, p->sync->best_known };
+	for (size_t k = 0; k < 2; k++)
+		if (marks[k] && marks[k]->height >= bi->height && index_ancestor(marks[k], bi->height) == bi)
+			return true;
+	return false;
+}
+
+void sync_header_sent(struct peer *p, struct block_index *bi)
+{
+	p->sync->best_sent = bi;
+}
 
 void sync_locator(struct msg_getheaders *m, struct block_index *from)
 {
@@ -37,8 +140,7 @@ static void getheaders_from(struct peer *p, struct block_index *from)
 		buf_release(&b);
 		return;
 	}
-	if (peer_send_buf(p, MSG_GETHEADERS, &b))
-		p->headers_asked = clock_mono_us();
+	peer_send_buf(p, MSG_GETHEADERS, &b);
 }
 
 /* From the parent of our best header, as Bitcoin Core does, so that the
@@ -58,8 +160,8 @@ static void set_best_known(struct peer *p, struct block_index *bi)
 {
 	if (!bi || index_failed(bi))
 		return;
-	if (!p->best_known || u256_cmp(&bi->work, &p->best_known->work) > 0)
-		p->best_known = bi;
+	if (!p->sync->best_known || u256_cmp(&bi->work, &p->sync->best_known->work) > 0)
+		p->sync->best_known = bi;
 }
 
 void sync_block_announced(struct peer *p, const uint8_t hash[32])
@@ -121,8 +223,8 @@ void sync_on_getheaders(struct peer *p, const uint8_t *payload, size_t len)
 				break;
 		}
 		if (h.n) {
-			p->best_sent = chainstate_at(cs, (start ? start->height : 0) + (uint32_t)h.n);
-			peer_known(p, p->best_sent->hash);
+			p->sync->best_sent = chainstate_at(cs, (start ? start->height : 0) + (uint32_t)h.n);
+			gossip_known(p, p->sync->best_sent->hash);
 		}
 	}
 	if (msg_headers_encode(&b, &h) == 0)
@@ -149,7 +251,7 @@ static bool headers_continuous(const struct msg_headers *h)
  * from our best header and count; every tenth in a row costs 20. */
 static void unconnecting(struct peer *p)
 {
-	if (++p->unconnecting % 10 == 0)
+	if (++p->sync->unconnecting % 10 == 0)
 		peer_misbehaving(p, 20, "headers that do not connect");
 	sync_getheaders(p);
 }
@@ -186,7 +288,6 @@ void sync_on_headers(struct peer *p, const uint8_t *payload, size_t len)
 	char err[ERR_LEN];
 	if (msg_headers_decode(&h, payload, len, err) != 0)
 		return peer_misbehaving(p, PEER_BAN_SCORE, "malformed headers");
-	p->headers_asked = 0;
 	if (h.n == 0)
 		goto out;
 	if (!chainstate_lookup(p->net->cs, h.headers[0].prev)) {
@@ -197,7 +298,7 @@ void sync_on_headers(struct peer *p, const uint8_t *payload, size_t len)
 		peer_misbehaving(p, PEER_BAN_SCORE, "non-continuous headers");
 		goto out;
 	}
-	p->unconnecting = 0;
+	p->sync->unconnecting = 0;
 	accept_headers(p, &h);
 	sync_download(p->net);
 out:
@@ -208,28 +309,28 @@ out:
 
 static void inflight_drop(struct peer *p, size_t i)
 {
-	hmap_del(&p->net->blk_asked, p->inflight[i]);
-	p->n_inflight--;
-	memmove(p->inflight[i], p->inflight[p->n_inflight], 32);
-	p->inflight_at[i] = p->inflight_at[p->n_inflight];
+	hmap_del(&p->net->sync->blk_asked, p->sync->inflight[i]);
+	p->sync->n_inflight--;
+	memmove(p->sync->inflight[i], p->sync->inflight[p->sync->n_inflight], 32);
+	p->sync->inflight_at[i] = p->sync->inflight_at[p->sync->n_inflight];
 }
 
 /* Forgets the request for hash, whoever it went to. */
 static void request_done(struct p2p *net, const uint8_t hash[32])
 {
-	struct peer *owner = hmap_get(&net->blk_asked, hash);
+	struct peer *owner = hmap_get(&net->sync->blk_asked, hash);
 	if (!owner)
 		return;
-	for (size_t i = 0; i < owner->n_inflight; i++)
-		if (memcmp(owner->inflight[i], hash, 32) == 0)
+	for (size_t i = 0; i < owner->sync->n_inflight; i++)
+		if (memcmp(owner->sync->inflight[i], hash, 32) == 0)
 			return inflight_drop(owner, i);
-	hmap_del(&net->blk_asked, hash);
+	hmap_del(&net->sync->blk_asked, hash);
 }
 
 void sync_peer_closed(struct peer *p)
 {
-	while (p->n_inflight)
-		inflight_drop(p, p->n_inflight - 1);
+	while (p->sync->n_inflight)
+		inflight_drop(p, p->sync->n_inflight - 1);
 }
 
 /* Hands one block to the chainstate and answers for it: the peer (when
@@ -273,16 +374,16 @@ static bool catching_up(struct p2p *net)
 /* Keeps b (moved in) for the next flush; false when it cannot be held. */
 static bool hold(struct p2p *net, const struct peer *p, struct block *b, size_t bytes)
 {
-	if (net->n_held == NET_HOLD_BLOCKS || hmap_get(&net->held_map, b->hash))
+	if (net->sync->n_held == SYNC_HOLD_BLOCKS || hmap_get(&net->sync->held_map, b->hash))
 		return false;
-	struct held_block *h = &net->held[net->n_held];
-	if (hmap_put(&net->held_map, b->hash, (void *)1) != 0)
+	struct held_block *h = &net->sync->held[net->sync->n_held];
+	if (hmap_put(&net->sync->held_map, b->hash, (void *)1) != 0)
 		return false;
 	h->b = *b;
 	h->peer = p->id;
 	snprintf(h->addr, sizeof(h->addr), "%s", p->addr_text);
-	net->n_held++;
-	net->held_bytes += bytes;
+	net->sync->n_held++;
+	net->sync->held_bytes += bytes;
 	return true;
 }
 
@@ -291,80 +392,83 @@ static int check_threads(const struct p2p *net)
 	return net->cfg.sig_threads > 0 ? net->cfg.sig_threads : sig_default_threads();
 }
 
-/* The check thread: every input signature of the blocks in checking[],
- * over every core, past the signature cache (no one checked them before,
- * and connecting them right after does not look again). Only reads the
- * blocks; check_ok is read after the join. A bad signature stops the check
- * early: its block fails on its own when connected with a full check. */
-static void *check_main(void *arg)
+/* The check job: every input signature of the blocks in checking[], over
+ * every core, past the signature cache (no one checked them before, and
+ * connecting them right after does not look again). Only reads the blocks;
+ * check_ok is read after the batch is waited for. A bad signature stops
+ * the check early: its block fails on its own when connected with a full
+ * check. */
+static void check_job(void *arg)
 {
 	struct p2p *net = arg;
 	size_t n = 0, at = 0;
-	for (size_t k = 0; k < net->n_checking; k++)
-		for (size_t i = 1; i < net->checking[k].b.n_tx; i++)
-			n += net->checking[k].b.txs[i].n_in;
+	for (size_t k = 0; k < net->sync->n_checking; k++)
+		for (size_t i = 1; i < net->sync->checking[k].b.n_tx; i++)
+			n += net->sync->checking[k].b.txs[i].n_in;
 	struct sig_job *jobs = malloc((n ? n : 1) * sizeof(*jobs));
 	if (!jobs)
-		return NULL;
-	for (size_t k = 0; k < net->n_checking; k++)
-		for (size_t i = 1; i < net->checking[k].b.n_tx; i++) {
-			tx_sig_jobs(jobs + at, &net->checking[k].b.txs[i], net->params->magic);
-			at += net->checking[k].b.txs[i].n_in;
+		return;
+	for (size_t k = 0; k < net->sync->n_checking; k++)
+		for (size_t i = 1; i < net->sync->checking[k].b.n_tx; i++) {
+			tx_sig_jobs(jobs + at, &net->sync->checking[k].b.txs[i], net->params->magic);
+			at += net->sync->checking[k].b.txs[i].n_in;
 		}
-	net->check_ok = sig_verify_uncached(jobs, n, check_threads(net)) == n;
-	net->check_sigs = n;
+	net->sync->check_ok = sig_verify_uncached(jobs, n, check_threads(net)) == n;
+	net->sync->check_sigs = n;
 	free(jobs);
-	return NULL;
 }
 
-/* Moves the hold to checking[] and starts its check; on one core, or when
- * no thread starts, the blocks go through the ordinary full check. */
+/* Moves the hold to checking[] and starts its check on the node's pool
+ * (inline without one); on one core the blocks go through the ordinary
+ * full check. */
 static void check_start(struct p2p *net)
 {
-	memcpy(net->checking, net->held, net->n_held * sizeof(net->held[0]));
-	net->n_checking = net->n_held;
-	net->n_held = net->held_bytes = 0;
-	net->check_ok = false;
-	net->check_sigs = 0;
+	memcpy(net->sync->checking, net->sync->held, net->sync->n_held * sizeof(net->sync->held[0]));
+	net->sync->n_checking = net->sync->n_held;
+	net->sync->n_held = net->sync->held_bytes = 0;
+	net->sync->check_ok = false;
+	net->sync->check_sigs = 0;
 	if (check_threads(net) < 2)
 		return;
-	net->check_running = pthread_create(&net->check_thread, NULL, check_main, net) == 0;
+	pool_batch_init(&net->sync->check, net->cfg.pool);
+	pool_batch_add(&net->sync->check, check_job, net);
+	net->sync->check_running = true;
 }
 
 /* Waits for the check under way and moves its blocks to ready; returns
  * how many, *ok whether every signature of theirs verified. */
 static size_t check_take(struct p2p *net, struct held_block *ready, bool *ok)
 {
-	size_t n = net->n_checking;
+	size_t n = net->sync->n_checking;
 	*ok = false;
-	if (net->check_running) {
-		pthread_join(net->check_thread, NULL);
-		net->check_running = false;
-		*ok = net->check_ok;
-		log_debug(LOG_NET, "checked %zu signatures of %zu held blocks over %d threads: %s", net->check_sigs, n,
+	if (net->sync->check_running) {
+		pool_batch_wait(&net->sync->check);
+		net->sync->check_running = false;
+		*ok = net->sync->check_ok;
+		log_debug(LOG_NET, "checked %zu signatures of %zu held blocks over %d threads: %s", net->sync->check_sigs, n,
 			  check_threads(net), *ok ? "all pass" : "not all pass");
 	}
-	memcpy(ready, net->checking, n * sizeof(ready[0]));
-	net->n_checking = 0;
+	memcpy(ready, net->sync->checking, n * sizeof(ready[0]));
+	net->sync->n_checking = 0;
 	return n;
 }
 
 static void hand_over(struct p2p *net, struct held_block *h)
 {
-	hmap_del(&net->held_map, h->b.hash);
+	hmap_del(&net->sync->held_map, h->b.hash);
 	accept_block(net, h->peer, h->addr, &h->b, h->checked);
 	block_release(&h->b);
 }
 
 static void wait_drop(struct p2p *net, size_t k)
 {
-	memmove(&net->waiting[k], &net->waiting[k + 1], (net->n_waiting - k - 1) * sizeof(net->waiting[0]));
-	net->n_waiting--;
+	memmove(&net->sync->waiting[k], &net->sync->waiting[k + 1], (net->sync->n_waiting - k - 1) * sizeof(net->sync->waiting[0]));
+	net->sync->n_waiting--;
 }
 
 /* Connects checked blocks in chain order. A block connects from memory
  * when its parent is the tip: those of a batch that passed whole skip the
- * second signature check (they are the very objects the thread checked).
+ * second signature check (they are the very objects the check job checked).
  * One whose parent is not connected yet (a slower peer's block still on
  * its way) waits for it here rather than being stored and later read back
  * and checked again; with nothing more on its way, or no room, the
@@ -372,70 +476,67 @@ static void wait_drop(struct p2p *net, size_t k)
 static void connect_ready(struct p2p *net, struct held_block *ready, size_t n, bool ok)
 {
 	for (size_t k = 0; k < n; k++) {
-		if (net->n_waiting == NET_WAIT_BLOCKS) {
-			struct held_block oldest = net->waiting[0];
+		if (net->sync->n_waiting == SYNC_WAIT_BLOCKS) {
+			struct held_block oldest = net->sync->waiting[0];
 			wait_drop(net, 0);
 			hand_over(net, &oldest);
 		}
 		ready[k].checked = ok;
-		net->waiting[net->n_waiting++] = ready[k];
+		net->sync->waiting[net->sync->n_waiting++] = ready[k];
 	}
-	for (size_t k = 0; k < net->n_waiting;) {
+	for (size_t k = 0; k < net->sync->n_waiting;) {
 		struct block_index *tip = chainstate_tip(net->cs);
-		if (memcmp(net->waiting[k].b.header.prev, tip->hash, 32) != 0) {
+		if (memcmp(net->sync->waiting[k].b.header.prev, tip->hash, 32) != 0) {
 			k++;
 			continue;
 		}
-		struct held_block h = net->waiting[k];
+		struct held_block h = net->sync->waiting[k];
 		wait_drop(net, k);
 		hand_over(net, &h);
 		k = 0;
 	}
-	if (net->blk_asked.count == 0 && net->n_held == 0 && net->n_checking == 0)
-		while (net->n_waiting) {
-			struct held_block h = net->waiting[0];
+	if (net->sync->blk_asked.count == 0 && net->sync->n_held == 0 && net->sync->n_checking == 0)
+		while (net->sync->n_waiting) {
+			struct held_block h = net->sync->waiting[0];
 			wait_drop(net, 0);
 			hand_over(net, &h);
 		}
 }
 
-/* A two-stage pipeline: the hold just filled is checked on the thread
+/* A two-stage pipeline: the hold just filled is checked on the pool
  * while the loop connects the batch checked before it. */
 void sync_flush(struct p2p *net)
 {
-	struct held_block ready[NET_HOLD_BLOCKS];
+	struct held_block ready[SYNC_HOLD_BLOCKS];
 	bool ok;
 	size_t n = check_take(net, ready, &ok);
-	if (net->n_held)
+	if (net->sync->n_held)
 		check_start(net);
 	connect_ready(net, ready, n, ok);
 	/* Nothing more coming: the last batch need not wait for the timer. */
-	if (net->blk_asked.count == 0 && (net->n_checking || net->n_waiting)) {
+	if (net->sync->blk_asked.count == 0 && (net->sync->n_checking || net->sync->n_waiting)) {
 		n = check_take(net, ready, &ok);
 		connect_ready(net, ready, n, ok);
 	}
 }
 
-void sync_release(struct p2p *net)
+void sync_free(struct p2p *net)
 {
-	if (net->check_running) {
-		pthread_join(net->check_thread, NULL);
-		net->check_running = false;
-	}
-	for (size_t k = 0; k < net->n_checking; k++) {
-		hmap_del(&net->held_map, net->checking[k].b.hash);
-		block_release(&net->checking[k].b);
-	}
-	for (size_t k = 0; k < net->n_waiting; k++) {
-		hmap_del(&net->held_map, net->waiting[k].b.hash);
-		block_release(&net->waiting[k].b);
-	}
-	net->n_waiting = 0;
-	for (size_t k = 0; k < net->n_held; k++) {
-		hmap_del(&net->held_map, net->held[k].b.hash);
-		block_release(&net->held[k].b);
-	}
-	net->n_checking = net->n_held = net->held_bytes = 0;
+	struct sync *s = net->sync;
+	if (!s)
+		return;
+	if (s->check_running)
+		pool_batch_wait(&s->check);
+	for (size_t k = 0; k < s->n_checking; k++)
+		block_release(&s->checking[k].b);
+	for (size_t k = 0; k < s->n_waiting; k++)
+		block_release(&s->waiting[k].b);
+	for (size_t k = 0; k < s->n_held; k++)
+		block_release(&s->held[k].b);
+	hmap_release(&s->blk_asked);
+	hmap_release(&s->held_map);
+	free(s);
+	net->sync = NULL;
 }
 
 /* During catch-up blocks are held and connected in batches whose
@@ -449,10 +550,10 @@ void sync_on_block(struct peer *p, const uint8_t *payload, size_t len)
 	if (msg_block_decode(&b, payload, len, err) != 0)
 		return peer_misbehaving(p, PEER_BAN_SCORE, "malformed block");
 	request_done(net, b.hash);
-	peer_known(p, b.hash);
-	p->stall_since = 0;
+	gossip_known(p, b.hash);
+	p->sync->stall_since = 0;
 	if (catching_up(net) && hold(net, p, &b, len)) {
-		if (net->n_held == NET_HOLD_BLOCKS || net->held_bytes >= NET_HOLD_BYTES || net->blk_asked.count == 0)
+		if (net->sync->n_held == SYNC_HOLD_BLOCKS || net->sync->held_bytes >= SYNC_HOLD_BYTES || net->sync->blk_asked.count == 0)
 			sync_flush(net);
 	} else {
 		accept_block(net, p->id, p->addr_text, &b, false);
@@ -462,12 +563,6 @@ void sync_on_block(struct peer *p, const uint8_t *payload, size_t len)
 }
 
 /* ---- the download window ---- */
-
-struct window {
-	struct block_index *b[SYNC_WINDOW];
-	size_t n;
-	struct block_index *fork;
-};
 
 /* The blocks after the fork of tip and best header, on the best header's
  * chain, up to SYNC_WINDOW of them; n 0 when there is nothing to fetch. */
@@ -493,29 +588,29 @@ static void window_fill(struct p2p *net, struct window *w)
 static void peer_has(const struct peer *p, const struct window *w, bool *has)
 {
 	memset(has, 0, w->n);
-	if (!p->best_known || p->best_known->height <= w->fork->height)
+	if (!p->sync->best_known || p->sync->best_known->height <= w->fork->height)
 		return;
 	uint32_t top = w->fork->height + (uint32_t)w->n;
-	struct block_index *b = index_ancestor(p->best_known, p->best_known->height < top ? p->best_known->height : top);
+	struct block_index *b = index_ancestor(p->sync->best_known, p->sync->best_known->height < top ? p->sync->best_known->height : top);
 	for (; b && b->height > w->fork->height; b = b->prev)
 		has[b->height - w->fork->height - 1] = (b == w->b[b->height - w->fork->height - 1]);
 }
 
 static void request_blocks(struct peer *p, const struct window *w, bool *has)
 {
-	struct inv_item items[PEER_MAX_BLOCKS_IN_FLIGHT];
+	struct inv_item items[SYNC_MAX_BLOCKS_IN_FLIGHT];
 	struct msg_inv m = { 0, items };
 	uint64_t now = clock_mono_us();
 	peer_has(p, w, has);
-	for (size_t i = 0; i < w->n && p->n_inflight < PEER_MAX_BLOCKS_IN_FLIGHT; i++) {
+	for (size_t i = 0; i < w->n && p->sync->n_inflight < SYNC_MAX_BLOCKS_IN_FLIGHT; i++) {
 		struct block_index *b = w->b[i];
-		if (!has[i] || (b->status & BLOCK_HAVE_DATA) || hmap_get(&p->net->blk_asked, b->hash) ||
-		    hmap_get(&p->net->held_map, b->hash))
+		if (!has[i] || (b->status & BLOCK_HAVE_DATA) || hmap_get(&p->net->sync->blk_asked, b->hash) ||
+		    hmap_get(&p->net->sync->held_map, b->hash))
 			continue;
-		if (hmap_put(&p->net->blk_asked, b->hash, p) != 0)
+		if (hmap_put(&p->net->sync->blk_asked, b->hash, p) != 0)
 			break;
-		memcpy(p->inflight[p->n_inflight], b->hash, 32);
-		p->inflight_at[p->n_inflight++] = now;
+		memcpy(p->sync->inflight[p->sync->n_inflight], b->hash, 32);
+		p->sync->inflight_at[p->sync->n_inflight++] = now;
 		items[m.n].type = INV_BLOCK;
 		memcpy(items[m.n++].hash, b->hash, 32);
 	}
@@ -530,15 +625,14 @@ static void request_blocks(struct peer *p, const struct window *w, bool *has)
 
 void sync_download(struct p2p *net)
 {
-	static struct window w;
-	static bool has[SYNC_WINDOW];
-	window_fill(net, &w);
-	if (w.n == 0)
+	struct window *w = &net->sync->w;
+	window_fill(net, w);
+	if (w->n == 0)
 		return;
 	for (struct peer *p = net->peers; p; p = p->next)
-		if (p->ready && !p->closing && !p->stall_since && p->type != P2P_ADDR_FETCH &&
-		    p->n_inflight < PEER_MAX_BLOCKS_IN_FLIGHT)
-			request_blocks(p, &w, has);
+		if (p->ready && !p->closing && !p->sync->stall_since && p->type != P2P_ADDR_FETCH &&
+		    p->sync->n_inflight < SYNC_MAX_BLOCKS_IN_FLIGHT)
+			request_blocks(p, w, net->sync->has);
 }
 
 /* ---- stalls and progress ---- */
@@ -546,8 +640,8 @@ void sync_download(struct p2p *net)
 static bool someone_waits(struct p2p *net, const struct peer *except)
 {
 	for (struct peer *p = net->peers; p; p = p->next)
-		if (p != except && p->ready && !p->closing && !p->stall_since &&
-		    p->n_inflight < PEER_MAX_BLOCKS_IN_FLIGHT && p->type != P2P_ADDR_FETCH && p->best_known)
+		if (p != except && p->ready && !p->closing && !p->sync->stall_since &&
+		    p->sync->n_inflight < SYNC_MAX_BLOCKS_IN_FLIGHT && p->type != P2P_ADDR_FETCH && p->sync->best_known)
 			return true;
 	return false;
 }
@@ -559,13 +653,13 @@ static bool someone_waits(struct p2p *net, const struct peer *except)
 static void unstall(struct p2p *net, struct peer *holder, uint64_t now)
 {
 	size_t moved = 0;
-	for (size_t i = holder->n_inflight; i > 0; i--)
-		if (now - holder->inflight_at[i - 1] > net->stall_us) {
+	for (size_t i = holder->sync->n_inflight; i > 0; i--)
+		if (now - holder->sync->inflight_at[i - 1] > net->stall_us) {
 			inflight_drop(holder, i - 1);
 			moved++;
 		}
-	if (!holder->stall_since)
-		holder->stall_since = now;
+	if (!holder->sync->stall_since)
+		holder->sync->stall_since = now;
 	net_log_peer(net, "peer=%llu %s stalls the download: %zu blocks re-assigned", (unsigned long long)holder->id,
 		     holder->addr_text, moved);
 }
@@ -580,17 +674,17 @@ static void check_stalls(struct p2p *net)
 	uint64_t now = clock_mono_us();
 	struct block_index *tip = chainstate_tip(net->cs), *best = chainstate_best_header(net->cs);
 	struct block_index *next = best && best->height > tip->height ? index_ancestor(best, tip->height + 1) : NULL;
-	struct peer *holder = next ? hmap_get(&net->blk_asked, next->hash) : NULL;
-	for (size_t i = 0; holder && i < holder->n_inflight; i++)
-		if (memcmp(holder->inflight[i], next->hash, 32) == 0) {
-			if (now - holder->inflight_at[i] > net->stall_us && someone_waits(net, holder))
+	struct peer *holder = next ? hmap_get(&net->sync->blk_asked, next->hash) : NULL;
+	for (size_t i = 0; holder && i < holder->sync->n_inflight; i++)
+		if (memcmp(holder->sync->inflight[i], next->hash, 32) == 0) {
+			if (now - holder->sync->inflight_at[i] > net->stall_us && someone_waits(net, holder))
 				unstall(net, holder, now);
 			break;
 		}
 	for (struct peer *p = net->peers; p; p = p->next) {
-		bool late = p->stall_since && now - p->stall_since > net->block_timeout_us;
-		for (size_t i = 0; !late && i < p->n_inflight; i++)
-			late = now - p->inflight_at[i] > net->block_timeout_us;
+		bool late = p->sync->stall_since && now - p->sync->stall_since > net->block_timeout_us;
+		for (size_t i = 0; !late && i < p->sync->n_inflight; i++)
+			late = now - p->sync->inflight_at[i] > net->block_timeout_us;
 		if (!late || p->closing)
 			continue;
 		if (someone_waits(net, p)) {
@@ -598,7 +692,7 @@ static void check_stalls(struct p2p *net)
 				     p->addr_text);
 			peer_disconnect(p, "block download stalled");
 		} else {
-			p->stall_since = 0; /* nobody else serves: it may try again */
+			p->sync->stall_since = 0; /* nobody else serves: it may try again */
 		}
 	}
 }
@@ -607,17 +701,17 @@ static void progress(struct p2p *net)
 {
 	uint64_t now = clock_mono_us();
 	struct block_index *tip = chainstate_tip(net->cs), *best = chainstate_best_header(net->cs);
-	if (now < net->next_progress)
+	if (now < net->sync->next_progress)
 		return;
-	if (net->next_progress && best && best->height > tip->height) {
-		double secs = (double)(now - net->next_progress + 5000000u) / 1e6;
+	if (net->sync->next_progress && best && best->height > tip->height) {
+		double secs = (double)(now - net->sync->next_progress + 5000000u) / 1e6;
 		log_info("sync: height %u of %u headers, %.1f blocks/s, %zu peers", tip->height, best->height,
-			 (double)(tip->height - (tip->height < net->progress_height ? tip->height : net->progress_height)) /
+			 (double)(tip->height - (tip->height < net->sync->progress_height ? tip->height : net->sync->progress_height)) /
 				 secs,
 			 net->n_peers);
 	}
-	net->progress_height = tip->height;
-	net->next_progress = now + 5000000u;
+	net->sync->progress_height = tip->height;
+	net->sync->next_progress = now + 5000000u;
 }
 
 void sync_tick(struct p2p *net)

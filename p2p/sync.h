@@ -7,6 +7,8 @@
 
 #include "p2p/peer.h"
 
+/* Blocks requested from one peer at a time, at most. */
+#define SYNC_MAX_BLOCKS_IN_FLIGHT 16
 /* Blocks ahead of the tip the window reaches. */
 #define SYNC_WINDOW 1024
 /* Default milliseconds after which the requests of the peer holding the
@@ -16,6 +18,24 @@
 /* A request this many stall timeouts old disconnects the peer (when others
  * can serve). */
 #define SYNC_TIMEOUT_FACTOR 5u
+
+/* The module's state (NULL when out of memory), freed by sync_free. */
+struct sync *sync_new(void);
+/* Waits for a check under way, frees held blocks without connecting them
+ * (at shut-down) and frees net->sync (NULL is fine). */
+void sync_free(struct p2p *net);
+/* A peer's part (NULL when out of memory); peer_new and peer_free call
+ * these. */
+struct sync_peer *sync_peer_new(void);
+void sync_peer_free(struct sync_peer *sp);
+/* For getpeerinfo: the height of the peer's best header we know and of
+ * its fork with our tip (-1 when none), and its blocks in flight. */
+void sync_peer_info(const struct peer *p, int32_t *headers, int32_t *blocks, size_t *inflight);
+/* True when the peer has bi's header: bi is on the chain of a header it
+ * sent us or we sent it. */
+bool sync_peer_has_header(const struct peer *p, const struct block_index *bi);
+/* We sent the peer bi's header (an announcement). */
+void sync_header_sent(struct peer *p, struct block_index *bi);
 
 /* Fills m with a locator from `from` back to genesis: ten steps of one,
  * then doubling, always ending with genesis. */
@@ -31,15 +51,12 @@ void sync_block_announced(struct peer *p, const uint8_t hash[32]);
 void sync_on_getheaders(struct peer *p, const uint8_t *payload, size_t len);
 void sync_on_headers(struct peer *p, const uint8_t *payload, size_t len);
 void sync_on_block(struct peer *p, const uint8_t *payload, size_t len);
-/* Connects the batch whose signatures the check thread verified (waiting
+/* Connects the batch whose signatures the check job verified (waiting
  * for it) and starts checking the blocks held since, over every core, so
  * that checking one batch overlaps connecting the one before. Runs when the
  * hold is full, when no block is in flight (then the last batch connects
  * too), and on the 100 ms timer. */
 void sync_flush(struct p2p *net);
-/* Waits for a check under way and frees held blocks without connecting
- * them (at shut-down). */
-void sync_release(struct p2p *net);
 /* Hands out block requests to peers with free slots. */
 void sync_download(struct p2p *net);
 /* Once a second: stalls, timeouts and the progress line. */

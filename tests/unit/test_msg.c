@@ -17,6 +17,7 @@
 #include "chain/hash.h"
 #include "chain/params.h"
 #include "p2p/msg.h"
+#include "p2p/netaddr.h"
 
 static const uint8_t magic[4] = { 0xfa, 0xbf, 0xb5, 0xda };
 

@@ -1,0 +1,25 @@
+/* Address relay: addr and getaddr. Addresses a peer sends are rationed
+ * (0.1 a second, the answer to our own getaddr excepted) and learnt into
+ * the address manager; fresh announcements of a node's own address go on
+ * to two peers chosen by a keyed hash of the address and the day, in
+ * batches of one addr every 1-2 s; getaddr is answered once per inbound
+ * connection. Each peer's state is its struct addrrelay_peer, private to
+ * addrrelay.c. */
+#ifndef CAIRN_P2P_ADDRRELAY_H
+#define CAIRN_P2P_ADDRRELAY_H
+
+#include "p2p/peer.h"
+
+/* A peer's part (NULL when out of memory); peer_new and peer_free call
+ * these. */
+struct addrrelay_peer *addrrelay_peer_new(void);
+void addrrelay_peer_free(struct addrrelay_peer *ap);
+/* The handshake is done: an outbound peer is asked for addresses and
+ * (unless it is an address fetch) told where we listen. */
+void addrrelay_peer_ready(struct peer *p);
+void addrrelay_on_addr(struct peer *p, const uint8_t *payload, size_t len);
+void addrrelay_on_getaddr(struct peer *p, const uint8_t *payload, size_t len);
+/* Sends p's queued addresses when due. */
+void addrrelay_flush(struct peer *p, uint64_t now_us);
+
+#endif

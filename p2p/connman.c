@@ -1,0 +1,228 @@
+/* Connections: which peers to have. connman.c owns the added nodes
+ * (net->added, retried with a doubling backoff), the outbound slots filled
+ * from the address manager, the seed nodes asked once for addresses, and
+ * inbound admission (bans, the limit, eviction of the least useful). */
+#include "p2p/connman.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util/clock.h"
+#include "util/log.h"
+
+#define ADDED_BACKOFF_MAX_US 60000000u
+
+static size_t count_type(struct p2p *net, enum p2p_conn_type t)
+{
+	size_t n = 0;
+	for (struct peer *p = net->peers; p; p = p->next)
+		n += !p->closing && p->type == t;
+	return n;
+}
+
+/* Inbound is full: make room by dropping the least useful inbound peer,
+ * one that brought no block or transaction in the last minute, the slowest
+ * to answer pings first. False when every inbound peer is useful. */
+static bool evict_inbound(struct p2p *net)
+{
+	struct peer *worst = NULL;
+	uint64_t now = clock_mono_us(), recent = 60000000u;
+	for (struct peer *p = net->peers; p; p = p->next) {
+		if (p->closing || p->type != P2P_INBOUND)
+			continue;
+		if ((p->last_block && now - p->last_block < recent) || (p->last_tx && now - p->last_tx < recent))
+			continue;
+		int64_t ping = p->min_ping_us < 0 ? INT64_MAX : p->min_ping_us;
+		int64_t wping = !worst ? -1 : worst->min_ping_us < 0 ? INT64_MAX : worst->min_ping_us;
+		if (!worst || ping > wping || (ping == wping && p->id > worst->id))
+			worst = p;
+	}
+	if (!worst)
+		return false;
+	net_log_peer(net, "inbound slots full: evicting peer=%llu %s", (unsigned long long)worst->id,
+		     worst->addr_text);
+	peer_disconnect(worst, "evicted");
+	return true;
+}
+
+bool connman_accept_ok(void *ctx, const struct sockaddr *sa)
+{
+	struct p2p *net = ctx;
+	struct net_addr a;
+	char err[ERR_LEN];
+	if (!net->active || net_addr_from_sockaddr(&a, sa, err) != 0)
+		return false;
+	if (banman_is_banned(net->bm, a.ip, clock_now())) {
+		log_debug(LOG_NET, "refused inbound from a banned address");
+		return false;
+	}
+	int max_in = net->cfg.max_connections - NET_MAX_OUTBOUND;
+	if (max_in <= 0)
+		return false;
+	if (count_type(net, P2P_INBOUND) >= (size_t)max_in)
+		return evict_inbound(net);
+	return true;
+}
+
+/* ---- outbound connections ---- */
+
+static struct peer *connect_to(struct p2p *net, const struct net_addr *a, enum p2p_conn_type type)
+{
+	char err[ERR_LEN];
+	struct conn *c = transport_connect(net->t, a, err);
+	if (!c) {
+		log_debug(LOG_NET, "cannot connect: %s", err);
+		return NULL;
+	}
+	struct peer *p = peer_new(net, c, type);
+	if (!p)
+		transport_close(c, "out of memory");
+	return p;
+}
+
+static bool already_connected(struct p2p *net, const struct net_addr *a)
+{
+	for (struct peer *p = net->peers; p; p = p->next)
+		if (!p->closing && net_addr_equal(&p->addr, a))
+			return true;
+	return false;
+}
+
+/* Forgets added[i]; the last entry takes its place. */
+static void added_drop(struct p2p *net, size_t i)
+{
+	if (net->added[i].peer)
+		net->added[i].peer->added = -1;
+	net->added[i] = net->added[--net->n_added];
+	if (i < net->n_added && net->added[i].peer)
+		net->added[i].peer->added = (int)i;
+}
+
+void connman_open_added(struct p2p *net, uint64_t now)
+{
+	for (size_t i = 0; i < net->n_added; i++) {
+		struct added_node *an = &net->added[i];
+		if (an->peer || now < an->next_try)
+			continue;
+		an->next_try = now + an->backoff;
+		an->backoff = an->backoff * 2 > ADDED_BACKOFF_MAX_US ? ADDED_BACKOFF_MAX_US : an->backoff * 2;
+		if (banman_is_banned(net->bm, an->addr.ip, clock_now()) || already_connected(net, &an->addr))
+			continue;
+		if ((an->peer = connect_to(net, &an->addr, P2P_MANUAL)))
+			an->peer->added = (int)i;
+	}
+	/* onetry entries were tried once: forget them. */
+	for (size_t i = 0; i < net->n_added;) {
+		if (!net->added[i].one_try) {
+			i++;
+			continue;
+		}
+		added_drop(net, i);
+	}
+}
+
+static bool is_self(struct p2p *net, const struct net_addr *a)
+{
+	return a->port == net->listen_port && (net_addr_is_loopback(a) || !net_addr_is_routable(a));
+}
+
+static void open_outbound(struct p2p *net)
+{
+	struct net_addr a;
+	uint64_t now = clock_now();
+	if (net->cfg.connect_only || count_type(net, P2P_OUTBOUND) >= NET_MAX_OUTBOUND)
+		return;
+	for (int tries = 0; tries < 10; tries++) {
+		if (!addrman_select(net->am, &a, false, now))
+			return;
+		if (already_connected(net, &a) || is_self(net, &a) || banman_is_banned(net->bm, a.ip, now))
+			continue;
+		addrman_attempt(net->am, &a, now);
+		connect_to(net, &a, P2P_OUTBOUND);
+		return;
+	}
+}
+
+static void open_seeds(struct p2p *net)
+{
+	char err[ERR_LEN];
+	if (net->seeds_done)
+		return;
+	net->seeds_done = true;
+	for (size_t i = 0; i < net->cfg.n_seednode; i++) {
+		struct net_addr a;
+		if (net_addr_parse(&a, net->cfg.seednode[i], net->params->p2p_port, err) != 0) {
+			log_warn("-seednode '%s': %s", net->cfg.seednode[i], err);
+			continue;
+		}
+		struct peer *p = connect_to(net, &a, P2P_ADDR_FETCH);
+		if (p)
+			log_info("asking seed node %s for addresses", p->addr_text);
+	}
+}
+
+void connman_open(struct p2p *net, uint64_t now)
+{
+	if (!net->active)
+		return;
+	net->opened = true;
+	open_seeds(net);
+	connman_open_added(net, now);
+	open_outbound(net);
+}
+
+int connman_add_node(struct p2p *net, const char *text, bool one_try, int *code, char *err)
+{
+	struct net_addr a;
+	if (net_addr_parse(&a, text, net->params->p2p_port, err) != 0 || a.port == 0) {
+		*code = -8;
+		return err_set(err, "invalid address '%s'", text);
+	}
+	for (size_t i = 0; i < net->n_added; i++)
+		if (net_addr_equal(&net->added[i].addr, &a) && !net->added[i].one_try) {
+			*code = -23;
+			return err_set(err, "Error: Node already added");
+		}
+	if (net->n_added == NET_MAX_ADDED) {
+		*code = -8;
+		return err_set(err, "too many added nodes (at most %d)", NET_MAX_ADDED);
+	}
+	struct added_node *an = &net->added[net->n_added++];
+	memset(an, 0, sizeof(*an));
+	an->addr = a;
+	snprintf(an->text, sizeof(an->text), "%s", text);
+	an->one_try = one_try;
+	an->backoff = NET_ADDED_BACKOFF_MIN_US;
+	return 0;
+}
+
+
+int connman_remove_node(struct p2p *net, const char *text, int *code, char *err)
+{
+	struct net_addr a;
+	if (net_addr_parse(&a, text, net->params->p2p_port, err) == 0)
+		for (size_t i = 0; i < net->n_added; i++)
+			if (net_addr_equal(&net->added[i].addr, &a)) {
+				added_drop(net, i);
+				return 0;
+			}
+	*code = -24;
+	return err_set(err, "Error: Node could not be removed. It has not been added previously.");
+}
+
+void connman_retry_added(struct p2p *net)
+{
+	for (size_t i = 0; i < net->n_added; i++) {
+		net->added[i].next_try = 0;
+		net->added[i].backoff = NET_ADDED_BACKOFF_MIN_US;
+	}
+}
+
+void connman_peer_ready(struct peer *p)
+{
+	if (p->type == P2P_INBOUND)
+		return;
+	addrman_good(p->net->am, &p->addr, clock_now());
+	if (p->added >= 0)
+		p->net->added[p->added].backoff = NET_ADDED_BACKOFF_MIN_US;
+}

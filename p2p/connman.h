@@ -1,0 +1,31 @@
+/* Connection management: the added nodes (-addnode, -connect, the addnode
+ * RPC) kept connected with a backoff of 2 s doubling to 60 s, up to
+ * NET_MAX_OUTBOUND outbound peers chosen from the address manager (none
+ * with -connect), -seednode peers asked once for addresses, and inbound
+ * connections admitted while under the limit and not banned, evicting the
+ * least useful inbound peer when full. */
+#ifndef CAIRN_P2P_CONNMAN_H
+#define CAIRN_P2P_CONNMAN_H
+
+#include "p2p/peer.h"
+
+/* The transport's inbound filter (ctx is the struct p2p). */
+bool connman_accept_ok(void *ctx, const struct sockaddr *sa);
+/* Opens what is due: seeds (once), added nodes, an outbound slot. Nothing
+ * while the network is off. */
+void connman_open(struct p2p *net, uint64_t now);
+/* Connects the added nodes whose retry is due; onetry entries are then
+ * forgotten. */
+void connman_open_added(struct p2p *net, uint64_t now);
+/* Adds a node to keep connected (one_try: a single attempt). 0, or -1 with
+ * *code (-8 bad address or too many, -23 already added) and err. */
+int connman_add_node(struct p2p *net, const char *text, bool one_try, int *code, char *err) WUR;
+/* Forgets an added node. 0, or -1 with *code -24 and err when not added. */
+int connman_remove_node(struct p2p *net, const char *text, int *code, char *err) WUR;
+/* Every added node is tried again at once (the network was turned on). */
+void connman_retry_added(struct p2p *net);
+/* An outbound peer completed its handshake: its address is good and, when
+ * it is an added node, its backoff starts over. */
+void connman_peer_ready(struct peer *p);
+
+#endif
