@@ -146,11 +146,6 @@ static void on_tip_changed(void *ctx, const struct block_index *tip)
 	mempool_reorg_done(n->mp, clock_now());
 }
 
-static void mesh_tip_changed(void *ctx, const struct block_index *tip)
-{
-	(void)tip;
-	p2p_tip_changed(ctx);
-}
 
 static int select_txs(void *ctx, struct tx **txs, size_t *count, int64_t *fees, size_t max_bytes)
 {
@@ -396,10 +391,7 @@ static int open_chain(struct node *n, char *err)
 	return 0;
 }
 
-/* The mesh, after the mempool: -connect implies -listen=0 unless -listen
- * is given, as in Bitcoin Core. */
-/* The mesh's timers (regtest-only options, for tests) and the signature
- * threads of its block catch-up (-par). */
+/* The mesh's timers (regtest-only options, for tests). */
 static int set_timers(struct node *n, struct p2p_config *cfg, char *err)
 {
 	static const char *const names[] = { "handshaketimeout", "pinginterval", "pingtimeout", "stalltimeout" };
@@ -410,10 +402,11 @@ static int set_timers(struct node *n, struct p2p_config *cfg, char *err)
 			return err_set(err, "-%s must be between 0 and 86400000", names[i]);
 		*fields[i] = (unsigned)v;
 	}
-	cfg->sig_threads = (int)options_int(n->opts, "par", 0);
 	return 0;
 }
 
+/* The mesh, after the mempool: -connect implies -listen=0 unless -listen
+ * is given, as in Bitcoin Core. */
 static int open_p2p(struct node *n, char *err)
 {
 	size_t nb, nc, na, ns;
@@ -447,7 +440,7 @@ static int open_p2p(struct node *n, char *err)
 	if (!(n->p2p = p2p_new(n->base, n->cs, n->mp, &cfg, err)))
 		return -1;
 	n->net_rpc.p2p = n->p2p;
-	struct chain_events ev = { .tip_changed = mesh_tip_changed, .ctx = n->p2p };
+	struct chain_events ev = p2p_chain_events(n->p2p);
 	return chainstate_listen(n->cs, &ev) == 0 ? 0 : err_set(err, "cannot follow the chain: too many listeners");
 }
 

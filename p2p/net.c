@@ -470,3 +470,14 @@ void p2p_tip_changed(struct p2p *net)
 	if (gossip_tip_changed(net))
 		sync_download(net);
 }
+
+static void on_tip_changed(void *ctx, const struct block_index *tip)
+{
+	(void)tip;
+	p2p_tip_changed(ctx);
+}
+
+struct chain_events p2p_chain_events(struct p2p *net)
+{
+	return (struct chain_events){ .tip_changed = on_tip_changed, .ctx = net };
+}

@@ -4,9 +4,10 @@
  * event_base; the transport (p2p/transport.h) moves the bytes.
  *
  * The node creates it after the mempool, tells it of new transactions
- * (p2p_tx_added) and tip changes (p2p_tip_changed), and frees it before the
- * mempool. It calls back cfg.after_tip_change after each block from a peer
- * that was accepted, so the node can finish a reorganisation. */
+ * (p2p_tx_added), registers it as a chainstate listener (p2p_chain_events:
+ * every new tip, whoever brought it, is announced) and frees it before the
+ * mempool. A block from a peer reaches the other listeners (mempool,
+ * wallet, miner) the same way, through the chainstate. */
 #ifndef CAIRN_P2P_NET_H
 #define CAIRN_P2P_NET_H
 
@@ -46,16 +47,11 @@ struct p2p_config {
 	 * milliseconds after which a block request holding the download up
 	 * moves to another peer (2,000; one five times as old disconnects). */
 	unsigned handshake_timeout, ping_interval, ping_timeout, stall_timeout_ms;
-	/* Threads that check the signatures of blocks caught up in batches
-	 * (-par); 0: one per core. */
-	int sig_threads;
 	/* The node's worker pool: the catch-up check stage runs on it, so it
 	 * overlaps connecting the batch before. NULL runs the check stage
 	 * inline. The mesh starts no threads of its own. */
 	struct pool *pool;
 	const char *datadir;          /* peers.dat and banlist.dat live here */
-	void (*after_tip_change)(void *ctx);
-	void *ctx;
 };
 
 enum p2p_conn_type {
@@ -78,6 +74,8 @@ int p2p_save(struct p2p *p, char *err) WUR;
 void p2p_tx_added(struct p2p *p, const struct tx *tx);
 /* The best chain may have a new tip: announce it at once. */
 void p2p_tip_changed(struct p2p *p);
+/* A chainstate listener whose tip_changed calls p2p_tip_changed(p). */
+struct chain_events p2p_chain_events(struct p2p *p);
 
 /* ---- queries and commands for the RPC ---- */
 

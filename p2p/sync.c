@@ -350,8 +350,6 @@ static void accept_block(struct p2p *net, uint64_t peer_id, const char *addr, co
 			p->last_block = clock_mono_us();
 			set_best_known(p, chainstate_lookup(net->cs, b->hash));
 		}
-		if (net->cfg.after_tip_change)
-			net->cfg.after_tip_change(net->cfg.ctx);
 	} else if (v.result == VR_ERROR) {
 		log_error("cannot store block from %s: %s %s", addr, v.reason, v.debug);
 	} else if (p && !p->closing && v.result == VR_MISSING_PREV) {
@@ -389,7 +387,7 @@ static bool hold(struct p2p *net, const struct peer *p, struct block *b, size_t 
 
 static int check_threads(const struct p2p *net)
 {
-	return net->cfg.sig_threads > 0 ? net->cfg.sig_threads : sig_default_threads();
+	return pool_threads(net->cfg.pool);
 }
 
 /* The check job: every input signature of the blocks in checking[], over
@@ -413,7 +411,7 @@ static void check_job(void *arg)
 			tx_sig_jobs(jobs + at, &net->sync->checking[k].b.txs[i], net->params->magic);
 			at += net->sync->checking[k].b.txs[i].n_in;
 		}
-	net->sync->check_ok = sig_verify_uncached(jobs, n, check_threads(net)) == n;
+	net->sync->check_ok = sig_verify_uncached(jobs, n, net->cfg.pool) == n;
 	net->sync->check_sigs = n;
 	free(jobs);
 }

@@ -44,7 +44,6 @@ static struct mesh *mesh_new(int blocks, bool with_pool)
 		.max_connections = 8,
 		.connect_only = true,
 		.stall_timeout_ms = STALL_MS,
-		.sig_threads = 2,
 		.datadir = m->node->dir,
 		.pool = m->pool,
 	};
