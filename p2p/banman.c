@@ -1,6 +1,7 @@
 #include "p2p/banman.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "util/buf.h"
 #include "util/cursor.h"
 #include "util/file.h"
+#include "util/grow.h"
 
 /* banlist.dat: "CBAN" | version u32 | count varint | count × (ip 16 | bits u8
  * | created u64 | until u64) | SHA-256d of everything before. */
@@ -195,14 +197,8 @@ static int make_room(struct banman *bm, uint64_t until, uint64_t now)
 
 static int append(struct banman *bm, const struct ban *b)
 {
-	if (bm->n == bm->cap) {
-		size_t cap = bm->cap ? bm->cap * 2 : 16;
-		struct ban *v = realloc(bm->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		bm->v = v;
-		bm->cap = cap;
-	}
+	if (grow_array(&bm->v, &bm->cap, bm->n + 1, sizeof(*bm->v), 16, SIZE_MAX) != 0)
+		return -1;
 	bm->v[bm->n++] = *b;
 	bm->dirty = true;
 	return 0;
