@@ -5,6 +5,7 @@
 
 #include "chain/hash.h"
 #include "chain/merkle.h"
+#include "util/grow.h"
 
 static void put_le(uint8_t *p, uint64_t v, int n)
 {
@@ -92,15 +93,8 @@ static int parse_txs(struct cursor *c, struct block *b, char *err)
 	/* Grow as transactions arrive rather than trusting the count. */
 	size_t cap = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (i == cap) {
-			cap = cap ? cap * 2 : 16;
-			if (cap > n)
-				cap = (size_t)n;
-			struct tx *txs = realloc(b->txs, cap * sizeof(*txs));
-			if (!txs)
-				return err_set(err, "out of memory");
-			b->txs = txs;
-		}
+		if (grow_array(&b->txs, &cap, i + 1, sizeof(*b->txs), 16, (size_t)n) != 0)
+			return err_set(err, "out of memory");
 		if (tx_read(c, &b->txs[i], why) != 0)
 			return err_set(err, "transaction %zu: %s", i, why);
 		b->n_tx = i + 1;

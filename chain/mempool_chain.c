@@ -1,7 +1,10 @@
 #include "chain/mempool_impl.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/grow.h"
 
 /* What the pool does when the chain moves: blocks connected and
  * disconnected, the end of a reorganisation, and expiry. */
@@ -109,14 +112,8 @@ void mempool_block_disconnected(struct mempool *mp, const struct block *b, const
 		 * the deepest; their pool descendants fail revalidation. */
 		if (mp->queue_bytes + b->txs[t].size > MEMPOOL_MAX_DISCONNECTED_BYTES)
 			break;
-		if (mp->n_queue == mp->cap_queue) {
-			size_t cap = mp->cap_queue ? mp->cap_queue * 2 : 64;
-			void *p = realloc(mp->queue, cap * sizeof(*mp->queue));
-			if (!p)
-				return;
-			mp->queue = p;
-			mp->cap_queue = cap;
-		}
+		if (grow_array(&mp->queue, &mp->cap_queue, mp->n_queue + 1, sizeof(*mp->queue), 64, SIZE_MAX) != 0)
+			return;
 		struct mempool_queued *q = &mp->queue[mp->n_queue];
 		if (tx_copy(&q->tx, &b->txs[t]) != 0)
 			return;

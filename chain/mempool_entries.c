@@ -1,7 +1,10 @@
 #include "chain/mempool_impl.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/grow.h"
 
 /* The pool's entries: the maps by txid, spent outpoint and asset id, the
  * links between parents and children in the pool, walks over them, adding
@@ -9,14 +12,8 @@
 
 int mempool_list_push(struct mempool_list *a, struct mempool_tx *e)
 {
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 4;
-		void *p = realloc(a->v, cap * sizeof(*a->v));
-		if (!p)
-			return -1;
-		a->v = p;
-		a->cap = cap;
-	}
+	if (grow_array(&a->v, &a->cap, a->n + 1, sizeof(*a->v), 4, SIZE_MAX) != 0)
+		return -1;
 	a->v[a->n++] = e;
 	return 0;
 }

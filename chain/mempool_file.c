@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "chain/hash.h"
+#include "util/envelope.h"
 #include "util/file.h"
 
 /* --- persistence ---
@@ -13,8 +14,19 @@
  */
 
 static const uint8_t FILE_MAGIC[8] = { 'C', 'R', 'N', 'M', 'P', 'O', 'O', 'L' };
-#define FILE_VERSION 1u
 #define FILE_MAX_BYTES ((size_t)1 << 31)
+static const struct envelope_format file_format = {
+	.magic = FILE_MAGIC,
+	.magic_len = sizeof(FILE_MAGIC),
+	.version = 1,
+	.hash = hash_sha256d,
+	.max_len = FILE_MAX_BYTES,
+	.header_first = false,
+	.kind = "a mempool file",
+	.too_short = "file too short",
+	.bad_sum = "checksum mismatch: the file is truncated or damaged",
+	.bad_version = "unsupported version",
+};
 /* time + length + the smallest transaction */
 #define FILE_MIN_RECORD (8 + 1 + 39)
 
@@ -22,14 +34,12 @@ int mempool_save(struct mempool *mp, const char *path, char *err)
 {
 	struct buf b = BUF_INIT;
 	struct mempool_tx **list;
-	uint8_t sum[32];
 	/* Template order with no size bound puts every parent first, so a
 	 * load never meets a child before its parent. */
 	size_t n = mempool_ordered(mp, SIZE_MAX, &list);
 	if (n == (size_t)-1)
 		return err_set(err, "cannot save the mempool: out of memory");
-	buf_put(&b, FILE_MAGIC, sizeof(FILE_MAGIC));
-	buf_u32(&b, FILE_VERSION);
+	envelope_begin(&b, &file_format);
 	buf_varint(&b, n);
 	for (size_t i = 0; i < n; i++) {
 		buf_u64(&b, list[i]->time);
@@ -37,12 +47,7 @@ int mempool_save(struct mempool *mp, const char *path, char *err)
 		tx_write(&b, &list[i]->tx);
 	}
 	free(list);
-	if (buf_ok(&b)) {
-		hash_sha256d(sum, b.data, b.len);
-		buf_put(&b, sum, 32);
-	}
-	int r = buf_ok(&b) ? file_write_atomic(path, b.data, b.len, 0600, err)
-			   : err_set(err, "cannot save the mempool: out of memory");
+	int r = envelope_save(&file_format, &b, path, err);
 	buf_release(&b);
 	return r;
 }
@@ -93,18 +98,10 @@ static int parse_records(struct cursor *c, struct saved *s, const char *path, ch
  * before anything touches the pool. */
 static int parse_file(const uint8_t *data, size_t len, struct saved *s, const char *path, char *err)
 {
-	uint8_t sum[32], magic[8];
-	uint32_t version;
-	if (len < sizeof(FILE_MAGIC) + 4 + 1 + 32)
-		return err_set(err, "cannot load '%s': file too short", path);
-	hash_sha256d(sum, data, len - 32);
-	if (memcmp(sum, data + len - 32, 32) != 0)
-		return err_set(err, "cannot load '%s': checksum mismatch (corrupt or truncated)", path);
-	struct cursor c = cursor_make(data, len - 32);
-	if (!cursor_bytes(&c, magic, 8) || memcmp(magic, FILE_MAGIC, 8) != 0)
-		return err_set(err, "cannot load '%s': not a mempool file", path);
-	if (!cursor_u32(&c, &version) || version != FILE_VERSION)
-		return err_set(err, "cannot load '%s': unsupported version %u", path, version);
+	char why[ERR_LEN];
+	struct cursor c;
+	if (envelope_open(&file_format, &c, data, len, why) != 0)
+		return err_set(err, "cannot load '%s': %s", path, why);
 	if (parse_records(&c, s, path, err) != 0)
 		return -1;
 	if (!cursor_done(&c))

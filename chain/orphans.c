@@ -1,10 +1,12 @@
 #include "chain/orphans.h"
 
 #include <openssl/rand.h>
-#include <sys/types.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <string.h>
 
+#include "util/grow.h"
 #include "util/hmap.h"
 
 void orphans_init(struct orphans *o, size_t max_count, size_t max_size, uint64_t lifetime)
@@ -72,15 +74,9 @@ static int insert(struct orphans *o, struct tx *tx, uint64_t expire)
 	}
 	while (o->n >= o->max_count)
 		drop_random(o);
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 16;
-		void *p = realloc(o->v, cap * sizeof(*o->v));
-		if (!p) {
-			tx_release(tx);
-			return -1;
-		}
-		o->v = p;
-		o->cap = cap;
+	if (grow_array(&o->v, &o->cap, o->n + 1, sizeof(*o->v), 16, SIZE_MAX) != 0) {
+		tx_release(tx);
+		return -1;
 	}
 	o->v[o->n].tx = *tx;
 	o->v[o->n++].expire = expire;

@@ -6,13 +6,25 @@
 #include "chain/hash.h"
 #include "util/buf.h"
 #include "util/cursor.h"
+#include "util/envelope.h"
 #include "util/file.h"
 #include "util/hmap.h"
 
 /* peers.dat: "CADR" | version u32 | key 32 | n_tried varint | n_new varint
  * | entries, tried first | SHA-256d of everything before. */
 static const uint8_t file_magic[4] = { 'C', 'A', 'D', 'R' };
-#define FILE_VERSION 1u
+static const struct envelope_format file_format = {
+	.magic = file_magic,
+	.magic_len = sizeof(file_magic),
+	.version = 1,
+	.hash = hash_sha256d,
+	.max_len = ADDRMAN_FILE_MAX,
+	.header_first = false,
+	.kind = "an address file",
+	.too_short = "size out of range",
+	.bad_sum = "bad checksum",
+	.bad_version = "unknown version",
+};
 
 #define KEY_LEN 18          /* ip 16 | port big-endian */
 #define GROUP_MAX 5         /* class byte and up to four prefix bytes */
@@ -672,8 +684,7 @@ static bool read_entry(struct cursor *c, struct addrman_info *i)
 int addrman_save(const struct addrman *am, const char *path, char *err)
 {
 	struct buf b = BUF_INIT;
-	buf_put(&b, file_magic, sizeof(file_magic));
-	buf_u32(&b, FILE_VERSION);
+	envelope_begin(&b, &file_format);
 	buf_put(&b, am->key, sizeof(am->key));
 	buf_varint(&b, am->t_tried.n);
 	buf_varint(&b, am->t_new.n);
@@ -681,16 +692,7 @@ int addrman_save(const struct addrman *am, const char *path, char *err)
 		write_entry(&b, &am->t_tried.vec[i]->i);
 	for (size_t i = 0; i < am->t_new.n; i++)
 		write_entry(&b, &am->t_new.vec[i]->i);
-	uint8_t sum[HASH_LEN];
-	if (buf_ok(&b)) {
-		hash_sha256d(sum, b.data, b.len);
-		buf_put(&b, sum, sizeof(sum));
-	}
-	if (!buf_ok(&b)) {
-		buf_release(&b);
-		return err_set(err, "cannot save '%s': out of memory", path);
-	}
-	int r = file_write_atomic(path, b.data, b.len, 0600, err);
+	int r = envelope_save(&file_format, &b, path, err);
 	buf_release(&b);
 	return r;
 }
@@ -723,13 +725,7 @@ static int read_entries(struct addrman *am, struct cursor *c, uint64_t n, bool t
 
 static int parse_body(struct addrman *am, struct cursor *c, char *why)
 {
-	uint8_t magic[4];
-	uint32_t version;
 	uint64_t n_tried, n_new;
-	if (!cursor_bytes(c, magic, 4) || memcmp(magic, file_magic, 4) != 0)
-		return err_set(why, "not an address file");
-	if (!cursor_u32(c, &version) || version != FILE_VERSION)
-		return err_set(why, "unknown version %u", version);
 	if (!cursor_bytes(c, am->key, sizeof(am->key)))
 		return err_set(why, "no hash key");
 	if (!cursor_varint(c, &n_tried, ADDRMAN_TRIED_MAX) || !cursor_varint(c, &n_new, ADDRMAN_NEW_MAX))
@@ -748,13 +744,9 @@ static int load_bytes(struct addrman *am, const uint8_t *p, size_t len, char *wh
 	uint8_t old_key[32];
 	memcpy(old_key, am->key, sizeof(old_key));
 	addrman_clear(am);
-	if (!p || len < HASH_LEN || len > ADDRMAN_FILE_MAX)
-		return err_set(why, "size %zu out of range", p ? len : 0);
-	uint8_t sum[HASH_LEN];
-	hash_sha256d(sum, p, len - HASH_LEN);
-	if (memcmp(sum, p + len - HASH_LEN, HASH_LEN) != 0)
-		return err_set(why, "bad checksum");
-	struct cursor c = cursor_make(p, len - HASH_LEN);
+	struct cursor c;
+	if (envelope_open(&file_format, &c, p, len, why) != 0)
+		return -1;
 	if (parse_body(am, &c, why) != 0) {
 		addrman_clear(am);
 		memcpy(am->key, old_key, sizeof(old_key));

@@ -1,6 +1,7 @@
 #include "p2p/banman.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +9,25 @@
 #include "chain/hash.h"
 #include "util/buf.h"
 #include "util/cursor.h"
+#include "util/envelope.h"
 #include "util/file.h"
+#include "util/grow.h"
 
 /* banlist.dat: "CBAN" | version u32 | count varint | count × (ip 16 | bits u8
  * | created u64 | until u64) | SHA-256d of everything before. */
 static const uint8_t file_magic[4] = { 'C', 'B', 'A', 'N' };
-#define FILE_VERSION 1u
+static const struct envelope_format file_format = {
+	.magic = file_magic,
+	.magic_len = sizeof(file_magic),
+	.version = 1,
+	.hash = hash_sha256d,
+	.max_len = BANMAN_FILE_MAX,
+	.header_first = false,
+	.kind = "a ban list file",
+	.too_short = "size out of range",
+	.bad_sum = "bad checksum",
+	.bad_version = "unknown version",
+};
 
 static const uint8_t v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
@@ -195,14 +209,8 @@ static int make_room(struct banman *bm, uint64_t until, uint64_t now)
 
 static int append(struct banman *bm, const struct ban *b)
 {
-	if (bm->n == bm->cap) {
-		size_t cap = bm->cap ? bm->cap * 2 : 16;
-		struct ban *v = realloc(bm->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		bm->v = v;
-		bm->cap = cap;
-	}
+	if (grow_array(&bm->v, &bm->cap, bm->n + 1, sizeof(*bm->v), 16, SIZE_MAX) != 0)
+		return -1;
 	bm->v[bm->n++] = *b;
 	bm->dirty = true;
 	return 0;
@@ -339,8 +347,7 @@ int banman_list(const struct banman *bm, uint64_t now, struct banman_item **out,
 int banman_save(struct banman *bm, const char *path, char *err)
 {
 	struct buf b = BUF_INIT;
-	buf_put(&b, file_magic, sizeof(file_magic));
-	buf_u32(&b, FILE_VERSION);
+	envelope_begin(&b, &file_format);
 	buf_varint(&b, bm->n);
 	for (size_t i = 0; i < bm->n; i++) {
 		buf_put(&b, bm->v[i].s.ip, 16);
@@ -348,16 +355,7 @@ int banman_save(struct banman *bm, const char *path, char *err)
 		buf_u64(&b, bm->v[i].created);
 		buf_u64(&b, bm->v[i].until);
 	}
-	uint8_t sum[HASH_LEN];
-	if (buf_ok(&b)) {
-		hash_sha256d(sum, b.data, b.len);
-		buf_put(&b, sum, sizeof(sum));
-	}
-	if (!buf_ok(&b)) {
-		buf_release(&b);
-		return err_set(err, "cannot save '%s': out of memory", path);
-	}
-	int r = file_write_atomic(path, b.data, b.len, 0600, err);
+	int r = envelope_save(&file_format, &b, path, err);
 	buf_release(&b);
 	if (r == 0)
 		bm->dirty = false;
@@ -376,16 +374,10 @@ static int read_ban(struct cursor *c, struct ban *b)
 	return same_subnet(&norm, &b->s) ? 0 : -1;
 }
 
-/* Parses the body (checksum already checked) into bm, which is empty. */
+/* Parses the body (the frame already checked) into bm, which is empty. */
 static int parse_body(struct banman *bm, struct cursor *c, char *why)
 {
-	uint8_t magic[4];
-	uint32_t version;
 	uint64_t n;
-	if (!cursor_bytes(c, magic, 4) || memcmp(magic, file_magic, 4) != 0)
-		return err_set(why, "not a ban list file");
-	if (!cursor_u32(c, &version) || version != FILE_VERSION)
-		return err_set(why, "unknown version %u", version);
 	if (!cursor_varint(c, &n, BANMAN_MAX))
 		return err_set(why, "bad count");
 	for (uint64_t i = 0; i < n; i++) {
@@ -407,13 +399,9 @@ static int parse_body(struct banman *bm, struct cursor *c, char *why)
 /* Fills bm from the bytes, or gives -1 with the bare reason in why. */
 static int load_bytes(struct banman *bm, const uint8_t *p, size_t len, char *why)
 {
-	if (!p || len < HASH_LEN || len > BANMAN_FILE_MAX)
-		return err_set(why, "size %zu out of range", p ? len : 0);
-	uint8_t sum[HASH_LEN];
-	hash_sha256d(sum, p, len - HASH_LEN);
-	if (memcmp(sum, p + len - HASH_LEN, HASH_LEN) != 0)
-		return err_set(why, "bad checksum");
-	struct cursor c = cursor_make(p, len - HASH_LEN);
+	struct cursor c;
+	if (envelope_open(&file_format, &c, p, len, why) != 0)
+		return -1;
 	return parse_body(bm, &c, why);
 }
 

@@ -38,7 +38,7 @@ int rpc_error_set(struct rpc_error *e, int code, const char *fmt, ...)
 
 int rpc_oom(struct rpc_error *e)
 {
-	return rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+	return rpc_error_set(e, RPC_OUT_OF_MEMORY, "Out of memory");
 }
 
 int rpc_result(cJSON **result, cJSON *v, struct rpc_error *e)
@@ -200,9 +200,9 @@ int rpc_param_str(const char **out, const cJSON *params, size_t i, const char *n
 	*out = NULL;
 	if (!v)
 		return required ? rpc_error_set(e, RPC_INVALID_PARAMETER,
-						"missing parameter '%s'", name) : 0;
+						"Missing parameter '%s'", name) : 0;
 	if (!cJSON_IsString(v))
-		return rpc_error_set(e, RPC_TYPE_ERROR, "parameter '%s' must be a string", name);
+		return rpc_error_set(e, RPC_TYPE_ERROR, "Parameter '%s' must be a string", name);
 	*out = v->valuestring;
 	return 0;
 }
@@ -215,19 +215,19 @@ int rpc_param_int(int64_t *out, const cJSON *params, size_t i, const char *name,
 	*out = 0;
 	if (!v) {
 		if (def < min || def > max)
-			return rpc_error_set(e, RPC_INVALID_PARAMETER, "missing parameter '%s'", name);
+			return rpc_error_set(e, RPC_INVALID_PARAMETER, "Missing parameter '%s'", name);
 		*out = def;
 		return 0;
 	}
 	if (!cJSON_IsNumber(v))
-		return rpc_error_set(e, RPC_TYPE_ERROR, "parameter '%s' must be a number", name);
+		return rpc_error_set(e, RPC_TYPE_ERROR, "Parameter '%s' must be a number", name);
 	d = v->valuedouble;
 	/* ±2^53: past it a double no longer holds every integer. */
 	if (!isfinite(d) || d != floor(d) || fabs(d) > 9007199254740992.0)
-		return rpc_error_set(e, RPC_INVALID_PARAMETER, "parameter '%s' must be an integer",
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Parameter '%s' must be an integer",
 				     name);
 	if ((int64_t)d < min || (int64_t)d > max)
-		return rpc_error_set(e, RPC_INVALID_PARAMETER, "parameter '%s' out of range", name);
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Parameter '%s' out of range", name);
 	*out = (int64_t)d;
 	return 0;
 }
@@ -241,7 +241,7 @@ int rpc_param_bool(bool *out, const cJSON *params, size_t i, const char *name, b
 		return 0;
 	if (!cJSON_IsBool(v)) {
 		*out = false;
-		return rpc_error_set(e, RPC_TYPE_ERROR, "parameter '%s' must be a boolean", name);
+		return rpc_error_set(e, RPC_TYPE_ERROR, "Parameter '%s' must be a boolean", name);
 	}
 	*out = cJSON_IsTrue(v);
 	return 0;
@@ -254,7 +254,7 @@ int rpc_param_amount(int64_t *out, const cJSON *params, size_t i, const char *na
 	const cJSON *v = rpc_param(params, i);
 	*out = 0;
 	if (!v)
-		return rpc_error_set(e, RPC_INVALID_PARAMETER, "missing parameter '%s'", name);
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Missing parameter '%s'", name);
 	if (amount_from_json(out, v, why) != 0)
 		return rpc_error_set(e, RPC_TYPE_ERROR, "%s", why);
 	return 0;
@@ -330,7 +330,7 @@ static int rpc_help(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 	} else {
 		const struct rpc_entry *en = find_method(srv, name);
 		if (!en)
-			return rpc_error_set(e, RPC_INVALID_PARAMETER, "help: unknown command '%s'",
+			return rpc_error_set(e, RPC_INVALID_PARAMETER, "Help: unknown command '%s'",
 					     name);
 		put_usage(&b, en);
 		put_str(&b, "\n\n");
@@ -370,25 +370,25 @@ static int call_parse(struct rpc_call *c, const cJSON *req, struct rpc_error *e)
 
 	memset(c, 0, sizeof(*c));
 	if (!cJSON_IsObject(req))
-		return rpc_error_set(e, RPC_INVALID_REQUEST, "invalid request object");
+		return rpc_error_set(e, RPC_INVALID_REQUEST, "Invalid request object");
 	c->id = cJSON_GetObjectItemCaseSensitive(req, "id");
 	ver = cJSON_GetObjectItemCaseSensitive(req, "jsonrpc");
 	if (ver && !cJSON_IsNull(ver)) {
 		/* Some old documentation put "1.0" here; it means the legacy form. */
 		if (!cJSON_IsString(ver) || (strcmp(ver->valuestring, "2.0") != 0 &&
 					      strcmp(ver->valuestring, "1.0") != 0))
-			return rpc_error_set(e, RPC_INVALID_REQUEST, "json-rpc version not supported");
+			return rpc_error_set(e, RPC_INVALID_REQUEST, "JSON-RPC version not supported");
 		c->v2 = strcmp(ver->valuestring, "2.0") == 0;
 	}
 	method = cJSON_GetObjectItemCaseSensitive(req, "method");
 	if (!cJSON_IsString(method))
-		return rpc_error_set(e, RPC_INVALID_REQUEST, "method must be a string");
+		return rpc_error_set(e, RPC_INVALID_REQUEST, "Method must be a string");
 	c->method = method->valuestring;
 	c->params = cJSON_GetObjectItemCaseSensitive(req, "params");
 	if (cJSON_IsNull(c->params))
 		c->params = NULL;
 	if (c->params && !cJSON_IsArray(c->params) && !cJSON_IsObject(c->params))
-		return rpc_error_set(e, RPC_INVALID_REQUEST, "params must be an array or object");
+		return rpc_error_set(e, RPC_INVALID_REQUEST, "Params must be an array or object");
 	return 0;
 }
 
@@ -412,11 +412,11 @@ static int map_named(cJSON **out, const struct rpc_entry *en, const cJSON *obj,
 	cJSON_ArrayForEach(kv, obj) {
 		int i = arg_index(en, kv->string);
 		if (i < 0)
-			return rpc_error_set(e, RPC_INVALID_PARAMETER, "unknown named parameter '%s'",
+			return rpc_error_set(e, RPC_INVALID_PARAMETER, "Unknown named parameter '%s'",
 					     kv->string);
 		if (given[i])
 			return rpc_error_set(e, RPC_INVALID_PARAMETER,
-					     "parameter '%s' specified multiple times", kv->string);
+					     "Parameter '%s' specified multiple times", kv->string);
 		given[i] = kv;
 		last = i > last ? i : last;
 	}
@@ -441,7 +441,7 @@ static int check_count(const struct rpc_entry *en, const cJSON *params, struct r
 		return 0;
 	put_usage(&b, en);
 	buf_u8(&b, '\0');
-	rpc_error_set(e, RPC_INVALID_PARAMS, "wrong number of parameters (%zu); usage: %s", n,
+	rpc_error_set(e, RPC_INVALID_PARAMS, "Wrong number of parameters (%zu); usage: %s", n,
 		      buf_ok(&b) ? (const char *)b.data : en->m->name);
 	buf_release(&b);
 	return -1;
@@ -458,7 +458,7 @@ static int call_exec(struct rpc_server *srv, const struct rpc_call *c, cJSON **r
 
 	*result = NULL;
 	if (!en)
-		return rpc_error_set(e, RPC_METHOD_NOT_FOUND, "method not found");
+		return rpc_error_set(e, RPC_METHOD_NOT_FOUND, "Method not found");
 	if (cJSON_IsObject(params)) {
 		if (map_named(&owned, en, params, e) != 0) {
 			cJSON_Delete(owned);
@@ -481,7 +481,7 @@ static int call_exec(struct rpc_server *srv, const struct rpc_call *c, cJSON **r
 		}
 		rc = rc == 0 ? 0 : -1;
 		if (rc != 0 && e->code == 0)
-			rpc_error_set(e, RPC_INTERNAL_ERROR, "internal error");
+			rpc_error_set(e, RPC_INTERNAL_ERROR, "Internal error");
 		if (rc != 0) {
 			cJSON_Delete(*result);
 			*result = NULL;
@@ -489,6 +489,21 @@ static int call_exec(struct rpc_server *srv, const struct rpc_call *c, cJSON **r
 	}
 	cJSON_Delete(owned);
 	return rc;
+}
+
+/* The one place an error message leaves the server, so the one place it
+ * is capitalised, as Bitcoin Core's are ("Block not found"): text worded
+ * below rpc/ is lowercase by util/err.h's convention and reaches the
+ * caller through here. A refused transaction's message (-25, -26) starts
+ * with the verdict's reject string ("bad-txns-sig"), an identifier that
+ * callers match as it is, so it goes out untouched. */
+static void capitalise(char out[ERR_LEN], const struct rpc_error *e)
+{
+	snprintf(out, ERR_LEN, "%s", e->message);
+	if (e->code == RPC_VERIFY_ERROR || e->code == RPC_VERIFY_REJECTED)
+		return;
+	if (out[0] >= 'a' && out[0] <= 'z')
+		out[0] = (char)(out[0] - 'a' + 'A');
 }
 
 /* Builds {"jsonrpc":"2.0","result"|"error":...,"id":...} or the 1.0 form
@@ -500,9 +515,11 @@ cJSON *rpc_dispatch_reply(bool v2, cJSON *result, const struct rpc_error *e, con
 	bool ok = r != NULL;
 
 	if (e) {
+		char message[ERR_LEN];
+		capitalise(message, e);
 		err = cJSON_CreateObject();
 		ok = ok && err && cJSON_AddNumberToObject(err, "code", e->code) &&
-		     cJSON_AddStringToObject(err, "message", e->message);
+		     cJSON_AddStringToObject(err, "message", message);
 	}
 	if (ok && v2)
 		ok = cJSON_AddStringToObject(r, "jsonrpc", "2.0") != NULL;
@@ -649,12 +666,12 @@ static char *dispatch_body(struct rpc_server *srv, const char *body, size_t len,
 	if (!req || end != body + len) {
 		cJSON_Delete(req);
 		/* Bitcoin Core answers a parse error with HTTP 500. */
-		return answer_bad(false, RPC_PARSE_ERROR, "parse error", http_status);
+		return answer_bad(false, RPC_PARSE_ERROR, "Parse error", http_status);
 	}
 	if (cJSON_IsArray(req)) {
 		if (cJSON_GetArraySize(req) == 0) {
 			cJSON_Delete(req);
-			return answer_bad(true, RPC_INVALID_REQUEST, "empty batch", http_status);
+			return answer_bad(true, RPC_INVALID_REQUEST, "Empty batch", http_status);
 		}
 		reply = answer_batch(srv, req, http_status);
 	} else if (cJSON_IsObject(req)) {
@@ -673,7 +690,7 @@ static char *dispatch_body(struct rpc_server *srv, const char *body, size_t len,
 		*http_status = silent ? 204 : v2 ? 200 : rpc_dispatch_status(code);
 	} else {
 		cJSON_Delete(req);
-		return answer_bad(false, RPC_INVALID_REQUEST, "request must be an object or array",
+		return answer_bad(false, RPC_INVALID_REQUEST, "Request must be an object or array",
 				  http_status);
 	}
 	cJSON_Delete(req);

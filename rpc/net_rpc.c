@@ -242,9 +242,9 @@ static int setnetworkactive(void *ctx, const cJSON *params, cJSON **result, stru
 	struct net_rpc *r = ctx;
 	const cJSON *v = rpc_param(params, 0);
 	if (!v)
-		return rpc_error_set(e, RPC_INVALID_PARAMS, "missing required parameter 'state'");
+		return rpc_error_set(e, RPC_INVALID_PARAMS, "Missing required parameter 'state'");
 	if (!cJSON_IsBool(v))
-		return rpc_error_set(e, RPC_TYPE_ERROR, "state: expected a boolean");
+		return rpc_error_set(e, RPC_TYPE_ERROR, "State: expected a boolean");
 	if (need_p2p(r, e) != 0)
 		return -1;
 	p2p_set_active(r->p2p, cJSON_IsTrue(v));
@@ -309,7 +309,7 @@ static int setban(void *ctx, const cJSON *params, cJSON **result, struct rpc_err
 	if (until <= now)
 		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Error: Absolute timestamp is in the past");
 	if (p2p_ban(r->p2p, subnet, until, err) != 0)
-		return rpc_error_set(e, RPC_MISC_ERROR, "cannot ban: %s", err);
+		return rpc_error_set(e, RPC_MISC_ERROR, "Cannot ban: %s", err);
 	return 0;
 }
 

@@ -381,7 +381,7 @@ static void deferred_done(void *arg, bool ran)
 	cJSON *result = NULL;
 	int rc = d->slot.done(d->slot.arg, ran, &result, &e) == 0 ? 0 : -1;
 	if (rc != 0 && e.code == 0)
-		rpc_error_set(&e, RPC_INTERNAL_ERROR, "internal error");
+		rpc_error_set(&e, RPC_INTERNAL_ERROR, "Internal error");
 	if (rc != 0) {
 		cJSON_Delete(result);
 		result = NULL;

@@ -83,7 +83,8 @@ enum rpc_code {
 	RPC_WALLET_NOT_FOUND = -18,
 };
 
-/* What a failing handler reports; the message goes to the caller as is. */
+/* What a failing handler reports; the message goes to the caller with its
+ * first letter capitalised (docs/rpc.md, "Errors"). */
 struct rpc_error {
 	int code;
 	char message[ERR_LEN];

@@ -67,7 +67,7 @@ int wallet_rpc_submit(struct wallet_rpc *r, const struct tx *tx, struct rpc_erro
 	struct verdict v;
 	verdict_init(&v);
 	if (!mempool_accept_local(r->mp, tx, clock_now(), &v))
-		return rpc_error_set(e, RPC_WALLET_ERROR, "transaction rejected by the mempool: %s", v.reason);
+		return rpc_error_set(e, RPC_WALLET_ERROR, "Transaction rejected by the mempool: %s", v.reason);
 	if (r->accepted)
 		r->accepted(r->ctx, mempool_get(r->mp, tx->txid));
 	return 0;
@@ -152,13 +152,13 @@ static int sethdseed(void *ctx, const cJSON *params, cJSON **result, struct rpc_
 	if (rpc_param_str(&hex, params, 1, "seed", true, e) != 0)
 		return -1;
 	if (!hex_decode(seed, sizeof(seed), hex))
-		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "seed must be 64 hexadecimal digits");
+		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Seed must be 64 hexadecimal digits");
 	if (wallet_is_encrypted(r->w))
 		return rpc_error_set(e, RPC_WALLET_WRONG_ENC_STATE,
-				     "sethdseed restores a seed into an unencrypted wallet; encrypt it afterwards");
+				     "Sethdseed restores a seed into an unencrypted wallet; encrypt it afterwards");
 	if (!wallet_is_blank(r->w))
 		return rpc_error_set(e, RPC_WALLET_ERROR,
-				     "the wallet has handed out addresses or holds keys or transactions: back it up and restore the seed into a fresh data directory");
+				     "The wallet has handed out addresses or holds keys or transactions: back it up and restore the seed into a fresh data directory");
 	snprintf(tmp, sizeof(tmp), "%s.restore", r->path);
 	unlink(tmp);
 	struct wallet *nw = wallet_create(tmp, chainstate_params(r->cs), seed, err);
@@ -168,7 +168,7 @@ static int sethdseed(void *ctx, const cJSON *params, cJSON **result, struct rpc_
 	if (rename(tmp, r->path) != 0) {
 		wallet_free(nw);
 		unlink(tmp);
-		return rpc_error_set(e, RPC_WALLET_ERROR, "cannot replace the wallet file");
+		return rpc_error_set(e, RPC_WALLET_ERROR, "Cannot replace the wallet file");
 	}
 	wallet_free(nw);
 	/* Reopen from its final path, so later writes go there. */
@@ -297,7 +297,7 @@ static int listunspent(void *ctx, const cJSON *params, cJSON **result, struct rp
 	    rpc_param_int(&maxconf, params, 1, "maxconf", 9999999, 0, UINT32_MAX, e) != 0)
 		return -1;
 	if (filter && !cJSON_IsArray(filter))
-		return rpc_error_set(e, RPC_TYPE_ERROR, "addresses must be an array");
+		return rpc_error_set(e, RPC_TYPE_ERROR, "Addresses must be an array");
 	int s = wallet_list_unspent(wallet_of(r), &u, &n, (uint32_t)minconf, (uint32_t)maxconf, err);
 	if (s)
 		return fail(e, s, err);
@@ -333,7 +333,7 @@ static int lockunspent(void *ctx, const cJSON *params, cJSON **result, struct rp
 	if (rpc_param_bool(&unlock, params, 0, "unlock", false, e) != 0)
 		return -1;
 	if (!rpc_param(params, 0))
-		return rpc_error_set(e, RPC_INVALID_PARAMS, "unlock is required");
+		return rpc_error_set(e, RPC_INVALID_PARAMS, "Unlock is required");
 	struct wallet *w = wallet_of(r);
 	if (!list) {
 		/* Unlocking with no list unlocks all; locking nothing does nothing. */
@@ -342,7 +342,7 @@ static int lockunspent(void *ctx, const cJSON *params, cJSON **result, struct rp
 		return rpc_result(result, cJSON_CreateBool(true), e);
 	}
 	if (!cJSON_IsArray(list))
-		return rpc_error_set(e, RPC_TYPE_ERROR, "transactions must be an array");
+		return rpc_error_set(e, RPC_TYPE_ERROR, "Transactions must be an array");
 	/* All or nothing, as Bitcoin Core: parse every outpoint first, and
 	 * undo what was done when one of them is refused. */
 	size_t n = (size_t)cJSON_GetArraySize(list), done = 0;
@@ -437,9 +437,9 @@ static int sendmany(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 	int64_t fee_rate;
 	char err[ERR_LEN];
 	if (!cJSON_IsObject(amounts))
-		return rpc_error_set(e, RPC_TYPE_ERROR, "amounts must be an object of address: amount");
+		return rpc_error_set(e, RPC_TYPE_ERROR, "Amounts must be an object of address: amount");
 	if (subtract && !cJSON_IsArray(subtract))
-		return rpc_error_set(e, RPC_TYPE_ERROR, "subtractfeefrom must be an array");
+		return rpc_error_set(e, RPC_TYPE_ERROR, "Subtractfeefrom must be an array");
 	if (param_fee_rate(&fee_rate, r, params, 5, e) != 0)
 		return -1;
 	size_t n = (size_t)cJSON_GetArraySize(amounts), i = 0;
@@ -612,7 +612,7 @@ static int encryptwallet(void *ctx, const cJSON *params, cJSON **result, struct 
 	if (rpc_param_str(&pass, params, 0, "passphrase", true, e) != 0)
 		return -1;
 	if (!pass[0])
-		return rpc_error_set(e, RPC_INVALID_PARAMETER, "passphrase cannot be empty");
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Passphrase cannot be empty");
 	int s = wallet_encrypt(wallet_of(r), pass, err);
 	return s ? fail(e, s, err)
 		 : rpc_result(result, cJSON_CreateString("wallet encrypted; the HD seed is unchanged, so earlier seed backups stay valid"), e);
@@ -656,7 +656,7 @@ static int walletpassphrasechange(void *ctx, const cJSON *params, cJSON **result
 	    rpc_param_str(&new_pass, params, 1, "newpassphrase", true, e) != 0)
 		return -1;
 	if (!new_pass[0])
-		return rpc_error_set(e, RPC_INVALID_PARAMETER, "passphrase cannot be empty");
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Passphrase cannot be empty");
 	int s = wallet_change_passphrase(wallet_of(r), old_pass, new_pass, err);
 	if (s)
 		return fail(e, s, err);

@@ -2,8 +2,11 @@
 
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/grow.h"
 
 /* Linear probing with backward-shift deletion: no tombstones, so lookups
  * of absent keys stay short however many keys come and go (a mempool
@@ -93,8 +96,9 @@ static void place(struct hmap_slot *slots, size_t cap, const struct hmap_slot *f
 
 static int grow(struct hmap *m)
 {
-	size_t cap = m->cap ? m->cap * 2 : 16;
-	struct hmap_slot *slots = calloc(cap, sizeof(*slots));
+	/* Doubling from 16 keeps the capacity a power of two for the mask. */
+	size_t cap = grow_cap(m->cap, m->cap + 1, sizeof(struct hmap_slot), 16, SIZE_MAX);
+	struct hmap_slot *slots = cap ? calloc(cap, sizeof(*slots)) : NULL;
 	if (!slots)
 		return -1;
 	for (size_t i = 0; i < m->cap; i++)

@@ -13,9 +13,25 @@
 #include "chain/hash.h"
 #include "util/buf.h"
 #include "util/cursor.h"
+#include "util/envelope.h"
 #include "util/file.h"
 
 #define FLAG_ENCRYPTED 0x01
+/* A wallet of another kind or version is named as such, not as damaged:
+ * the header is checked before the checksum. */
+static const struct envelope_format file_format = {
+	.magic = (const uint8_t *)WSTORE_MAGIC,
+	.magic_len = WSTORE_MAGIC_LEN,
+	.version = WSTORE_VERSION,
+	.hash = hash_sha256,
+	.max_len = WSTORE_MAX_FILE,
+	.header_first = true,
+	.kind = "a cairn wallet file",
+	.too_short = "truncated file",
+	.bad_sum = "checksum mismatch: the file is truncated or damaged",
+	.bad_version = "unsupported version",
+};
+_Static_assert(WSTORE_CHECKSUM_LEN == ENVELOPE_SUM_LEN, "wallet.dat's checksum is the envelope's");
 /* The secret block: seed ‖ varint n ‖ n × secret key. */
 #define SECRET_MAX(n) (WSTORE_SEED_LEN + 9 + (size_t)(n) * WSTORE_SECKEY_LEN)
 
@@ -341,16 +357,16 @@ static void write_public(struct buf *b, const struct wstore *s)
 	}
 }
 
-/* Header ‖ secret or sealed block ‖ public part ‖ SHA-256 of all before,
- * in one buffer reserved at its exact size so the secrets of a plain file
- * are never copied by a reallocation. The caller wipes it. */
+/* Header ‖ secret or sealed block ‖ public part, in one buffer reserved at
+ * its exact size (the checksum envelope_save appends included) so the
+ * secrets of a plain file are never copied by a reallocation. The caller
+ * wipes it. */
 static int serialize(struct buf *out, const struct wstore *s)
 {
 	struct buf head = BUF_INIT, pub = BUF_INIT, secret = BUF_INIT;
 	int r = -1;
 	buf_init(out);
-	buf_put(&head, WSTORE_MAGIC, WSTORE_MAGIC_LEN);
-	buf_u32(&head, WSTORE_VERSION);
+	envelope_begin(&head, &file_format);
 	buf_put(&head, s->net, 4);
 	buf_u8(&head, s->encrypted ? FLAG_ENCRYPTED : 0);
 	if (s->encrypted) {
@@ -367,15 +383,12 @@ static int serialize(struct buf *out, const struct wstore *s)
 	if (!buf_ok(&head) || !buf_ok(&pub))
 		goto done;
 	size_t slen = buf_varint_size(secret.len) + secret.len;
-	if (!buf_reserve(out, head.len + (s->encrypted ? 0 : slen) + pub.len + WSTORE_CHECKSUM_LEN))
+	if (!buf_reserve(out, head.len + (s->encrypted ? 0 : slen) + pub.len + ENVELOPE_SUM_LEN))
 		goto done;
 	buf_put(out, head.data, head.len);
 	if (!s->encrypted)
 		buf_lenbytes(out, secret.data, secret.len);
 	buf_put(out, pub.data, pub.len);
-	uint8_t sum[WSTORE_CHECKSUM_LEN];
-	hash_sha256(sum, out->data, out->len);
-	buf_put(out, sum, sizeof(sum));
 	r = buf_ok(out) ? 0 : -1;
 done:
 	buf_release(&head);
@@ -391,7 +404,7 @@ int wstore_save(const struct wstore *s, const char *path, char *err)
 		wipe_buf(&b);
 		return err_set(err, "cannot save '%s': out of memory", path);
 	}
-	int r = file_write_atomic(path, b.data, b.len, 0600, err);
+	int r = envelope_save(&file_format, &b, path, err);
 	wipe_buf(&b);
 	return r;
 }
@@ -493,22 +506,10 @@ static int read_secret_part(struct cursor *c, struct wstore *s, uint8_t flags, c
 static int parse(struct wstore *s, const uint8_t *p, size_t len, char *err)
 {
 	char why[ERR_LEN] = "";
-	uint32_t version;
 	uint8_t net[4], flags;
-	struct cursor c = cursor_make(p, len);
-	if (len < WSTORE_MAGIC_LEN || memcmp(p, WSTORE_MAGIC, WSTORE_MAGIC_LEN) != 0)
-		return err_set(err, "not a cairn wallet file (bad magic)");
-	if (!cursor_skip(&c, WSTORE_MAGIC_LEN) || !cursor_u32(&c, &version))
-		return err_set(err, "truncated header");
-	if (version != WSTORE_VERSION)
-		return err_set(err, "unsupported version %u (this node reads %u)", version, WSTORE_VERSION);
-	if (len < WSTORE_MAGIC_LEN + 4 + 4 + 1 + WSTORE_CHECKSUM_LEN)
-		return err_set(err, "truncated file");
-	uint8_t sum[WSTORE_CHECKSUM_LEN];
-	hash_sha256(sum, p, len - WSTORE_CHECKSUM_LEN);
-	if (memcmp(sum, p + len - WSTORE_CHECKSUM_LEN, WSTORE_CHECKSUM_LEN) != 0)
-		return err_set(err, "checksum mismatch: the file is truncated or damaged");
-	c.len -= WSTORE_CHECKSUM_LEN;
+	struct cursor c;
+	if (envelope_open(&file_format, &c, p, len, err) != 0)
+		return -1;
 	if (!cursor_bytes(&c, net, 4) || !cursor_u8(&c, &flags))
 		return err_set(err, "truncated header");
 	if (memcmp(net, s->net, 4) != 0)

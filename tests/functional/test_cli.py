@@ -43,7 +43,7 @@ def check_output(node):
 
 def check_errors(node):
     err = fails(node, "nosuchmethod")
-    assert_equal(err, "error code: -32601\nerror message:\nmethod not found\n")
+    assert_equal(err, "error code: -32601\nerror message:\nMethod not found\n")
     err = fails(node, "getblockhash", 1000)
     assert_equal(err.splitlines()[:2], ["error code: -8", "error message:"])
     err = fails(node, "getblockhash", '"0"')  # a JSON string, not a number

@@ -252,7 +252,7 @@ static void test_v1_style(void **state)
 	r = call(state, "{\"jsonrpc\":\"1.0\",\"method\":\"fail\",\"id\":\"x\"}", 500);
 	assert_v1_error(r, RPC_INVALID_PARAMETER);
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "error"), "message")->valuestring,
-			    "bad thing");
+			    "Bad thing");
 	cJSON_Delete(r);
 
 	/* no id in 1.0 is not a notification: answered with id null */
