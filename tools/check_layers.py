@@ -15,7 +15,8 @@ Rules:
   - Ranks: util < chain < p2p = wallet < rpc < node. A file includes
     "dir/..." headers of its own layer and lower ones only; p2p and wallet
     share a rank and never include each other. A quoted include must name
-    one of these folders; <dir/...> of a layer's folder counts as "dir/...".
+    one of these folders (or be a bare name, a header beside the file);
+    <dir/...> of a layer's folder counts as "dir/...".
   - libevent (<event2/...> and its old top-level headers) only in p2p/,
     rpc/ and node/.
   - Socket headers (sys/socket.h, netinet/*, arpa/*, netdb.h) never in
@@ -25,8 +26,9 @@ Rules:
     or timespec_get (the caller passes the time in), and never starts a
     thread (pthread_create, thrd_create, pool_new: the node creates the
     worker pool and hands it down). <pthread.h> is allowed in chain/ only
-    in the files of CHAIN_PTHREAD, which use locks, once-flags or thread
-    keys and nothing else of it; any other chain/ file including it fails.
+    in the files of CHAIN_PTHREAD, for locks, once-flags and thread keys;
+    any other chain/ file including it fails, and the thread rule holds in
+    the allowed files too.
   - LevelDB (<leveldb/...>) only in chain/store.c.
   - cJSON (<cJSON.h>, <cjson/cJSON.h>) only in rpc/ and node/.
 
@@ -40,8 +42,8 @@ import sys
 RANK = {"util": 0, "chain": 1, "p2p": 2, "wallet": 2, "rpc": 3, "node": 4}
 
 # chain/ files that may include <pthread.h>: hash.c keeps a per-thread
-# hasher (pthread_once + pthread_key), sigcheck.c a mutex. Neither may
-# start a thread.
+# hasher (pthread_once + pthread_key), sigcheck.c locks its signature cache
+# with a mutex. Neither may start a thread.
 CHAIN_PTHREAD = {"chain/hash.c", "chain/sigcheck.c"}
 
 LIBEVENT_LAYERS = {"p2p", "rpc", "node"}
