@@ -3,7 +3,8 @@
 closing line: `N passed, N failed`.
 
 Unit binaries (build/tests/test_*) are cmocka programs; each test case counts.
-Functional tests (tests/functional/test_*.py) count one each and run in
+Functional tests (tests/functional/test_*.py) and the tests of the tools
+(tests/tools/test_*.py, which need no cairnd) count one each and run in
 parallel (--jobs); a test file may declare `PARALLEL = False` to run alone.
 """
 import argparse
@@ -65,9 +66,10 @@ def main():
     tdir = os.path.join(ROOT, args.build, "tests")
     units = sorted(os.path.join(tdir, n) for n in os.listdir(tdir)
                    if n.startswith("test_") and wanted(n)) if os.path.isdir(tdir) else []
-    fdir = os.path.join(ROOT, "tests", "functional")
     funcs = [] if args.unit_only else sorted(
-        os.path.join(fdir, n) for n in os.listdir(fdir)
+        os.path.join(d, n)
+        for d in (os.path.join(ROOT, "tests", "functional"), os.path.join(ROOT, "tests", "tools"))
+        for n in os.listdir(d)
         if n.startswith("test_") and n.endswith(".py") and wanted(n))
 
     results = []
