@@ -7,6 +7,7 @@
 #include "chain/connect.h"
 #include "chain/dbkeys.h"
 #include "chain/store.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 struct chainstate {
@@ -161,14 +162,8 @@ static int add_candidate(struct chainstate *cs, struct block_index *bi)
 
 static int push_unlinked(struct chainstate *cs, struct block_index *bi)
 {
-	if (cs->n_unlinked == cs->unlinked_cap) {
-		size_t cap = cs->unlinked_cap ? cs->unlinked_cap * 2 : 64;
-		void *p = realloc(cs->unlinked, cap * sizeof(*cs->unlinked));
-		if (!p)
-			return -1;
-		cs->unlinked = p;
-		cs->unlinked_cap = cap;
-	}
+	if (grow_array(&cs->unlinked, &cs->unlinked_cap, cs->n_unlinked + 1, sizeof(*cs->unlinked), 64, SIZE_MAX) != 0)
+		return -1;
 	cs->unlinked[cs->n_unlinked++] = bi;
 	return 0;
 }
@@ -227,14 +222,8 @@ static struct block_index *new_entry(struct chainstate *cs, const struct block_h
 
 static int chain_push(struct chainstate *cs, struct block_index *bi)
 {
-	if (cs->chain_len == cs->chain_cap) {
-		size_t cap = cs->chain_cap ? cs->chain_cap * 2 : 1024;
-		void *p = realloc(cs->chain, cap * sizeof(*cs->chain));
-		if (!p)
-			return -1;
-		cs->chain = p;
-		cs->chain_cap = cap;
-	}
+	if (grow_array(&cs->chain, &cs->chain_cap, cs->chain_len + 1, sizeof(*cs->chain), 1024, SIZE_MAX) != 0)
+		return -1;
 	cs->chain[cs->chain_len++] = bi;
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "chain/hash.h"
 #include "util/clock.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 #define ADDR_RATE_PER_SEC 0.1
@@ -92,14 +93,8 @@ static void addr_queue(struct peer *p, const struct net_addr *a)
 	addr_key(k, a);
 	if (invset_has(&p->addrs->known, k) || p->addrs->q_n == ADDR_QUEUE_MAX)
 		return;
-	if (p->addrs->q_n == p->addrs->q_cap) {
-		size_t nc = p->addrs->q_cap ? p->addrs->q_cap * 2 : 8;
-		void *q = realloc(p->addrs->q, nc * sizeof(*p->addrs->q));
-		if (!q)
-			return;
-		p->addrs->q = q;
-		p->addrs->q_cap = nc;
-	}
+	if (grow_array(&p->addrs->q, &p->addrs->q_cap, p->addrs->q_n + 1, sizeof(*p->addrs->q), 8, ADDR_QUEUE_MAX) != 0)
+		return;
 	p->addrs->q[p->addrs->q_n++] = *a;
 	addr_mark_known(p, a);
 }

@@ -9,6 +9,7 @@
 
 #include "p2p/sync.h"
 #include "util/clock.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 #define GOSSIP_TXQ_MAX 50000
@@ -122,14 +123,8 @@ static void drop_asks(struct p2p *net, uint64_t peer, uint64_t older_than, bool 
 		struct tx_ask *a = val;
 		if (!all && a->peer != peer && a->at >= older_than)
 			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			void *k = realloc(keys, nc * 32);
-			if (!k)
-				break;
-			keys = k;
-			cap = nc;
-		}
+		if (grow_array(&keys, &cap, n + 1, sizeof(*keys), 64, SIZE_MAX) != 0)
+			break;
 		memcpy(keys[n++], key, 32);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -360,14 +355,9 @@ void gossip_queue_tx(struct p2p *net, const uint8_t txid[32])
 	for (struct peer *p = net->peers; p; p = p->next) {
 		if (!p->ready || p->closing || p->type == P2P_ADDR_FETCH || invset_has(&p->gossip->known, txid))
 			continue;
-		if (p->gossip->txq_n == p->gossip->txq_cap) {
-			size_t nc = p->gossip->txq_cap ? p->gossip->txq_cap * 2 : 64;
-			void *q = nc <= GOSSIP_TXQ_MAX ? realloc(p->gossip->txq, nc * 32) : NULL;
-			if (!q)
-				continue;
-			p->gossip->txq = q;
-			p->gossip->txq_cap = nc;
-		}
+		if (grow_array(&p->gossip->txq, &p->gossip->txq_cap, p->gossip->txq_n + 1, sizeof(*p->gossip->txq), 64,
+			       GOSSIP_TXQ_MAX) != 0)
+			continue;
 		memcpy(p->gossip->txq[p->gossip->txq_n++], txid, 32);
 	}
 }

@@ -13,6 +13,7 @@
 #include "p2p/gossip.h"
 #include "p2p/sync.h"
 #include "util/clock.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 /* ---- invset ---- */
@@ -52,16 +53,10 @@ int invset_add(struct invset *s, const uint8_t h[32])
 {
 	if (invset_has(s, h) || s->cap == 0)
 		return 0;
-	if (s->n < s->cap && s->n == s->alloc) {
-		size_t na = s->alloc ? s->alloc * 2 : 64;
-		if (na > s->cap)
-			na = s->cap;
-		void *r = realloc(s->ring, na * 32);
-		if (!r)
-			return -1;
-		s->ring = r;
-		s->alloc = na;
-	}
+	/* The ring only wraps once it is full at cap, so growing it keeps the
+	 * order of what it holds. */
+	if (s->n < s->cap && grow_array(&s->ring, &s->alloc, s->n + 1, sizeof(*s->ring), 64, s->cap) != 0)
+		return -1;
 	if (hmap_put(&s->map, h, &present) != 0)
 		return -1;
 	if (s->n < s->cap) {
