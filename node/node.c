@@ -36,7 +36,7 @@ static int rpc_stop(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 	(void)params;
 	rpc_server_after_reply(n->rpc, stop_after_reply, n);
 	*result = cJSON_CreateString("cairn server stopping");
-	return *result ? 0 : rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+	return *result ? 0 : rpc_error_set(e, RPC_OUT_OF_MEMORY, "Out of memory");
 }
 
 static int rpc_uptime(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -44,7 +44,7 @@ static int rpc_uptime(void *ctx, const cJSON *params, cJSON **result, struct rpc
 	struct node *n = ctx;
 	(void)params;
 	*result = cJSON_CreateNumber((double)(clock_now() - n->started));
-	return *result ? 0 : rpc_error_set(e, RPC_OUT_OF_MEMORY, "out of memory");
+	return *result ? 0 : rpc_error_set(e, RPC_OUT_OF_MEMORY, "Out of memory");
 }
 
 static int rpc_setmocktime(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -52,7 +52,7 @@ static int rpc_setmocktime(void *ctx, const cJSON *params, cJSON **result, struc
 	struct node *n = ctx;
 	int64_t t;
 	if (n->p->net != NET_REGTEST)
-		return rpc_error_set(e, RPC_METHOD_NOT_FOUND, "setmocktime is for regression testing (-regtest mode) only");
+		return rpc_error_set(e, RPC_METHOD_NOT_FOUND, "Setmocktime is for regression testing (-regtest mode) only");
 	if (rpc_param_int(&t, params, 0, "timestamp", -1, 0, INT64_MAX / 2, e) != 0)
 		return -1;
 	clock_set_mock((uint64_t)t);

@@ -244,7 +244,7 @@ static int setnetworkactive(void *ctx, const cJSON *params, cJSON **result, stru
 	if (!v)
 		return rpc_error_set(e, RPC_INVALID_PARAMS, "Missing required parameter 'state'");
 	if (!cJSON_IsBool(v))
-		return rpc_error_set(e, RPC_TYPE_ERROR, "State: expected a boolean");
+		return rpc_error_set(e, RPC_TYPE_ERROR, "Invalid state: expected a boolean");
 	if (need_p2p(r, e) != 0)
 		return -1;
 	p2p_set_active(r->p2p, cJSON_IsTrue(v));

@@ -155,7 +155,7 @@ static int sethdseed(void *ctx, const cJSON *params, cJSON **result, struct rpc_
 		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Seed must be 64 hexadecimal digits");
 	if (wallet_is_encrypted(r->w))
 		return rpc_error_set(e, RPC_WALLET_WRONG_ENC_STATE,
-				     "Sethdseed restores a seed into an unencrypted wallet; encrypt it afterwards");
+				     "Cannot restore a seed into an encrypted wallet: restore into an unencrypted one, then encrypt it");
 	if (!wallet_is_blank(r->w))
 		return rpc_error_set(e, RPC_WALLET_ERROR,
 				     "The wallet has handed out addresses or holds keys or transactions: back it up and restore the seed into a fresh data directory");
@@ -439,7 +439,7 @@ static int sendmany(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 	if (!cJSON_IsObject(amounts))
 		return rpc_error_set(e, RPC_TYPE_ERROR, "Amounts must be an object of address: amount");
 	if (subtract && !cJSON_IsArray(subtract))
-		return rpc_error_set(e, RPC_TYPE_ERROR, "Subtractfeefrom must be an array");
+		return rpc_error_set(e, RPC_TYPE_ERROR, "Invalid parameter: subtractfeefrom must be an array");
 	if (param_fee_rate(&fee_rate, r, params, 5, e) != 0)
 		return -1;
 	size_t n = (size_t)cJSON_GetArraySize(amounts), i = 0;
