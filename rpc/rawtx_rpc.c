@@ -242,7 +242,7 @@ static int createrawtransaction(void *ctx, const cJSON *params, cJSON **result, 
  * missing inputs, -26 every other rule or policy. */
 static int reject(const struct verdict *v, struct rpc_error *e)
 {
-	if (!strcmp(v->reason, "txn-already-known"))
+	if (v->code == VC_IN_CHAIN)
 		return rpc_error_set(e, RPC_VERIFY_ALREADY_IN_CHAIN, "Transaction already in block chain");
 	if (v->result == VR_MISSING_INPUTS)
 		return rpc_error_set(e, RPC_VERIFY_ERROR, "%s", v->reason);
@@ -307,8 +307,6 @@ static int finish_send(struct rawtx_rpc *r, const struct tx *tx, int64_t max_fee
 					     "max-fee-exceeded: fee rate above maxfeerate (set maxfeerate 0 to allow)");
 		if (!mempool_accept_local(r->mp, tx, clock_now(), &v))
 			return reject(&v, e);
-		if (r->accepted)
-			r->accepted(r->ctx, mempool_get(r->mp, tx->txid));
 	}
 	return rpc_result(result, txjson_hash(tx->txid), e);
 }
