@@ -11,9 +11,6 @@
 struct rawtx_rpc {
 	struct chainstate *cs;
 	struct mempool *mp;
-	/* Told of each transaction sendrawtransaction added. May be NULL. */
-	void (*accepted)(void *ctx, const struct tx *tx);
-	void *ctx;
 };
 
 int rawtx_rpc_register(struct rpc_server *srv, struct rawtx_rpc *r, char *err) WUR;

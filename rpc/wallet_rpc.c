@@ -68,8 +68,6 @@ int wallet_rpc_submit(struct wallet_rpc *r, const struct tx *tx, struct rpc_erro
 	verdict_init(&v);
 	if (!mempool_accept_local(r->mp, tx, clock_now(), &v))
 		return rpc_error_set(e, RPC_WALLET_ERROR, "transaction rejected by the mempool: %s", v.reason);
-	if (r->accepted)
-		r->accepted(r->ctx, mempool_get(r->mp, tx->txid));
 	return 0;
 }
 
