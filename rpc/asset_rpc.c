@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/address.h"
 #include "rpc/amount.h"
 #include "rpc/chain_rpc.h"
 #include "rpc/txjson.h"
 #include "util/clock.h"
 #include "util/hex.h"
-#include "wallet/address.h"
 
 /* ---- finding transactions ---- */
 

@@ -6,10 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "chain/address.h"
 #include "chain/sigcheck.h"
 #include "chain/validate.h"
 #include "util/hex.h"
-#include "wallet/address.h"
 
 /* err_set for the checks that answer bool. */
 static bool failf(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

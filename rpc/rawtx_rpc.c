@@ -3,13 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/address.h"
 #include "chain/merkle.h"
 #include "rpc/amount.h"
 #include "rpc/chain_rpc.h"
 #include "rpc/txjson.h"
 #include "util/clock.h"
 #include "util/hex.h"
-#include "wallet/address.h"
 
 int rawtx_param_tx(struct tx *tx, const cJSON *params, size_t i, struct rpc_error *e)
 {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chain/address.h"
 #include "rpc/amount.h"
 #include "rpc/chain_rpc.h"
 #include "rpc/rawtx_rpc.h"
@@ -12,7 +13,6 @@
 #include "util/clock.h"
 #include "util/hex.h"
 #include "util/hmap.h"
-#include "wallet/address.h"
 
 #include <openssl/crypto.h>
 
