@@ -8,7 +8,7 @@
 
 #include "chain/merkle.h"
 #include "rpc/asset_rpc.h"
-#include "rpc/proof.h"
+#include "rpc/proof_json.h"
 #include "util/hex.h"
 
 static struct fixture *F;
@@ -116,7 +116,7 @@ static void build_bundle(struct proof_bundle *b)
 
 static char *bundle_text(const struct proof_bundle *b)
 {
-	cJSON *j = proof_bundle_to_json(b);
+	cJSON *j = proof_json_encode(b);
 	assert_non_null(j);
 	char *s = cJSON_PrintUnformatted(j);
 	assert_non_null(s);
@@ -132,7 +132,7 @@ static const char *check_text(const char *text)
 	cJSON *j = cJSON_Parse(text);
 	if (!j)
 		return "not JSON";
-	int r = proof_bundle_from_json(&b, j, err);
+	int r = proof_json_decode(&b, j, err);
 	cJSON_Delete(j);
 	if (r != 0)
 		return err;
@@ -196,10 +196,10 @@ static void test_bundle_verifies(void **state)
 	assert_int_equal(u256_cmp(&sum.work, &six), 0);
 
 	/* Through JSON and back, it says the same. */
-	cJSON *j = proof_bundle_to_json(&b);
-	assert_int_equal(proof_bundle_from_json(&back, j, err), 0);
+	cJSON *j = proof_json_encode(&b);
+	assert_int_equal(proof_json_decode(&back, j, err), 0);
 	assert_true(proof_asset_verify(&back, &sum, err));
-	cJSON *j2 = proof_bundle_to_json(&back);
+	cJSON *j2 = proof_json_encode(&back);
 	char *s1 = cJSON_PrintUnformatted(j), *s2 = cJSON_PrintUnformatted(j2);
 	assert_string_equal(s1, s2);
 	char *report = proof_asset_report(&back, &sum);
@@ -475,48 +475,48 @@ static void test_json_misuse(void **state)
 	build_bundle(&b);
 	char *text = bundle_text(&b);
 	proof_bundle_release(&b);
-	assert_int_equal(proof_bundle_from_json(&b, NULL, err), -1);
+	assert_int_equal(proof_json_decode(&b, NULL, err), -1);
 	cJSON *arr = cJSON_CreateArray();
-	assert_int_equal(proof_bundle_from_json(&b, arr, err), -1);
+	assert_int_equal(proof_json_decode(&b, arr, err), -1);
 	assert_non_null(strstr(err, "not an object"));
 	cJSON_Delete(arr);
 
 	cJSON *j = cJSON_Parse(text);
 	cJSON_DeleteItemFromObject(j, "tip");
-	assert_int_equal(proof_bundle_from_json(&b, j, err), -1);
+	assert_int_equal(proof_json_decode(&b, j, err), -1);
 	assert_non_null(strstr(err, "member 'tip' missing"));
 	cJSON_AddStringToObject(j, "tip", "00");
 	cJSON_AddStringToObject(j, "tip", "00");
-	assert_int_equal(proof_bundle_from_json(&b, j, err), -1);
+	assert_int_equal(proof_json_decode(&b, j, err), -1);
 	assert_non_null(strstr(err, "given twice"));
 	cJSON_Delete(j);
 
 	/* No steps; too long a path; a header of the wrong size. */
 	j = cJSON_Parse(text);
 	cJSON_ReplaceItemInObject(j, "steps", cJSON_CreateArray());
-	assert_int_equal(proof_bundle_from_json(&b, j, err), -1);
+	assert_int_equal(proof_json_decode(&b, j, err), -1);
 	assert_non_null(strstr(err, "'steps' must be an array of 1"));
 	cJSON_Delete(j);
 	j = cJSON_Parse(text);
 	cJSON *path = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "steps"), 0), "path");
 	while (cJSON_GetArraySize(path) <= MERKLE_MAX_PATH)
 		cJSON_AddItemToArray(path, cJSON_CreateString("0000000000000000000000000000000000000000000000000000000000000000"));
-	assert_int_equal(proof_bundle_from_json(&b, j, err), -1);
+	assert_int_equal(proof_json_decode(&b, j, err), -1);
 	assert_non_null(strstr(err, "step 0: 'path' must be an array of at most 64"));
 	cJSON_Delete(j);
 	j = cJSON_Parse(text);
 	cJSON_ReplaceItemInArray(cJSON_GetObjectItem(j, "headers"), 0, cJSON_CreateString("00"));
-	assert_int_equal(proof_bundle_from_json(&b, j, err), -1);
+	assert_int_equal(proof_json_decode(&b, j, err), -1);
 	assert_non_null(strstr(err, "header 0 must be 176"));
 	cJSON_Delete(j);
 	/* A height that is no integer, a transaction with trailing bytes. */
 	j = cJSON_Parse(text);
 	cJSON *s0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "steps"), 0);
 	cJSON_ReplaceItemInObject(s0, "height", cJSON_CreateNumber(1.5));
-	assert_int_equal(proof_bundle_from_json(&b, j, err), -1);
+	assert_int_equal(proof_json_decode(&b, j, err), -1);
 	assert_non_null(strstr(err, "'height' must be an integer"));
 	cJSON_ReplaceItemInObject(s0, "height", cJSON_CreateNumber(-1));
-	assert_int_equal(proof_bundle_from_json(&b, j, err), -1);
+	assert_int_equal(proof_json_decode(&b, j, err), -1);
 	cJSON_Delete(j);
 	j = cJSON_Parse(text);
 	s0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "steps"), 0);
@@ -524,7 +524,7 @@ static void test_json_misuse(void **state)
 	sprintf(longer, "%s00", cJSON_GetObjectItem(s0, "tx")->valuestring);
 	cJSON_ReplaceItemInObject(s0, "tx", cJSON_CreateString(longer));
 	free(longer);
-	assert_int_equal(proof_bundle_from_json(&b, j, err), -1);
+	assert_int_equal(proof_json_decode(&b, j, err), -1);
 	assert_non_null(strstr(err, "step 0: 'tx' is not a transaction"));
 	cJSON_Delete(j);
 	/* An empty bundle verifies nothing. */
@@ -559,7 +559,7 @@ static void test_reorg(void **state)
 	assert_int_equal(asset_rpc_build_proof(F->cs, ID, &b, &e), -1);
 	assert_int_equal(e.code, RPC_INVALID_ADDRESS_OR_KEY);
 	assert_non_null(strstr(e.message, "not found"));
-	struct asset_rpc_steps h;
+	struct asset_history h;
 	assert_int_equal(asset_rpc_history(F->cs, NULL, ID, &h, &e), -1);
 	assert_null(h.steps);
 	/* A side branch outgrows the asset's: reconsidered, the asset's
@@ -590,8 +590,8 @@ static void test_reorg(void **state)
 	assert_non_null(h.steps[3].bi);
 	assert_memory_equal(h.steps[2].tx.txid, X2.txid, 32);
 	assert_memory_equal(h.steps[2].from, F->addr[3], 20);
-	asset_rpc_steps_release(&h);
-	asset_rpc_steps_release(&h);
+	asset_history_release(&h);
+	asset_history_release(&h);
 }
 
 /* --- transaction proofs --- */
@@ -723,7 +723,7 @@ static void test_json_claimed_length(void **state)
 		if (setrlimit(RLIMIT_AS, &lim) != 0)
 			_exit(3);
 #endif
-		if (proof_bundle_from_json(&b, j, err) != -1)
+		if (proof_json_decode(&b, j, err) != -1)
 			_exit(1);
 		_exit(strstr(err, "step 0: member") ? 0 : 2);
 	}
