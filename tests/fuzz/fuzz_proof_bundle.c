@@ -1,7 +1,7 @@
 /* libFuzzer target for the asset proof bundle that `cairn-cli
  * verifyassetproof FILE` checks with no node at all: the file is whatever
  * an attacker hands over. The input is the file's text; it goes through
- * cJSON, proof_bundle_from_json, proof_asset_verify and, when it verifies,
+ * cJSON, proof_json_decode, proof_asset_verify and, when it verifies,
  * proof_asset_report, as the command does.
  *
  * Besides "never crash, never leak": a refusal leaves the bundle empty and

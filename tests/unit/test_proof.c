@@ -6,7 +6,9 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include "chain/asset.h"
 #include "chain/merkle.h"
+#include "chain/txlookup.h"
 #include "rpc/asset_rpc.h"
 #include "rpc/proof_json.h"
 #include "util/hex.h"
@@ -735,6 +737,155 @@ static void test_json_claimed_length(void **state)
 	free(text);
 }
 
+/* --- the lookup and the walk, as chain/ answers them --- */
+
+/* A pool on the chain, free of fees: the custody transfers pay none. */
+static struct mempool *open_pool(void)
+{
+	struct mempool_opts o;
+	mempool_opts_default(&o);
+	o.min_relay_fee = 0;
+	struct mempool *mp = mempool_new(F->cs, &o);
+	assert_non_null(mp);
+	return mp;
+}
+
+static void pool_accept(struct mempool *mp, const struct tx *tx)
+{
+	struct verdict v;
+	verdict_init(&v);
+	if (!mempool_accept_local(mp, tx, F->time, &v))
+		fail_msg("pool refused: %s (%s)", v.reason, v.debug);
+}
+
+static void test_lookup(void **state)
+{
+	(void)state;
+	struct txlookup l;
+	struct tx tx, x4;
+	struct block_index *bi;
+	uint32_t pos;
+	uint8_t nowhere[32];
+	char err[ERR_LEN];
+	build_chain();
+	struct mempool *mp = open_pool();
+	struct outpoint cur = outpoint_of(&X3, 0);
+	transfer(&x4, &cur, 2, 0);
+	pool_accept(mp, &x4);
+	struct block_index *reg = chainstate_at(F->cs, REG_HEIGHT);
+	txlookup_init(&l, F->cs, mp);
+	/* On the chain: its block and place, through the index. */
+	assert_int_equal(txlookup_find(&l, &tx, &bi, &pos, REG.txid, err), TXLOOKUP_FOUND);
+	assert_ptr_equal(bi, reg);
+	assert_int_equal(pos, 2);
+	assert_memory_equal(tx.txid, REG.txid, 32);
+	tx_release(&tx);
+	/* In the pool: no block. */
+	assert_int_equal(txlookup_find(&l, &tx, &bi, &pos, x4.txid, err), TXLOOKUP_FOUND);
+	assert_null(bi);
+	assert_int_equal(pos, 0);
+	assert_memory_equal(tx.txid, x4.txid, 32);
+	tx_release(&tx);
+	/* Nowhere: nothing to release. */
+	memset(nowhere, 0x5a, 32);
+	assert_int_equal(txlookup_find(&l, &tx, &bi, &pos, nowhere, err), TXLOOKUP_MISSING);
+	assert_null(bi);
+	assert_int_equal(tx.n_in + tx.n_out, 0);
+	/* One given block only: the registration is in its own, not the tip's. */
+	assert_int_equal(txlookup_in_block(&l, &tx, &pos, reg, REG.txid, err), TXLOOKUP_FOUND);
+	assert_int_equal(pos, 2);
+	tx_release(&tx);
+	assert_int_equal(txlookup_in_block(&l, &tx, &pos, chainstate_tip(F->cs), REG.txid, err), TXLOOKUP_MISSING);
+	assert_int_equal(txlookup_in_block(&l, &tx, &pos, reg, x4.txid, err), TXLOOKUP_MISSING);
+	/* The block read last is kept, not read again. */
+	const struct block *b = txlookup_block(&l, reg, err);
+	assert_non_null(b);
+	assert_int_equal(b->n_tx, 3);
+	assert_ptr_equal(txlookup_block(&l, reg, err), b);
+	txlookup_release(&l);
+	txlookup_release(&l);
+	/* Without the pool the lookup sees the chain only. */
+	txlookup_init(&l, F->cs, NULL);
+	assert_int_equal(txlookup_find(&l, &tx, &bi, &pos, x4.txid, err), TXLOOKUP_MISSING);
+	txlookup_release(&l);
+	tx_release(&x4);
+	mempool_free(mp);
+}
+
+static void test_walk(void **state)
+{
+	(void)state;
+	struct asset_history h;
+	struct proof_bundle b;
+	struct outpoint cur;
+	struct tx x4, reg2;
+	uint8_t reg[32], id2[32];
+	char err[ERR_LEN];
+	build_chain();
+	struct mempool *mp = open_pool();
+	struct outpoint op = outpoint_of(&X3, 0);
+	transfer(&x4, &op, 2, 0);
+	pool_accept(mp, &x4);
+	/* A second asset, registered in the pool only. */
+	memset(id2, 0xb2, 32);
+	struct outpoint cb = fix_cb_outpoint(F, 3);
+	fix_spend(F, &reg2, &cb, 49 * COIN, 0, 1);
+	assert_int_equal(tx_resize(&reg2, 1, 2), 0);
+	reg2.out[1].kind = TXOUT_ASSET;
+	memcpy(reg2.out[1].asset, id2, 32);
+	memcpy(reg2.out[1].addr, F->addr[3], 20);
+	fix_sign(F, &reg2, 0);
+	pool_accept(mp, &reg2);
+	/* The ends: the pool's transfer is the current output. */
+	assert_int_equal(asset_ends(reg, &cur, F->cs, mp, ID, err), ASSET_OK);
+	assert_memory_equal(reg, REG.txid, 32);
+	assert_memory_equal(cur.txid, x4.txid, 32);
+	assert_int_equal(asset_ends(reg, &cur, F->cs, NULL, ID, err), ASSET_OK);
+	assert_memory_equal(cur.txid, X3.txid, 32);
+	/* With the pool: five steps, the last one unconfirmed. */
+	assert_int_equal(asset_walk(&h, F->cs, mp, ID, err), ASSET_OK);
+	assert_int_equal(h.n, 5);
+	assert_false(h.steps[0].has_from);
+	assert_int_equal(h.steps[0].bi->height, REG_HEIGHT);
+	assert_int_equal(h.steps[0].pos, 2);
+	assert_int_equal(h.steps[0].out, 1);
+	assert_memory_equal(h.steps[0].to, F->addr[2], 20);
+	assert_int_equal(h.steps[1].bi->height, REG_HEIGHT + 3);
+	assert_int_equal(h.steps[2].bi->height, REG_HEIGHT + 3);
+	assert_int_equal(h.steps[2].pos, h.steps[1].pos + 1);
+	assert_int_equal(h.steps[3].bi->height, REG_HEIGHT + 5);
+	assert_null(h.steps[4].bi);
+	assert_true(h.steps[4].has_from);
+	assert_memory_equal(h.steps[4].from, F->addr[2], 20);
+	assert_memory_equal(h.steps[4].to, F->addr[0], 20);
+	asset_history_release(&h);
+	asset_history_release(&h);
+	/* The chain alone stops at the tip's transfer. */
+	assert_int_equal(asset_walk(&h, F->cs, NULL, ID, err), ASSET_OK);
+	assert_int_equal(h.n, 4);
+	assert_memory_equal(h.steps[3].tx.txid, X3.txid, 32);
+	asset_history_release(&h);
+	/* Registered in the pool only: one unconfirmed step, unknown to the chain. */
+	assert_int_equal(asset_walk(&h, F->cs, mp, id2, err), ASSET_OK);
+	assert_int_equal(h.n, 1);
+	assert_null(h.steps[0].bi);
+	assert_memory_equal(h.steps[0].to, F->addr[3], 20);
+	asset_history_release(&h);
+	assert_int_equal(asset_walk(&h, F->cs, NULL, id2, err), ASSET_UNKNOWN);
+	assert_null(h.steps);
+	assert_int_equal(asset_proof(&b, F->cs, id2, err), ASSET_UNKNOWN);
+	assert_int_equal(b.n_steps + b.n_headers, 0);
+	/* The bundle holds the confirmed steps only, and verifies. */
+	assert_int_equal(asset_proof(&b, F->cs, ID, err), ASSET_OK);
+	assert_int_equal(b.n_steps, 4);
+	assert_int_equal(b.n_headers, chainstate_tip(F->cs)->height - REG_HEIGHT + 1);
+	assert_true(proof_asset_verify(&b, NULL, err));
+	proof_bundle_release(&b);
+	tx_release(&x4);
+	tx_release(&reg2);
+	mempool_free(mp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -748,6 +899,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_txs_proof, setup, teardown),
 		cmocka_unit_test(test_txs_refusal_empty),
 		cmocka_unit_test_setup_teardown(test_json_claimed_length, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
