@@ -92,8 +92,9 @@ static enum asset_status push_step(struct asset_history *h, size_t *cap, const s
 	return ASSET_OK;
 }
 
-/* Oldest first, with the owners filled in. */
-static void order_steps(struct asset_history *h)
+/* Oldest first, with the owners and the places filled in. The txid index
+ * holds the best chain only, so every block is the tip's ancestor. */
+static void order_steps(struct asset_history *h, const struct block_index *tip)
 {
 	for (size_t i = 0; i < h->n / 2; i++) {
 		struct asset_step t = h->steps[i];
@@ -106,6 +107,8 @@ static void order_steps(struct asset_history *h)
 		s->has_from = i > 0;
 		if (i > 0)
 			memcpy(s->from, h->steps[i - 1].to, 20);
+		s->height = s->bi ? s->bi->height : 0;
+		s->confirmations = s->bi ? tip->height - s->bi->height + 1 : 0;
 	}
 }
 
@@ -175,7 +178,7 @@ enum asset_status asset_walk(struct asset_history *out, struct chainstate *cs, s
 	if (r != ASSET_OK)
 		asset_history_release(out);
 	else
-		order_steps(out);
+		order_steps(out, chainstate_tip(cs));
 	return r;
 }
 

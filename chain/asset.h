@@ -25,6 +25,8 @@ struct asset_step {
 	struct tx tx;
 	struct block_index *bi; /* its block on the best chain, NULL when in the mempool */
 	uint32_t pos;           /* position in the block */
+	uint32_t height;        /* the block's height; 0 in the mempool */
+	uint32_t confirmations; /* blocks from it to the tip, itself included; 0 in the mempool */
 	uint32_t out;           /* the output carrying the asset */
 	bool has_from;          /* false for the registration */
 	uint8_t from[20];       /* the previous owner */

@@ -138,24 +138,24 @@ static bool add_address(cJSON *j, const char *name, const struct chain_params *p
 	return cJSON_AddStringToObject(j, name, a) != NULL;
 }
 
+/* A block's confirmations: -1 off the best chain. */
 static int64_t confirmations(struct chainstate *cs, const struct block_index *bi)
 {
-	if (!bi)
-		return 0;
 	if (!chainstate_on_best(cs, bi))
 		return -1;
 	return (int64_t)chainstate_tip(cs)->height - bi->height + 1;
 }
 
-/* blockhash, height, time (null when unconfirmed) and confirmations. */
-static bool add_place(cJSON *j, struct chainstate *cs, const struct block_index *bi)
+/* A step's blockhash, height, time (null when unconfirmed) and confirmations. */
+static bool add_place(cJSON *j, const struct asset_step *s)
 {
+	const struct block_index *bi = s->bi;
 	bool ok = cJSON_AddBoolToObject(j, "confirmed", bi != NULL) &&
-		  cJSON_AddNumberToObject(j, "confirmations", (double)confirmations(cs, bi));
+		  cJSON_AddNumberToObject(j, "confirmations", s->confirmations);
 	if (!bi)
 		return ok && cJSON_AddNullToObject(j, "blockhash") && cJSON_AddNullToObject(j, "height") &&
 		       cJSON_AddNullToObject(j, "time");
-	return ok && txjson_add_hex(j, "blockhash", bi->hash, 32) && cJSON_AddNumberToObject(j, "height", bi->height) &&
+	return ok && txjson_add_hex(j, "blockhash", bi->hash, 32) && cJSON_AddNumberToObject(j, "height", s->height) &&
 	       cJSON_AddNumberToObject(j, "time", (double)bi->header.time);
 }
 
@@ -287,7 +287,7 @@ static cJSON *step_json(struct asset_rpc *r, const struct asset_step *s)
 	bool ok = j && txjson_add_hex(j, "txid", s->tx.txid, 32) &&
 		  cJSON_AddStringToObject(j, "type", s->has_from ? "transfer" : "register") &&
 		  (s->has_from ? add_address(j, "from", p, s->from) : cJSON_AddNullToObject(j, "from") != NULL) &&
-		  add_address(j, "to", p, s->to) && cJSON_AddNumberToObject(j, "vout", s->out) && add_place(j, r->cs, s->bi);
+		  add_address(j, "to", p, s->to) && cJSON_AddNumberToObject(j, "vout", s->out) && add_place(j, s);
 	return rpc_json_if(j, ok);
 }
 
@@ -306,11 +306,11 @@ static int getassethistory(void *ctx, const cJSON *params, cJSON **result, struc
 	return rpc_result_if(result, arr, ok, e);
 }
 
-static bool add_current(cJSON *j, struct asset_rpc *r, const struct asset_step *cur)
+static bool add_current(cJSON *j, const struct asset_step *cur)
 {
 	cJSON *now = cJSON_AddObjectToObject(j, "current");
 	return now && txjson_add_hex(now, "txid", cur->tx.txid, 32) && cJSON_AddNumberToObject(now, "vout", cur->out) &&
-	       add_place(now, r->cs, cur->bi);
+	       add_place(now, cur);
 }
 
 static bool add_info(cJSON *j, struct asset_rpc *r, const struct asset_history *h)
@@ -321,9 +321,9 @@ static bool add_info(cJSON *j, struct asset_rpc *r, const struct asset_history *
 	for (size_t i = 1; i < h->n; i++)
 		unconfirmed += h->steps[i].bi == NULL;
 	bool ok = txjson_add_hex(j, "registration_txid", reg->tx.txid, 32) &&
-		  cJSON_AddNumberToObject(j, "registration_vout", reg->out) && add_place(j, r->cs, reg->bi) &&
+		  cJSON_AddNumberToObject(j, "registration_vout", reg->out) && add_place(j, reg) &&
 		  add_address(j, "first_owner", p, reg->to) && add_metadata(j, &reg->tx.out[reg->out]) &&
-		  add_address(j, "owner", p, cur->to) && add_current(j, r, cur) &&
+		  add_address(j, "owner", p, cur->to) && add_current(j, cur) &&
 		  cJSON_AddNumberToObject(j, "transfers", (double)(h->n - 1)) &&
 		  cJSON_AddNumberToObject(j, "unconfirmed_transfers", (double)unconfirmed);
 	if (ok && r->wallet && r->wallet->w)

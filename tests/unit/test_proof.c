@@ -854,7 +854,12 @@ static void test_walk(void **state)
 	assert_int_equal(h.steps[2].bi->height, REG_HEIGHT + 3);
 	assert_int_equal(h.steps[2].pos, h.steps[1].pos + 1);
 	assert_int_equal(h.steps[3].bi->height, REG_HEIGHT + 5);
+	assert_int_equal(h.steps[0].height, REG_HEIGHT);
+	assert_int_equal(h.steps[0].confirmations, 6); /* 103 to the tip at 108 */
+	assert_int_equal(h.steps[3].height, REG_HEIGHT + 5);
+	assert_int_equal(h.steps[3].confirmations, 1);
 	assert_null(h.steps[4].bi);
+	assert_int_equal(h.steps[4].height + h.steps[4].confirmations, 0);
 	assert_true(h.steps[4].has_from);
 	assert_memory_equal(h.steps[4].from, F->addr[2], 20);
 	assert_memory_equal(h.steps[4].to, F->addr[0], 20);
