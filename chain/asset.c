@@ -28,7 +28,7 @@ static bool is_asset_out(const struct tx *tx, uint32_t index, const uint8_t id[3
 	return index < tx->n_out && tx->out[index].kind == TXOUT_ASSET && memcmp(tx->out[index].asset, id, 32) == 0;
 }
 
-enum asset_status asset_ends(uint8_t reg[32], struct outpoint *cur, struct chainstate *cs, struct mempool *mp,
+enum asset_status asset_ends(struct chainstate *cs, struct mempool *mp, uint8_t reg[32], struct outpoint *cur,
 			     const uint8_t id[32], char *err)
 {
 	struct asset_entry ae;
@@ -161,7 +161,7 @@ static enum asset_status walk(struct txlookup *l, struct asset_history *out, con
 	}
 }
 
-enum asset_status asset_walk(struct asset_history *out, struct chainstate *cs, struct mempool *mp,
+enum asset_status asset_walk(struct chainstate *cs, struct mempool *mp, struct asset_history *out,
 			     const uint8_t id[32], char *err)
 {
 	struct txlookup l;
@@ -169,7 +169,7 @@ enum asset_status asset_walk(struct asset_history *out, struct chainstate *cs, s
 	uint8_t reg[32];
 	out->steps = NULL;
 	out->n = 0;
-	enum asset_status r = asset_ends(reg, &cur, cs, mp, id, err);
+	enum asset_status r = asset_ends(cs, mp, reg, &cur, id, err);
 	if (r != ASSET_OK)
 		return r;
 	txlookup_init(&l, cs, mp);
@@ -250,12 +250,12 @@ static enum asset_status bundle_headers(struct txlookup *l, struct proof_bundle 
 	return block_path(l, b->anchor_path, &b->anchor_path_len, &b->anchor_leaves, first, 0, err);
 }
 
-enum asset_status asset_proof(struct proof_bundle *out, struct chainstate *cs, const uint8_t id[32], char *err)
+enum asset_status asset_proof(struct chainstate *cs, struct proof_bundle *out, const uint8_t id[32], char *err)
 {
 	struct asset_history h;
 	struct txlookup l;
 	proof_bundle_init(out);
-	enum asset_status r = asset_walk(&h, cs, NULL, id, err);
+	enum asset_status r = asset_walk(cs, NULL, &h, id, err);
 	if (r != ASSET_OK)
 		return r;
 	out->p = chainstate_params(cs);

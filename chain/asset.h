@@ -42,7 +42,7 @@ struct asset_history {
  * (*cur), from the chain's asset index and, with mp, the mempool's
  * unconfirmed steps. ASSET_OK, or ASSET_UNKNOWN or ASSET_STORE_ERROR with
  * err filled. */
-enum asset_status asset_ends(uint8_t reg[32], struct outpoint *cur, struct chainstate *cs, struct mempool *mp,
+enum asset_status asset_ends(struct chainstate *cs, struct mempool *mp, uint8_t reg[32], struct outpoint *cur,
 			     const uint8_t id[32], char *err) WUR;
 
 /* Frees the steps; safe twice. */
@@ -52,13 +52,13 @@ void asset_history_release(struct asset_history *h);
  * mempool's unconfirmed steps on top. ASSET_OK with *out filled (at least
  * one step; release it), or another status with err filled and *out
  * empty. */
-enum asset_status asset_walk(struct asset_history *out, struct chainstate *cs, struct mempool *mp,
+enum asset_status asset_walk(struct chainstate *cs, struct mempool *mp, struct asset_history *out,
 			     const uint8_t id[32], char *err) WUR;
 
 /* The proof bundle of asset id's history on the best chain, headers up to
  * the tip. ASSET_OK with *out filled (proof_bundle_release it), or another
  * status (ASSET_UNKNOWN when the best chain does not hold the asset) with
  * err filled and *out empty. */
-enum asset_status asset_proof(struct proof_bundle *out, struct chainstate *cs, const uint8_t id[32], char *err) WUR;
+enum asset_status asset_proof(struct chainstate *cs, struct proof_bundle *out, const uint8_t id[32], char *err) WUR;
 
 #endif

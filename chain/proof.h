@@ -1,6 +1,6 @@
 /* Proofs anyone can check: the compact transaction proof of gettxoutproof
- * and the asset proof bundle of getassetproof, their encodings, and their
- * verification.
+ * with its binary encoding, the asset proof bundle of getassetproof, their
+ * verification and the report of a verified bundle.
  *
  * Pure: nothing here reads the chainstate, the clock or the network, so the
  * node builds and checks proofs with it and cairn-cli verifies a bundle with

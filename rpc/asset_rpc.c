@@ -33,14 +33,14 @@ int asset_rpc_history(struct chainstate *cs, struct mempool *mp, const uint8_t i
 		      struct rpc_error *e)
 {
 	char err[ERR_LEN];
-	enum asset_status s = asset_walk(out, cs, mp, id, err);
+	enum asset_status s = asset_walk(cs, mp, out, id, err);
 	return s == ASSET_OK ? 0 : asset_error(e, s, "Asset not found", err);
 }
 
 int asset_rpc_build_proof(struct chainstate *cs, const uint8_t id[32], struct proof_bundle *out, struct rpc_error *e)
 {
 	char err[ERR_LEN];
-	enum asset_status s = asset_proof(out, cs, id, err);
+	enum asset_status s = asset_proof(cs, out, id, err);
 	return s == ASSET_OK ? 0 : asset_error(e, s, "Asset not found in the block chain", err);
 }
 
@@ -234,7 +234,7 @@ static int transferasset(void *ctx, const cJSON *params, cJSON **result, struct 
 	if (!w || param_asset(id, params, 0, e) != 0 ||
 	    param_address(to, chainstate_params(r->cs), params, 1, true, &given, e) != 0)
 		return -1;
-	enum asset_status known = asset_ends(reg, &cur, r->cs, r->mp, id, err);
+	enum asset_status known = asset_ends(r->cs, r->mp, reg, &cur, id, err);
 	if (known != ASSET_OK)
 		return asset_error(e, known, "Asset not found", err);
 	int s = wallet_create_asset_transfer(w, &tx, &fee, id, to, r->wallet->fee_rate, err);

@@ -837,13 +837,13 @@ static void test_walk(void **state)
 	fix_sign(F, &reg2, 0);
 	pool_accept(mp, &reg2);
 	/* The ends: the pool's transfer is the current output. */
-	assert_int_equal(asset_ends(reg, &cur, F->cs, mp, ID, err), ASSET_OK);
+	assert_int_equal(asset_ends(F->cs, mp, reg, &cur, ID, err), ASSET_OK);
 	assert_memory_equal(reg, REG.txid, 32);
 	assert_memory_equal(cur.txid, x4.txid, 32);
-	assert_int_equal(asset_ends(reg, &cur, F->cs, NULL, ID, err), ASSET_OK);
+	assert_int_equal(asset_ends(F->cs, NULL, reg, &cur, ID, err), ASSET_OK);
 	assert_memory_equal(cur.txid, X3.txid, 32);
 	/* With the pool: five steps, the last one unconfirmed. */
-	assert_int_equal(asset_walk(&h, F->cs, mp, ID, err), ASSET_OK);
+	assert_int_equal(asset_walk(F->cs, mp, &h, ID, err), ASSET_OK);
 	assert_int_equal(h.n, 5);
 	assert_false(h.steps[0].has_from);
 	assert_int_equal(h.steps[0].bi->height, REG_HEIGHT);
@@ -866,22 +866,22 @@ static void test_walk(void **state)
 	asset_history_release(&h);
 	asset_history_release(&h);
 	/* The chain alone stops at the tip's transfer. */
-	assert_int_equal(asset_walk(&h, F->cs, NULL, ID, err), ASSET_OK);
+	assert_int_equal(asset_walk(F->cs, NULL, &h, ID, err), ASSET_OK);
 	assert_int_equal(h.n, 4);
 	assert_memory_equal(h.steps[3].tx.txid, X3.txid, 32);
 	asset_history_release(&h);
 	/* Registered in the pool only: one unconfirmed step, unknown to the chain. */
-	assert_int_equal(asset_walk(&h, F->cs, mp, id2, err), ASSET_OK);
+	assert_int_equal(asset_walk(F->cs, mp, &h, id2, err), ASSET_OK);
 	assert_int_equal(h.n, 1);
 	assert_null(h.steps[0].bi);
 	assert_memory_equal(h.steps[0].to, F->addr[3], 20);
 	asset_history_release(&h);
-	assert_int_equal(asset_walk(&h, F->cs, NULL, id2, err), ASSET_UNKNOWN);
+	assert_int_equal(asset_walk(F->cs, NULL, &h, id2, err), ASSET_UNKNOWN);
 	assert_null(h.steps);
-	assert_int_equal(asset_proof(&b, F->cs, id2, err), ASSET_UNKNOWN);
+	assert_int_equal(asset_proof(F->cs, &b, id2, err), ASSET_UNKNOWN);
 	assert_int_equal(b.n_steps + b.n_headers, 0);
 	/* The bundle holds the confirmed steps only, and verifies. */
-	assert_int_equal(asset_proof(&b, F->cs, ID, err), ASSET_OK);
+	assert_int_equal(asset_proof(F->cs, &b, ID, err), ASSET_OK);
 	assert_int_equal(b.n_steps, 4);
 	assert_int_equal(b.n_headers, chainstate_tip(F->cs)->height - REG_HEIGHT + 1);
 	assert_true(proof_asset_verify(&b, NULL, err));
