@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "chain/address.h"
 #include "chain/hash.h"
-#include "wallet/address.h"
 #include "wallet/key.h"
 #include "wallet/wallet.h"
 

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/address.h"
 #include "chain/params.h"
 #include "util/hex.h"
-#include "wallet/address.h"
 #include "wallet/key.h"
 
 static uint8_t sk[32], pk[32], addr[20];

@@ -31,48 +31,6 @@ int coin_from_tx(struct coin *c, const struct tx *tx, uint32_t index, uint32_t h
 	return coin_copy(c, &tmp);
 }
 
-void txout_write(struct buf *b, const struct txout *o)
-{
-	buf_i64(b, o->value);
-	buf_put(b, o->addr, 20);
-	buf_u8(b, o->kind);
-	if (o->kind == TXOUT_ASSET) {
-		buf_put(b, o->asset, 32);
-		buf_lenbytes(b, o->meta, o->meta_len);
-	}
-}
-
-static int read_txout(struct cursor *c, struct txout *o, char *err)
-{
-	uint8_t meta[TX_META_MAX];
-	size_t len;
-	if (!cursor_i64(c, &o->value) || !cursor_bytes(c, o->addr, 20) || !cursor_u8(c, &o->kind))
-		return err_set(err, "truncated output");
-	if (o->kind == TXOUT_COIN)
-		return 0;
-	if (o->kind != TXOUT_ASSET)
-		return err_set(err, "unknown output kind %u", o->kind);
-	if (!cursor_bytes(c, o->asset, 32))
-		return err_set(err, "truncated asset id");
-	if (!cursor_lenbytes(c, meta, &len, TX_META_MAX))
-		return err_set(err, "asset metadata truncated or over %d bytes", TX_META_MAX);
-	if (txout_set_meta(o, meta, len) != 0)
-		return err_set(err, "out of memory");
-	return 0;
-}
-
-/* A refused output is left cleared, not half read: the callers release
- * what they read and a half-read value must never pass for a real one. */
-int txout_read(struct cursor *c, struct txout *o, char *err)
-{
-	memset(o, 0, sizeof(*o));
-	if (read_txout(c, o, err) != 0) {
-		memset(o, 0, sizeof(*o));
-		return -1;
-	}
-	return 0;
-}
-
 void coin_write(struct buf *b, const struct coin *c)
 {
 	buf_u32(b, c->height);

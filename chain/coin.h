@@ -24,10 +24,6 @@ void coin_write(struct buf *b, const struct coin *c);
 /* Reads one coin (release it); -1 with err and *c cleared when truncated,
  * malformed or holding a value outside money range. */
 int coin_read(struct cursor *cur, struct coin *c, char *err) WUR;
-/* Writes one output as it is serialized in a transaction. */
-void txout_write(struct buf *b, const struct txout *o);
-/* Reads one output (its meta is owned); -1 with err and *o cleared. */
-int txout_read(struct cursor *c, struct txout *o, char *err) WUR;
 
 /* The asset index: where an asset was registered and where it is now.
  *   entry = reg txid (32) | reg index u32 | cur txid (32) | cur index u32 | transfers u32 */

@@ -74,6 +74,11 @@ int tx_resize(struct tx *tx, size_t n_in, size_t n_out) WUR;
 /* Sets an output's metadata (copied; at most TX_META_MAX bytes). */
 int txout_set_meta(struct txout *o, const uint8_t *meta, size_t len) WUR;
 
+/* Writes one output as it is serialized in a transaction (the codec the
+ * chainstate's coins reuse). */
+void txout_write(struct buf *b, const struct txout *o);
+/* Reads one output (its meta is owned); -1 with err and *o cleared. */
+int txout_read(struct cursor *c, struct txout *o, char *err) WUR;
 void tx_write(struct buf *b, const struct tx *tx);
 /* Reads one transaction from the cursor (which may hold more after it).
  * On failure tx is left released and err says what was malformed. */

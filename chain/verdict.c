@@ -9,19 +9,35 @@ void verdict_init(struct verdict *v)
 	memset(v, 0, sizeof(*v));
 }
 
-bool verdict_fail(struct verdict *v, enum vresult r, const char *reason, const char *fmt, ...)
+static void vfail(struct verdict *v, enum vresult r, enum vcode code, const char *reason, const char *fmt, va_list ap)
 {
-	if (!v)
-		return false;
 	v->result = r;
+	v->code = code;
 	snprintf(v->reason, sizeof(v->reason), "%s", reason);
 	v->debug[0] = '\0';
-	if (fmt) {
-		va_list ap;
-		va_start(ap, fmt);
+	if (fmt)
 		vsnprintf(v->debug, sizeof(v->debug), fmt, ap);
-		va_end(ap);
-	}
+}
+
+bool verdict_fail(struct verdict *v, enum vresult r, const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+	if (!v)
+		return false;
+	va_start(ap, fmt);
+	vfail(v, r, VC_NONE, reason, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+bool verdict_fail_code(struct verdict *v, enum vresult r, enum vcode code, const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+	if (!v)
+		return false;
+	va_start(ap, fmt);
+	vfail(v, r, code, reason, fmt, ap);
+	va_end(ap);
 	return false;
 }
 

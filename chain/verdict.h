@@ -24,11 +24,21 @@ enum vresult {
 	VR_ERROR,          /* local failure: disk, memory */
 };
 
+/* The few refusals a caller must tell apart from others of their result
+ * class, so that it branches on a code and never on the reject string (the
+ * string is for people and peers and may be reworded). Most failures carry
+ * VC_NONE. */
+enum vcode {
+	VC_NONE = 0,
+	VC_IN_CHAIN, /* the transaction is already in the best chain ("txn-already-known") */
+};
+
 #define VERDICT_REASON_LEN 64
 #define VERDICT_DEBUG_LEN 192
 
 struct verdict {
 	enum vresult result;
+	enum vcode code;
 	char reason[VERDICT_REASON_LEN];
 	char debug[VERDICT_DEBUG_LEN];
 };
@@ -37,6 +47,10 @@ void verdict_init(struct verdict *v);
 /* Records a failure (v may be NULL); returns false for `return verdict_fail(...)`. */
 bool verdict_fail(struct verdict *v, enum vresult r, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The same, for a refusal with a code other than VC_NONE (verdict_fail
+ * sets VC_NONE). */
+bool verdict_fail_code(struct verdict *v, enum vresult r, enum vcode code, const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 static inline bool verdict_ok(const struct verdict *v)
 {
 	return v->result == VR_OK;

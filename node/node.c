@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chain/address.h"
 #include "chain/mempool.h"
 #include "node/datadir.h"
 #include "node/journal.h"
 #include "node/miner.h"
-#include "wallet/address.h"
 #include "rpc/amount.h"
 #include "rpc/server.h"
 #include "util/clock.h"

@@ -4,300 +4,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/address.h"
 #include "rpc/amount.h"
 #include "rpc/chain_rpc.h"
+#include "rpc/proof_json.h"
 #include "rpc/txjson.h"
 #include "util/clock.h"
 #include "util/hex.h"
-#include "wallet/address.h"
 
-/* ---- finding transactions ---- */
+/* ---- the chain's provenance, with Bitcoin Core's codes ---- */
 
-/* Reads transactions from the mempool or the best chain, keeping the last
- * block read: neighbouring custody steps often share one. */
-struct fetcher {
-	struct chainstate *cs;
-	struct mempool *mp; /* NULL: the chain only */
-	struct block blk;
-	const struct block_index *blk_bi;
-};
-
-static void fetcher_init(struct fetcher *f, struct chainstate *cs, struct mempool *mp)
+/* A failure of chain/asset.h as an RPC error; not_found is the -5 message. */
+static int asset_error(struct rpc_error *e, enum asset_status s, const char *not_found, const char *err)
 {
-	f->cs = cs;
-	f->mp = mp;
-	block_init(&f->blk);
-	f->blk_bi = NULL;
-}
-
-static void fetcher_release(struct fetcher *f)
-{
-	block_release(&f->blk);
-	f->blk_bi = NULL;
-}
-
-static int fetch_block(struct fetcher *f, const struct block_index *bi, struct rpc_error *e)
-{
-	char err[ERR_LEN];
-	if (f->blk_bi == bi)
-		return 0;
-	block_release(&f->blk);
-	f->blk_bi = NULL;
-	if (chainstate_read_block(f->cs, bi, &f->blk, err) != 0)
+	switch (s) {
+	case ASSET_UNKNOWN:
+		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "%s", not_found);
+	case ASSET_TOO_LONG:
+		return rpc_error_set(e, RPC_MISC_ERROR, "%s", err);
+	case ASSET_NO_MEMORY:
+		return rpc_oom(e);
+	default:
 		return rpc_error_set(e, RPC_DATABASE_ERROR, "%s", err);
-	f->blk_bi = bi;
-	return 0;
-}
-
-/* 1 with *tx (a copy to release), *bi (NULL in the mempool) and *pos; 0
- * when neither the mempool nor the best chain has it; -1 with e filled. */
-static int fetch_tx(struct fetcher *f, const uint8_t txid[32], struct tx *tx, struct block_index **bi, uint32_t *pos,
-		    struct rpc_error *e)
-{
-	const struct tx *pooled = f->mp ? mempool_get(f->mp, txid) : NULL;
-	tx_init(tx);
-	*bi = NULL;
-	*pos = 0;
-	if (pooled)
-		return tx_copy(tx, pooled) == 0 ? 1 : rpc_oom(e);
-	int r = chainstate_find_tx(f->cs, txid, bi, pos);
-	if (r < 0)
-		return rpc_error_set(e, RPC_DATABASE_ERROR, "cannot read the transaction index");
-	if (r == 0)
-		return 0;
-	if (fetch_block(f, *bi, e) != 0)
-		return -1;
-	if (*pos >= f->blk.n_tx || memcmp(f->blk.txs[*pos].txid, txid, 32) != 0)
-		return rpc_error_set(e, RPC_DATABASE_ERROR, "the transaction index and the block disagree");
-	return tx_copy(tx, &f->blk.txs[*pos]) == 0 ? 1 : rpc_oom(e);
-}
-
-/* ---- custody history ---- */
-
-void asset_rpc_steps_release(struct asset_rpc_steps *h)
-{
-	if (!h)
-		return;
-	for (size_t i = 0; i < h->n; i++)
-		tx_release(&h->steps[i].tx);
-	free(h->steps);
-	h->steps = NULL;
-	h->n = 0;
-}
-
-static bool is_asset_out(const struct tx *tx, uint32_t index, const uint8_t id[32])
-{
-	return index < tx->n_out && tx->out[index].kind == TXOUT_ASSET && memcmp(tx->out[index].asset, id, 32) == 0;
-}
-
-/* Where an asset starts (its registration) and where it is now, from the
- * chain's asset index and, with mp, the mempool. 0, or -1 with e (-5). */
-static int asset_ends(struct chainstate *cs, struct mempool *mp, const uint8_t id[32], uint8_t reg[32],
-		      struct outpoint *cur, struct rpc_error *e)
-{
-	struct asset_entry ae;
-	struct mempool_asset_info mi;
-	int in_chain = chainstate_get_asset(cs, id, &ae);
-	int in_pool = mp ? mempool_asset(mp, id, &mi) : 0;
-	if (in_chain < 0)
-		return rpc_error_set(e, RPC_DATABASE_ERROR, "cannot read the asset index");
-	if (in_chain == 0 && (in_pool == 0 || !mi.registered))
-		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Asset not found");
-	memcpy(reg, in_chain ? ae.reg.txid : mi.reg_txid, 32);
-	*cur = in_pool ? mi.cur : ae.cur;
-	return 0;
-}
-
-/* The step before step s: the transaction whose asset output s spends.
- * 0 with *prev filled, or -1 with e. */
-static int previous_step(struct fetcher *f, const struct asset_rpc_step *s, const uint8_t id[32],
-			 struct asset_rpc_step *prev, struct rpc_error *e)
-{
-	char h[65];
-	for (size_t i = 0; i < s->tx.n_in; i++) {
-		const struct outpoint *op = &s->tx.in[i].prev;
-		int r = fetch_tx(f, op->txid, &prev->tx, &prev->bi, &prev->pos, e);
-		if (r < 0)
-			return -1;
-		if (r == 1 && is_asset_out(&prev->tx, op->index, id)) {
-			prev->out = op->index;
-			return 0;
-		}
-		tx_release(&prev->tx);
-	}
-	txjson_hash_hex(h, s->tx.txid);
-	return rpc_error_set(e, RPC_DATABASE_ERROR, "custody chain broken: %s spends no output of the asset", h);
-}
-
-static int push_step(struct asset_rpc_steps *h, size_t *cap, struct asset_rpc_step *s, struct rpc_error *e)
-{
-	if (h->n == *cap) {
-		size_t ncap = *cap ? 2 * *cap : 8;
-		void *grown = realloc(h->steps, ncap * sizeof(*h->steps));
-		if (!grown)
-			return rpc_oom(e);
-		h->steps = grown;
-		*cap = ncap;
-	}
-	h->steps[h->n++] = *s;
-	return 0;
-}
-
-/* Oldest first, with the owners filled in. */
-static void order_steps(struct asset_rpc_steps *h)
-{
-	for (size_t i = 0; i < h->n / 2; i++) {
-		struct asset_rpc_step t = h->steps[i];
-		h->steps[i] = h->steps[h->n - 1 - i];
-		h->steps[h->n - 1 - i] = t;
-	}
-	for (size_t i = 0; i < h->n; i++) {
-		struct asset_rpc_step *s = &h->steps[i];
-		memcpy(s->to, s->tx.out[s->out].addr, 20);
-		s->has_from = i > 0;
-		if (i > 0)
-			memcpy(s->from, h->steps[i - 1].to, 20);
 	}
 }
 
-/* Walks back from the current output to the registration. */
-static int walk(struct fetcher *f, const uint8_t id[32], const uint8_t reg[32], const struct outpoint *cur,
-		struct asset_rpc_steps *out, struct rpc_error *e)
-{
-	struct asset_rpc_step s, prev;
-	size_t cap = 0;
-	memset(&s, 0, sizeof(s));
-	int r = fetch_tx(f, cur->txid, &s.tx, &s.bi, &s.pos, e);
-	if (r == 0)
-		return rpc_error_set(e, RPC_DATABASE_ERROR, "the asset's current transaction is missing");
-	if (r < 0 || !is_asset_out(&s.tx, cur->index, id)) {
-		tx_release(&s.tx);
-		return r < 0 ? -1 : rpc_error_set(e, RPC_DATABASE_ERROR, "the asset index points at another output");
-	}
-	s.out = cur->index;
-	r = 0;
-	for (;;) {
-		bool last = memcmp(s.tx.txid, reg, 32) == 0;
-		memset(&prev, 0, sizeof(prev));
-		if (out->n >= PROOF_MAX_STEPS)
-			r = rpc_error_set(e, RPC_MISC_ERROR, "custody history longer than %d steps", PROOF_MAX_STEPS);
-		else if (!last)
-			r = previous_step(f, &s, id, &prev, e);
-		if (r == 0)
-			r = push_step(out, &cap, &s, e);
-		if (r != 0) {
-			tx_release(&s.tx);
-			tx_release(&prev.tx);
-			return -1;
-		}
-		if (last)
-			return 0;
-		s = prev;
-	}
-}
-
-int asset_rpc_history(struct chainstate *cs, struct mempool *mp, const uint8_t id[32], struct asset_rpc_steps *out,
+int asset_rpc_history(struct chainstate *cs, struct mempool *mp, const uint8_t id[32], struct asset_history *out,
 		      struct rpc_error *e)
 {
-	struct fetcher f;
-	struct outpoint cur;
-	uint8_t reg[32];
-	out->steps = NULL;
-	out->n = 0;
-	if (asset_ends(cs, mp, id, reg, &cur, e) != 0)
-		return -1;
-	fetcher_init(&f, cs, mp);
-	int r = walk(&f, id, reg, &cur, out, e);
-	fetcher_release(&f);
-	if (r != 0)
-		asset_rpc_steps_release(out);
-	else
-		order_steps(out);
-	return r;
-}
-
-/* ---- proof bundles ---- */
-
-static int block_path(struct fetcher *f, struct block_index *bi, uint32_t pos, uint8_t (*path)[32], size_t *len,
-		      uint32_t *leaves, struct rpc_error *e)
-{
 	char err[ERR_LEN];
-	if (fetch_block(f, bi, e) != 0)
-		return -1;
-	struct proof_txs p;
-	const uint8_t (*id)[32] = (const uint8_t (*)[32])f->blk.txs[pos].txid;
-	if (proof_txs_build(&p, &f->blk, id, 1, err) != 0)
-		return rpc_error_set(e, RPC_DATABASE_ERROR, "%s", err);
-	*len = p.txs[0].path_len;
-	memcpy(path, p.txs[0].path, *len * 32);
-	*leaves = p.leaves;
-	proof_txs_release(&p);
-	return 0;
-}
-
-static int bundle_steps(struct fetcher *f, struct proof_bundle *b, struct asset_rpc_steps *h, struct rpc_error *e)
-{
-	if (!(b->steps = calloc(h->n, sizeof(*b->steps))))
-		return rpc_oom(e);
-	for (size_t i = 0; i < h->n; i++) {
-		struct proof_step *s = &b->steps[i];
-		struct asset_rpc_step *a = &h->steps[i];
-		s->tx = a->tx; /* moved */
-		tx_init(&a->tx);
-		b->n_steps++;
-		memcpy(s->block, a->bi->hash, 32);
-		s->height = a->bi->height;
-		s->index = a->pos;
-		if (block_path(f, a->bi, a->pos, s->path, &s->path_len, &s->leaves, e) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int bundle_headers(struct fetcher *f, struct proof_bundle *b, struct block_index *first, struct rpc_error *e)
-{
-	struct block_index *tip = chainstate_tip(f->cs);
-	size_t n = (size_t)(tip->height - first->height) + 1;
-	if (n > PROOF_MAX_HEADERS)
-		return rpc_error_set(e, RPC_MISC_ERROR, "the proof would need %zu headers, more than %d", n, PROOF_MAX_HEADERS);
-	if (!(b->headers = calloc(n, sizeof(*b->headers))))
-		return rpc_oom(e);
-	for (struct block_index *x = tip; x && x->height >= first->height; x = x->prev) {
-		b->headers[x->height - first->height] = x->header;
-		if (x == first)
-			break;
-	}
-	b->n_headers = n;
-	memcpy(b->tip, tip->hash, 32);
-	/* The anchor: the first block's coinbase proves its height. */
-	if (fetch_block(f, first, e) != 0)
-		return -1;
-	if (tx_copy(&b->anchor, &f->blk.txs[0]) != 0)
-		return rpc_oom(e);
-	return block_path(f, first, 0, b->anchor_path, &b->anchor_path_len, &b->anchor_leaves, e);
+	enum asset_status s = asset_walk(cs, mp, out, id, err);
+	return s == ASSET_OK ? 0 : asset_error(e, s, "Asset not found", err);
 }
 
 int asset_rpc_build_proof(struct chainstate *cs, const uint8_t id[32], struct proof_bundle *out, struct rpc_error *e)
 {
-	struct asset_rpc_steps h;
-	struct fetcher f;
-	proof_bundle_init(out);
-	if (asset_rpc_history(cs, NULL, id, &h, e) != 0) {
-		if (e->code == RPC_INVALID_ADDRESS_OR_KEY)
-			rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Asset not found in the block chain");
-		return -1;
-	}
-	out->p = chainstate_params(cs);
-	memcpy(out->asset, id, 32);
-	fetcher_init(&f, cs, NULL);
-	int r = bundle_steps(&f, out, &h, e);
-	if (r == 0)
-		r = bundle_headers(&f, out, h.steps[0].bi, e);
-	fetcher_release(&f);
-	asset_rpc_steps_release(&h);
-	if (r != 0)
-		proof_bundle_release(out);
-	return r;
+	char err[ERR_LEN];
+	enum asset_status s = asset_proof(cs, out, id, err);
+	return s == ASSET_OK ? 0 : asset_error(e, s, "Asset not found in the block chain", err);
 }
 
 /* ---- params and JSON pieces ---- */
@@ -394,24 +138,24 @@ static bool add_address(cJSON *j, const char *name, const struct chain_params *p
 	return cJSON_AddStringToObject(j, name, a) != NULL;
 }
 
+/* A block's confirmations: -1 off the best chain. */
 static int64_t confirmations(struct chainstate *cs, const struct block_index *bi)
 {
-	if (!bi)
-		return 0;
 	if (!chainstate_on_best(cs, bi))
 		return -1;
 	return (int64_t)chainstate_tip(cs)->height - bi->height + 1;
 }
 
-/* blockhash, height, time (null when unconfirmed) and confirmations. */
-static bool add_place(cJSON *j, struct chainstate *cs, const struct block_index *bi)
+/* A step's blockhash, height, time (null when unconfirmed) and confirmations. */
+static bool add_place(cJSON *j, const struct asset_step *s)
 {
+	const struct block_index *bi = s->bi;
 	bool ok = cJSON_AddBoolToObject(j, "confirmed", bi != NULL) &&
-		  cJSON_AddNumberToObject(j, "confirmations", (double)confirmations(cs, bi));
+		  cJSON_AddNumberToObject(j, "confirmations", s->confirmations);
 	if (!bi)
 		return ok && cJSON_AddNullToObject(j, "blockhash") && cJSON_AddNullToObject(j, "height") &&
 		       cJSON_AddNullToObject(j, "time");
-	return ok && txjson_add_hex(j, "blockhash", bi->hash, 32) && cJSON_AddNumberToObject(j, "height", bi->height) &&
+	return ok && txjson_add_hex(j, "blockhash", bi->hash, 32) && cJSON_AddNumberToObject(j, "height", s->height) &&
 	       cJSON_AddNumberToObject(j, "time", (double)bi->header.time);
 }
 
@@ -488,9 +232,11 @@ static int transferasset(void *ctx, const cJSON *params, cJSON **result, struct 
 	struct tx tx;
 	struct wallet *w = wallet_or_fail(r, e);
 	if (!w || param_asset(id, params, 0, e) != 0 ||
-	    param_address(to, chainstate_params(r->cs), params, 1, true, &given, e) != 0 ||
-	    asset_ends(r->cs, r->mp, id, reg, &cur, e) != 0)
+	    param_address(to, chainstate_params(r->cs), params, 1, true, &given, e) != 0)
 		return -1;
+	enum asset_status known = asset_ends(r->cs, r->mp, reg, &cur, id, err);
+	if (known != ASSET_OK)
+		return asset_error(e, known, "Asset not found", err);
 	int s = wallet_create_asset_transfer(w, &tx, &fee, id, to, r->wallet->fee_rate, err);
 	if (s == WALLET_NOT_FOUND)
 		return rpc_error_set(e, RPC_WALLET_ERROR, "Asset not owned by this wallet");
@@ -534,14 +280,14 @@ static int listassets(void *ctx, const cJSON *params, cJSON **result, struct rpc
 
 /* ---- getassetinfo, getassethistory, getassetproof ---- */
 
-static cJSON *step_json(struct asset_rpc *r, const struct asset_rpc_step *s)
+static cJSON *step_json(struct asset_rpc *r, const struct asset_step *s)
 {
 	const struct chain_params *p = chainstate_params(r->cs);
 	cJSON *j = cJSON_CreateObject();
 	bool ok = j && txjson_add_hex(j, "txid", s->tx.txid, 32) &&
 		  cJSON_AddStringToObject(j, "type", s->has_from ? "transfer" : "register") &&
 		  (s->has_from ? add_address(j, "from", p, s->from) : cJSON_AddNullToObject(j, "from") != NULL) &&
-		  add_address(j, "to", p, s->to) && cJSON_AddNumberToObject(j, "vout", s->out) && add_place(j, r->cs, s->bi);
+		  add_address(j, "to", p, s->to) && cJSON_AddNumberToObject(j, "vout", s->out) && add_place(j, s);
 	return rpc_json_if(j, ok);
 }
 
@@ -549,35 +295,35 @@ static int getassethistory(void *ctx, const cJSON *params, cJSON **result, struc
 {
 	struct asset_rpc *r = ctx;
 	uint8_t id[32];
-	struct asset_rpc_steps h;
+	struct asset_history h;
 	if (param_asset(id, params, 0, e) != 0 || asset_rpc_history(r->cs, r->mp, id, &h, e) != 0)
 		return -1;
 	cJSON *arr = cJSON_CreateArray();
 	bool ok = arr != NULL;
 	for (size_t i = 0; ok && i < h.n; i++)
 		ok = rpc_array_add(arr, step_json(r, &h.steps[i]));
-	asset_rpc_steps_release(&h);
+	asset_history_release(&h);
 	return rpc_result_if(result, arr, ok, e);
 }
 
-static bool add_current(cJSON *j, struct asset_rpc *r, const struct asset_rpc_step *cur)
+static bool add_current(cJSON *j, const struct asset_step *cur)
 {
 	cJSON *now = cJSON_AddObjectToObject(j, "current");
 	return now && txjson_add_hex(now, "txid", cur->tx.txid, 32) && cJSON_AddNumberToObject(now, "vout", cur->out) &&
-	       add_place(now, r->cs, cur->bi);
+	       add_place(now, cur);
 }
 
-static bool add_info(cJSON *j, struct asset_rpc *r, const struct asset_rpc_steps *h)
+static bool add_info(cJSON *j, struct asset_rpc *r, const struct asset_history *h)
 {
 	const struct chain_params *p = chainstate_params(r->cs);
-	const struct asset_rpc_step *reg = &h->steps[0], *cur = &h->steps[h->n - 1];
+	const struct asset_step *reg = &h->steps[0], *cur = &h->steps[h->n - 1];
 	size_t unconfirmed = 0;
 	for (size_t i = 1; i < h->n; i++)
 		unconfirmed += h->steps[i].bi == NULL;
 	bool ok = txjson_add_hex(j, "registration_txid", reg->tx.txid, 32) &&
-		  cJSON_AddNumberToObject(j, "registration_vout", reg->out) && add_place(j, r->cs, reg->bi) &&
+		  cJSON_AddNumberToObject(j, "registration_vout", reg->out) && add_place(j, reg) &&
 		  add_address(j, "first_owner", p, reg->to) && add_metadata(j, &reg->tx.out[reg->out]) &&
-		  add_address(j, "owner", p, cur->to) && add_current(j, r, cur) &&
+		  add_address(j, "owner", p, cur->to) && add_current(j, cur) &&
 		  cJSON_AddNumberToObject(j, "transfers", (double)(h->n - 1)) &&
 		  cJSON_AddNumberToObject(j, "unconfirmed_transfers", (double)unconfirmed);
 	if (ok && r->wallet && r->wallet->w)
@@ -591,12 +337,12 @@ static int getassetinfo(void *ctx, const cJSON *params, cJSON **result, struct r
 {
 	struct asset_rpc *r = ctx;
 	uint8_t id[32];
-	struct asset_rpc_steps h;
+	struct asset_history h;
 	if (param_asset(id, params, 0, e) != 0 || asset_rpc_history(r->cs, r->mp, id, &h, e) != 0)
 		return -1;
 	cJSON *j = cJSON_CreateObject();
 	bool ok = j && txjson_add_hex(j, "asset", id, 32) && add_info(j, r, &h);
-	asset_rpc_steps_release(&h);
+	asset_history_release(&h);
 	return rpc_result_if(result, j, ok, e);
 }
 
@@ -607,7 +353,7 @@ static int getassetproof(void *ctx, const cJSON *params, cJSON **result, struct 
 	struct proof_bundle b;
 	if (param_asset(id, params, 0, e) != 0 || asset_rpc_build_proof(r->cs, id, &b, e) != 0)
 		return -1;
-	cJSON *j = proof_bundle_to_json(&b);
+	cJSON *j = proof_json_encode(&b);
 	proof_bundle_release(&b);
 	return rpc_result(result, j, e);
 }

@@ -2,15 +2,13 @@
  * getassethistory, listassets, getassetproof, getblockprovenance,
  * gettxoutproof and verifytxoutproof. See docs/provenance.md.
  *
- * Every query goes through the chainstate's indexes (asset id -> current
- * output, txid -> block and position) and the mempool, never through a scan
- * of the chain: a history costs one index lookup and one block read per
- * custody step. */
+ * These parse parameters and shape JSON; the custody walk and the proofs
+ * are chain/asset.h and chain/proof.h. */
 #ifndef CAIRN_RPC_ASSET_RPC_H
 #define CAIRN_RPC_ASSET_RPC_H
 
+#include "chain/asset.h"
 #include "chain/mempool.h"
-#include "rpc/proof.h"
 #include "rpc/server.h"
 #include "rpc/wallet_rpc.h"
 
@@ -25,32 +23,15 @@ struct asset_rpc {
 /* Registers the methods; r must outlive the server. */
 int asset_rpc_register(struct rpc_server *srv, struct asset_rpc *r, char *err) WUR;
 
-/* One custody step as the node sees it. */
-struct asset_rpc_step {
-	struct tx tx;
-	struct block_index *bi; /* its block, NULL when in the mempool */
-	uint32_t pos;           /* position in the block */
-	uint32_t out;           /* the output carrying the asset */
-	bool has_from;          /* false for the registration */
-	uint8_t from[20];       /* the previous owner */
-	uint8_t to[20];         /* the owner after this step */
-};
-
-struct asset_rpc_steps {
-	struct asset_rpc_step *steps; /* oldest first, owned */
-	size_t n;
-};
-
-void asset_rpc_steps_release(struct asset_rpc_steps *h);
-/* The custody history of asset id, from its registration to its current
- * output: on the best chain only when mp is NULL, else with the mempool's
- * unconfirmed steps on top. 0 with *out filled (release it), or -1 with e
- * filled (-5 unknown asset, -20 a store error) and *out empty. */
-int asset_rpc_history(struct chainstate *cs, struct mempool *mp, const uint8_t id[32], struct asset_rpc_steps *out,
+/* asset_walk of chain/asset.h with its failure as the RPC answers it: 0
+ * with *out filled (asset_history_release it), or -1 with e filled (-5
+ * unknown asset, -20 a store error, -1 too long, -7 no memory) and *out
+ * empty. */
+int asset_rpc_history(struct chainstate *cs, struct mempool *mp, const uint8_t id[32], struct asset_history *out,
 		      struct rpc_error *e) WUR;
-/* The proof bundle of asset id's confirmed history, headers up to the tip.
- * 0 with *out filled (proof_bundle_release it), or -1 with e filled (-5
- * when the best chain does not hold the asset) and *out empty. */
+/* asset_proof of chain/asset.h, likewise: 0 with *out filled
+ * (proof_bundle_release it), or -1 with e filled (-5 when the best chain
+ * does not hold the asset) and *out empty. */
 int asset_rpc_build_proof(struct chainstate *cs, const uint8_t id[32], struct proof_bundle *out, struct rpc_error *e) WUR;
 
 #endif

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/address.h"
 #include "rpc/txjson.h"
 #include "util/clock.h"
 #include "util/hex.h"
-#include "wallet/address.h"
 
 int chain_rpc_param_hash(uint8_t out[32], const cJSON *params, size_t i, const char *name, struct rpc_error *e)
 {

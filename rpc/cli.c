@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 
 #include "rpc/cliargs.h"
-#include "rpc/proof.h"
+#include "rpc/proof_json.h"
 #include "util/buf.h"
 #include "util/hex.h"
 
@@ -315,7 +315,7 @@ static int run_verifyassetproof(char **words, size_t n)
 	}
 	cJSON *j = cJSON_ParseWithLength(text, len);
 	free(text);
-	int rc = j ? proof_bundle_from_json(&b, j, err) : err_set(err, "'%s' is not JSON", words[0]);
+	int rc = j ? proof_json_decode(&b, j, err) : err_set(err, "'%s' is not JSON", words[0]);
 	cJSON_Delete(j);
 	if (rc == 0 && !proof_asset_verify(&b, &sum, err))
 		rc = -1;

@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/address.h"
 #include "chain/mine.h"
 #include "rpc/txjson.h"
 #include "util/clock.h"
-#include "wallet/address.h"
 
 /* Room for the header and the coinbase in a full block. */
 #define TEMPLATE_RESERVE 1000

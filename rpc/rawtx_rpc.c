@@ -3,13 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/address.h"
 #include "chain/merkle.h"
+#include "chain/txlookup.h"
 #include "rpc/amount.h"
 #include "rpc/chain_rpc.h"
 #include "rpc/txjson.h"
 #include "util/clock.h"
 #include "util/hex.h"
-#include "wallet/address.h"
 
 int rawtx_param_tx(struct tx *tx, const cJSON *params, size_t i, struct rpc_error *e)
 {
@@ -35,64 +36,65 @@ static char *tx_hex(const struct tx *tx)
 	return h;
 }
 
-int rawtx_find(struct chainstate *cs, struct mempool *mp, const uint8_t txid[32], struct block_index *in_block,
-	       struct tx *tx, struct block_index **bi, uint32_t *pos, struct rpc_error *e)
+/* The transaction txid: in the block in_block when given, else in the
+ * mempool or on the best chain. 0 with *tx filled (release it), *bi its
+ * block (NULL when unconfirmed) and *pos, or -1 with e filled (-5 not
+ * found). */
+static int find_tx(struct txlookup *l, struct tx *tx, struct block_index **bi, uint32_t *pos,
+		   struct block_index *in_block, const uint8_t txid[32], struct rpc_error *e)
 {
-	const struct tx *pooled = in_block ? NULL : mempool_get(mp, txid);
-	struct block b;
 	char err[ERR_LEN];
-	*bi = NULL;
-	*pos = 0;
-	tx_init(tx);
-	if (pooled)
-		return tx_copy(tx, pooled) == 0 ? 0 : rpc_oom(e);
-	if (!in_block && chainstate_find_tx(cs, txid, bi, pos) != 1)
-		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY,
-				     "No such mempool or blockchain transaction");
-	if (in_block)
+	enum txlookup_result r;
+	if (in_block) {
 		*bi = in_block;
-	if (chainstate_read_block(cs, *bi, &b, err) != 0)
+		r = txlookup_in_block(l, tx, pos, in_block, txid, err);
+	} else {
+		r = txlookup_find(l, tx, bi, pos, txid, err);
+	}
+	switch (r) {
+	case TXLOOKUP_FOUND:
+		return 0;
+	case TXLOOKUP_MISSING:
+		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "%s",
+				     in_block ? "No such transaction found in the provided block"
+					      : "No such mempool or blockchain transaction");
+	case TXLOOKUP_NO_MEMORY:
+		return rpc_oom(e);
+	default:
 		return rpc_error_set(e, RPC_DATABASE_ERROR, "%s", err);
-	int r = rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "No such transaction found in the provided block");
-	for (size_t i = 0; i < b.n_tx; i++)
-		if (memcmp(b.txs[i].txid, txid, 32) == 0) {
-			*pos = (uint32_t)i;
-			r = tx_copy(tx, &b.txs[i]) == 0 ? 0 : rpc_oom(e);
-			break;
-		}
-	block_release(&b);
-	return r;
+	}
 }
 
-/* The RFC 6962 audit path of the transaction at pos in its block. */
-static cJSON *audit_path(struct chainstate *cs, const struct block_index *bi, uint32_t pos)
+/* The RFC 6962 audit path of the transaction at pos in its block (which
+ * the lookup that found the transaction already holds). */
+static cJSON *audit_path(struct txlookup *l, const struct block_index *bi, uint32_t pos)
 {
-	struct block b;
+	const struct block *b = txlookup_block(l, bi, NULL);
 	uint8_t (*ids)[32] = NULL, path[MERKLE_MAX_PATH][32];
 	size_t len = 0;
 	cJSON *j = NULL;
-	if (chainstate_read_block(cs, bi, &b, NULL) != 0)
+	if (!b)
 		return NULL;
-	if ((ids = malloc(b.n_tx * 32))) {
-		for (size_t i = 0; i < b.n_tx; i++)
-			memcpy(ids[i], b.txs[i].txid, 32);
-		if (merkle_path(path, &len, MERKLE_MAX_PATH, (const uint8_t (*)[32])ids, b.n_tx, pos) == 0 &&
+	if ((ids = malloc(b->n_tx * 32))) {
+		for (size_t i = 0; i < b->n_tx; i++)
+			memcpy(ids[i], b->txs[i].txid, 32);
+		if (merkle_path(path, &len, MERKLE_MAX_PATH, (const uint8_t (*)[32])ids, b->n_tx, pos) == 0 &&
 		    (j = cJSON_CreateObject())) {
 			cJSON *arr = cJSON_AddArrayToObject(j, "path");
 			bool ok = arr && cJSON_AddNumberToObject(j, "index", pos) &&
-				  cJSON_AddNumberToObject(j, "leaves", (double)b.n_tx) &&
-				  txjson_add_hex(j, "merkleroot", b.header.merkle, 32);
+				  cJSON_AddNumberToObject(j, "leaves", (double)b->n_tx) &&
+				  txjson_add_hex(j, "merkleroot", b->header.merkle, 32);
 			for (size_t i = 0; ok && i < len; i++)
 				ok = rpc_array_add(arr, txjson_hash(path[i]));
 			j = rpc_json_if(j, ok);
 		}
 	}
 	free(ids);
-	block_release(&b);
 	return j;
 }
 
-static cJSON *verbose_tx(struct rawtx_rpc *r, const struct tx *tx, struct block_index *bi, uint32_t pos)
+static cJSON *verbose_tx(struct rawtx_rpc *r, struct txlookup *l, const struct tx *tx, struct block_index *bi,
+			 uint32_t pos)
 {
 	cJSON *j = txjson_tx(tx, chainstate_params(r->cs));
 	char *hex = tx_hex(tx);
@@ -101,7 +103,7 @@ static cJSON *verbose_tx(struct rawtx_rpc *r, const struct tx *tx, struct block_
 	if (ok && bi) {
 		bool best = chainstate_on_best(r->cs, bi);
 		int64_t conf = best ? (int64_t)(chainstate_tip(r->cs)->height - bi->height) + 1 : 0;
-		cJSON *proof = audit_path(r->cs, bi, pos);
+		cJSON *proof = audit_path(l, bi, pos);
 		ok = txjson_add_hex(j, "blockhash", bi->hash, 32) && cJSON_AddNumberToObject(j, "height", bi->height) &&
 		     cJSON_AddNumberToObject(j, "confirmations", (double)conf) &&
 		     cJSON_AddNumberToObject(j, "time", (double)bi->header.time) &&
@@ -120,6 +122,7 @@ static int getrawtransaction(void *ctx, const cJSON *params, cJSON **result, str
 	struct block_index *in_block = NULL, *bi;
 	uint32_t pos;
 	struct tx tx;
+	struct txlookup l;
 	const cJSON *v = rpc_param(params, 1);
 	if (chain_rpc_param_hash(txid, params, 0, "txid", e) != 0)
 		return -1;
@@ -129,17 +132,21 @@ static int getrawtransaction(void *ctx, const cJSON *params, cJSON **result, str
 		return -1;
 	if (rpc_param(params, 2) && chain_rpc_find_block(r->cs, &in_block, params, 2, e) != 0)
 		return -1;
-	if (rawtx_find(r->cs, r->mp, txid, in_block, &tx, &bi, &pos, e) != 0)
+	txlookup_init(&l, r->cs, r->mp);
+	if (find_tx(&l, &tx, &bi, &pos, in_block, txid, e) != 0) {
+		txlookup_release(&l);
 		return -1;
+	}
 	cJSON *j;
 	if (verbose) {
-		j = verbose_tx(r, &tx, bi, pos);
+		j = verbose_tx(r, &l, &tx, bi, pos);
 	} else {
 		char *hex = tx_hex(&tx);
 		j = hex ? cJSON_CreateString(hex) : NULL;
 		free(hex);
 	}
 	tx_release(&tx);
+	txlookup_release(&l);
 	return rpc_result(result, j, e);
 }
 
@@ -242,7 +249,7 @@ static int createrawtransaction(void *ctx, const cJSON *params, cJSON **result, 
  * missing inputs, -26 every other rule or policy. */
 static int reject(const struct verdict *v, struct rpc_error *e)
 {
-	if (!strcmp(v->reason, "txn-already-known"))
+	if (v->code == VC_IN_CHAIN)
 		return rpc_error_set(e, RPC_VERIFY_ALREADY_IN_CHAIN, "Transaction already in block chain");
 	if (v->result == VR_MISSING_INPUTS)
 		return rpc_error_set(e, RPC_VERIFY_ERROR, "%s", v->reason);
@@ -307,8 +314,6 @@ static int finish_send(struct rawtx_rpc *r, const struct tx *tx, int64_t max_fee
 					     "max-fee-exceeded: fee rate above maxfeerate (set maxfeerate 0 to allow)");
 		if (!mempool_accept_local(r->mp, tx, clock_now(), &v))
 			return reject(&v, e);
-		if (r->accepted)
-			r->accepted(r->ctx, mempool_get(r->mp, tx->txid));
 	}
 	return rpc_result(result, txjson_hash(tx->txid), e);
 }

@@ -11,22 +11,13 @@
 struct rawtx_rpc {
 	struct chainstate *cs;
 	struct mempool *mp;
-	/* Told of each transaction sendrawtransaction added. May be NULL. */
-	void (*accepted)(void *ctx, const struct tx *tx);
-	void *ctx;
 };
 
 int rawtx_rpc_register(struct rpc_server *srv, struct rawtx_rpc *r, char *err) WUR;
 
-/* Finds a transaction in the mempool or the chain (in the block blockhash
- * when given). 0 with *tx filled (release it) and *bi its block (NULL when
- * unconfirmed), or -1 with e filled (-5 not found). */
 /* The i-th param, "hexstring", as a serialized transaction. 0 with *tx
  * filled (release it), or -1 with e filled (-22 "TX decode failed: ...")
  * and *tx holding nothing to release. */
 int rawtx_param_tx(struct tx *tx, const cJSON *params, size_t i, struct rpc_error *e) WUR;
-
-int rawtx_find(struct chainstate *cs, struct mempool *mp, const uint8_t txid[32], struct block_index *in_block,
-	       struct tx *tx, struct block_index **bi, uint32_t *pos, struct rpc_error *e) WUR;
 
 #endif

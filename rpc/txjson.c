@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/address.h"
 #include "rpc/amount.h"
 #include "rpc/server.h"
 #include "util/hex.h"
-#include "wallet/address.h"
 
 void txjson_hash_hex(char out[65], const uint8_t hash[32])
 {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chain/address.h"
 #include "rpc/amount.h"
 #include "rpc/chain_rpc.h"
 #include "rpc/rawtx_rpc.h"
@@ -12,7 +13,6 @@
 #include "util/clock.h"
 #include "util/hex.h"
 #include "util/hmap.h"
-#include "wallet/address.h"
 
 #include <openssl/crypto.h>
 
@@ -68,8 +68,6 @@ int wallet_rpc_submit(struct wallet_rpc *r, const struct tx *tx, struct rpc_erro
 	verdict_init(&v);
 	if (!mempool_accept_local(r->mp, tx, clock_now(), &v))
 		return rpc_error_set(e, RPC_WALLET_ERROR, "Transaction rejected by the mempool: %s", v.reason);
-	if (r->accepted)
-		r->accepted(r->ctx, mempool_get(r->mp, tx->txid));
 	return 0;
 }
 

@@ -16,9 +16,6 @@ struct wallet_rpc {
 	struct mempool *mp;
 	char path[4096];        /* the wallet file, for sethdseed */
 	int64_t fee_rate;       /* -paytxfee, units per 1,000 bytes */
-	/* Told of each transaction the wallet put into the mempool. */
-	void (*accepted)(void *ctx, const struct tx *tx);
-	void *ctx;
 };
 
 int wallet_rpc_register(struct rpc_server *srv, struct wallet_rpc *r, char *err) WUR;

@@ -31,8 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chain/address.h"
 #include "chain/chainstate.h"
-#include "wallet/address.h"
 #include "wallet/wstore.h"
 
 /* Keys kept derived beyond the last used one, per chain. */

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wallet/address.h"
-#include "wallet/bech32.h"
+#include "chain/address.h"
+#include "util/bech32.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,7 @@
 /* libFuzzer target for the asset proof bundle that `cairn-cli
  * verifyassetproof FILE` checks with no node at all: the file is whatever
  * an attacker hands over. The input is the file's text; it goes through
- * cJSON, proof_bundle_from_json, proof_asset_verify and, when it verifies,
+ * cJSON, proof_json_decode, proof_asset_verify and, when it verifies,
  * proof_asset_report, as the command does.
  *
  * Besides "never crash, never leak": a refusal leaves the bundle empty and
@@ -15,13 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rpc/proof.h"
+#include "rpc/proof_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char *print_bundle(const struct proof_bundle *b)
 {
-	cJSON *j = proof_bundle_to_json(b);
+	cJSON *j = proof_json_encode(b);
 	char *s = j ? cJSON_PrintUnformatted(j) : NULL;
 	if (!s)
 		abort();
@@ -35,7 +35,7 @@ static void check_round_trip(const struct proof_bundle *b)
 	struct proof_bundle back;
 	char *s1 = print_bundle(b);
 	cJSON *j = cJSON_Parse(s1);
-	if (!j || proof_bundle_from_json(&back, j, err) != 0)
+	if (!j || proof_json_decode(&back, j, err) != 0)
 		abort();
 	char *s2 = print_bundle(&back);
 	if (strcmp(s1, s2) != 0)
@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[ERR_LEN] = "";
 	cJSON *j = cJSON_ParseWithLength((const char *)data, size);
 	proof_bundle_init(&empty);
-	if (proof_bundle_from_json(&b, j, err) != 0) {
+	if (proof_json_decode(&b, j, err) != 0) {
 		if (memcmp(&b, &empty, sizeof(empty)) != 0 || err[0] == '\0')
 			abort();
 		cJSON_Delete(j);

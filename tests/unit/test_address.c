@@ -10,9 +10,9 @@
 
 #include <cmocka.h>
 
+#include "chain/address.h"
+#include "util/bech32.h"
 #include "util/hex.h"
-#include "wallet/address.h"
-#include "wallet/bech32.h"
 
 static const uint8_t hash_0_19[ADDRESS_HASH_LEN] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
 						     10, 11, 12, 13, 14, 15, 16, 17, 18, 19 };

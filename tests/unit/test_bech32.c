@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "wallet/bech32.h"
+#include "util/bech32.h"
 
 /* BIP-350, "Test vectors for Bech32m": strings that are valid bech32m. */
 static const char *const valid_vectors[] = {

@@ -205,6 +205,7 @@ static void test_reject_reasons(void **state)
 	/* Twice. */
 	assert_string_equal(accept(&t, &v), "txn-already-in-mempool");
 	assert_int_equal(v.result, VR_DUPLICATE);
+	assert_int_equal(v.code, VC_NONE); /* nothing callers branch on */
 
 	/* The same coin again: the first seen wins. */
 	pay(&u, &op, 50 * COIN, 5000, 0, 2);
@@ -255,6 +256,7 @@ static void test_reject_reasons(void **state)
 	mine_txs(&u, 1);
 	assert_string_equal(accept(&u, &v), "txn-already-known");
 	assert_int_equal(v.result, VR_DUPLICATE);
+	assert_int_equal(v.code, VC_IN_CHAIN); /* sendrawtransaction answers -27 on this code */
 	tx_release(&u);
 	tx_release(&t);
 	assert_int_equal(mempool_count(MP), 1);

@@ -6,9 +6,11 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include "chain/asset.h"
 #include "chain/merkle.h"
+#include "chain/txlookup.h"
 #include "rpc/asset_rpc.h"
-#include "rpc/proof.h"
+#include "rpc/proof_json.h"
 #include "util/hex.h"
 
 static struct fixture *F;
@@ -116,7 +118,7 @@ static void build_bundle(struct proof_bundle *b)
 
 static char *bundle_text(const struct proof_bundle *b)
 {
-	cJSON *j = proof_bundle_to_json(b);
+	cJSON *j = proof_json_encode(b);
 	assert_non_null(j);
 	char *s = cJSON_PrintUnformatted(j);
 	assert_non_null(s);
@@ -132,7 +134,7 @@ static const char *check_text(const char *text)
 	cJSON *j = cJSON_Parse(text);
 	if (!j)
 		return "not JSON";
-	int r = proof_bundle_from_json(&b, j, err);
+	int r = proof_json_decode(&b, j, err);
 	cJSON_Delete(j);
 	if (r != 0)
 		return err;
@@ -196,10 +198,10 @@ static void test_bundle_verifies(void **state)
 	assert_int_equal(u256_cmp(&sum.work, &six), 0);
 
 	/* Through JSON and back, it says the same. */
-	cJSON *j = proof_bundle_to_json(&b);
-	assert_int_equal(proof_bundle_from_json(&back, j, err), 0);
+	cJSON *j = proof_json_encode(&b);
+	assert_int_equal(proof_json_decode(&back, j, err), 0);
 	assert_true(proof_asset_verify(&back, &sum, err));
-	cJSON *j2 = proof_bundle_to_json(&back);
+	cJSON *j2 = proof_json_encode(&back);
 	char *s1 = cJSON_PrintUnformatted(j), *s2 = cJSON_PrintUnformatted(j2);
 	assert_string_equal(s1, s2);
 	char *report = proof_asset_report(&back, &sum);
@@ -475,48 +477,48 @@ static void test_json_misuse(void **state)
 	build_bundle(&b);
 	char *text = bundle_text(&b);
 	proof_bundle_release(&b);
-	assert_int_equal(proof_bundle_from_json(&b, NULL, err), -1);
+	assert_int_equal(proof_json_decode(&b, NULL, err), -1);
 	cJSON *arr = cJSON_CreateArray();
-	assert_int_equal(proof_bundle_from_json(&b, arr, err), -1);
+	assert_int_equal(proof_json_decode(&b, arr, err), -1);
 	assert_non_null(strstr(err, "not an object"));
 	cJSON_Delete(arr);
 
 	cJSON *j = cJSON_Parse(text);
 	cJSON_DeleteItemFromObject(j, "tip");
-	assert_int_equal(proof_bundle_from_json(&b, j, err), -1);
+	assert_int_equal(proof_json_decode(&b, j, err), -1);
 	assert_non_null(strstr(err, "member 'tip' missing"));
 	cJSON_AddStringToObject(j, "tip", "00");
 	cJSON_AddStringToObject(j, "tip", "00");
-	assert_int_equal(proof_bundle_from_json(&b, j, err), -1);
+	assert_int_equal(proof_json_decode(&b, j, err), -1);
 	assert_non_null(strstr(err, "given twice"));
 	cJSON_Delete(j);
 
 	/* No steps; too long a path; a header of the wrong size. */
 	j = cJSON_Parse(text);
 	cJSON_ReplaceItemInObject(j, "steps", cJSON_CreateArray());
-	assert_int_equal(proof_bundle_from_json(&b, j, err), -1);
+	assert_int_equal(proof_json_decode(&b, j, err), -1);
 	assert_non_null(strstr(err, "'steps' must be an array of 1"));
 	cJSON_Delete(j);
 	j = cJSON_Parse(text);
 	cJSON *path = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "steps"), 0), "path");
 	while (cJSON_GetArraySize(path) <= MERKLE_MAX_PATH)
 		cJSON_AddItemToArray(path, cJSON_CreateString("0000000000000000000000000000000000000000000000000000000000000000"));
-	assert_int_equal(proof_bundle_from_json(&b, j, err), -1);
+	assert_int_equal(proof_json_decode(&b, j, err), -1);
 	assert_non_null(strstr(err, "step 0: 'path' must be an array of at most 64"));
 	cJSON_Delete(j);
 	j = cJSON_Parse(text);
 	cJSON_ReplaceItemInArray(cJSON_GetObjectItem(j, "headers"), 0, cJSON_CreateString("00"));
-	assert_int_equal(proof_bundle_from_json(&b, j, err), -1);
+	assert_int_equal(proof_json_decode(&b, j, err), -1);
 	assert_non_null(strstr(err, "header 0 must be 176"));
 	cJSON_Delete(j);
 	/* A height that is no integer, a transaction with trailing bytes. */
 	j = cJSON_Parse(text);
 	cJSON *s0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "steps"), 0);
 	cJSON_ReplaceItemInObject(s0, "height", cJSON_CreateNumber(1.5));
-	assert_int_equal(proof_bundle_from_json(&b, j, err), -1);
+	assert_int_equal(proof_json_decode(&b, j, err), -1);
 	assert_non_null(strstr(err, "'height' must be an integer"));
 	cJSON_ReplaceItemInObject(s0, "height", cJSON_CreateNumber(-1));
-	assert_int_equal(proof_bundle_from_json(&b, j, err), -1);
+	assert_int_equal(proof_json_decode(&b, j, err), -1);
 	cJSON_Delete(j);
 	j = cJSON_Parse(text);
 	s0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "steps"), 0);
@@ -524,7 +526,7 @@ static void test_json_misuse(void **state)
 	sprintf(longer, "%s00", cJSON_GetObjectItem(s0, "tx")->valuestring);
 	cJSON_ReplaceItemInObject(s0, "tx", cJSON_CreateString(longer));
 	free(longer);
-	assert_int_equal(proof_bundle_from_json(&b, j, err), -1);
+	assert_int_equal(proof_json_decode(&b, j, err), -1);
 	assert_non_null(strstr(err, "step 0: 'tx' is not a transaction"));
 	cJSON_Delete(j);
 	/* An empty bundle verifies nothing. */
@@ -559,7 +561,7 @@ static void test_reorg(void **state)
 	assert_int_equal(asset_rpc_build_proof(F->cs, ID, &b, &e), -1);
 	assert_int_equal(e.code, RPC_INVALID_ADDRESS_OR_KEY);
 	assert_non_null(strstr(e.message, "not found"));
-	struct asset_rpc_steps h;
+	struct asset_history h;
 	assert_int_equal(asset_rpc_history(F->cs, NULL, ID, &h, &e), -1);
 	assert_null(h.steps);
 	/* A side branch outgrows the asset's: reconsidered, the asset's
@@ -590,8 +592,8 @@ static void test_reorg(void **state)
 	assert_non_null(h.steps[3].bi);
 	assert_memory_equal(h.steps[2].tx.txid, X2.txid, 32);
 	assert_memory_equal(h.steps[2].from, F->addr[3], 20);
-	asset_rpc_steps_release(&h);
-	asset_rpc_steps_release(&h);
+	asset_history_release(&h);
+	asset_history_release(&h);
 }
 
 /* --- transaction proofs --- */
@@ -723,7 +725,7 @@ static void test_json_claimed_length(void **state)
 		if (setrlimit(RLIMIT_AS, &lim) != 0)
 			_exit(3);
 #endif
-		if (proof_bundle_from_json(&b, j, err) != -1)
+		if (proof_json_decode(&b, j, err) != -1)
 			_exit(1);
 		_exit(strstr(err, "step 0: member") ? 0 : 2);
 	}
@@ -733,6 +735,160 @@ static void test_json_claimed_length(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 	cJSON_Delete(j);
 	free(text);
+}
+
+/* --- the lookup and the walk, as chain/ answers them --- */
+
+/* A pool on the chain, free of fees: the custody transfers pay none. */
+static struct mempool *open_pool(void)
+{
+	struct mempool_opts o;
+	mempool_opts_default(&o);
+	o.min_relay_fee = 0;
+	struct mempool *mp = mempool_new(F->cs, &o);
+	assert_non_null(mp);
+	return mp;
+}
+
+static void pool_accept(struct mempool *mp, const struct tx *tx)
+{
+	struct verdict v;
+	verdict_init(&v);
+	if (!mempool_accept_local(mp, tx, F->time, &v))
+		fail_msg("pool refused: %s (%s)", v.reason, v.debug);
+}
+
+static void test_lookup(void **state)
+{
+	(void)state;
+	struct txlookup l;
+	struct tx tx, x4;
+	struct block_index *bi;
+	uint32_t pos;
+	uint8_t nowhere[32];
+	char err[ERR_LEN];
+	build_chain();
+	struct mempool *mp = open_pool();
+	struct outpoint cur = outpoint_of(&X3, 0);
+	transfer(&x4, &cur, 2, 0);
+	pool_accept(mp, &x4);
+	struct block_index *reg = chainstate_at(F->cs, REG_HEIGHT);
+	txlookup_init(&l, F->cs, mp);
+	/* On the chain: its block and place, through the index. */
+	assert_int_equal(txlookup_find(&l, &tx, &bi, &pos, REG.txid, err), TXLOOKUP_FOUND);
+	assert_ptr_equal(bi, reg);
+	assert_int_equal(pos, 2);
+	assert_memory_equal(tx.txid, REG.txid, 32);
+	tx_release(&tx);
+	/* In the pool: no block. */
+	assert_int_equal(txlookup_find(&l, &tx, &bi, &pos, x4.txid, err), TXLOOKUP_FOUND);
+	assert_null(bi);
+	assert_int_equal(pos, 0);
+	assert_memory_equal(tx.txid, x4.txid, 32);
+	tx_release(&tx);
+	/* Nowhere: nothing to release. */
+	memset(nowhere, 0x5a, 32);
+	assert_int_equal(txlookup_find(&l, &tx, &bi, &pos, nowhere, err), TXLOOKUP_MISSING);
+	assert_null(bi);
+	assert_int_equal(tx.n_in + tx.n_out, 0);
+	/* One given block only: the registration is in its own, not the tip's. */
+	assert_int_equal(txlookup_in_block(&l, &tx, &pos, reg, REG.txid, err), TXLOOKUP_FOUND);
+	assert_int_equal(pos, 2);
+	tx_release(&tx);
+	assert_int_equal(txlookup_in_block(&l, &tx, &pos, chainstate_tip(F->cs), REG.txid, err), TXLOOKUP_MISSING);
+	assert_int_equal(txlookup_in_block(&l, &tx, &pos, reg, x4.txid, err), TXLOOKUP_MISSING);
+	/* The block read last is kept, not read again. */
+	const struct block *b = txlookup_block(&l, reg, err);
+	assert_non_null(b);
+	assert_int_equal(b->n_tx, 3);
+	assert_ptr_equal(txlookup_block(&l, reg, err), b);
+	txlookup_release(&l);
+	txlookup_release(&l);
+	/* Without the pool the lookup sees the chain only. */
+	txlookup_init(&l, F->cs, NULL);
+	assert_int_equal(txlookup_find(&l, &tx, &bi, &pos, x4.txid, err), TXLOOKUP_MISSING);
+	txlookup_release(&l);
+	tx_release(&x4);
+	mempool_free(mp);
+}
+
+static void test_walk(void **state)
+{
+	(void)state;
+	struct asset_history h;
+	struct proof_bundle b;
+	struct outpoint cur;
+	struct tx x4, reg2;
+	uint8_t reg[32], id2[32];
+	char err[ERR_LEN];
+	build_chain();
+	struct mempool *mp = open_pool();
+	struct outpoint op = outpoint_of(&X3, 0);
+	transfer(&x4, &op, 2, 0);
+	pool_accept(mp, &x4);
+	/* A second asset, registered in the pool only. */
+	memset(id2, 0xb2, 32);
+	struct outpoint cb = fix_cb_outpoint(F, 3);
+	fix_spend(F, &reg2, &cb, 49 * COIN, 0, 1);
+	assert_int_equal(tx_resize(&reg2, 1, 2), 0);
+	reg2.out[1].kind = TXOUT_ASSET;
+	memcpy(reg2.out[1].asset, id2, 32);
+	memcpy(reg2.out[1].addr, F->addr[3], 20);
+	fix_sign(F, &reg2, 0);
+	pool_accept(mp, &reg2);
+	/* The ends: the pool's transfer is the current output. */
+	assert_int_equal(asset_ends(F->cs, mp, reg, &cur, ID, err), ASSET_OK);
+	assert_memory_equal(reg, REG.txid, 32);
+	assert_memory_equal(cur.txid, x4.txid, 32);
+	assert_int_equal(asset_ends(F->cs, NULL, reg, &cur, ID, err), ASSET_OK);
+	assert_memory_equal(cur.txid, X3.txid, 32);
+	/* With the pool: five steps, the last one unconfirmed. */
+	assert_int_equal(asset_walk(F->cs, mp, &h, ID, err), ASSET_OK);
+	assert_int_equal(h.n, 5);
+	assert_false(h.steps[0].has_from);
+	assert_int_equal(h.steps[0].bi->height, REG_HEIGHT);
+	assert_int_equal(h.steps[0].pos, 2);
+	assert_int_equal(h.steps[0].out, 1);
+	assert_memory_equal(h.steps[0].to, F->addr[2], 20);
+	assert_int_equal(h.steps[1].bi->height, REG_HEIGHT + 3);
+	assert_int_equal(h.steps[2].bi->height, REG_HEIGHT + 3);
+	assert_int_equal(h.steps[2].pos, h.steps[1].pos + 1);
+	assert_int_equal(h.steps[3].bi->height, REG_HEIGHT + 5);
+	assert_int_equal(h.steps[0].height, REG_HEIGHT);
+	assert_int_equal(h.steps[0].confirmations, 6); /* 103 to the tip at 108 */
+	assert_int_equal(h.steps[3].height, REG_HEIGHT + 5);
+	assert_int_equal(h.steps[3].confirmations, 1);
+	assert_null(h.steps[4].bi);
+	assert_int_equal(h.steps[4].height + h.steps[4].confirmations, 0);
+	assert_true(h.steps[4].has_from);
+	assert_memory_equal(h.steps[4].from, F->addr[2], 20);
+	assert_memory_equal(h.steps[4].to, F->addr[0], 20);
+	asset_history_release(&h);
+	asset_history_release(&h);
+	/* The chain alone stops at the tip's transfer. */
+	assert_int_equal(asset_walk(F->cs, NULL, &h, ID, err), ASSET_OK);
+	assert_int_equal(h.n, 4);
+	assert_memory_equal(h.steps[3].tx.txid, X3.txid, 32);
+	asset_history_release(&h);
+	/* Registered in the pool only: one unconfirmed step, unknown to the chain. */
+	assert_int_equal(asset_walk(F->cs, mp, &h, id2, err), ASSET_OK);
+	assert_int_equal(h.n, 1);
+	assert_null(h.steps[0].bi);
+	assert_memory_equal(h.steps[0].to, F->addr[3], 20);
+	asset_history_release(&h);
+	assert_int_equal(asset_walk(F->cs, NULL, &h, id2, err), ASSET_UNKNOWN);
+	assert_null(h.steps);
+	assert_int_equal(asset_proof(F->cs, &b, id2, err), ASSET_UNKNOWN);
+	assert_int_equal(b.n_steps + b.n_headers, 0);
+	/* The bundle holds the confirmed steps only, and verifies. */
+	assert_int_equal(asset_proof(F->cs, &b, ID, err), ASSET_OK);
+	assert_int_equal(b.n_steps, 4);
+	assert_int_equal(b.n_headers, chainstate_tip(F->cs)->height - REG_HEIGHT + 1);
+	assert_true(proof_asset_verify(&b, NULL, err));
+	proof_bundle_release(&b);
+	tx_release(&x4);
+	tx_release(&reg2);
+	mempool_free(mp);
 }
 
 int main(void)
@@ -748,6 +904,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_txs_proof, setup, teardown),
 		cmocka_unit_test(test_txs_refusal_empty),
 		cmocka_unit_test_setup_teardown(test_json_claimed_length, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,8 +5,8 @@
 
 #include <sys/stat.h>
 
+#include "chain/address.h"
 #include "util/hex.h"
-#include "wallet/address.h"
 #include "wallet/bip32.h"
 #include "wallet/coinselect.h"
 #include "wallet/wallet.h"

@@ -1,9 +1,12 @@
 /* Bech32m (BIP-350): a human-readable part, a separator '1' and 5-bit data
  * protected by a 6-character BCH checksum, plus the 8 <-> 5 bit regrouping
  * that turns bytes into that data. This is the checksum layer only; what the
- * data means (version, hash) is address.h's business. */
-#ifndef CAIRN_WALLET_BECH32_H
-#define CAIRN_WALLET_BECH32_H
+ * data means (version, hash) is chain/address.h's business.
+ *
+ * It lives in util/ because it knows nothing of chains, networks or keys:
+ * a string codec like hex, usable by any layer. */
+#ifndef CAIRN_UTIL_BECH32_H
+#define CAIRN_UTIL_BECH32_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,9 +1,9 @@
-#include "wallet/address.h"
+#include "chain/address.h"
 
 #include <string.h>
 
 #include "chain/hash.h"
-#include "wallet/bech32.h"
+#include "util/bech32.h"
 
 /* 160 bits in 5-bit groups, no padding needed. */
 #define HASH_GROUPS 32

@@ -1,10 +1,11 @@
 /* Proofs anyone can check: the compact transaction proof of gettxoutproof
- * and the asset proof bundle of getassetproof, their encodings, and their
- * verification.
+ * with its binary encoding, the asset proof bundle of getassetproof, their
+ * verification and the report of a verified bundle.
  *
  * Pure: nothing here reads the chainstate, the clock or the network, so the
  * node builds and checks proofs with it and cairn-cli verifies a bundle with
- * no node at all. Building from the chain lives in rpc/asset_rpc.c.
+ * no node at all. Building a bundle from the chain is asset_proof in
+ * chain/asset.h; the bundle's JSON encoding is rpc/proof_json.h.
  *
  * Transaction proof (gettxoutproof), binary, hex on the RPC:
  *
@@ -14,30 +15,19 @@
  * each entry an RFC 6962 audit path of the txid at index in a block of
  * leaves transactions, bottom-up, up to the header's merkle root.
  *
- * Asset proof bundle (getassetproof), JSON, see docs/provenance.md:
- *
- *   { "format": "cairn-asset-proof", "version": 1, "network": "regtest",
- *     "asset": hex,
- *     "anchor": { "coinbase": hex, "leaves": n, "path": [hex, ...] },
- *     "steps": [ { "tx": hex, "blockhash": hex, "height": n, "index": n,
- *                  "leaves": n, "path": [hex, ...] }, ... ],
- *     "headers": [hex of 88 bytes, ...], "tip": hex }
- *
- * headers run from the registration's block to the tip; the anchor is the
- * coinbase of the first one, which carries its height, so every height in
- * the bundle is proven, not claimed. Hex is lowercase, hashes in their
- * natural byte order. */
-#ifndef CAIRN_RPC_PROOF_H
-#define CAIRN_RPC_PROOF_H
-
-#include <cJSON.h>
+ * Asset proof bundle (getassetproof): the asset's custody steps, each a
+ * transaction with the audit path to its block's merkle root; the headers
+ * from the registration's block to the tip; and an anchor, the coinbase of
+ * the first of those blocks, which carries its height, so every height in
+ * the bundle is proven, not claimed. Its JSON encoding is rpc/proof_json.h
+ * (and docs/provenance.md). */
+#ifndef CAIRN_CHAIN_PROOF_H
+#define CAIRN_CHAIN_PROOF_H
 
 #include "chain/merkle.h"
 #include "chain/params.h"
 #include "chain/u256.h"
 
-#define PROOF_FORMAT "cairn-asset-proof"
-#define PROOF_VERSION 1
 /* Bounds applied before allocating anything a bundle or a proof asks for. */
 #define PROOF_MAX_TXS 10000
 #define PROOF_MAX_STEPS 1000000
@@ -119,13 +109,6 @@ struct proof_summary {
 
 void proof_bundle_init(struct proof_bundle *b);
 void proof_bundle_release(struct proof_bundle *b);
-
-/* The bundle as JSON (the format above); NULL when out of memory. */
-cJSON *proof_bundle_to_json(const struct proof_bundle *b);
-/* Reads a bundle from JSON, strictly: every member present with its type,
- * no unknown members, lowercase hex of the right length, integers in
- * range, counts bounded. 0, or -1 with err filled and *out empty. */
-int proof_bundle_from_json(struct proof_bundle *out, const cJSON *j, char *err) WUR;
 
 /* Checks everything a bundle claims, with nothing but its own bytes and
  * the parameters of its network:

@@ -1,4 +1,4 @@
-#include "wallet/bech32.h"
+#include "util/bech32.h"
 
 #include <string.h>
 

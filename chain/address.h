@@ -1,9 +1,15 @@
 /* cairn addresses: bech32m of an HRP that names the network and the data
  * [version 0] ++ the 20-byte hash regrouped into 5-bit values, e.g.
  * "crn1q..." on main and "rcrn1q..." on regtest. The hash is the first 20
- * bytes of SHA-256 of a BIP-340 x-only public key. */
-#ifndef CAIRN_WALLET_ADDRESS_H
-#define CAIRN_WALLET_ADDRESS_H
+ * bytes of SHA-256 of a BIP-340 x-only public key.
+ *
+ * It lives in chain/, not wallet/, because an address is how the chain's
+ * outputs are written for people: the network parameters name its HRP, and
+ * code below the wallet (the proof verifier's report, the RPC's JSON of any
+ * transaction) prints and reads addresses without a wallet. The bech32m
+ * codec under it is util/bech32.h. */
+#ifndef CAIRN_CHAIN_ADDRESS_H
+#define CAIRN_CHAIN_ADDRESS_H
 
 #include <stddef.h>
 #include <stdint.h>
