@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "chain/txlookup.h"
+#include "util/grow.h"
 #include "util/hex.h"
 
 static enum asset_status fail(enum asset_status s, char *err, const char *what)
@@ -80,14 +81,8 @@ static enum asset_status previous_step(struct txlookup *l, struct asset_step *pr
 
 static enum asset_status push_step(struct asset_history *h, size_t *cap, const struct asset_step *s, char *err)
 {
-	if (h->n == *cap) {
-		size_t ncap = *cap ? 2 * *cap : 8;
-		void *grown = realloc(h->steps, ncap * sizeof(*h->steps));
-		if (!grown)
-			return no_memory(err);
-		h->steps = grown;
-		*cap = ncap;
-	}
+	if (grow_array(&h->steps, cap, h->n + 1, sizeof(*h->steps), 8, SIZE_MAX) != 0)
+		return no_memory(err);
 	h->steps[h->n++] = *s;
 	return ASSET_OK;
 }

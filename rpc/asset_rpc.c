@@ -87,9 +87,9 @@ static int param_metadata(uint8_t out[TX_META_MAX], size_t *len, const cJSON *pa
 	bool hex = n > 0 && n % 2 == 0 && strspn(s, "0123456789abcdefABCDEF") == n;
 	size_t bytes = hex ? n / 2 : n;
 	if (bytes > TX_META_MAX)
-		return rpc_error_set(e, RPC_INVALID_PARAMETER, "metadata is %zu bytes, longer than %d", bytes, TX_META_MAX);
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Metadata is %zu bytes, longer than %d", bytes, TX_META_MAX);
 	if (hex && !hex_decode(out, bytes, s))
-		return rpc_error_set(e, RPC_INVALID_PARAMETER, "metadata is not hexadecimal");
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Metadata is not hexadecimal");
 	if (!hex)
 		memcpy(out, s, n);
 	*len = bytes;
@@ -179,7 +179,7 @@ static int check_unregistered(struct asset_rpc *r, const uint8_t id[32], struct 
 	char h[65];
 	int in_chain = chainstate_get_asset(r->cs, id, &ae);
 	if (in_chain < 0)
-		return rpc_error_set(e, RPC_DATABASE_ERROR, "cannot read the asset index");
+		return rpc_error_set(e, RPC_DATABASE_ERROR, "Cannot read the asset index");
 	if (in_chain) {
 		txjson_hash_hex(h, ae.reg.txid);
 		return rpc_error_set(e, RPC_VERIFY_ALREADY_IN_CHAIN, "Asset already registered in block chain by %s", h);
@@ -465,14 +465,14 @@ static int param_txids(uint8_t (**ids)[32], size_t *n, const cJSON *params, stru
 	*ids = NULL;
 	*n = 0;
 	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1 || cJSON_GetArraySize(arr) > PROOF_MAX_TXS)
-		return rpc_error_set(e, RPC_INVALID_PARAMETER, "txids must be an array of 1 to %d txids", PROOF_MAX_TXS);
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter: txids must be an array of 1 to %d txids", PROOF_MAX_TXS);
 	if (!(*ids = calloc((size_t)cJSON_GetArraySize(arr), 32)))
 		return rpc_oom(e);
 	cJSON_ArrayForEach(x, arr) {
 		if (!cJSON_IsString(x) || !hex_decode((*ids)[*n], 32, x->valuestring)) {
 			free(*ids);
 			*ids = NULL;
-			return rpc_error_set(e, RPC_INVALID_PARAMETER, "txid %zu must be of length 64 and hexadecimal", *n);
+			return rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter: txid %zu must be of length 64 and hexadecimal", *n);
 		}
 		(*n)++;
 	}
@@ -486,7 +486,7 @@ static int block_of(struct asset_rpc *r, struct block_index **bi, const uint8_t 
 	for (size_t i = 0; i < n; i++) {
 		int rc = chainstate_find_tx(r->cs, ids[i], bi, &pos);
 		if (rc < 0)
-			return rpc_error_set(e, RPC_DATABASE_ERROR, "cannot read the transaction index");
+			return rpc_error_set(e, RPC_DATABASE_ERROR, "Cannot read the transaction index");
 		if (rc == 1)
 			return 0;
 	}
@@ -541,7 +541,7 @@ static int verifytxoutproof(void *ctx, const cJSON *params, cJSON **result, stru
 	if (rpc_param_str(&hex, params, 0, "proof", true, e) != 0)
 		return -1;
 	if (!(raw = hex_decode_alloc(hex, &len)))
-		return rpc_error_set(e, RPC_DESERIALIZATION_ERROR, "proof must be hexadecimal");
+		return rpc_error_set(e, RPC_DESERIALIZATION_ERROR, "Proof must be hexadecimal");
 	int rc = proof_txs_parse(&p, raw, len, err);
 	free(raw);
 	if (rc != 0)
@@ -555,7 +555,7 @@ static int verifytxoutproof(void *ctx, const cJSON *params, cJSON **result, stru
 	bool best = bi && chainstate_on_best(r->cs, bi);
 	if (best && bi->n_tx != p.leaves) {
 		proof_txs_release(&p);
-		return rpc_error_set(e, RPC_VERIFY_ERROR, "proof: %u leaves, the block has %u transactions", p.leaves, bi->n_tx);
+		return rpc_error_set(e, RPC_VERIFY_ERROR, "Proof has %u leaves, the block has %u transactions", p.leaves, bi->n_tx);
 	}
 	cJSON *arr = cJSON_CreateArray();
 	bool ok = arr != NULL;

@@ -497,12 +497,18 @@ static int call_exec(struct rpc_server *srv, const struct rpc_call *c, cJSON **r
  * caller through here. A refused transaction's message (-25, -26) starts
  * with the verdict's reject string ("bad-txns-sig"), an identifier that
  * callers match as it is, so it goes out untouched. */
+/* A message that starts with a reject string (a hyphenated identifier
+ * such as bad-txns-sig) goes out as it is, so callers can match it. */
+static bool starts_with_reject(const char *m)
+{
+	size_t word = strcspn(m, " (:,");
+	return memchr(m, '-', word) != NULL;
+}
+
 static void capitalise(char out[ERR_LEN], const struct rpc_error *e)
 {
 	snprintf(out, ERR_LEN, "%s", e->message);
-	if (e->code == RPC_VERIFY_ERROR || e->code == RPC_VERIFY_REJECTED)
-		return;
-	if (out[0] >= 'a' && out[0] <= 'z')
+	if (!starts_with_reject(out) && out[0] >= 'a' && out[0] <= 'z')
 		out[0] = (char)(out[0] - 'a' + 'A');
 }
 

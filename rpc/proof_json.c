@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/grow.h"
 #include "util/hex.h"
 
 /* ---- strict hex: lowercase only, so that no two spellings mean the same bytes ---- */
@@ -212,15 +213,11 @@ static int read_anchor(struct proof_bundle *b, const cJSON *o, char *err)
  * most of it audit paths, would be gigabytes for a few megabytes of "{}". */
 static void *grow(void *arr, size_t *cap, size_t n, size_t size)
 {
-	if (n < *cap)
-		return arr;
-	size_t want = *cap ? 2 * *cap : 16;
-	uint8_t *p = realloc(arr, want * size);
-	if (!p)
+	size_t old = *cap;
+	if (grow_array(&arr, cap, n + 1, size, 16, SIZE_MAX) != 0)
 		return NULL;
-	memset(p + *cap * size, 0, (want - *cap) * size);
-	*cap = want;
-	return p;
+	memset((uint8_t *)arr + old * size, 0, (*cap - old) * size);
+	return arr;
 }
 
 static int read_steps(struct proof_bundle *b, const cJSON *arr, char *err)

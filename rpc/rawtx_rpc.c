@@ -173,7 +173,7 @@ static int add_input(struct tx *tx, const cJSON *in, struct rpc_error *e)
 	if (tx_resize(tx, i + 1, tx->n_out) != 0)
 		return rpc_oom(e);
 	if (!hex_decode(tx->in[i].prev.txid, 32, id->valuestring))
-		return rpc_error_set(e, RPC_INVALID_PARAMETER, "txid must be of length 64 and hexadecimal");
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter: txid must be of length 64 and hexadecimal");
 	tx->in[i].prev.index = (uint32_t)vout->valuedouble;
 	return 0;
 }
@@ -205,10 +205,10 @@ static int add_outputs(struct tx *tx, const struct chain_params *p, const cJSON 
 		return 0;
 	}
 	if (!cJSON_IsArray(outs))
-		return rpc_error_set(e, RPC_TYPE_ERROR, "outputs must be an object or an array of objects");
+		return rpc_error_set(e, RPC_TYPE_ERROR, "Invalid parameter: outputs must be an object or an array of objects");
 	cJSON_ArrayForEach(o, outs) {
 		if (!cJSON_IsObject(o))
-			return rpc_error_set(e, RPC_TYPE_ERROR, "outputs must be an object or an array of objects");
+			return rpc_error_set(e, RPC_TYPE_ERROR, "Invalid parameter: outputs must be an object or an array of objects");
 		cJSON_ArrayForEach(kv, o)
 			if (add_output(tx, p, kv, e) != 0)
 				return -1;
@@ -223,9 +223,9 @@ static int createrawtransaction(void *ctx, const cJSON *params, cJSON **result, 
 	int64_t locktime;
 	struct tx tx;
 	if (!cJSON_IsArray(ins))
-		return rpc_error_set(e, RPC_TYPE_ERROR, "inputs must be an array");
+		return rpc_error_set(e, RPC_TYPE_ERROR, "Invalid parameter: inputs must be an array");
 	if (!outs)
-		return rpc_error_set(e, RPC_INVALID_PARAMS, "outputs are required");
+		return rpc_error_set(e, RPC_INVALID_PARAMS, "Invalid parameter: outputs are required");
 	if (rpc_param_int(&locktime, params, 2, "locktime", 0, 0, UINT32_MAX, e) != 0)
 		return -1;
 	tx_init(&tx);
@@ -254,7 +254,7 @@ static int reject(const struct verdict *v, struct rpc_error *e)
 	if (v->result == VR_MISSING_INPUTS)
 		return rpc_error_set(e, RPC_VERIFY_ERROR, "%s", v->reason);
 	if (v->result == VR_ERROR)
-		return rpc_error_set(e, RPC_DATABASE_ERROR, "%s", v->reason);
+		return rpc_error_set(e, RPC_DATABASE_ERROR, "Cannot check the transaction: %s", v->reason);
 	if (v->debug[0])
 		return rpc_error_set(e, RPC_VERIFY_REJECTED, "%s (%s)", v->reason, v->debug);
 	return rpc_error_set(e, RPC_VERIFY_REJECTED, "%s", v->reason);
@@ -379,7 +379,7 @@ static int testmempoolaccept(void *ctx, const cJSON *params, cJSON **result, str
 	const cJSON *txs = rpc_param(params, 0), *item;
 	int64_t max_fee_rate;
 	if (!cJSON_IsArray(txs))
-		return rpc_error_set(e, RPC_TYPE_ERROR, "rawtxs must be an array of hex strings");
+		return rpc_error_set(e, RPC_TYPE_ERROR, "Invalid parameter: rawtxs must be an array of hex strings");
 	if (param_max_fee_rate(&max_fee_rate, params, 1, e) != 0)
 		return -1;
 	cJSON *arr = cJSON_CreateArray();
@@ -521,7 +521,7 @@ static int gettxout(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 	struct coin_view view = mem ? mempool_view(r->mp) : chainstate_view(r->cs);
 	int rc = view.get_coin(view.ctx, &op, &c);
 	if (rc < 0)
-		return rpc_error_set(e, RPC_DATABASE_ERROR, "cannot read the coin database");
+		return rpc_error_set(e, RPC_DATABASE_ERROR, "Cannot read the coin database");
 	if (rc == 0) {
 		*result = NULL;
 		return 0;
