@@ -139,8 +139,10 @@ static bool pre_checks(struct mempool *mp, const struct tx *tx, struct verdict *
 	int r = chainstate_find_tx(mp->cs, tx->txid, &where, &pos);
 	if (r < 0)
 		return verdict_fail(v, VR_ERROR, "db-error", "cannot read the transaction index");
-	if (r > 0)
-		return verdict_fail_code(v, VR_DUPLICATE, VC_IN_CHAIN, "txn-already-known", "in block %u", where->height);
+	if (r > 0) {
+		verdict_fail(v, VR_DUPLICATE, "txn-already-known", "in block %u", where->height);
+		return verdict_code(v, VC_IN_CHAIN);
+	}
 	for (size_t i = 0; i < tx->n_in; i++)
 		if (mempool_spender_of(mp, &tx->in[i].prev))
 			return verdict_fail(v, VR_CONFLICT, "txn-mempool-conflict", "input %zu is spent in the pool", i);

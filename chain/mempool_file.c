@@ -16,16 +16,10 @@
 static const uint8_t FILE_MAGIC[8] = { 'C', 'R', 'N', 'M', 'P', 'O', 'O', 'L' };
 #define FILE_MAX_BYTES ((size_t)1 << 31)
 static const struct envelope_format file_format = {
-	.magic = FILE_MAGIC,
-	.magic_len = sizeof(FILE_MAGIC),
-	.version = 1,
-	.hash = hash_sha256d,
-	.max_len = FILE_MAX_BYTES,
-	.header_first = false,
-	.kind = "a mempool file",
-	.too_short = "file too short",
-	.bad_sum = "checksum mismatch: the file is truncated or damaged",
-	.bad_version = "unsupported version",
+	.magic = FILE_MAGIC, .magic_len = sizeof(FILE_MAGIC), .version = 1,
+	.hash = hash_sha256d, .max_len = FILE_MAX_BYTES, .header_first = false,
+	.kind = "a mempool file", .too_short = "file too short",
+	.bad_sum = "checksum mismatch: the file is truncated or damaged", .bad_version = "unsupported version",
 };
 /* time + length + the smallest transaction */
 #define FILE_MIN_RECORD (8 + 1 + 39)

@@ -32,6 +32,21 @@ static int fail(char *err, const char *what, char *lerr)
 	return -1;
 }
 
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->db)
+		leveldb_close(s->db);
+	leveldb_options_destroy(s->opts);
+	leveldb_cache_destroy(s->cache);
+	leveldb_filterpolicy_destroy((leveldb_filterpolicy_t *)s->bloom);
+	leveldb_readoptions_destroy(s->ropts);
+	leveldb_writeoptions_destroy(s->wopts);
+	leveldb_writeoptions_destroy(s->wopts_sync);
+	free(s);
+}
+
 struct store *store_open(const char *path, size_t cache_bytes, char *err)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -61,21 +76,6 @@ struct store *store_open(const char *path, size_t cache_bytes, char *err)
 		return NULL;
 	}
 	return s;
-}
-
-void store_close(struct store *s)
-{
-	if (!s)
-		return;
-	if (s->db)
-		leveldb_close(s->db);
-	leveldb_options_destroy(s->opts);
-	leveldb_cache_destroy(s->cache);
-	leveldb_filterpolicy_destroy((leveldb_filterpolicy_t *)s->bloom);
-	leveldb_readoptions_destroy(s->ropts);
-	leveldb_writeoptions_destroy(s->wopts);
-	leveldb_writeoptions_destroy(s->wopts_sync);
-	free(s);
 }
 
 int store_get(struct store *s, const void *key, size_t klen, uint8_t **val, size_t *vlen, char *err)

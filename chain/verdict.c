@@ -9,10 +9,10 @@ void verdict_init(struct verdict *v)
 	memset(v, 0, sizeof(*v));
 }
 
-static void vfail(struct verdict *v, enum vresult r, enum vcode code, const char *reason, const char *fmt, va_list ap)
+static void vfail(struct verdict *v, enum vresult r, const char *reason, const char *fmt, va_list ap)
 {
 	v->result = r;
-	v->code = code;
+	v->code = VC_NONE;
 	snprintf(v->reason, sizeof(v->reason), "%s", reason);
 	v->debug[0] = '\0';
 	if (fmt)
@@ -25,19 +25,15 @@ bool verdict_fail(struct verdict *v, enum vresult r, const char *reason, const c
 	if (!v)
 		return false;
 	va_start(ap, fmt);
-	vfail(v, r, VC_NONE, reason, fmt, ap);
+	vfail(v, r, reason, fmt, ap);
 	va_end(ap);
 	return false;
 }
 
-bool verdict_fail_code(struct verdict *v, enum vresult r, enum vcode code, const char *reason, const char *fmt, ...)
+bool verdict_code(struct verdict *v, enum vcode code)
 {
-	va_list ap;
-	if (!v)
-		return false;
-	va_start(ap, fmt);
-	vfail(v, r, code, reason, fmt, ap);
-	va_end(ap);
+	if (v)
+		v->code = code;
 	return false;
 }
 

@@ -47,10 +47,10 @@ void verdict_init(struct verdict *v);
 /* Records a failure (v may be NULL); returns false for `return verdict_fail(...)`. */
 bool verdict_fail(struct verdict *v, enum vresult r, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-/* The same, for a refusal with a code other than VC_NONE (verdict_fail
- * sets VC_NONE). */
-bool verdict_fail_code(struct verdict *v, enum vresult r, enum vcode code, const char *reason, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+/* Gives the failure just recorded a code other than VC_NONE (verdict_fail
+ * sets VC_NONE); returns false, for `return verdict_code(v, VC_...);`
+ * after a verdict_fail. v may be NULL. */
+bool verdict_code(struct verdict *v, enum vcode code);
 static inline bool verdict_ok(const struct verdict *v)
 {
 	return v->result == VR_OK;

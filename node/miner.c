@@ -21,10 +21,9 @@ struct miner {
 	struct event_base *base;
 	struct event *found_ev, *timer;
 	pthread_mutex_t lock;
-	pthread_cond_t idle;      /* running fell to 0 */
+	struct pool_batch slices; /* waited for by miner_free */
 	int n_slices;             /* -minethreads: slices in flight at most */
 	int running;              /* slices queued or running */
-	bool stopping;
 	/* The work, guarded by lock: */
 	bool have_work;
 	uint64_t gen;             /* bumped with each new template */
@@ -52,26 +51,24 @@ static long regtest_interval(const struct miner_config *cfg)
 
 static void slice(void *arg);
 
-/* A slice leaves; the last one out wakes miner_free. With the lock. */
-static void slice_ends(struct miner *m)
-{
-	if (--m->running == 0)
-		pthread_cond_broadcast(&m->idle);
-}
-
-static void slice_dropped(void *arg)
-{
-	struct miner *m = arg;
-	pthread_mutex_lock(&m->lock);
-	slice_ends(m);
-	pthread_mutex_unlock(&m->lock);
-}
-
-/* Queues slices up to -minethreads. With the lock. */
+/* Queues slices up to -minethreads while there is work. Without the lock. */
 static void start_slices(struct miner *m)
 {
-	while (!m->stopping && m->running < m->n_slices && pool_submit(m->cfg.pool, slice, slice_dropped, m) == 0)
-		m->running++;
+	for (;;) {
+		pthread_mutex_lock(&m->lock);
+		bool more = !pool_batch_closing(&m->slices) && m->have_work && !m->found && m->running < m->n_slices;
+		if (more)
+			m->running++;
+		pthread_mutex_unlock(&m->lock);
+		if (!more)
+			return;
+		if (pool_batch_submit(&m->slices, slice, m) != 0) {
+			pthread_mutex_lock(&m->lock);
+			m->running--;
+			pthread_mutex_unlock(&m->lock);
+			return;
+		}
+	}
 }
 
 /* On a worker: BATCH nonces of the current template. */
@@ -79,8 +76,8 @@ static void slice(void *arg)
 {
 	struct miner *m = arg;
 	pthread_mutex_lock(&m->lock);
-	if (m->stopping || !m->have_work || m->found) {
-		slice_ends(m);
+	if (pool_batch_closing(&m->slices) || !m->have_work || m->found) {
+		m->running--;
 		pthread_mutex_unlock(&m->lock);
 		return;
 	}
@@ -106,9 +103,9 @@ static void slice(void *arg)
 		m->found_nonce = hit;
 		event_active(m->found_ev, EV_READ, 0);
 	}
-	slice_ends(m);
-	start_slices(m);
+	m->running--;
 	pthread_mutex_unlock(&m->lock);
+	start_slices(m);
 }
 
 /* On the loop: a fresh template for the workers. */
@@ -129,13 +126,12 @@ static void refresh(struct miner *m)
 	if (r == 0) {
 		m->header = m->tmpl.header;
 		m->next_nonce = 0;
-		start_slices(m);
 	}
 	pthread_mutex_unlock(&m->lock);
+	start_slices(m);
 	if (r != 0)
 		log_error("miner: %s", err);
 }
-
 
 static void on_found(evutil_socket_t fd, short what, void *arg)
 {
@@ -205,6 +201,20 @@ struct chain_events miner_chain_events(struct miner *m)
 	return (struct chain_events){ .tip_changed = on_tip_changed, .ctx = m };
 }
 
+void miner_free(struct miner *m)
+{
+	if (!m)
+		return;
+	pool_batch_close(&m->slices); /* queued slices see it and end */
+	if (m->found_ev)
+		event_free(m->found_ev);
+	if (m->timer)
+		event_free(m->timer);
+	block_release(&m->tmpl);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
 struct miner *miner_new(struct event_base *base, const struct miner_config *cfg, char *err)
 {
 	struct miner *m = calloc(1, sizeof(*m));
@@ -223,7 +233,7 @@ struct miner *miner_new(struct event_base *base, const struct miner_config *cfg,
 	m->n_slices = cfg->threads < 1 ? 1 : cfg->threads > 64 ? 64 : cfg->threads;
 	block_init(&m->tmpl);
 	pthread_mutex_init(&m->lock, NULL);
-	pthread_cond_init(&m->idle, NULL);
+	pool_batch_init(&m->slices, cfg->pool);
 	m->found_ev = event_new(base, -1, 0, on_found, m);
 	m->timer = event_new(base, -1, EV_PERSIST, on_timer, m);
 	if (!m->found_ev || !m->timer || event_add(m->timer, &tv) != 0) {
@@ -236,21 +246,3 @@ struct miner *miner_new(struct event_base *base, const struct miner_config *cfg,
 	return m;
 }
 
-void miner_free(struct miner *m)
-{
-	if (!m)
-		return;
-	pthread_mutex_lock(&m->lock);
-	m->stopping = true;
-	while (m->running)
-		pthread_cond_wait(&m->idle, &m->lock);
-	pthread_mutex_unlock(&m->lock);
-	if (m->found_ev)
-		event_free(m->found_ev);
-	if (m->timer)
-		event_free(m->timer);
-	block_release(&m->tmpl);
-	pthread_cond_destroy(&m->idle);
-	pthread_mutex_destroy(&m->lock);
-	free(m);
-}

@@ -14,16 +14,10 @@
  * | entries, tried first | SHA-256d of everything before. */
 static const uint8_t file_magic[4] = { 'C', 'A', 'D', 'R' };
 static const struct envelope_format file_format = {
-	.magic = file_magic,
-	.magic_len = sizeof(file_magic),
-	.version = 1,
-	.hash = hash_sha256d,
-	.max_len = ADDRMAN_FILE_MAX,
-	.header_first = false,
-	.kind = "an address file",
-	.too_short = "size out of range",
-	.bad_sum = "bad checksum",
-	.bad_version = "unknown version",
+	.magic = file_magic, .magic_len = sizeof(file_magic), .version = 1,
+	.hash = hash_sha256d, .max_len = ADDRMAN_FILE_MAX, .header_first = false,
+	.kind = "an address file", .too_short = "size out of range",
+	.bad_sum = "bad checksum", .bad_version = "unknown version",
 };
 
 #define KEY_LEN 18          /* ip 16 | port big-endian */
@@ -763,15 +757,13 @@ int addrman_load_mem(struct addrman *am, const uint8_t *p, size_t len, char *err
 	return 0;
 }
 
+static int load_file_bytes(void *am, const uint8_t *p, size_t len, char *err)
+{
+	return addrman_load_mem(am, p, len, err);
+}
+
 int addrman_load(struct addrman *am, const char *path, char *err)
 {
-	size_t len;
-	char why[ERR_LEN];
 	addrman_clear(am);
-	uint8_t *p = file_read_bounded(path, ADDRMAN_FILE_MAX, &len, NULL, err);
-	if (!p)
-		return -1;
-	int r = addrman_load_mem(am, p, len, why);
-	free(p);
-	return r ? err_set(err, "'%s': %s", path, why) : 0;
+	return file_load(path, ADDRMAN_FILE_MAX, load_file_bytes, am, err);
 }

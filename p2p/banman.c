@@ -17,16 +17,10 @@
  * | created u64 | until u64) | SHA-256d of everything before. */
 static const uint8_t file_magic[4] = { 'C', 'B', 'A', 'N' };
 static const struct envelope_format file_format = {
-	.magic = file_magic,
-	.magic_len = sizeof(file_magic),
-	.version = 1,
-	.hash = hash_sha256d,
-	.max_len = BANMAN_FILE_MAX,
-	.header_first = false,
-	.kind = "a ban list file",
-	.too_short = "size out of range",
-	.bad_sum = "bad checksum",
-	.bad_version = "unknown version",
+	.magic = file_magic, .magic_len = sizeof(file_magic), .version = 1,
+	.hash = hash_sha256d, .max_len = BANMAN_FILE_MAX, .header_first = false,
+	.kind = "a ban list file", .too_short = "size out of range",
+	.bad_sum = "bad checksum", .bad_version = "unknown version",
 };
 
 static const uint8_t v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
@@ -424,15 +418,13 @@ int banman_load_mem(struct banman *bm, const uint8_t *p, size_t len, char *err)
 	return 0;
 }
 
+static int load_file_bytes(void *bm, const uint8_t *p, size_t len, char *err)
+{
+	return banman_load_mem(bm, p, len, err);
+}
+
 int banman_load(struct banman *bm, const char *path, char *err)
 {
-	size_t len;
-	char why[ERR_LEN];
 	empty(bm);
-	uint8_t *p = file_read_bounded(path, BANMAN_FILE_MAX, &len, NULL, err);
-	if (!p)
-		return -1;
-	int r = banman_load_mem(bm, p, len, why);
-	free(p);
-	return r ? err_set(err, "'%s': %s", path, why) : 0;
+	return file_load(path, BANMAN_FILE_MAX, load_file_bytes, bm, err);
 }

@@ -378,6 +378,25 @@ static void set_timers(struct p2p *net)
 			 (unsigned long long)(net->stall_us / 1000u));
 }
 
+void p2p_free(struct p2p *net)
+{
+	if (!net)
+		return;
+	if (net->fast)
+		event_free(net->fast);
+	if (net->kick)
+		event_free(net->kick);
+	transport_free(net->t);
+	/* captured peers (no connection) are still there */
+	while (net->peers)
+		close_peer(net->peers);
+	sync_free(net);
+	gossip_free(net);
+	addrman_free(net->am);
+	banman_free(net->bm);
+	free(net);
+}
+
 struct p2p *p2p_new(struct event_base *base, struct chainstate *cs, struct mempool *mp,
 		    const struct p2p_config *cfg, char *err)
 {
@@ -406,25 +425,6 @@ struct p2p *p2p_new(struct event_base *base, struct chainstate *cs, struct mempo
 		return NULL;
 	}
 	return net;
-}
-
-void p2p_free(struct p2p *net)
-{
-	if (!net)
-		return;
-	if (net->fast)
-		event_free(net->fast);
-	if (net->kick)
-		event_free(net->kick);
-	transport_free(net->t);
-	/* captured peers (no connection) are still there */
-	while (net->peers)
-		close_peer(net->peers);
-	sync_free(net);
-	gossip_free(net);
-	addrman_free(net->am);
-	banman_free(net->bm);
-	free(net);
 }
 
 int p2p_save(struct p2p *net, char *err)

@@ -414,6 +414,24 @@ void transport_set_timeout(struct conn *c, unsigned seconds)
 
 /* ---- the transport ---- */
 
+void transport_free(struct transport *t)
+{
+	if (!t)
+		return;
+	t->freeing = true;
+	for (size_t i = 0; i < t->n_listeners; i++)
+		evconnlistener_free(t->listeners[i]);
+	t->n_listeners = 0;
+	for (struct conn *c = t->conns; c; c = c->next)
+		conn_mark(c, TRANSPORT_SHUTDOWN, "shutting down");
+	reap_all(t);
+	if (t->reap)
+		event_free(t->reap);
+	if (t->tick)
+		event_free(t->tick);
+	free(t);
+}
+
 struct transport *transport_new(struct event_base *base, const uint8_t magic[4],
 				const struct transport_callbacks *cb, void *ctx, char *err)
 {
@@ -438,24 +456,6 @@ struct transport *transport_new(struct event_base *base, const uint8_t magic[4],
 		return NULL;
 	}
 	return t;
-}
-
-void transport_free(struct transport *t)
-{
-	if (!t)
-		return;
-	t->freeing = true;
-	for (size_t i = 0; i < t->n_listeners; i++)
-		evconnlistener_free(t->listeners[i]);
-	t->n_listeners = 0;
-	for (struct conn *c = t->conns; c; c = c->next)
-		conn_mark(c, TRANSPORT_SHUTDOWN, "shutting down");
-	reap_all(t);
-	if (t->reap)
-		event_free(t->reap);
-	if (t->tick)
-		event_free(t->tick);
-	free(t);
 }
 
 void transport_set_sendbuf_max(struct transport *t, size_t bytes)

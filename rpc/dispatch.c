@@ -72,6 +72,16 @@ bool rpc_array_add(cJSON *arr, cJSON *item)
 	return false;
 }
 
+int rpc_result_array(cJSON **result, const void *items, size_t n, size_t size, cJSON *(*to_json)(const void *item),
+		     struct rpc_error *e)
+{
+	cJSON *arr = cJSON_CreateArray();
+	bool ok = arr != NULL;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = rpc_array_add(arr, to_json((const char *)items + i * size));
+	return rpc_result_if(result, arr, ok, e);
+}
+
 /* ---- handlers that finish off the loop (rpc_defer) ---- */
 
 /* The slot of the request being dispatched, NULL when it may not defer. */

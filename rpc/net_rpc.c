@@ -36,8 +36,9 @@ static bool add_per_msg(cJSON *o, const char *name, const uint64_t *per)
 	return m != NULL;
 }
 
-static cJSON *peer_json(const struct p2p_peer_info *i)
+static cJSON *peer_json(const void *item)
 {
+	const struct p2p_peer_info *i = item;
 	char svc[17];
 	cJSON *o = cJSON_CreateObject();
 	services_hex(svc, i->services);
@@ -76,12 +77,9 @@ static int getpeerinfo(void *ctx, const cJSON *params, cJSON **result, struct rp
 		return -1;
 	if (p2p_peers(r->p2p, &infos, &n) != 0)
 		return rpc_oom(e);
-	cJSON *arr = cJSON_CreateArray();
-	bool ok = arr != NULL;
-	for (size_t i = 0; ok && i < n; i++)
-		ok = rpc_array_add(arr, peer_json(&infos[i]));
+	int rc = rpc_result_array(result, infos, n, sizeof(*infos), peer_json, e);
 	free(infos);
-	return rpc_result_if(result, arr, ok, e);
+	return rc;
 }
 
 static int getconnectioncount(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -197,8 +195,9 @@ static int disconnectnode(void *ctx, const cJSON *params, cJSON **result, struct
 }
 
 /* The address as host and port apart, the host without IPv6 brackets. */
-static cJSON *node_address_json(const struct net_addr *a)
+static cJSON *node_address_json(const void *item)
 {
+	const struct net_addr *a = item;
 	char text[NET_ADDR_TEXT_LEN], host[NET_ADDR_TEXT_LEN];
 	net_addr_to_text(a, text);
 	snprintf(host, sizeof(host), "%s", text);
@@ -229,12 +228,9 @@ static int getnodeaddresses(void *ctx, const cJSON *params, cJSON **result, stru
 		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Address count out of range");
 	if (p2p_node_addresses(r->p2p, &a, &n, (size_t)count) != 0)
 		return rpc_oom(e);
-	cJSON *arr = cJSON_CreateArray();
-	bool ok = arr != NULL;
-	for (size_t i = 0; ok && i < n; i++)
-		ok = rpc_array_add(arr, node_address_json(&a[i]));
+	int rc = rpc_result_array(result, a, n, sizeof(*a), node_address_json, e);
 	free(a);
-	return rpc_result_if(result, arr, ok, e);
+	return rc;
 }
 
 static int setnetworkactive(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)

@@ -227,6 +227,10 @@ int rpc_result_if(cJSON **result, cJSON *v, bool ok, struct rpc_error *e) WUR;
  * built (NULL) or added is deleted and false returned, so a list is built
  * as `ok = ok && rpc_array_add(arr, entry_json(...))`. */
 bool rpc_array_add(cJSON *arr, cJSON *item) WUR;
+/* Answers an array of one JSON item a C element: to_json(element) for each
+ * of the n elements of size bytes at items. As rpc_result_if. */
+int rpc_result_array(cJSON **result, const void *items, size_t n, size_t size, cJSON *(*to_json)(const void *item),
+		     struct rpc_error *e) WUR;
 /* For a function that builds a JSON item in steps: v when ok, otherwise
  * deletes v and returns NULL (out of memory). */
 cJSON *rpc_json_if(cJSON *v, bool ok);

@@ -20,14 +20,11 @@ struct list {
 /* The loop's side of jobs that run on the node's pool: what finished
  * waits here for on_notify, which runs each completion on the loop. */
 struct workq {
-	struct pool *pool;
+	struct pool_batch jobs; /* on the pool, waited for by workq_free */
 	pthread_mutex_t lock;
-	pthread_cond_t idle;  /* in_pool fell to 0 */
 	struct list finished;
-	struct event *notify; /* activated by workers, runs on the loop */
-	size_t pending;       /* submitted, completion not yet run (the loop's) */
-	size_t in_pool;       /* submitted, not yet finished on a worker */
-	bool stopping;
+	struct event *notify;   /* activated by workers, runs on the loop */
+	size_t pending;         /* submitted, completion not yet run (the loop's) */
 };
 
 static void push(struct list *l, struct job *j)
@@ -55,28 +52,19 @@ static void finished(struct job *j, bool ran)
 	pthread_mutex_lock(&q->lock);
 	j->ran = ran;
 	push(&q->finished, j);
-	if (!q->stopping)
+	if (!pool_batch_closing(&q->jobs))
 		event_active(q->notify, EV_READ, 0);
-	if (--q->in_pool == 0)
-		pthread_cond_broadcast(&q->idle);
 	pthread_mutex_unlock(&q->lock);
 }
 
-/* On a worker. Once the queue is stopping, work not yet begun is skipped. */
+/* On a worker. Once the queue is closing, work not yet begun is skipped. */
 static void run(void *arg)
 {
 	struct job *j = arg;
-	pthread_mutex_lock(&j->q->lock);
-	bool go = !j->q->stopping;
-	pthread_mutex_unlock(&j->q->lock);
+	bool go = !pool_batch_closing(&j->q->jobs);
 	if (go)
 		j->work(j->arg);
 	finished(j, go);
-}
-
-static void drop(void *arg)
-{
-	finished(arg, false);
 }
 
 static void complete(struct workq *q, struct list *l)
@@ -102,6 +90,18 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 	complete(q, &batch);
 }
 
+void workq_free(struct workq *q)
+{
+	if (!q)
+		return;
+	pool_batch_close(&q->jobs); /* what had not begun is skipped */
+	complete(q, &q->finished);
+	if (q->notify)
+		event_free(q->notify);
+	pthread_mutex_destroy(&q->lock);
+	free(q);
+}
+
 struct workq *workq_new(struct event_base *base, struct pool *pool, char *err)
 {
 	struct workq *q = calloc(1, sizeof(*q));
@@ -109,9 +109,8 @@ struct workq *workq_new(struct event_base *base, struct pool *pool, char *err)
 		err_set(err, "out of memory");
 		return NULL;
 	}
-	q->pool = pool;
+	pool_batch_init(&q->jobs, pool);
 	pthread_mutex_init(&q->lock, NULL);
-	pthread_cond_init(&q->idle, NULL);
 	if (!(q->notify = event_new(base, -1, 0, on_notify, q))) {
 		workq_free(q);
 		err_set(err, "cannot create the worker queue's event");
@@ -120,41 +119,17 @@ struct workq *workq_new(struct event_base *base, struct pool *pool, char *err)
 	return q;
 }
 
-void workq_free(struct workq *q)
-{
-	if (!q)
-		return;
-	pthread_mutex_lock(&q->lock);
-	q->stopping = true;
-	while (q->in_pool)
-		pthread_cond_wait(&q->idle, &q->lock);
-	pthread_mutex_unlock(&q->lock);
-	complete(q, &q->finished);
-	if (q->notify)
-		event_free(q->notify);
-	pthread_cond_destroy(&q->idle);
-	pthread_mutex_destroy(&q->lock);
-	free(q);
-}
-
 int workq_submit(struct workq *q, void (*work)(void *arg), void (*done)(void *arg, bool ran), void *arg)
 {
 	struct job *j = malloc(sizeof(*j));
 	if (!j)
 		return -1;
 	*j = (struct job){ .q = q, .work = work, .done = done, .arg = arg };
-	pthread_mutex_lock(&q->lock);
-	q->pending++;
-	q->in_pool++;
-	pthread_mutex_unlock(&q->lock);
-	if (pool_submit(q->pool, run, drop, j) != 0) {
-		pthread_mutex_lock(&q->lock);
-		q->pending--;
-		q->in_pool--;
-		pthread_mutex_unlock(&q->lock);
+	if (pool_batch_submit(&q->jobs, run, j) != 0) {
 		free(j);
 		return -1;
 	}
+	q->pending++;
 	return 0;
 }
 

@@ -172,3 +172,16 @@ uint8_t *file_read_bounded(const char *path, size_t max, size_t *len, bool *miss
 	close(fd);
 	return p;
 }
+
+int file_load(const char *path, size_t max, int (*load)(void *ctx, const uint8_t *p, size_t len, char *err),
+	      void *ctx, char *err)
+{
+	size_t len;
+	char why[ERR_LEN];
+	uint8_t *p = file_read_bounded(path, max, &len, NULL, err);
+	if (!p)
+		return -1;
+	int r = load(ctx, p, len, why);
+	free(p);
+	return r ? err_set(err, "'%s': %s", path, why) : 0;
+}

@@ -42,4 +42,11 @@ int file_write_atomic(const char *path, const void *p, size_t len, unsigned mode
  * they are freed, since some files hold secrets. */
 uint8_t *file_read_bounded(const char *path, size_t max, size_t *len, bool *missing, char *err) WUR;
 
+/* Reads path (at most max bytes) and hands its bytes to load(ctx, p, len,
+ * err), which parses them; the bytes are freed afterwards. Returns load's
+ * 0, or -1 with err: file_read_bounded's reason, or load's prefixed by the
+ * quoted path. */
+int file_load(const char *path, size_t max, int (*load)(void *ctx, const uint8_t *p, size_t len, char *err),
+	      void *ctx, char *err) WUR;
+
 #endif

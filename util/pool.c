@@ -86,29 +86,6 @@ int pool_default_threads(void)
 	return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
 
-struct pool *pool_new(int threads, char *err)
-{
-	struct pool *p = calloc(1, sizeof(*p));
-	if (threads < 1)
-		threads = 1;
-	if (!p || !(p->threads = calloc((size_t)threads, sizeof(*p->threads)))) {
-		free(p);
-		err_set(err, "cannot create the worker pool: out of memory");
-		return NULL;
-	}
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->wake, NULL);
-	for (; p->n_threads < threads; p->n_threads++)
-		if (pthread_create(&p->threads[p->n_threads], NULL, worker, p) != 0)
-			break;
-	if (p->n_threads == 0) {
-		pool_free(p);
-		err_set(err, "cannot start a worker thread");
-		return NULL;
-	}
-	return p;
-}
-
 void pool_free(struct pool *p)
 {
 	if (!p)
@@ -131,6 +108,29 @@ void pool_free(struct pool *p)
 	pthread_mutex_destroy(&p->lock);
 	free(p->threads);
 	free(p);
+}
+
+struct pool *pool_new(int threads, char *err)
+{
+	struct pool *p = calloc(1, sizeof(*p));
+	if (threads < 1)
+		threads = 1;
+	if (!p || !(p->threads = calloc((size_t)threads, sizeof(*p->threads)))) {
+		free(p);
+		err_set(err, "cannot create the worker pool: out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->wake, NULL);
+	for (; p->n_threads < threads; p->n_threads++)
+		if (pthread_create(&p->threads[p->n_threads], NULL, worker, p) != 0)
+			break;
+	if (p->n_threads == 0) {
+		pool_free(p);
+		err_set(err, "cannot start a worker thread");
+		return NULL;
+	}
+	return p;
 }
 
 int pool_threads(const struct pool *p)
@@ -167,26 +167,38 @@ void pool_batch_init(struct pool_batch *b, struct pool *pool)
 {
 	b->pool = pool;
 	b->pending = 0;
+	b->closing = false;
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->done, NULL);
 }
 
-void pool_batch_add(struct pool_batch *b, void (*run)(void *arg), void *arg)
+int pool_batch_submit(struct pool_batch *b, void (*run)(void *arg), void *arg)
 {
 	struct job *j = b->pool ? calloc(1, sizeof(*j)) : NULL;
-	if (!j) {
-		run(arg);
-		return;
-	}
+	if (!j)
+		return -1;
 	*j = (struct job){ .run = run, .arg = arg, .batch = b };
 	pthread_mutex_lock(&b->lock);
-	b->pending++;
+	bool open = !b->closing;
+	if (open)
+		b->pending++;
 	pthread_mutex_unlock(&b->lock);
+	if (!open) {
+		free(j);
+		return -1;
+	}
 	if (enqueue(b->pool, j) != 0) {
 		free(j);
-		run(arg);
 		batch_finished(b);
+		return -1;
 	}
+	return 0;
+}
+
+void pool_batch_add(struct pool_batch *b, void (*run)(void *arg), void *arg)
+{
+	if (pool_batch_submit(b, run, arg) != 0)
+		run(arg);
 }
 
 /* Takes one still-queued job of b off the queue, or NULL. */
@@ -215,4 +227,20 @@ void pool_batch_wait(struct pool_batch *b)
 	pthread_mutex_unlock(&b->lock);
 	pthread_cond_destroy(&b->done);
 	pthread_mutex_destroy(&b->lock);
+}
+
+void pool_batch_close(struct pool_batch *b)
+{
+	pthread_mutex_lock(&b->lock);
+	b->closing = true;
+	pthread_mutex_unlock(&b->lock);
+	pool_batch_wait(b);
+}
+
+bool pool_batch_closing(struct pool_batch *b)
+{
+	pthread_mutex_lock(&b->lock);
+	bool c = b->closing;
+	pthread_mutex_unlock(&b->lock);
+	return c;
 }

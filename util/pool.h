@@ -43,15 +43,27 @@ struct pool_batch {
 	pthread_mutex_t lock;
 	pthread_cond_t done;
 	size_t pending;
+	bool closing;
 };
 
 /* pool may be NULL: every job then runs inline in pool_batch_add. */
 void pool_batch_init(struct pool_batch *b, struct pool *pool);
 /* Queues run(arg) as part of b; runs it inline when it cannot be queued. */
 void pool_batch_add(struct pool_batch *b, void (*run)(void *arg), void *arg);
+/* Queues run(arg) as part of b; -1 when it cannot (no pool, no memory, the
+ * pool stopping), and then nothing ran. For jobs that must not run on the
+ * caller's thread: a part that keeps jobs in flight (the miner's slices,
+ * the RPC's deferred calls) waits for them with pool_batch_wait when it
+ * stops. A job may add more jobs to its own batch. */
+int pool_batch_submit(struct pool_batch *b, void (*run)(void *arg), void *arg) WUR;
 /* Returns once every job of b has run, running queued ones itself, then
  * releases b (init it again to reuse it). */
 void pool_batch_wait(struct pool_batch *b);
+/* For a part that stops: refuses b's new jobs from now on, then waits as
+ * pool_batch_wait. Jobs still queued run all the same; they ask
+ * pool_batch_closing to end at once. */
+void pool_batch_close(struct pool_batch *b);
+bool pool_batch_closing(struct pool_batch *b);
 
 /* The machine's cores, at least 1: the default -par. */
 int pool_default_threads(void);

@@ -20,16 +20,10 @@
 /* A wallet of another kind or version is named as such, not as damaged:
  * the header is checked before the checksum. */
 static const struct envelope_format file_format = {
-	.magic = (const uint8_t *)WSTORE_MAGIC,
-	.magic_len = WSTORE_MAGIC_LEN,
-	.version = WSTORE_VERSION,
-	.hash = hash_sha256,
-	.max_len = WSTORE_MAX_FILE,
-	.header_first = true,
-	.kind = "a cairn wallet file",
-	.too_short = "truncated file",
-	.bad_sum = "checksum mismatch: the file is truncated or damaged",
-	.bad_version = "unsupported version",
+	.magic = (const uint8_t *)WSTORE_MAGIC, .magic_len = WSTORE_MAGIC_LEN, .version = WSTORE_VERSION,
+	.hash = hash_sha256, .max_len = WSTORE_MAX_FILE, .header_first = true,
+	.kind = "a cairn wallet file", .too_short = "truncated file",
+	.bad_sum = "checksum mismatch: the file is truncated or damaged", .bad_version = "unsupported version",
 };
 _Static_assert(WSTORE_CHECKSUM_LEN == ENVELOPE_SUM_LEN, "wallet.dat's checksum is the envelope's");
 /* The secret block: seed ‖ varint n ‖ n × secret key. */

@@ -281,10 +281,45 @@ static void test_empty_file(void **state)
 	free(p);
 }
 
+static int load_counts(void *ctx, const uint8_t *p, size_t len, char *err)
+{
+	if (len < 3)
+		return err_set(err, "only %zu bytes", len);
+	*(size_t *)ctx = len + (p[0] == 'a');
+	return 0;
+}
+
+static void test_file_load(void **state)
+{
+	(void)state;
+	char path[256], err[ERR_LEN] = "";
+	size_t got = 0;
+	in_dir(path, "load");
+	assert_int_equal(file_write_atomic(path, "abcd", 4, 0600, err), 0);
+	assert_int_equal(file_load(path, 100, load_counts, &got, err), 0);
+	assert_int_equal(got, 5); /* the bytes, as written */
+	/* The parser's reason, with the path before it. */
+	assert_int_equal(file_write_atomic(path, "ab", 2, 0600, err), 0);
+	assert_int_equal(file_load(path, 100, load_counts, &got, err), -1);
+	char want[300];
+	snprintf(want, sizeof(want), "'%s': only 2 bytes", path);
+	assert_string_equal(err, want);
+	/* Too large and missing files are refused before any parsing. */
+	assert_int_equal(file_write_atomic(path, "abcd", 4, 0600, err), 0);
+	got = 0;
+	assert_int_equal(file_load(path, 3, load_counts, &got, err), -1);
+	assert_int_equal(got, 0);
+	in_dir(path, "none");
+	assert_int_equal(file_load(path, 100, load_counts, &got, err), -1);
+	assert_non_null(strstr(err, "none"));
+	assert_int_equal(got, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_file_load),
 		cmocka_unit_test(test_mode_0600),
 		cmocka_unit_test(test_missing_folder),
 		cmocka_unit_test(test_failed_rename_cleans_up),

@@ -112,6 +112,92 @@ static void submit_runs_and_free_drops(void **state)
 	assert_int_equal(atomic_load(&ran), 1);
 }
 
+struct chain_of_jobs {
+	struct pool_batch b;
+	atomic_int left;
+};
+
+/* A job that queues the next one in its own batch until none are left:
+ * the waiter must not return while a job is about to add another. */
+static void step(void *arg)
+{
+	struct chain_of_jobs *c = arg;
+	if (atomic_fetch_sub(&c->left, 1) > 1)
+		assert_int_equal(pool_batch_submit(&c->b, step, c), 0);
+}
+
+static void batch_submit_chains_and_refuses_without_pool(void **state)
+{
+	(void)state;
+	struct pool *p = pool_new(2, NULL);
+	struct chain_of_jobs c;
+	atomic_init(&c.left, 500);
+	pool_batch_init(&c.b, p);
+	assert_int_equal(pool_batch_submit(&c.b, step, &c), 0);
+	pool_batch_wait(&c.b);
+	assert_int_equal(atomic_load(&c.left), 0);
+	pool_free(p);
+
+	atomic_int n;
+	atomic_init(&n, 0);
+	struct pool_batch none;
+	pool_batch_init(&none, NULL);
+	assert_int_equal(pool_batch_submit(&none, count, &n), -1);
+	pool_batch_wait(&none);
+	assert_int_equal(atomic_load(&n), 0); /* refused means not run */
+}
+
+/* Closing: new jobs are refused, queued ones still run (and can see it). */
+struct closing {
+	struct pool_batch b;
+	atomic_int ran, saw_closing, gate;
+};
+
+static void held(void *arg)
+{
+	struct closing *c = arg;
+	while (atomic_load(&c->gate) == 0)
+		usleep(1000);
+	atomic_fetch_add(&c->ran, 1);
+}
+
+static void notes_closing(void *arg)
+{
+	struct closing *c = arg;
+	atomic_fetch_add(&c->ran, 1);
+	if (pool_batch_closing(&c->b) && pool_batch_submit(&c->b, notes_closing, c) == -1)
+		atomic_fetch_add(&c->saw_closing, 1); /* and could add no more */
+}
+
+static void *open_gate(void *arg)
+{
+	struct closing *c = arg;
+	usleep(20000);
+	atomic_store(&c->gate, 1);
+	return NULL;
+}
+
+static void batch_close_refuses_and_drains(void **state)
+{
+	(void)state;
+	struct pool *p = pool_new(1, NULL);
+	struct closing c;
+	atomic_init(&c.ran, 0);
+	atomic_init(&c.saw_closing, 0);
+	atomic_init(&c.gate, 0);
+	pool_batch_init(&c.b, p);
+	assert_false(pool_batch_closing(&c.b));
+	assert_int_equal(pool_batch_submit(&c.b, held, &c), 0);
+	assert_int_equal(pool_batch_submit(&c.b, notes_closing, &c), 0);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, open_gate, &c), 0);
+	pool_batch_close(&c.b); /* runs the queued one itself, seeing closing */
+	pthread_join(t, NULL);
+	assert_int_equal(atomic_load(&c.ran), 2);
+	assert_int_equal(atomic_load(&c.saw_closing), 1);
+	pool_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -119,6 +205,8 @@ int main(void)
 		cmocka_unit_test(null_pool_runs_inline),
 		cmocka_unit_test(nested_batch_on_one_worker),
 		cmocka_unit_test(submit_runs_and_free_drops),
+		cmocka_unit_test(batch_submit_chains_and_refuses_without_pool),
+		cmocka_unit_test(batch_close_refuses_and_drains),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
