@@ -9,6 +9,7 @@
 
 #include "chain/mempool.h"
 #include "chain/mine.h"
+#include "util/pool.h"
 #include "wallet/key.h"
 
 #define N_TX 5000
@@ -29,12 +30,17 @@ static void die(const char *what)
 	exit(1);
 }
 
+/* The workers a node has by default: one a core. */
+static struct pool *pool;
+
 static struct chainstate *open_cs(char *dir)
 {
 	char err[ERR_LEN];
 	if (!mkdtemp(dir))
 		die("mkdtemp");
-	struct chainstate_opts o = { .path = dir, .cache_bytes = 64 << 20, .pool = NULL };
+	if (!pool && !(pool = pool_new(pool_default_threads(), err)))
+		die(err);
+	struct chainstate_opts o = { .path = dir, .cache_bytes = 64 << 20, .pool = pool };
 	struct chainstate *cs = chainstate_open(params_get(NET_REGTEST), &o, err);
 	if (!cs)
 		die(err);
@@ -167,6 +173,7 @@ int main(void)
 	mempool_free(mp);
 	chainstate_close(cs);
 	chainstate_close(cs2);
+	pool_free(pool);
 	for (size_t i = 0; i < n_setup; i++)
 		block_release(&setup[i]);
 	block_release(&mined);
