@@ -411,9 +411,13 @@ static void put(struct commit *c, const uint8_t *key, size_t klen)
 	buf_reset(&c->v);
 }
 
+static void put1(struct commit *c, uint8_t prefix)
+{
+	put(c, &prefix, 1);
+}
+
 static void put_fixed(struct commit *c, const struct wstore *s)
 {
-	uint8_t k;
 	buf_put(&c->v, s->net, 4);
 	buf_u32(&c->v, WSTORE_DB_VERSION);
 	buf_u8(&c->v, s->encrypted ? META_ENCRYPTED : 0);
@@ -423,18 +427,18 @@ static void put_fixed(struct commit *c, const struct wstore *s)
 		buf_u32(&c->v, s->kdf_r);
 		buf_u32(&c->v, s->kdf_p);
 	}
-	put(c, (k = REC_META, &k), 1);
+	put1(c, REC_META);
 	for (int ch = 0; ch < WSTORE_CHAINS; ch++) {
 		buf_u32(&c->v, s->next[ch]);
 		buf_u32(&c->v, (uint32_t)s->n_keys[ch]);
 	}
 	buf_u32(&c->v, (uint32_t)s->n_imported);
 	buf_u64(&c->v, s->n_txs);
-	put(c, (k = REC_COUNTS, &k), 1);
+	put1(c, REC_COUNTS);
 	buf_u8(&c->v, s->have_best);
 	buf_put(&c->v, s->best_hash, 32);
 	buf_u32(&c->v, s->best_height);
-	put(c, (k = REC_BEST, &k), 1);
+	put1(c, REC_BEST);
 }
 
 /* The sealed block as it is, or the plain secrets in a buffer of their own
@@ -445,7 +449,7 @@ static void put_secret(struct commit *c, const struct wstore *s)
 	if (s->encrypted) {
 		buf_put(&c->v, s->nonce, WSTORE_NONCE_LEN);
 		buf_put(&c->v, s->sealed, s->sealed_len);
-		put(c, &k, 1);
+		put1(c, REC_SECRET);
 		return;
 	}
 	struct buf plain;
