@@ -463,22 +463,17 @@ int wallet_change_passphrase(struct wallet *w, const char *old_pass, const char 
 
 /* ---- lifecycle ---- */
 
-static struct wallet *wallet_alloc(const char *path, const struct chain_params *p)
+static struct wallet *wallet_alloc(const struct chain_params *p)
 {
 	struct wallet *w = calloc(1, sizeof(*w));
 	if (!w)
 		return NULL;
-	w->path = strdup(path);
 	w->p = p;
 	wstore_init(&w->s, p->magic);
 	hmap_init(&w->keys, 20);
 	hmap_init(&w->txs, 32);
 	hmap_init(&w->outs, 36);
 	hmap_init(&w->locked, 36);
-	if (!w->path) {
-		free(w);
-		return NULL;
-	}
 	return w;
 }
 
@@ -502,7 +497,6 @@ void wallet_free(struct wallet *w)
 	OPENSSL_cleanse(w->aes_key, sizeof(w->aes_key));
 	forget_hd(w);
 	wstore_release(&w->s);
-	free(w->path);
 	free(w);
 }
 
@@ -536,7 +530,7 @@ struct wallet *wallet_create(const char *path, const struct chain_params *p, con
 		err_set(err, "cannot create the wallet '%s': it already exists", path);
 		return NULL;
 	}
-	struct wallet *w = wallet_alloc(path, p);
+	struct wallet *w = wallet_alloc(p);
 	if (!w) {
 		err_set(err, "cannot create the wallet: out of memory");
 		return NULL;
@@ -559,7 +553,7 @@ struct wallet *wallet_create(const char *path, const struct chain_params *p, con
 
 struct wallet *wallet_open(const char *path, const struct chain_params *p, char *err)
 {
-	struct wallet *w = wallet_alloc(path, p);
+	struct wallet *w = wallet_alloc(p);
 	if (!w) {
 		err_set(err, "cannot open the wallet: out of memory");
 		return NULL;
