@@ -78,6 +78,32 @@ struct store *store_open(const char *path, size_t cache_bytes, char *err)
 	return s;
 }
 
+int store_destroy(const char *path, char *err)
+{
+	char *lerr = NULL;
+	leveldb_options_t *opts = leveldb_options_create();
+	leveldb_destroy_db(opts, path, &lerr);
+	leveldb_options_destroy(opts);
+	if (!lerr)
+		return 0;
+	char what[ERR_LEN];
+	snprintf(what, sizeof(what), "cannot delete database '%s'", path);
+	return fail(err, what, lerr);
+}
+
+/* LevelDB reports no error from a manual compaction; a write error during
+ * it shows up as the database's background error, which the next write
+ * returns. A synchronous empty batch asks for it. */
+int store_compact(struct store *s, char *err)
+{
+	char *lerr = NULL;
+	leveldb_compact_range(s->db, NULL, 0, NULL, 0);
+	leveldb_writebatch_t *wb = leveldb_writebatch_create();
+	leveldb_write(s->db, s->wopts_sync, wb, &lerr);
+	leveldb_writebatch_destroy(wb);
+	return lerr ? fail(err, "database compaction failed", lerr) : 0;
+}
+
 int store_get(struct store *s, const void *key, size_t klen, uint8_t **val, size_t *vlen, char *err)
 {
 	char *lerr = NULL;

@@ -18,6 +18,14 @@ struct store_iter;
  * another process holds its lock. */
 struct store *store_open(const char *path, size_t cache_bytes, char *err);
 void store_close(struct store *s);
+/* Deletes the database folder at path and everything LevelDB keeps in it
+ * (it must not be open). A missing folder is not an error. 0, or -1 with
+ * err filled. */
+int store_destroy(const char *path, char *err) WUR;
+/* Compacts the whole key range down to the last level: every overwritten
+ * or deleted value is dropped from the files, and the log that still held
+ * it is retired. Blocks until done. 0, or -1 with err filled. */
+int store_compact(struct store *s, char *err) WUR;
 
 /* 1 and *val (free with store_free) when found, 0 when absent, -1 on error. */
 int store_get(struct store *s, const void *key, size_t klen, uint8_t **val, size_t *vlen, char *err) WUR;

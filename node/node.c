@@ -246,6 +246,30 @@ static void save_mempool(struct node *n)
 		log_error("%s", err);
 }
 
+/* The default wallet's folder, wallets/default/ in the network's data
+ * directory, into out. A wallet.dat of the single-file format that earlier
+ * versions kept there is migrated into it first. */
+static int wallet_path(struct node *n, char *out, size_t len, char *err)
+{
+	char dir[4096], file[4096];
+	size_t n_txs;
+	if (datadir_join(dir, sizeof(dir), n->datadir, WALLET_DIR, err) != 0 ||
+	    datadir_join(out, len, dir, WALLET_DEFAULT_NAME, err) != 0 ||
+	    datadir_join(file, sizeof(file), n->datadir, WSTORE_FILE, err) != 0)
+		return -1;
+	if (access(out, F_OK) == 0)
+		return 0;
+	if (datadir_ensure(dir, err) != 0)
+		return -1;
+	if (access(file, F_OK) != 0)
+		return 0;
+	if (wallet_migrate(file, out, n->p, &n_txs, err) != 0)
+		return -1;
+	log_info("%s migrated to %s/%s/ (%zu transactions); the old file is kept as %s.bak", WSTORE_FILE, WALLET_DIR,
+		 WALLET_DEFAULT_NAME, n_txs, WSTORE_FILE);
+	return 0;
+}
+
 /* The wallet in the network's data directory: opened, or created from a
  * fresh seed; brought up to the chain's tip; its unconfirmed transactions
  * offered to the mempool again. */
@@ -258,7 +282,7 @@ static int open_wallet(struct node *n, char *err)
 		return 0;
 	if (amount_parse(&fee, options_str(n->opts, "paytxfee", "0.0001"), why) != 0)
 		return err_set(err, "invalid -paytxfee: %s", why);
-	if (datadir_join(r->path, sizeof(r->path), n->datadir, "wallet.dat", err) != 0)
+	if (wallet_path(n, r->path, sizeof(r->path), err) != 0)
 		return -1;
 	r->w = access(r->path, F_OK) == 0 ? wallet_open(r->path, n->p, err) : wallet_create(r->path, n->p, NULL, err);
 	if (!r->w)

@@ -138,15 +138,15 @@ static int dumpseed(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 	return s ? fail(e, s, err) : secret_result(result, seed, e);
 }
 
-/* Replaces the wallet with one restored from a seed, then rescans the
- * chain for its payments. Only a blank, unencrypted wallet is replaced,
- * so nothing is lost. */
+/* Restores the wallet from a seed, then rescans the chain for its
+ * payments. Only a blank, unencrypted wallet takes a seed, so nothing is
+ * lost. */
 static int sethdseed(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct wallet_rpc *r = ctx;
 	const char *hex;
 	uint8_t seed[32];
-	char err[ERR_LEN], tmp[4200];
+	char err[ERR_LEN];
 	if (rpc_param_str(&hex, params, 1, "seed", true, e) != 0)
 		return -1;
 	if (!hex_decode(seed, sizeof(seed), hex))
@@ -157,24 +157,11 @@ static int sethdseed(void *ctx, const cJSON *params, cJSON **result, struct rpc_
 	if (!wallet_is_blank(r->w))
 		return rpc_error_set(e, RPC_WALLET_ERROR,
 				     "The wallet has handed out addresses or holds keys or transactions: back it up and restore the seed into a fresh data directory");
-	snprintf(tmp, sizeof(tmp), "%s.restore", r->path);
-	unlink(tmp);
-	struct wallet *nw = wallet_create(tmp, chainstate_params(r->cs), seed, err);
+	int s = wallet_set_seed(r->w, seed, err);
 	OPENSSL_cleanse(seed, sizeof(seed));
-	if (!nw)
-		return rpc_error_set(e, RPC_WALLET_ERROR, "%s", err);
-	if (rename(tmp, r->path) != 0) {
-		wallet_free(nw);
-		unlink(tmp);
-		return rpc_error_set(e, RPC_WALLET_ERROR, "Cannot replace the wallet file");
-	}
-	wallet_free(nw);
-	/* Reopen from its final path, so later writes go there. */
-	if (!(nw = wallet_open(r->path, chainstate_params(r->cs), err)))
-		return rpc_error_set(e, RPC_WALLET_ERROR, "%s", err);
-	wallet_free(r->w);
-	r->w = nw;
-	if (wallet_rescan(nw, r->cs, 0, err) != 0)
+	if (s)
+		return fail(e, s, err);
+	if (wallet_rescan(r->w, r->cs, 0, err) != 0)
 		return rpc_error_set(e, RPC_WALLET_ERROR, "%s", err);
 	*result = NULL;
 	return 0;
@@ -242,7 +229,7 @@ static int getwalletinfo(void *ctx, const cJSON *params, cJSON **result, struct 
 		n = distinct;
 	}
 	cJSON *j = cJSON_CreateObject();
-	bool ok = j && cJSON_AddStringToObject(j, "walletname", "wallet.dat") &&
+	bool ok = j && cJSON_AddStringToObject(j, "walletname", WALLET_DEFAULT_NAME) &&
 		  cJSON_AddItemToObject(j, "balance", amount_to_json(b.trusted)) &&
 		  cJSON_AddItemToObject(j, "unconfirmed_balance", amount_to_json(b.untrusted_pending)) &&
 		  cJSON_AddItemToObject(j, "immature_balance", amount_to_json(b.immature)) &&
@@ -699,7 +686,7 @@ static const struct rpc_method methods[] = {
 	{ "walletpassphrase", "wallet", "passphrase timeout", "Unlocks the wallet for timeout seconds.", walletpassphrase },
 	{ "walletlock", "wallet", "", "Locks the wallet.", walletlock },
 	{ "walletpassphrasechange", "wallet", "oldpassphrase newpassphrase", "Changes the passphrase.", walletpassphrasechange },
-	{ "backupwallet", "wallet", "destination", "Copies the wallet file to destination, atomically.", backupwallet },
+	{ "backupwallet", "wallet", "destination", "Copies the wallet to destination as one file, atomically.", backupwallet },
 	{ "dumpprivkey", "wallet", "address", "Returns an address's private key as 64 hex digits.", dumpprivkey },
 	{ "importprivkey", "wallet", "privkey [label] [rescan]", "Imports a private key (64 hex digits) and rescans.", importprivkey },
 	{ "dumpseed", "wallet", "", "Returns the wallet's HD seed (64 hex digits): it restores every derived key.", dumpseed },

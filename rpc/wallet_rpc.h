@@ -14,7 +14,7 @@ struct wallet_rpc {
 	struct wallet *w;
 	struct chainstate *cs;
 	struct mempool *mp;
-	char path[4096];        /* the wallet file, for sethdseed */
+	char path[4096];        /* the wallet's folder */
 	int64_t fee_rate;       /* -paytxfee, units per 1,000 bytes */
 };
 

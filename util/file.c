@@ -58,6 +58,11 @@ static int sync_dir(const char *path)
 	return r;
 }
 
+int file_sync_dir_of(const char *path, char *err)
+{
+	return sync_dir(path) == 0 ? 0 : err_set(err, "cannot sync the folder of '%s': %s", path, strerror(errno));
+}
+
 int file_remove_tmp(const char *path, char *err)
 {
 	char tmp[FILE_PATH_MAX];

@@ -21,6 +21,9 @@
 /* Removes a `path.tmp` left by a write that a crash interrupted; its
  * absence is no error. Returns 0, or -1 with err. */
 int file_remove_tmp(const char *path, char *err) WUR;
+/* fsync of the folder that holds path, so that a rename of path (a file or
+ * a folder) is durable. 0, or -1 with err filled. */
+int file_sync_dir_of(const char *path, char *err) WUR;
 
 /* Replaces path with the len bytes at p (p may be NULL when len is 0).
  * A leftover `path.tmp` is removed first, then the temporary file is

@@ -113,6 +113,7 @@ void wallet_block_connected(struct wallet *w, const struct block *b, const struc
 			memcpy(t->block, bi->hash, 32);
 			t->height = bi->height;
 			t->pos = (uint32_t)i;
+			wstore_tx_touch(&w->s, t);
 			changed = true;
 		}
 	}
@@ -129,6 +130,7 @@ void wallet_block_disconnected(struct wallet *w, const struct block *b, const st
 		if (t && t->confirmed && memcmp(t->block, bi->hash, 32) == 0) {
 			t->confirmed = false;
 			t->in_mempool = false; /* until the mempool takes it back */
+			wstore_tx_touch(&w->s, t);
 			changed = true;
 		}
 	}
@@ -161,8 +163,10 @@ static void unconfirm_stale(struct wallet *w, struct chainstate *cs)
 	for (size_t i = 0; i < w->s.n_txs; i++) {
 		struct wstore_tx *t = w->s.txs[i];
 		const struct block_index *bi = t->confirmed ? chainstate_lookup(cs, t->block) : NULL;
-		if (t->confirmed && (!bi || !chainstate_on_best(cs, bi)))
+		if (t->confirmed && (!bi || !chainstate_on_best(cs, bi))) {
 			t->confirmed = false;
+			wstore_tx_touch(&w->s, t);
+		}
 	}
 }
 

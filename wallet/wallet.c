@@ -13,6 +13,7 @@
 #include "util/hex.h"
 #include "util/log.h"
 #include "wallet/key.h"
+#include "wallet/wfile.h"
 
 /* The wallet's lifecycle, its keys and addresses, and encryption; what it
  * follows and lists is in track.c, what it builds and signs in spend.c. */
@@ -30,13 +31,25 @@ void wallet_save(struct wallet *w)
 	char err[ERR_LEN];
 	if (w->batch)
 		return;
-	if (wstore_save(&w->s, w->path, err) != 0)
+	if (wstore_commit(&w->s, err) != 0)
 		log_error("wallet: %s", err);
 }
 
 int wallet_save_now(struct wallet *w, char *err)
 {
-	return wstore_save(&w->s, w->path, err) == 0 ? WALLET_OK : WALLET_ERROR;
+	return wstore_commit(&w->s, err) == 0 ? WALLET_OK : WALLET_ERROR;
+}
+
+/* After the secrets were sealed anew: the older secret record (the plain
+ * one, or one sealed under the old passphrase) is dropped from the
+ * database's files. */
+static int erase_old_secrets(struct wallet *w, char *err)
+{
+	char why[ERR_LEN];
+	if (wstore_compact(&w->s, why) == 0)
+		return WALLET_OK;
+	err_set(err, "the new secrets are saved, but the old ones could not be erased from the wallet's files: %s", why);
+	return WALLET_ERROR;
 }
 
 /* ---- keys ---- */
@@ -345,15 +358,16 @@ int wallet_encrypt(struct wallet *w, const char *pass, char *err)
 	if (r == WALLET_OK && wstore_seal(&w->s, key, err) != 0)
 		r = WALLET_ERROR;
 	if (r == WALLET_OK && (r = wallet_save_now(w, err)) != WALLET_OK) {
-		w->s.encrypted = false; /* the file on disk is still the plain one */
+		w->s.encrypted = false; /* the database still holds the plain wallet */
 		free(w->s.sealed);
 		w->s.sealed = NULL;
 		w->s.sealed_len = 0;
 	}
 	OPENSSL_cleanse(key, sizeof(key));
-	if (r == WALLET_OK)
-		wallet_lock(w);
-	return r;
+	if (r != WALLET_OK)
+		return r;
+	wallet_lock(w);
+	return erase_old_secrets(w, err);
 }
 
 int wallet_unlock(struct wallet *w, const char *pass, uint64_t seconds, uint64_t now, char *err)
@@ -383,8 +397,8 @@ int wallet_unlock(struct wallet *w, const char *pass, uint64_t seconds, uint64_t
 	return grew ? wallet_save_now(w, err) : WALLET_OK;
 }
 
-/* What wallet_change_passphrase restores when the new file cannot be
- * written. */
+/* What wallet_change_passphrase restores when the new secret record cannot
+ * be written. */
 struct seal_state {
 	uint8_t salt[WSTORE_SALT_LEN], nonce[WSTORE_NONCE_LEN];
 	uint8_t *sealed;
@@ -418,7 +432,7 @@ static int rekey(struct wallet *w, const char *new_pass, char *err)
 		memcpy(w->aes_key, key, sizeof(key));
 	}
 	OPENSSL_cleanse(key, sizeof(key));
-	return r;
+	return r == WALLET_OK ? erase_old_secrets(w, err) : r;
 }
 
 int wallet_change_passphrase(struct wallet *w, const char *old_pass, const char *new_pass, char *err)
@@ -449,22 +463,17 @@ int wallet_change_passphrase(struct wallet *w, const char *old_pass, const char 
 
 /* ---- lifecycle ---- */
 
-static struct wallet *wallet_alloc(const char *path, const struct chain_params *p)
+static struct wallet *wallet_alloc(const struct chain_params *p)
 {
 	struct wallet *w = calloc(1, sizeof(*w));
 	if (!w)
 		return NULL;
-	w->path = strdup(path);
 	w->p = p;
 	wstore_init(&w->s, p->magic);
 	hmap_init(&w->keys, 20);
 	hmap_init(&w->txs, 32);
 	hmap_init(&w->outs, 36);
 	hmap_init(&w->locked, 36);
-	if (!w->path) {
-		free(w);
-		return NULL;
-	}
 	return w;
 }
 
@@ -488,7 +497,6 @@ void wallet_free(struct wallet *w)
 	OPENSSL_cleanse(w->aes_key, sizeof(w->aes_key));
 	forget_hd(w);
 	wstore_release(&w->s);
-	free(w->path);
 	free(w);
 }
 
@@ -522,7 +530,7 @@ struct wallet *wallet_create(const char *path, const struct chain_params *p, con
 		err_set(err, "cannot create the wallet '%s': it already exists", path);
 		return NULL;
 	}
-	struct wallet *w = wallet_alloc(path, p);
+	struct wallet *w = wallet_alloc(p);
 	if (!w) {
 		err_set(err, "cannot create the wallet: out of memory");
 		return NULL;
@@ -536,7 +544,7 @@ struct wallet *wallet_create(const char *path, const struct chain_params *p, con
 	}
 	w->s.have_secrets = true;
 	w->fresh = seed == NULL;
-	if (wallet_topup(w, NULL, err) != 0 || wallet_save_now(w, err) != WALLET_OK) {
+	if (wallet_topup(w, NULL, err) != 0 || wstore_create(&w->s, path, err) != 0) {
 		wallet_free(w);
 		return NULL;
 	}
@@ -545,16 +553,50 @@ struct wallet *wallet_create(const char *path, const struct chain_params *p, con
 
 struct wallet *wallet_open(const char *path, const struct chain_params *p, char *err)
 {
-	struct wallet *w = wallet_alloc(path, p);
+	struct wallet *w = wallet_alloc(p);
 	if (!w) {
 		err_set(err, "cannot open the wallet: out of memory");
 		return NULL;
 	}
-	if (wstore_load(&w->s, path, p->magic, err) != 0 || index_store(w, err) != 0 || wallet_topup(w, NULL, err) != 0) {
+	if (wstore_open(&w->s, path, p->magic, err) != 0 || index_store(w, err) != 0 || wallet_topup(w, NULL, err) != 0) {
 		wallet_free(w);
 		return NULL;
 	}
 	return w;
+}
+
+int wallet_migrate(const char *file, const char *path, const struct chain_params *p, size_t *n_txs, char *err)
+{
+	struct wstore s;
+	char bak[4096];
+	*n_txs = 0;
+	int n = snprintf(bak, sizeof(bak), "%s.bak", file);
+	if (n < 0 || (size_t)n >= sizeof(bak))
+		return err_set(err, "cannot migrate '%s': path too long", file);
+	if (wfile_load(&s, file, p->magic, err) != 0)
+		return -1;
+	int r = wstore_create(&s, path, err);
+	*n_txs = s.n_txs;
+	wstore_release(&s);
+	if (r != 0)
+		return -1;
+	if (rename(file, bak) != 0)
+		return err_set(err, "'%s' is migrated, but cannot be renamed to '%s': %s", file, bak, strerror(errno));
+	return 0;
+}
+
+int wallet_set_seed(struct wallet *w, const uint8_t seed[WSTORE_SEED_LEN], char *err)
+{
+	if (w->s.encrypted || !wallet_is_blank(w))
+		return err_set(err, "cannot restore a seed: only into a blank, unencrypted wallet");
+	free_values(&w->keys);
+	hmap_init(&w->keys, 20);
+	forget_hd(w);
+	wstore_reset_seed(&w->s, seed);
+	w->fresh = false;
+	if (wallet_topup(w, NULL, err) != 0)
+		return WALLET_ERROR;
+	return wallet_save_now(w, err);
 }
 
 int wallet_backup(struct wallet *w, const char *dest, char *err)
@@ -571,5 +613,5 @@ int wallet_backup(struct wallet *w, const char *dest, char *err)
 		err_set(err, "invalid parameter: destination path too long");
 		return WALLET_INVALID_PARAMETER;
 	}
-	return wstore_save(&w->s, path, err) == 0 ? WALLET_OK : WALLET_ERROR;
+	return wfile_save(&w->s, path, err) == 0 ? WALLET_OK : WALLET_ERROR;
 }

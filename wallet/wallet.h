@@ -18,8 +18,9 @@
  * Time: the wallet never reads the clock. Times (first seen, unlock
  * deadline) come from the caller.
  *
- * Every change is saved at once (see wstore.h), except the tip and the
- * mempool flags; wallet_sync catches up from the last block saved.
+ * Every change is committed at once to the wallet's database (see
+ * wstore.h), except the tip and the mempool flags; wallet_sync catches up
+ * from the last block saved.
  *
  * Errors: functions return WALLET_OK or a negative enum wallet_status and
  * fill err with the reason. Not thread-safe: the node calls it from its one
@@ -35,6 +36,10 @@
 #include "chain/chainstate.h"
 #include "wallet/wstore.h"
 
+/* The node's one wallet, in wallets/default/ of the network's data folder
+ * (getwalletinfo's walletname). */
+#define WALLET_DIR "wallets"
+#define WALLET_DEFAULT_NAME "default"
 /* Keys kept derived beyond the last used one, per chain. */
 #define WALLET_LOOKAHEAD 20
 /* Fee rate used when the caller passes 0 (units per 1,000 bytes): Bitcoin
@@ -62,17 +67,30 @@ struct wallet;
 
 /* ---- lifecycle ---- */
 
-/* Creates a new wallet file at path (which must not exist) for network p,
- * from seed (WSTORE_SEED_LEN bytes, a restore) or from RAND_bytes when seed
- * is NULL. Returns the wallet (wallet_free it), or NULL with err filled. */
+/* Creates a new wallet database in the folder path (which must not exist)
+ * for network p, from seed (WSTORE_SEED_LEN bytes, a restore) or from
+ * RAND_bytes when seed is NULL. Returns the wallet (wallet_free it), or
+ * NULL with err filled. */
 struct wallet *wallet_create(const char *path, const struct chain_params *p, const uint8_t *seed, char *err);
-/* Opens the wallet file at path; NULL with err filled when it is missing,
- * damaged or of another network. An encrypted wallet opens locked. */
+/* Opens the wallet database in the folder path; NULL with err filled when
+ * it is missing, held by another process, damaged or of another network.
+ * An encrypted wallet opens locked. */
 struct wallet *wallet_open(const char *path, const struct chain_params *p, char *err);
+/* Converts a wallet file of the single-file format (wallet/wfile.h) into a
+ * new wallet database in the folder path, in one synced batch, then renames
+ * the file to file.bak. *n_txs is the number of transactions carried over.
+ * 0, or -1 with err filled (the file is then left as it was, and no
+ * database is made unless only the rename failed). */
+int wallet_migrate(const char *file, const char *path, const struct chain_params *p, size_t *n_txs, char *err) WUR;
+/* Replaces the seed of a blank, unencrypted wallet and derives its keys
+ * anew (sethdseed); the caller rescans. WALLET_OK, or WALLET_ERROR with
+ * err filled (also when the wallet is not blank or is encrypted). */
+int wallet_set_seed(struct wallet *w, const uint8_t seed[WSTORE_SEED_LEN], char *err) WUR;
 /* Wipes the secrets and frees w; takes NULL. */
 void wallet_free(struct wallet *w);
-/* Writes the wallet's current state atomically to dest (a file, or a folder
- * that then gets dest/wallet.dat), mode 0600: backupwallet. */
+/* Writes the wallet's current state atomically as one file of the
+ * single-file format to dest (a file, or a folder that then gets
+ * dest/wallet.dat), mode 0600: backupwallet. */
 int wallet_backup(struct wallet *w, const char *dest, char *err) WUR;
 
 /* ---- keys and addresses ---- */

@@ -33,8 +33,7 @@ struct wallet_out {
 };
 
 struct wallet {
-	struct wstore s;
-	char *path;
+	struct wstore s;   /* with the database it is kept in */
 	const struct chain_params *p;
 	struct hmap keys;   /* address (20) -> struct wallet_key * */
 	struct hmap txs;    /* txid (32) -> struct wstore_tx * (owned by s) */

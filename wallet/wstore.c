@@ -1,7 +1,12 @@
 #include "wallet/wstore.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -10,24 +15,10 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
-#include "chain/hash.h"
 #include "util/buf.h"
 #include "util/cursor.h"
-#include "util/envelope.h"
 #include "util/file.h"
-
-#define FLAG_ENCRYPTED 0x01
-/* A wallet of another kind or version is named as such, not as damaged:
- * the header is checked before the checksum. */
-static const struct envelope_format file_format = {
-	.magic = (const uint8_t *)WSTORE_MAGIC, .magic_len = WSTORE_MAGIC_LEN, .version = WSTORE_VERSION,
-	.hash = hash_sha256, .max_len = WSTORE_MAX_FILE, .header_first = true,
-	.kind = "a cairn wallet file", .too_short = "truncated file",
-	.bad_sum = "checksum mismatch: the file is truncated or damaged", .bad_version = "unsupported version",
-};
-_Static_assert(WSTORE_CHECKSUM_LEN == ENVELOPE_SUM_LEN, "wallet.dat's checksum is the envelope's");
-/* The secret block: seed ‖ varint n ‖ n × secret key. */
-#define SECRET_MAX(n) (WSTORE_SEED_LEN + 9 + (size_t)(n) * WSTORE_SECKEY_LEN)
+#include "util/grow.h"
 
 void wstore_init(struct wstore *s, const uint8_t net[4])
 {
@@ -61,6 +52,9 @@ void wstore_release(struct wstore *s)
 		free(s->txs[i]);
 	}
 	free(s->txs);
+	free(s->touched);
+	store_close(s->db);
+	free(s->dir);
 	uint8_t net[4];
 	memcpy(net, s->net, 4);
 	wstore_init(s, net);
@@ -106,6 +100,7 @@ int wstore_add_import(struct wstore *s, const uint8_t sk[WSTORE_SECKEY_LEN], con
 	memcpy(nsk[n], sk, WSTORE_SECKEY_LEN);
 	memcpy(s->imported_pk[n], pub, WSTORE_PUBKEY_LEN);
 	s->n_imported = n + 1;
+	s->secrets_dirty = true;
 	return 0;
 }
 
@@ -122,6 +117,7 @@ int wstore_set_label(struct wstore *s, const uint8_t addr[20], const char *text)
 		if (memcmp(s->labels[i].addr, addr, 20) == 0) {
 			free(s->labels[i].text);
 			s->labels[i].text = copy;
+			s->labels[i].dirty = s->labels_dirty = true;
 			return 0;
 		}
 	if (grow((void **)&s->labels, s->n_labels, sizeof(*s->labels))) {
@@ -129,6 +125,7 @@ int wstore_set_label(struct wstore *s, const uint8_t addr[20], const char *text)
 		return -1;
 	}
 	memcpy(s->labels[s->n_labels].addr, addr, 20);
+	s->labels[s->n_labels].dirty = s->labels_dirty = true;
 	s->labels[s->n_labels++].text = copy;
 	return 0;
 }
@@ -151,6 +148,7 @@ struct wstore_tx *wstore_add_tx(struct wstore *s, const struct tx *tx, uint64_t 
 		goto fail;
 	}
 	t->time = time;
+	t->seq = s->n_txs;
 	s->txs[s->n_txs++] = t;
 	return t;
 fail:
@@ -160,11 +158,17 @@ fail:
 
 /* ---- encryption ---- */
 
+bool wstore_kdf_ok(uint8_t log2n, uint32_t r, uint32_t p)
+{
+	return log2n >= 1 && log2n <= WSTORE_KDF_LOG2N_MAX && r >= 1 && r <= WSTORE_KDF_R_MAX && p >= 1 &&
+	       p <= WSTORE_KDF_P_MAX;
+}
+
 int wstore_derive_key(uint8_t key[WSTORE_AES_KEY_LEN], const char *pass, const uint8_t salt[WSTORE_SALT_LEN],
 		      uint8_t log2n, uint32_t r, uint32_t p, char *err)
 {
 	memset(key, 0, WSTORE_AES_KEY_LEN);
-	if (log2n < 1 || log2n > WSTORE_KDF_LOG2N_MAX || r < 1 || r > WSTORE_KDF_R_MAX || p < 1 || p > WSTORE_KDF_P_MAX)
+	if (!wstore_kdf_ok(log2n, r, p))
 		return err_set(err, "cannot derive the wallet key: scrypt cost out of range");
 	uint64_t n = (uint64_t)1 << log2n;
 	uint64_t maxmem = 256 * (uint64_t)r * (n + p) + (1u << 20);
@@ -204,10 +208,10 @@ static void seal_aad(struct buf *b, const struct wstore *s)
 
 /* The secret block in a buffer reserved at its exact size up front, so no
  * reallocation leaves a copy behind; the caller wipes it. */
-static int secret_block(struct buf *b, const struct wstore *s)
+int wstore_secret_block(struct buf *b, const struct wstore *s)
 {
 	buf_init(b);
-	if (!buf_reserve(b, SECRET_MAX(s->n_imported)))
+	if (!buf_reserve(b, WSTORE_SECRET_MAX(s->n_imported)))
 		return -1;
 	buf_put(b, s->seed, WSTORE_SEED_LEN);
 	buf_varint(b, s->n_imported);
@@ -216,7 +220,7 @@ static int secret_block(struct buf *b, const struct wstore *s)
 	return buf_ok(b) ? 0 : -1;
 }
 
-static void wipe_buf(struct buf *b)
+void wstore_buf_wipe(struct buf *b)
 {
 	if (b->data)
 		OPENSSL_cleanse(b->data, b->cap);
@@ -224,7 +228,7 @@ static void wipe_buf(struct buf *b)
 }
 
 /* Reads a secret block into s's secrets, wiping any held before. */
-static int secret_parse(struct wstore *s, const uint8_t *p, size_t len, char *err)
+int wstore_secret_parse(struct wstore *s, const uint8_t *p, size_t len, char *err)
 {
 	struct cursor c = cursor_make(p, len);
 	uint64_t n;
@@ -267,8 +271,8 @@ int wstore_seal(struct wstore *s, const uint8_t key[WSTORE_AES_KEY_LEN], char *e
 	uint8_t nonce[WSTORE_NONCE_LEN];
 	if (!s->have_secrets)
 		return err_set(err, "cannot seal the wallet secrets: they are locked");
-	if (secret_block(&plain, s) != 0) {
-		wipe_buf(&plain);
+	if (wstore_secret_block(&plain, s) != 0) {
+		wstore_buf_wipe(&plain);
 		return err_set(err, "cannot seal the wallet secrets: out of memory");
 	}
 	uint8_t *sealed = malloc(plain.len + WSTORE_TAG_LEN);
@@ -276,7 +280,7 @@ int wstore_seal(struct wstore *s, const uint8_t key[WSTORE_AES_KEY_LEN], char *e
 	int ok = sealed && buf_ok(&aad) && RAND_bytes(nonce, sizeof(nonce)) == 1 &&
 		 gcm(true, sealed, plain.data, plain.len, sealed + plain.len, key, nonce, &aad) == 0;
 	size_t len = plain.len + WSTORE_TAG_LEN;
-	wipe_buf(&plain);
+	wstore_buf_wipe(&plain);
 	buf_release(&aad);
 	if (!ok) {
 		free(sealed);
@@ -287,6 +291,7 @@ int wstore_seal(struct wstore *s, const uint8_t key[WSTORE_AES_KEY_LEN], char *e
 	s->sealed_len = len;
 	memcpy(s->nonce, nonce, sizeof(nonce));
 	s->encrypted = true;
+	s->secrets_dirty = true;
 	return 0;
 }
 
@@ -310,7 +315,7 @@ int wstore_unseal(struct wstore *s, const uint8_t key[WSTORE_AES_KEY_LEN], char 
 		err_set(err, "cannot open the wallet secrets: the passphrase is incorrect");
 		return WSTORE_BAD_KEY;
 	}
-	r = secret_parse(s, plain, len, err);
+	r = wstore_secret_parse(s, plain, len, err);
 	OPENSSL_cleanse(plain, len);
 	free(plain);
 	if (r != 0)
@@ -318,231 +323,556 @@ int wstore_unseal(struct wstore *s, const uint8_t key[WSTORE_AES_KEY_LEN], char 
 	return r;
 }
 
-/* ---- the file ---- */
 
-static void write_public(struct buf *b, const struct wstore *s)
+/* ---- one transaction, as the file and the database hold it ---- */
+
+void wstore_tx_write(struct buf *b, const struct wstore_tx *t)
 {
-	buf_varint(b, s->n_imported);
-	if (s->n_imported)
-		buf_put(b, s->imported_pk, s->n_imported * WSTORE_PUBKEY_LEN);
-	for (int c = 0; c < WSTORE_CHAINS; c++) {
-		buf_u32(b, s->next[c]);
-		buf_varint(b, s->n_keys[c]);
-		if (s->n_keys[c])
-			buf_put(b, s->keys[c], s->n_keys[c] * WSTORE_PUBKEY_LEN);
-	}
-	buf_varint(b, s->n_labels);
-	for (size_t i = 0; i < s->n_labels; i++) {
-		buf_put(b, s->labels[i].addr, 20);
-		buf_lenbytes(b, s->labels[i].text, strlen(s->labels[i].text));
-	}
-	buf_u8(b, s->have_best);
-	buf_put(b, s->best_hash, 32);
-	buf_u32(b, s->best_height);
-	buf_varint(b, s->n_txs);
-	for (size_t i = 0; i < s->n_txs; i++) {
-		const struct wstore_tx *t = s->txs[i];
-		tx_write(b, &t->tx);
-		buf_u64(b, t->time);
-		buf_u8(b, t->confirmed);
-		buf_put(b, t->block, 32);
-		buf_u32(b, t->height);
-		buf_u32(b, t->pos);
-	}
+	tx_write(b, &t->tx);
+	buf_u64(b, t->time);
+	buf_u8(b, t->confirmed);
+	buf_put(b, t->block, 32);
+	buf_u32(b, t->height);
+	buf_u32(b, t->pos);
 }
 
-/* Header ‖ secret or sealed block ‖ public part, in one buffer reserved at
- * its exact size (the checksum envelope_save appends included) so the
- * secrets of a plain file are never copied by a reallocation. The caller
- * wipes it. */
-static int serialize(struct buf *out, const struct wstore *s)
+int wstore_tx_read(struct cursor *c, struct wstore *s, char *err)
 {
-	struct buf head = BUF_INIT, pub = BUF_INIT, secret = BUF_INIT;
-	int r = -1;
-	buf_init(out);
-	envelope_begin(&head, &file_format);
-	buf_put(&head, s->net, 4);
-	buf_u8(&head, s->encrypted ? FLAG_ENCRYPTED : 0);
+	struct tx tx;
+	uint8_t confirmed;
+	if (tx_read(c, &tx, err) != 0)
+		return -1;
+	struct wstore_tx *t = wstore_add_tx(s, &tx, 0);
+	tx_release(&tx);
+	if (!t)
+		return err_set(err, "out of memory");
+	if (!cursor_u64(c, &t->time) || !cursor_u8(c, &confirmed) || confirmed > 1 || !cursor_bytes(c, t->block, 32) ||
+	    !cursor_u32(c, &t->height) || !cursor_u32(c, &t->pos))
+		return err_set(err, "truncated record");
+	t->confirmed = confirmed;
+	return 0;
+}
+
+/* ---- the database ----
+ *
+ * One record per thing, a one-byte prefix and a fixed key (docs/wallet.md):
+ * 'M' meta, 'S' secrets, 'C' counters, 'B' best block, 'K' chain ‖ index
+ * key, 'I' index imported key, 'L' address label, 'T' seq transaction.
+ * Indexes are big-endian so that key order is list order. */
+
+#define REC_META 'M'
+#define REC_SECRET 'S'
+#define REC_COUNTS 'C'
+#define REC_BEST 'B'
+#define REC_KEY 'K'
+#define REC_IMPORT 'I'
+#define REC_LABEL 'L'
+#define REC_TX 'T'
+#define META_ENCRYPTED 0x01
+/* The block cache of a wallet's database: its records are read once, at
+ * open, and kept in the image. */
+#define DB_CACHE (1u << 20)
+
+static void be32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+static void be64(uint8_t *p, uint64_t v)
+{
+	be32(p, (uint32_t)(v >> 32));
+	be32(p + 4, (uint32_t)v);
+}
+
+static uint64_t rd_be(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* A batch being filled: each record's value goes through v, reused. */
+struct commit {
+	struct store_batch *b;
+	struct buf v;
+	size_t n;
+	bool ok;
+};
+
+static void put(struct commit *c, const uint8_t *key, size_t klen)
+{
+	if (buf_ok(&c->v))
+		store_batch_put(c->b, key, klen, c->v.len ? c->v.data : (const uint8_t *)"", c->v.len);
+	else
+		c->ok = false;
+	c->n++;
+	buf_reset(&c->v);
+}
+
+static void put1(struct commit *c, uint8_t prefix)
+{
+	put(c, &prefix, 1);
+}
+
+static void put_fixed(struct commit *c, const struct wstore *s)
+{
+	buf_put(&c->v, s->net, 4);
+	buf_u32(&c->v, WSTORE_DB_VERSION);
+	buf_u8(&c->v, s->encrypted ? META_ENCRYPTED : 0);
 	if (s->encrypted) {
-		buf_put(&head, s->salt, WSTORE_SALT_LEN);
-		buf_u8(&head, s->kdf_log2n);
-		buf_u32(&head, s->kdf_r);
-		buf_u32(&head, s->kdf_p);
-		buf_put(&head, s->nonce, WSTORE_NONCE_LEN);
-		buf_lenbytes(&head, s->sealed, s->sealed_len);
-	} else if (!s->have_secrets || secret_block(&secret, s) != 0) {
-		goto done;
+		buf_put(&c->v, s->salt, WSTORE_SALT_LEN);
+		buf_u8(&c->v, s->kdf_log2n);
+		buf_u32(&c->v, s->kdf_r);
+		buf_u32(&c->v, s->kdf_p);
 	}
-	write_public(&pub, s);
-	if (!buf_ok(&head) || !buf_ok(&pub))
-		goto done;
-	size_t slen = buf_varint_size(secret.len) + secret.len;
-	if (!buf_reserve(out, head.len + (s->encrypted ? 0 : slen) + pub.len + ENVELOPE_SUM_LEN))
-		goto done;
-	buf_put(out, head.data, head.len);
-	if (!s->encrypted)
-		buf_lenbytes(out, secret.data, secret.len);
-	buf_put(out, pub.data, pub.len);
-	r = buf_ok(out) ? 0 : -1;
-done:
-	buf_release(&head);
-	buf_release(&pub);
-	wipe_buf(&secret);
-	return r;
+	put1(c, REC_META);
+	for (int ch = 0; ch < WSTORE_CHAINS; ch++) {
+		buf_u32(&c->v, s->next[ch]);
+		buf_u32(&c->v, (uint32_t)s->n_keys[ch]);
+	}
+	buf_u32(&c->v, (uint32_t)s->n_imported);
+	buf_u64(&c->v, s->n_txs);
+	put1(c, REC_COUNTS);
+	buf_u8(&c->v, s->have_best);
+	buf_put(&c->v, s->best_hash, 32);
+	buf_u32(&c->v, s->best_height);
+	put1(c, REC_BEST);
 }
 
-int wstore_save(const struct wstore *s, const char *path, char *err)
+/* The sealed block as it is, or the plain secrets in a buffer of their own
+ * that is wiped (LevelDB's batch keeps its copy until the batch is freed). */
+static void put_secret(struct commit *c, const struct wstore *s)
 {
-	struct buf b;
-	if (serialize(&b, s) != 0) {
-		wipe_buf(&b);
-		return err_set(err, "cannot save '%s': out of memory", path);
+	const uint8_t k = REC_SECRET;
+	if (s->encrypted) {
+		buf_put(&c->v, s->nonce, WSTORE_NONCE_LEN);
+		buf_put(&c->v, s->sealed, s->sealed_len);
+		put1(c, REC_SECRET);
+		return;
 	}
-	int r = envelope_save(&file_format, &b, path, err);
-	wipe_buf(&b);
-	return r;
+	struct buf plain;
+	if (!s->have_secrets || wstore_secret_block(&plain, s) != 0)
+		c->ok = false;
+	else
+		store_batch_put(c->b, &k, 1, plain.data, plain.len);
+	wstore_buf_wipe(&plain);
+	c->n++;
 }
 
-static int read_pubkeys(struct cursor *c, uint8_t (**out)[WSTORE_PUBKEY_LEN], size_t *n_out)
+/* K chain index (6 bytes) or I index (5 bytes) -> x-only public key. */
+static size_t key_key(uint8_t k[6], uint8_t prefix, int chain, size_t i)
 {
-	uint64_t n;
-	if (!cursor_varint(c, &n, WSTORE_MAX_KEYS) || c->len < n * WSTORE_PUBKEY_LEN)
-		return -1;
-	*n_out = (size_t)n;
-	if (n == 0)
-		return 0;
-	*out = malloc(n * WSTORE_PUBKEY_LEN);
-	return *out && cursor_bytes(c, *out, n * WSTORE_PUBKEY_LEN) ? 0 : -1;
+	k[0] = prefix;
+	if (prefix == REC_KEY)
+		k[1] = (uint8_t)chain;
+	be32(k + (prefix == REC_KEY ? 2 : 1), (uint32_t)i);
+	return prefix == REC_KEY ? 6 : 5;
 }
 
-static int read_labels(struct cursor *c, struct wstore *s)
+static void put_key(struct commit *c, uint8_t prefix, int chain, size_t i, const uint8_t pub[WSTORE_PUBKEY_LEN])
 {
-	uint64_t n;
-	if (!cursor_varint(c, &n, WSTORE_MAX_KEYS) || c->len < n * 21)
-		return -1;
-	for (uint64_t i = 0; i < n; i++) {
-		uint8_t addr[20];
-		char text[WSTORE_LABEL_MAX + 1];
-		size_t len;
-		if (!cursor_bytes(c, addr, 20) || !cursor_lenbytes(c, text, &len, WSTORE_LABEL_MAX))
-			return -1;
-		text[len] = '\0';
-		if (strlen(text) != len || wstore_set_label(s, addr, text) != 0)
-			return -1;
+	uint8_t k[6];
+	size_t klen = key_key(k, prefix, chain, i);
+	buf_put(&c->v, pub, WSTORE_PUBKEY_LEN);
+	put(c, k, klen);
+}
+
+static void put_tx(struct commit *c, const struct wstore_tx *t)
+{
+	uint8_t k[9] = { REC_TX };
+	be64(k + 1, t->seq);
+	wstore_tx_write(&c->v, t);
+	put(c, k, sizeof(k));
+}
+
+static void put_labels(struct commit *c, const struct wstore *s)
+{
+	uint8_t k[21] = { REC_LABEL };
+	for (size_t i = 0; s->labels_dirty && i < s->n_labels; i++)
+		if (s->labels[i].dirty) {
+			memcpy(k + 1, s->labels[i].addr, 20);
+			buf_put(&c->v, s->labels[i].text, strlen(s->labels[i].text));
+			put(c, k, sizeof(k));
+		}
+}
+
+static void put_lists(struct commit *c, const struct wstore *s)
+{
+	for (int ch = 0; ch < WSTORE_CHAINS; ch++) {
+		for (size_t i = s->saved_keys[ch]; i < s->n_keys[ch]; i++)
+			put_key(c, REC_KEY, ch, i, s->keys[ch][i]);
+		for (size_t i = s->n_keys[ch]; i < s->stale_keys[ch]; i++) {
+			uint8_t k[6];
+			store_batch_del(c->b, k, key_key(k, REC_KEY, ch, i));
+			c->n++;
+		}
 	}
+	for (size_t i = s->saved_imported; i < s->n_imported; i++)
+		put_key(c, REC_IMPORT, 0, i, s->imported_pk[i]);
+	put_labels(c, s);
+	if (s->touch_lost)
+		for (size_t i = 0; i < s->saved_txs; i++)
+			put_tx(c, s->txs[i]);
+	else
+		for (size_t i = 0; i < s->n_touched; i++)
+			put_tx(c, s->touched[i]);
+	for (size_t i = s->saved_txs; i < s->n_txs; i++)
+		put_tx(c, s->txs[i]);
+}
+
+/* After a commit (or a load): the database holds the whole image. */
+static void mark_saved(struct wstore *s)
+{
+	for (int ch = 0; ch < WSTORE_CHAINS; ch++)
+		s->saved_keys[ch] = s->stale_keys[ch] = s->n_keys[ch];
+	s->saved_imported = s->n_imported;
+	s->saved_txs = s->n_txs;
+	for (size_t i = 0; s->labels_dirty && i < s->n_labels; i++)
+		s->labels[i].dirty = false;
+	for (size_t i = 0; i < s->n_touched; i++)
+		s->touched[i]->touched = false;
+	s->n_touched = 0;
+	s->touch_lost = s->secrets_dirty = s->labels_dirty = false;
+}
+
+/* Before the first commit into a fresh database: it holds nothing. */
+static void mark_unsaved(struct wstore *s)
+{
+	mark_saved(s);
+	for (int ch = 0; ch < WSTORE_CHAINS; ch++)
+		s->saved_keys[ch] = s->stale_keys[ch] = 0;
+	s->saved_imported = s->saved_txs = 0;
+	for (size_t i = 0; i < s->n_labels; i++)
+		s->labels[i].dirty = true;
+	s->labels_dirty = s->secrets_dirty = true;
+}
+
+int wstore_commit(struct wstore *s, char *err)
+{
+	char why[ERR_LEN] = "out of memory";
+	struct commit c = { .b = store_batch_new(), .v = BUF_INIT, .ok = true };
+	if (!s->db) {
+		store_batch_free(c.b);
+		return err_set(err, "cannot save the wallet: it has no database");
+	}
+	if (c.b) {
+		put_fixed(&c, s);
+		if (s->secrets_dirty)
+			put_secret(&c, s);
+		put_lists(&c, s);
+	}
+	int r = c.b && c.ok ? store_write(s->db, c.b, s->secrets_dirty, why) : -1;
+	buf_release(&c.v);
+	store_batch_free(c.b);
+	if (r != 0)
+		return err_set(err, "cannot save the wallet: %s", why);
+	mark_saved(s);
+	s->last_commit = c.n;
 	return 0;
 }
 
-static int read_txs(struct cursor *c, struct wstore *s, char *err)
+void wstore_tx_touch(struct wstore *s, struct wstore_tx *t)
 {
-	uint64_t n;
-	if (!cursor_varint(c, &n, WSTORE_MAX_TXS))
-		return err_set(err, "bad transaction count");
-	for (uint64_t i = 0; i < n; i++) {
-		struct tx tx;
-		uint8_t confirmed;
-		if (tx_read(c, &tx, err) != 0)
-			return -1;
-		struct wstore_tx *t = wstore_add_tx(s, &tx, 0);
-		tx_release(&tx);
-		if (!t)
-			return err_set(err, "out of memory");
-		if (!cursor_u64(c, &t->time) || !cursor_u8(c, &confirmed) || confirmed > 1 ||
-		    !cursor_bytes(c, t->block, 32) || !cursor_u32(c, &t->height) || !cursor_u32(c, &t->pos))
-			return err_set(err, "transaction %llu: truncated record", (unsigned long long)i);
-		t->confirmed = confirmed;
+	if (t->seq >= s->saved_txs || t->touched || s->touch_lost)
+		return;
+	if (grow_array(&s->touched, &s->cap_touched, s->n_touched + 1, sizeof(*s->touched), 16, SIZE_MAX) != 0) {
+		s->touch_lost = true; /* the next commit rewrites every transaction */
+		return;
 	}
-	return 0;
+	t->touched = true;
+	s->touched[s->n_touched++] = t;
 }
 
-static int read_public(struct cursor *c, struct wstore *s, char *err)
+void wstore_reset_seed(struct wstore *s, const uint8_t seed[WSTORE_SEED_LEN])
 {
-	uint8_t best;
-	if (read_pubkeys(c, &s->imported_pk, &s->n_imported) != 0)
-		return err_set(err, "bad imported keys");
-	for (int k = 0; k < WSTORE_CHAINS; k++)
-		if (!cursor_u32(c, &s->next[k]) || read_pubkeys(c, &s->keys[k], &s->n_keys[k]) != 0 ||
-		    s->next[k] > s->n_keys[k])
-			return err_set(err, "bad key chain %d", k);
-	if (read_labels(c, s) != 0)
-		return err_set(err, "bad labels");
-	if (!cursor_u8(c, &best) || best > 1 || !cursor_bytes(c, s->best_hash, 32) || !cursor_u32(c, &s->best_height))
-		return err_set(err, "bad best block");
-	s->have_best = best;
-	return read_txs(c, s, err);
-}
-
-static int read_secret_part(struct cursor *c, struct wstore *s, uint8_t flags, char *err)
-{
-	uint64_t len;
-	const uint8_t *p;
-	if (flags & FLAG_ENCRYPTED) {
-		s->encrypted = true;
-		if (!cursor_bytes(c, s->salt, WSTORE_SALT_LEN) || !cursor_u8(c, &s->kdf_log2n) ||
-		    !cursor_u32(c, &s->kdf_r) || !cursor_u32(c, &s->kdf_p) ||
-		    !cursor_bytes(c, s->nonce, WSTORE_NONCE_LEN))
-			return err_set(err, "bad encryption header");
-		if (s->kdf_log2n < 1 || s->kdf_log2n > WSTORE_KDF_LOG2N_MAX || s->kdf_r < 1 ||
-		    s->kdf_r > WSTORE_KDF_R_MAX || s->kdf_p < 1 || s->kdf_p > WSTORE_KDF_P_MAX)
-			return err_set(err, "scrypt cost out of range");
+	memcpy(s->seed, seed, WSTORE_SEED_LEN);
+	s->have_secrets = s->secrets_dirty = true;
+	for (int ch = 0; ch < WSTORE_CHAINS; ch++) {
+		if (s->saved_keys[ch] > s->stale_keys[ch])
+			s->stale_keys[ch] = s->saved_keys[ch];
+		free(s->keys[ch]);
+		s->keys[ch] = NULL;
+		s->n_keys[ch] = s->saved_keys[ch] = 0;
+		s->next[ch] = 0;
 	}
-	if (!cursor_varint(c, &len, SECRET_MAX(WSTORE_MAX_KEYS) + WSTORE_TAG_LEN) || !cursor_view(c, &p, (size_t)len))
-		return err_set(err, "bad secret block");
-	if (!s->encrypted)
-		return 0; /* parsed once the imported public keys are known */
-	if (len < WSTORE_SEED_LEN + 1 + WSTORE_TAG_LEN || !(s->sealed = malloc((size_t)len)))
-		return err_set(err, "bad sealed block");
-	memcpy(s->sealed, p, (size_t)len);
-	s->sealed_len = (size_t)len;
-	return 0;
 }
 
-static int parse(struct wstore *s, const uint8_t *p, size_t len, char *err)
+/* ---- reading the database ---- */
+
+/* The value of a one-byte key; a missing record is named as such. */
+static int get_record(struct wstore *s, uint8_t prefix, uint8_t **val, size_t *len, const char *what, char *err)
 {
-	char why[ERR_LEN] = "";
-	uint8_t net[4], flags;
-	struct cursor c;
-	if (envelope_open(&file_format, &c, p, len, err) != 0)
-		return -1;
-	if (!cursor_bytes(&c, net, 4) || !cursor_u8(&c, &flags))
-		return err_set(err, "truncated header");
-	if (memcmp(net, s->net, 4) != 0)
-		return err_set(err, "the wallet belongs to another network");
-	if (flags & ~FLAG_ENCRYPTED)
-		return err_set(err, "unknown flags 0x%02x", flags);
-	struct cursor secret = c;
-	if (read_secret_part(&c, s, flags, why) != 0 || read_public(&c, s, why) != 0)
-		return err_set(err, "malformed: %s", why);
-	if (!cursor_done(&c))
-		return err_set(err, "malformed: %zu trailing bytes", c.len);
-	if (s->encrypted)
-		return 0;
-	uint64_t slen;
-	const uint8_t *sp;
-	if (!cursor_varint(&secret, &slen, UINT64_MAX) || !cursor_view(&secret, &sp, (size_t)slen) ||
-	    secret_parse(s, sp, (size_t)slen, why) != 0)
-		return err_set(err, "malformed: %s", why);
-	return 0;
+	char why[ERR_LEN];
+	int r = store_get(s->db, &prefix, 1, val, len, why);
+	if (r < 0)
+		return err_set(err, "%s", why);
+	return r ? 0 : err_set(err, "no %s record", what);
 }
 
-int wstore_load(struct wstore *s, const char *path, const uint8_t net[4], char *err)
+static int read_meta(struct wstore *s, char *err)
 {
-	char why[ERR_LEN] = "";
+	char why[ERR_LEN];
+	uint8_t *v, net[4], flags;
 	size_t len;
-	wstore_init(s, net);
-	/* A .tmp left by a save that was interrupted is garbage: the real file
-	 * is only ever replaced by a rename. */
-	if (file_remove_tmp(path, err) != 0)
+	uint32_t version;
+	const uint8_t k = REC_META;
+	int found = store_get(s->db, &k, 1, &v, &len, why);
+	if (found <= 0)
+		return err_set(err, "%s", found < 0 ? why : "not a cairn wallet database");
+	struct cursor c = cursor_make(v, len);
+	int r = -1;
+	if (!cursor_bytes(&c, net, 4) || !cursor_u32(&c, &version) || !cursor_u8(&c, &flags))
+		err_set(err, "meta record: truncated");
+	else if (memcmp(net, s->net, 4) != 0)
+		err_set(err, "the wallet belongs to another network");
+	else if (version != WSTORE_DB_VERSION)
+		err_set(err, "unsupported version %u", version);
+	else if (flags & ~META_ENCRYPTED)
+		err_set(err, "meta record: unknown flags 0x%02x", flags);
+	else if ((s->encrypted = flags & META_ENCRYPTED) &&
+		 (!cursor_bytes(&c, s->salt, WSTORE_SALT_LEN) || !cursor_u8(&c, &s->kdf_log2n) ||
+		  !cursor_u32(&c, &s->kdf_r) || !cursor_u32(&c, &s->kdf_p) ||
+		  !wstore_kdf_ok(s->kdf_log2n, s->kdf_r, s->kdf_p)))
+		err_set(err, "meta record: bad encryption parameters");
+	else
+		r = cursor_done(&c) ? 0 : err_set(err, "meta record: trailing bytes");
+	store_free(v);
+	return r;
+}
+
+/* The counters, checked against the records once they are read. */
+struct counts {
+	uint32_t next[WSTORE_CHAINS], n_keys[WSTORE_CHAINS], n_imported;
+	uint64_t n_txs;
+};
+
+static int read_fixed(struct wstore *s, struct counts *n, char *err)
+{
+	uint8_t *v, best;
+	size_t len;
+	if (get_record(s, REC_COUNTS, &v, &len, "counters", err) != 0)
 		return -1;
-	uint8_t *p = file_read_bounded(path, WSTORE_MAX_FILE, &len, NULL, err);
-	if (!p)
+	struct cursor c = cursor_make(v, len);
+	bool ok = true;
+	for (int ch = 0; ch < WSTORE_CHAINS; ch++)
+		ok = ok && cursor_u32(&c, &n->next[ch]) && cursor_u32(&c, &n->n_keys[ch]) && n->next[ch] <= n->n_keys[ch];
+	ok = ok && cursor_u32(&c, &n->n_imported) && cursor_u64(&c, &n->n_txs) && cursor_done(&c);
+	store_free(v);
+	if (!ok)
+		return err_set(err, "counters record: malformed");
+	if (get_record(s, REC_BEST, &v, &len, "best block", err) != 0)
 		return -1;
-	int r = parse(s, p, len, why);
-	OPENSSL_cleanse(p, len);
-	free(p);
-	if (r != 0) {
-		wstore_release(s);
-		return err_set(err, "cannot load '%s': %s", path, why);
-	}
+	c = cursor_make(v, len);
+	ok = cursor_u8(&c, &best) && best <= 1 && cursor_bytes(&c, s->best_hash, 32) && cursor_u32(&c, &s->best_height) &&
+	     cursor_done(&c);
+	s->have_best = best;
+	store_free(v);
+	return ok ? 0 : err_set(err, "best block record: malformed");
+}
+
+/* Walks the records of one prefix in key order; each must be the next of
+ * its list. */
+typedef int (*record_fn)(struct wstore *s, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen, char *err);
+
+static int read_prefix(struct wstore *s, uint8_t prefix, record_fn fn, char *err)
+{
+	const uint8_t *k, *v;
+	size_t klen, vlen;
+	struct store_iter *it = store_iter_new(s->db, &prefix, 1);
+	int r = it ? 0 : err_set(err, "out of memory");
+	while (r == 0 && it && store_iter_next(it, &k, &klen, &v, &vlen))
+		r = fn(s, k, klen, v, vlen, err);
+	store_iter_free(it);
+	return r;
+}
+
+static int read_key(struct wstore *s, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen, char *err)
+{
+	int ch = klen == 6 ? k[1] : -1;
+	if (ch < 0 || ch >= WSTORE_CHAINS || rd_be(k + 2, 4) != s->n_keys[ch] || vlen != WSTORE_PUBKEY_LEN)
+		return err_set(err, "key record: malformed or out of order");
+	return wstore_add_key(s, (enum wstore_chain)ch, v) == 0 ? 0 : err_set(err, "too many keys");
+}
+
+static int read_import(struct wstore *s, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen, char *err)
+{
+	if (klen != 5 || rd_be(k + 1, 4) != s->n_imported || vlen != WSTORE_PUBKEY_LEN)
+		return err_set(err, "imported key record: malformed or out of order");
+	if (s->n_imported >= WSTORE_MAX_KEYS || grow((void **)&s->imported_pk, s->n_imported, WSTORE_PUBKEY_LEN) != 0)
+		return err_set(err, "too many imported keys");
+	memcpy(s->imported_pk[s->n_imported++], v, WSTORE_PUBKEY_LEN);
 	return 0;
+}
+
+static int read_label(struct wstore *s, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen, char *err)
+{
+	char text[WSTORE_LABEL_MAX + 1];
+	if (klen != 21 || vlen > WSTORE_LABEL_MAX || memchr(v, '\0', vlen))
+		return err_set(err, "label record: malformed");
+	memcpy(text, v, vlen);
+	text[vlen] = '\0';
+	return wstore_set_label(s, k + 1, text) == 0 ? 0 : err_set(err, "out of memory");
+}
+
+static int read_tx(struct wstore *s, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen, char *err)
+{
+	char why[ERR_LEN] = "";
+	uint64_t seq = klen == 9 ? rd_be(k + 1, 8) : UINT64_MAX;
+	if (seq != s->n_txs)
+		return err_set(err, "transaction record %llu: out of order (expected %zu)", (unsigned long long)seq,
+			       s->n_txs);
+	struct cursor c = cursor_make(v, vlen);
+	if (wstore_tx_read(&c, s, why) != 0 || !cursor_done(&c))
+		return err_set(err, "transaction record %llu: %s", (unsigned long long)seq, why[0] ? why : "trailing bytes");
+	return 0;
+}
+
+static int read_secret(struct wstore *s, char *err)
+{
+	uint8_t *v;
+	size_t len;
+	int r = 0;
+	if (get_record(s, REC_SECRET, &v, &len, "secret", err) != 0)
+		return -1;
+	if (!s->encrypted)
+		r = wstore_secret_parse(s, v, len, err);
+	else if (len < WSTORE_NONCE_LEN + WSTORE_SEED_LEN + 1 + WSTORE_TAG_LEN || !(s->sealed = malloc(len)))
+		r = err_set(err, "secret record: malformed");
+	else {
+		memcpy(s->nonce, v, WSTORE_NONCE_LEN);
+		s->sealed_len = len - WSTORE_NONCE_LEN;
+		memcpy(s->sealed, v + WSTORE_NONCE_LEN, s->sealed_len);
+	}
+	OPENSSL_cleanse(v, len);
+	store_free(v);
+	return r;
+}
+
+static int read_records(struct wstore *s, char *err)
+{
+	struct counts n;
+	if (read_meta(s, err) != 0 || read_fixed(s, &n, err) != 0 || read_prefix(s, REC_KEY, read_key, err) != 0 ||
+	    read_prefix(s, REC_IMPORT, read_import, err) != 0 || read_secret(s, err) != 0 ||
+	    read_prefix(s, REC_LABEL, read_label, err) != 0 || read_prefix(s, REC_TX, read_tx, err) != 0)
+		return -1;
+	for (int ch = 0; ch < WSTORE_CHAINS; ch++) {
+		if (s->n_keys[ch] != n.n_keys[ch])
+			return err_set(err, "chain %d: %zu key records for %u keys", ch, s->n_keys[ch], n.n_keys[ch]);
+		s->next[ch] = n.next[ch];
+	}
+	if (s->n_imported != n.n_imported)
+		return err_set(err, "%zu imported key records for %u keys", s->n_imported, n.n_imported);
+	if (s->n_txs != n.n_txs)
+		return err_set(err, "%zu transaction records for %llu transactions", s->n_txs,
+			       (unsigned long long)n.n_txs);
+	return 0;
+}
+
+/* ---- opening and creating ---- */
+
+/* LevelDB makes its files with mode 0644 (less the umask): the folder is
+ * kept 0700 and the files present are set to 0600. */
+static int secure_files(const char *dir, char *err)
+{
+	char path[4096];
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int r = d ? 0 : err_set(err, "cannot read the folder '%s': %s", dir, strerror(errno));
+	while (r == 0 && (e = readdir(d))) {
+		struct stat st;
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0777) != 0600 && chmod(path, 0600) != 0)
+			r = err_set(err, "cannot set the mode of '%s': %s", path, strerror(errno));
+	}
+	if (d)
+		closedir(d);
+	if (r == 0 && chmod(dir, 0700) != 0)
+		r = err_set(err, "cannot set the mode of '%s': %s", dir, strerror(errno));
+	return r;
+}
+
+static int attach(struct wstore *s, const char *dir, char *err)
+{
+	char why[ERR_LEN];
+	if (!(s->dir = strdup(dir)))
+		return err_set(err, "out of memory");
+	if (!(s->db = store_open(dir, DB_CACHE, why)))
+		return err_set(err, "%s", why);
+	return secure_files(dir, err);
+}
+
+int wstore_open(struct wstore *s, const char *dir, const uint8_t net[4], char *err)
+{
+	char why[ERR_LEN] = "";
+	struct stat st;
+	wstore_init(s, net);
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return err_set(err, "cannot open the wallet '%s': no such folder", dir);
+	if (attach(s, dir, why) != 0 || read_records(s, why) != 0) {
+		wstore_release(s);
+		return err_set(err, "cannot open the wallet '%s': %s", dir, why);
+	}
+	mark_saved(s);
+	return 0;
+}
+
+/* Writes the image into a fresh database at tmp and closes it. */
+static int build(struct wstore *s, const char *tmp, char *err)
+{
+	char why[ERR_LEN];
+	if (store_destroy(tmp, why) != 0)
+		return err_set(err, "cannot remove the leftover '%s': %s", tmp, why);
+	rmdir(tmp); /* LevelDB leaves the folder when it held more than its files */
+	if (mkdir(tmp, 0700) != 0)
+		return err_set(err, "cannot create '%s': %s", tmp, strerror(errno));
+	if (!(s->db = store_open(tmp, DB_CACHE, why)))
+		return err_set(err, "%s", why);
+	mark_unsaved(s);
+	int r = wstore_commit(s, err);
+	store_close(s->db);
+	s->db = NULL;
+	if (r != 0) {
+		mark_unsaved(s);
+		if (store_destroy(tmp, why) == 0)
+			rmdir(tmp);
+	}
+	return r;
+}
+
+int wstore_create(struct wstore *s, const char *dir, char *err)
+{
+	char tmp[4096], why[ERR_LEN] = "";
+	struct stat st;
+	if (stat(dir, &st) == 0 || errno != ENOENT)
+		return err_set(err, "cannot create the wallet '%s': it already exists", dir);
+	int n = snprintf(tmp, sizeof(tmp), "%s.new", dir);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return err_set(err, "cannot create the wallet '%s': path too long", dir);
+	if (build(s, tmp, why) != 0)
+		return err_set(err, "cannot create the wallet '%s': %s", dir, why);
+	if (rename(tmp, dir) != 0)
+		return err_set(err, "cannot create the wallet '%s': cannot rename '%s': %s", dir, tmp, strerror(errno));
+	if (file_sync_dir_of(dir, why) != 0)
+		return err_set(err, "cannot create the wallet '%s': %s", dir, why);
+	if (attach(s, dir, why) != 0) {
+		store_close(s->db);
+		s->db = NULL;
+		return err_set(err, "cannot open the wallet '%s': %s", dir, why);
+	}
+	mark_saved(s);
+	return 0;
+}
+
+int wstore_compact(struct wstore *s, char *err)
+{
+	char why[ERR_LEN];
+	if (!s->db)
+		return err_set(err, "cannot compact the wallet: it has no database");
+	if (store_compact(s->db, why) != 0)
+		return err_set(err, "cannot compact the wallet: %s", why);
+	return secure_files(s->dir, err);
 }

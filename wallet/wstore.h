@@ -1,15 +1,22 @@
-/* The wallet file: one `wallet.dat` in the network's data folder, mode
- * 0600, replaced atomically (a fresh `wallet.dat.tmp`, fsync, rename over
- * the old file, fsync of the folder) so that a crash at any instant leaves
- * the old or the new file, never a torn one.
+/* The wallet store: struct wstore is the wallet's state in memory, kept in
+ * a LevelDB database of its own (a folder, e.g. `wallets/default/` in the
+ * network's data folder; folders 0700, files 0600) through chain/store.h.
+ * The database holds one record per key, transaction and label, so that
+ * a commit writes one batch of only what changed since the one before:
+ * its cost does not grow with the wallet. The record map is in
+ * docs/wallet.md.
  *
- * struct wstore is the file's image in memory; the wallet keeps its state in
- * one and saves it whole after each change. Its secret part (the HD seed and
- * the imported secret keys) is either stored in the clear or sealed with
- * AES-256-GCM under a key that scrypt derives from a passphrase; everything
- * else (public keys, labels, transactions) stays readable so that a locked
- * wallet still tracks its coins. The byte layout is in docs/wallet.md.
- * Not thread-safe. */
+ * The secret part (the HD seed and the imported secret keys) is one record,
+ * either in the clear or sealed with AES-256-GCM under a key that scrypt
+ * derives from a passphrase; everything else (public keys, labels,
+ * transactions) stays readable so that a locked wallet still tracks its
+ * coins. A commit that changes the secrets is synced to the disk; the
+ * others survive the process being killed, not a power cut (the wallet
+ * then rescans from its best block).
+ *
+ * The single-file format of earlier versions (`wallet.dat`), now the
+ * backup format, is wallet/wfile.h; it shares the sealed block with the
+ * database. Not thread-safe. */
 #ifndef CAIRN_WALLET_WSTORE_H
 #define CAIRN_WALLET_WSTORE_H
 
@@ -17,13 +24,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chain/store.h"
 #include "chain/tx.h"
+#include "util/buf.h"
+#include "util/cursor.h"
 #include "util/err.h"
 
 #define WSTORE_FILE "wallet.dat"
 #define WSTORE_MAGIC "CAIRNWLT"
 #define WSTORE_MAGIC_LEN 8
-#define WSTORE_VERSION 1
+#define WSTORE_VERSION 1    /* of the file, and of the sealed block's binding */
+#define WSTORE_DB_VERSION 1 /* of the database's records */
 #define WSTORE_SEED_LEN 32
 #define WSTORE_SECKEY_LEN 32
 #define WSTORE_PUBKEY_LEN 32
@@ -46,6 +57,8 @@
 #define WSTORE_MAX_KEYS 1000000
 #define WSTORE_MAX_TXS 1000000
 #define WSTORE_MAX_FILE (512u * 1024 * 1024)
+/* Longest plain secret block for n imported keys: seed ‖ varint n ‖ n × key. */
+#define WSTORE_SECRET_MAX(n) (WSTORE_SEED_LEN + 9 + (size_t)(n) * WSTORE_SECKEY_LEN)
 
 /* Chains of HD keys: m/0'/0'/i' receives, m/0'/1'/i' takes change. */
 enum wstore_chain { WSTORE_EXTERNAL = 0, WSTORE_CHANGE = 1, WSTORE_CHAINS = 2 };
@@ -57,6 +70,7 @@ enum wstore_chain { WSTORE_EXTERNAL = 0, WSTORE_CHANGE = 1, WSTORE_CHAINS = 2 };
 struct wstore_label {
 	uint8_t addr[20];
 	char *text; /* owned, NUL-terminated, at most WSTORE_LABEL_MAX bytes */
+	bool dirty; /* set since the last commit */
 };
 
 /* A transaction of the wallet. Heap-allocated one by one so that pointers
@@ -69,6 +83,8 @@ struct wstore_tx {
 	uint32_t height;     /* its height when confirmed */
 	uint32_t pos;        /* position in the block when confirmed */
 	bool in_mempool;     /* in memory only: the node's mempool holds it */
+	uint64_t seq;        /* its place in the list, and its record's key */
+	bool touched;        /* changed since the last commit (wstore_tx_touch) */
 };
 
 struct wstore {
@@ -104,6 +120,20 @@ struct wstore {
 	bool have_best;      /* the last block the wallet has seen connected */
 	uint8_t best_hash[32];
 	uint32_t best_height;
+
+	/* The database the image lives in (NULL for an image of a file), and
+	 * what of the image it holds already: the first saved_* keys, imports
+	 * and transactions, every label not dirty, the secrets unless
+	 * secrets_dirty, and every transaction not touched. */
+	struct store *db;
+	char *dir;                        /* its folder, owned */
+	size_t saved_keys[WSTORE_CHAINS], saved_imported, saved_txs;
+	size_t stale_keys[WSTORE_CHAINS]; /* key records up to here past n_keys go */
+	bool secrets_dirty, labels_dirty;
+	struct wstore_tx **touched;       /* saved transactions changed since */
+	size_t n_touched, cap_touched;
+	bool touch_lost;                  /* a touch found no memory: rewrite all */
+	size_t last_commit;               /* records the last commit wrote */
 };
 
 /* An empty image for network magic net: no secrets, no keys. */
@@ -114,17 +144,34 @@ void wstore_release(struct wstore *s);
  * have_secrets. Only meaningful for an encrypted image. */
 void wstore_forget_secrets(struct wstore *s);
 
-/* Reads path into s (initialised by the call). A leftover `path.tmp` of an
- * interrupted save is removed first. Returns 0, or -1 with s released and
- * err filled when the file is missing, unreadable, of another network or
- * version, truncated or damaged (checksum). An encrypted file loads
- * without its secrets. */
-int wstore_load(struct wstore *s, const char *path, const uint8_t net[4], char *err) WUR;
-/* Writes s atomically to path with mode 0600: path.tmp (O_EXCL), fsync,
- * rename, fsync of the folder. An encrypted image writes its sealed block
- * and never its secrets. Returns 0, or -1 with err filled and the old file
- * untouched. */
-int wstore_save(const struct wstore *s, const char *path, char *err) WUR;
+/* Creates the wallet database at dir (which must not exist) and writes the
+ * whole image into it in one synced batch; s keeps the database open. The
+ * folder is built as `dir.new` and renamed into place once complete, so a
+ * crash leaves no half-made wallet (a leftover `dir.new` is deleted first).
+ * Returns 0, or -1 with err filled and s without a database. */
+int wstore_create(struct wstore *s, const char *dir, char *err) WUR;
+/* Opens the wallet database at dir into s (initialised by the call) and
+ * keeps it open (its lock keeps other processes out). Returns 0, or -1
+ * with s released and err filled when the folder is missing, locked, of
+ * another network or version, or a record is missing or malformed. An
+ * encrypted wallet loads without its secrets. */
+int wstore_open(struct wstore *s, const char *dir, const uint8_t net[4], char *err) WUR;
+/* Writes what changed since the last commit (or the open) as one batch:
+ * the new keys, imports and transactions, the dirty labels and touched
+ * transactions, the secrets when they changed, and the small fixed records.
+ * Synced when the secrets changed. Returns 0, or -1 with err filled and
+ * the changes still pending for the next commit. */
+int wstore_commit(struct wstore *s, char *err) WUR;
+/* Compacts the database so that no overwritten record (an older secret
+ * record above all) is left in its files. 0, or -1 with err filled. */
+int wstore_compact(struct wstore *s, char *err) WUR;
+/* Marks a saved transaction whose confirmation fields changed, for the next
+ * commit. */
+void wstore_tx_touch(struct wstore *s, struct wstore_tx *t);
+/* Replaces the seed (the secrets must be present) and drops every derived
+ * key, for a restore into a blank wallet; the next commit replaces their
+ * records. */
+void wstore_reset_seed(struct wstore *s, const uint8_t seed[WSTORE_SEED_LEN]);
 
 /* scrypt(pass, salt, 2^log2n, r, p) into key. Returns 0, or -1 with key
  * zeroed and err filled. */
@@ -138,6 +185,18 @@ int wstore_seal(struct wstore *s, const uint8_t key[WSTORE_AES_KEY_LEN], char *e
  * Returns 0; WSTORE_BAD_KEY when the tag does not match; -1 with err on a
  * malformed block. On failure no secret is left in s. */
 int wstore_unseal(struct wstore *s, const uint8_t key[WSTORE_AES_KEY_LEN], char *err) WUR;
+/* True when an scrypt cost is within the caps. */
+bool wstore_kdf_ok(uint8_t log2n, uint32_t r, uint32_t p);
+/* The plain secret block (seed ‖ varint n ‖ n × secret key) into b
+ * (initialised by the call), reserved at its exact size so that no
+ * reallocation leaves a copy behind. 0, or -1 on no memory. The caller
+ * wipes it with wstore_buf_wipe, also on failure. */
+int wstore_secret_block(struct buf *b, const struct wstore *s) WUR;
+/* Reads a plain secret block into s's secrets (n_imported must already be
+ * known) and sets have_secrets. 0, or -1 with err filled. */
+int wstore_secret_parse(struct wstore *s, const uint8_t *p, size_t len, char *err) WUR;
+/* Wipes and frees a buffer that held secrets. */
+void wstore_buf_wipe(struct buf *b);
 
 /* Appends one key to a chain's list. Returns 0, or -1 on no memory. */
 int wstore_add_key(struct wstore *s, enum wstore_chain chain, const uint8_t pub[WSTORE_PUBKEY_LEN]) WUR;
@@ -151,5 +210,11 @@ const char *wstore_label(const struct wstore *s, const uint8_t addr[20]);
 /* Appends a copy of tx; returns the new entry (owned by s), NULL on no
  * memory. */
 struct wstore_tx *wstore_add_tx(struct wstore *s, const struct tx *tx, uint64_t time);
+/* One transaction as the file and the database record it: the transaction,
+ * then time (u64), confirmed (u8), block (32), height and position (u32). */
+void wstore_tx_write(struct buf *b, const struct wstore_tx *t);
+/* Reads one such transaction from c and appends it to s. 0, or -1 with err
+ * filled. */
+int wstore_tx_read(struct cursor *c, struct wstore *s, char *err) WUR;
 
 #endif

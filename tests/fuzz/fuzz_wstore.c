@@ -1,4 +1,4 @@
-/* libFuzzer target for wallet.dat (wstore_load). The wallet has no parser
+/* libFuzzer target for wallet.dat (wfile_load: backups and migration). The wallet has no parser
  * from memory, so each input is written to a file and loaded from there.
  * The first input byte holds flags: bit 0 has the harness append the right
  * SHA-256 so that the fuzzer reaches the parser instead of dying at the
@@ -14,7 +14,7 @@
 
 #include "chain/hash.h"
 #include "util/file.h"
-#include "wallet/wstore.h"
+#include "wallet/wfile.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -68,11 +68,11 @@ static void round_trip(const struct wstore *s)
 	char err[ERR_LEN] = "";
 	struct wstore back;
 	size_t n1, n2;
-	if (wstore_save(s, path[1], err) != 0 || wstore_load(&back, path[1], NET, err) != 0)
+	if (wfile_save(s, path[1], err) != 0 || wfile_load(&back, path[1], NET, err) != 0)
 		abort();
 	if (back.encrypted != s->encrypted || back.have_secrets != s->have_secrets || back.n_txs != s->n_txs)
 		abort();
-	if (wstore_save(&back, path[2], err) != 0)
+	if (wfile_save(&back, path[2], err) != 0)
 		abort();
 	wstore_release(&back);
 	uint8_t *a = slurp(path[1], &n1), *b = slurp(path[2], &n2);
@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	write_input(data, size);
-	if (wstore_load(&s, path[0], NET, err) != 0) {
+	if (wfile_load(&s, path[0], NET, err) != 0) {
 		if (err[0] == '\0')
 			abort();
 		wstore_release(&s); /* released already: must be safe again */

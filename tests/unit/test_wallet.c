@@ -3,6 +3,8 @@
  * reorgs, lockunspent, assets, raw signing, import/export and backups. */
 #include "tests/unit/chain_fixture.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 #include "chain/address.h"
@@ -40,7 +42,7 @@ static int setup(void **state)
 	F = fix_new();
 	snprintf(wdir, sizeof(wdir), "%s/w", F->dir);
 	assert_int_equal(mkdir(wdir, 0700), 0);
-	snprintf(wpath, sizeof(wpath), "%s/%s", wdir, WSTORE_FILE);
+	snprintf(wpath, sizeof(wpath), "%s/%s", wdir, WALLET_DEFAULT_NAME);
 	W = wallet_create(wpath, F->p, NULL, err);
 	if (!W)
 		fail_msg("wallet_create: %s", err);
@@ -138,7 +140,7 @@ static void test_hd_paths_and_restore(void **state)
 	char err[ERR_LEN] = "", path2[160], hex[WALLET_SECKEY_HEX_LEN], c[ADDRESS_MAX_LEN];
 	for (int i = 0; i < 32; i++)
 		seed[i] = (uint8_t)(0xc0 + i);
-	snprintf(path2, sizeof(path2), "%s/restored.dat", wdir);
+	snprintf(path2, sizeof(path2), "%s/restored", wdir);
 	struct wallet *w = wallet_create(path2, F->p, seed, err);
 	assert_non_null(w);
 	for (int i = 0; i < 3; i++) {
@@ -171,7 +173,7 @@ static void test_hd_paths_and_restore(void **state)
 	assert_memory_equal(fourth, expect, 20);
 	wallet_free(w);
 
-	/* Creating over an existing file is refused. */
+	/* Creating over an existing wallet is refused. */
 	assert_null(wallet_create(path2, F->p, seed, err));
 	assert_non_null(strstr(err, "already exists"));
 }
@@ -272,7 +274,7 @@ static void test_mine_mature_send_reorg(void **state)
 	wallet_tx_info_release(&info);
 	assert_int_equal(wallet_tip_height(W), chainstate_tip(F->cs)->height);
 
-	/* The file holds it all: reopen and catch up. */
+	/* The database holds it all: reopen and catch up. */
 	chainstate_unlisten(F->cs, W);
 	wallet_free(W);
 	W = wallet_open(wpath, F->p, err);
@@ -323,7 +325,7 @@ static void test_restore_lookahead(void **state)
 
 	assert_int_equal(wallet_export_seed(W, hex, err), WALLET_OK);
 	assert_true(hex_decode(seed, 32, hex));
-	snprintf(path2, sizeof(path2), "%s/restored.dat", wdir);
+	snprintf(path2, sizeof(path2), "%s/restored", wdir);
 	struct wallet *r = wallet_create(path2, F->p, seed, err);
 	assert_non_null(r);
 	assert_int_equal(balances(r).trusted, 0);
@@ -340,17 +342,27 @@ static void test_restore_lookahead(void **state)
 	tx_release(&t2);
 }
 
-static bool file_contains(const char *path, const uint8_t *needle, size_t m)
+/* Whether any file of the wallet's database folder holds needle. */
+static bool file_contains(const char *dir, const uint8_t *needle, size_t m)
 {
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	static uint8_t data[1 << 20];
-	size_t n = fread(data, 1, sizeof(data), f);
-	fclose(f);
-	for (size_t i = 0; i + m <= n; i++)
-		if (memcmp(data + i, needle, m) == 0)
-			return true;
-	return false;
+	static uint8_t data[16 << 20];
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool found = false;
+	assert_non_null(d);
+	while (!found && (e = readdir(d))) {
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		FILE *f = e->d_name[0] == '.' ? NULL : fopen(path, "rb");
+		if (!f)
+			continue;
+		size_t n = fread(data, 1, sizeof(data), f);
+		fclose(f);
+		for (size_t i = 0; i + m <= n && !found; i++)
+			found = memcmp(data + i, needle, m) == 0;
+	}
+	closedir(d);
+	return found;
 }
 
 static void test_encryption(void **state)
@@ -660,7 +672,7 @@ static void test_dump_import_backup(void **state)
 	assert_int_equal(wallet_dump_privkey(W, hex2, other, err), WALLET_ERROR);
 	assert_non_null(strstr(err, "not known"));
 
-	snprintf(path2, sizeof(path2), "%s/other.dat", wdir);
+	snprintf(path2, sizeof(path2), "%s/other", wdir);
 	struct wallet *w2 = wallet_create(path2, F->p, NULL, err);
 	assert_non_null(w2);
 	assert_int_equal(wallet_import_privkey(w2, "zz", NULL, NULL, err), WALLET_INVALID_ADDRESS);
@@ -680,16 +692,22 @@ static void test_dump_import_backup(void **state)
 	struct stat st;
 	assert_int_equal(stat(bpath, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	w2 = wallet_open(bpath, F->p, err);
+	/* It is a wallet file of the single-file format: migrated, it opens. */
+	size_t n_txs;
+	snprintf(path2, sizeof(path2), "%s/from-backup", wdir);
+	assert_int_equal(wallet_migrate(bpath, path2, F->p, &n_txs, err), 0);
+	w2 = wallet_open(path2, F->p, err);
 	assert_non_null(w2);
 	assert_true(wallet_is_mine(w2, h, &label, NULL));
 	assert_string_equal(label, "rent");
 	assert_int_equal(balances(w2).trusted, 50 * COIN); /* the copy knows the tip it was made at */
 	wallet_free(w2);
 	assert_int_equal(wallet_backup(W, "", err), WALLET_INVALID_PARAMETER);
-	/* A wallet of another network does not open. */
-	assert_null(wallet_open(wpath, params_get(NET_MAIN), err));
+	/* A wallet of another network does not open; nor one that is open. */
+	assert_null(wallet_open(path2, params_get(NET_MAIN), err));
 	assert_non_null(strstr(err, "another network"));
+	assert_null(wallet_open(wpath, F->p, err));
+	assert_non_null(strstr(err, "lock"));
 }
 
 int main(void)

@@ -1,4 +1,8 @@
-/* The wallet file: round trip, atomic replacement, mode 0600, refusal of
+/* The wallet database: round trip, commits that write only what changed
+ * (a batch whose size does not grow with the wallet), modes 0700/0600,
+ * refusal of damaged records, and secrets that leave no plain copy in the
+ * files once sealed and compacted. The single-file format (backups and
+ * migration): round trip, atomic replacement, mode 0600, refusal of
  * truncated, damaged and foreign files with their reason, and encryption
  * that keeps the secrets out of the file. */
 #include <stdarg.h>
@@ -7,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +19,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "wallet/wstore.h"
+#include "wallet/wfile.h"
 
 static const uint8_t NET[4] = { 0xfa, 0xbf, 0xb5, 0xda };
 static const uint8_t OTHER_NET[4] = { 1, 2, 3, 4 };
 
-static char dir[64], path[128];
+static char dir[64], path[128], dbdir[128];
 
 static int setup(void **state)
 {
@@ -27,6 +32,7 @@ static int setup(void **state)
 	snprintf(dir, sizeof(dir), "/tmp/cairn-wstore-XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/%s", dir, WSTORE_FILE);
+	snprintf(dbdir, sizeof(dbdir), "%s/default", dir);
 	return 0;
 }
 
@@ -128,8 +134,8 @@ static void test_round_trip(void **state)
 	struct wstore a, b;
 	char err[ERR_LEN] = "";
 	sample(&a);
-	assert_int_equal(wstore_save(&a, path, err), 0);
-	assert_int_equal(wstore_load(&b, path, NET, err), 0);
+	assert_int_equal(wfile_save(&a, path, err), 0);
+	assert_int_equal(wfile_load(&b, path, NET, err), 0);
 	assert_same_public(&a, &b);
 	assert_true(b.have_secrets);
 	assert_false(b.encrypted);
@@ -149,7 +155,7 @@ static void test_mode_0600(void **state)
 	struct stat st;
 	mode_t old = umask(0);
 	sample(&a);
-	assert_int_equal(wstore_save(&a, path, NULL), 0);
+	assert_int_equal(wfile_save(&a, path, NULL), 0);
 	umask(old);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -184,18 +190,18 @@ static void test_leftover_tmp(void **state)
 	char tmp[160], err[ERR_LEN] = "";
 	struct stat st;
 	sample(&a);
-	assert_int_equal(wstore_save(&a, path, err), 0);
+	assert_int_equal(wfile_save(&a, path, err), 0);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	write_bytes(tmp, (const uint8_t *)"half a wallet", 13);
-	assert_int_equal(wstore_load(&b, path, NET, err), 0);
+	assert_int_equal(wfile_load(&b, path, NET, err), 0);
 	assert_same_public(&a, &b);
 	assert_int_equal(stat(tmp, &st), -1);
 	wstore_release(&b);
 	write_bytes(tmp, (const uint8_t *)"again", 5);
 	a.next[WSTORE_EXTERNAL] = 3;
-	assert_int_equal(wstore_save(&a, path, err), 0);
+	assert_int_equal(wfile_save(&a, path, err), 0);
 	assert_int_equal(stat(tmp, &st), -1);
-	assert_int_equal(wstore_load(&b, path, NET, err), 0);
+	assert_int_equal(wfile_load(&b, path, NET, err), 0);
 	assert_int_equal(b.next[WSTORE_EXTERNAL], 3);
 	wstore_release(&a);
 	wstore_release(&b);
@@ -210,14 +216,14 @@ static void test_damage_refused(void **state)
 	char err[ERR_LEN], bad[160];
 	size_t len;
 	sample(&a);
-	assert_int_equal(wstore_save(&a, path, NULL), 0);
+	assert_int_equal(wfile_save(&a, path, NULL), 0);
 	wstore_release(&a);
 	uint8_t *good = read_bytes(path, &len);
 	snprintf(bad, sizeof(bad), "%s/bad.dat", dir);
 	for (size_t cut = 0; cut < len; cut++) {
 		write_bytes(bad, good, cut);
 		err[0] = '\0';
-		assert_int_equal(wstore_load(&b, bad, NET, err), -1);
+		assert_int_equal(wfile_load(&b, bad, NET, err), -1);
 		assert_true(strlen(err) > 0);
 	}
 	for (size_t i = 0; i < len; i++) {
@@ -227,27 +233,27 @@ static void test_damage_refused(void **state)
 		write_bytes(bad, copy, len);
 		free(copy);
 		err[0] = '\0';
-		assert_int_equal(wstore_load(&b, bad, NET, err), -1);
+		assert_int_equal(wfile_load(&b, bad, NET, err), -1);
 		assert_true(strlen(err) > 0);
 	}
 	/* The reasons name the problem. */
 	write_bytes(bad, good, len - 1);
-	assert_int_equal(wstore_load(&b, bad, NET, err), -1);
+	assert_int_equal(wfile_load(&b, bad, NET, err), -1);
 	assert_non_null(strstr(err, "checksum mismatch"));
 	write_bytes(bad, (const uint8_t *)"GIF89a..........", 16);
-	assert_int_equal(wstore_load(&b, bad, NET, err), -1);
+	assert_int_equal(wfile_load(&b, bad, NET, err), -1);
 	assert_non_null(strstr(err, "not a cairn wallet file"));
 	uint8_t *v2 = malloc(len);
 	memcpy(v2, good, len);
 	v2[WSTORE_MAGIC_LEN] = 2;
 	write_bytes(bad, v2, len);
 	free(v2);
-	assert_int_equal(wstore_load(&b, bad, NET, err), -1);
+	assert_int_equal(wfile_load(&b, bad, NET, err), -1);
 	assert_non_null(strstr(err, "unsupported version 2"));
-	assert_int_equal(wstore_load(&b, path, OTHER_NET, err), -1);
+	assert_int_equal(wfile_load(&b, path, OTHER_NET, err), -1);
 	assert_non_null(strstr(err, "another network"));
 	snprintf(bad, sizeof(bad), "%s/missing.dat", dir);
-	assert_int_equal(wstore_load(&b, bad, NET, err), -1);
+	assert_int_equal(wfile_load(&b, bad, NET, err), -1);
 	assert_non_null(strstr(err, "cannot open"));
 	free(good);
 }
@@ -283,14 +289,14 @@ static void test_encryption(void **state)
 	assert_true(a.encrypted);
 	wstore_forget_secrets(&a);
 	assert_int_equal(wstore_seal(&a, key, err), -1); /* nothing to seal while locked */
-	assert_int_equal(wstore_save(&a, path, err), 0);
+	assert_int_equal(wfile_save(&a, path, err), 0);
 
 	uint8_t *file = read_bytes(path, &len);
 	assert_false(contains(file, len, seed, 32));
 	assert_false(contains(file, len, sk, 32));
 	free(file);
 
-	assert_int_equal(wstore_load(&b, path, NET, err), 0);
+	assert_int_equal(wfile_load(&b, path, NET, err), 0);
 	assert_true(b.encrypted);
 	assert_false(b.have_secrets);
 	assert_same_public(&a, &b);
@@ -336,9 +342,322 @@ static void test_misuse(void **state)
 	/* Imports need the secrets in memory. */
 	assert_int_equal(wstore_add_import(&a, k, k), -1);
 	/* A locked image with no seal cannot be saved in the clear. */
-	assert_int_equal(wstore_save(&a, path, NULL), -1);
+	assert_int_equal(wfile_save(&a, path, NULL), -1);
 	wstore_release(&a);
 	wstore_release(NULL);
+}
+
+
+/* ---- the database ---- */
+
+/* Whether any file of folder d holds needle. */
+static bool folder_contains(const char *d, const uint8_t *needle, size_t m)
+{
+	DIR *dd = opendir(d);
+	struct dirent *e;
+	bool found = false;
+	assert_non_null(dd);
+	while (!found && (e = readdir(dd))) {
+		char p[512];
+		size_t len;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", d, e->d_name);
+		uint8_t *data = read_bytes(p, &len);
+		found = contains(data, len, needle, m);
+		free(data);
+	}
+	closedir(dd);
+	return found;
+}
+
+static void assert_modes(const char *d)
+{
+	struct stat st;
+	DIR *dd = opendir(d);
+	struct dirent *e;
+	assert_int_equal(stat(d, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_non_null(dd);
+	while ((e = readdir(dd))) {
+		char p[512];
+		snprintf(p, sizeof(p), "%s/%s", d, e->d_name);
+		if (e->d_name[0] != '.' && stat(p, &st) == 0 && S_ISREG(st.st_mode))
+			assert_int_equal(st.st_mode & 0777, 0600);
+	}
+	closedir(dd);
+}
+
+static void add_sample_tx(struct wstore *s, uint32_t n)
+{
+	struct tx tx;
+	tx_init(&tx);
+	assert_int_equal(tx_resize(&tx, 1, 1), 0);
+	fill(tx.in[0].prev.txid, 32, 2);
+	tx.in[0].prev.index = n;
+	tx.out[0].value = COIN + n;
+	tx_finalize(&tx);
+	assert_non_null(wstore_add_tx(s, &tx, 1000 + n));
+	tx_release(&tx);
+}
+
+/* Created from an image, the database gives it back whole on open, with
+ * folder 0700 and files 0600; a second create over it is refused. */
+static void test_db_round_trip(void **state)
+{
+	(void)state;
+	struct wstore a, b;
+	char err[ERR_LEN] = "";
+	sample(&a);
+	assert_int_equal(wstore_create(&a, dbdir, err), 0);
+	assert_modes(dbdir);
+	assert_int_equal(wstore_open(&b, dbdir, NET, err), -1); /* a's lock keeps it */
+	assert_non_null(strstr(err, "lock"));
+	wstore_release(&a);
+	sample(&a);
+	assert_int_equal(wstore_open(&b, dbdir, NET, err), 0);
+	assert_same_public(&a, &b);
+	assert_true(b.have_secrets);
+	assert_false(b.encrypted);
+	assert_memory_equal(a.seed, b.seed, 32);
+	assert_memory_equal(a.imported_sk, b.imported_sk, 32);
+	assert_string_equal(wstore_label(&b, a.labels[0].addr), "rent");
+	assert_int_equal(b.txs[0]->tx.out[1].meta_len, 3);
+	assert_int_equal(wstore_create(&a, dbdir, err), -1);
+	assert_non_null(strstr(err, "already exists"));
+	wstore_release(&a);
+	wstore_release(&b);
+	assert_int_equal(wstore_open(&b, dbdir, OTHER_NET, err), -1);
+	assert_non_null(strstr(err, "another network"));
+	snprintf(path, sizeof(path), "%s/none", dir);
+	assert_int_equal(wstore_open(&b, path, NET, err), -1);
+	assert_non_null(strstr(err, "no such folder"));
+}
+
+/* One more transaction costs the same batch with 10 transactions as with
+ * 400; a touched old one is one more record; a commit with no change writes
+ * only the three fixed records. Reopened after all those commits, the image
+ * is the same: keys, labels, transactions in order, best block. */
+static void test_db_incremental(void **state)
+{
+	(void)state;
+	struct wstore a, b;
+	char err[ERR_LEN] = "";
+	size_t at_small = 0, at_large = 0;
+	sample(&a);
+	assert_int_equal(wstore_create(&a, dbdir, err), 0);
+	for (uint32_t i = 0; i < 400; i++) {
+		add_sample_tx(&a, i);
+		a.best_height = 100 + i;
+		assert_int_equal(wstore_commit(&a, err), 0);
+		if (i == 10)
+			at_small = a.last_commit;
+		if (i == 399)
+			at_large = a.last_commit;
+	}
+	assert_int_equal(at_small, 4); /* meta, counters, best block, the transaction */
+	assert_int_equal(at_large, at_small);
+	struct wstore_tx *old = a.txs[5];
+	old->confirmed = true;
+	old->height = 7;
+	fill(old->block, 32, 0x55);
+	wstore_tx_touch(&a, old);
+	wstore_tx_touch(&a, old); /* once is enough */
+	assert_int_equal(wstore_commit(&a, err), 0);
+	assert_int_equal(a.last_commit, 4);
+	assert_int_equal(wstore_commit(&a, err), 0);
+	assert_int_equal(a.last_commit, 3);
+	uint8_t k[32], addr[20];
+	fill(k, 32, 0xee);
+	assert_int_equal(wstore_add_key(&a, WSTORE_CHANGE, k), 0);
+	a.next[WSTORE_CHANGE] = 2;
+	fill(addr, 20, 5);
+	assert_int_equal(wstore_set_label(&a, addr, "rent, paid"), 0);
+	assert_int_equal(wstore_commit(&a, err), 0);
+	assert_int_equal(a.last_commit, 5); /* the key and the label */
+	struct wstore copy;
+	assert_int_equal(wfile_save(&a, path, err), 0); /* the image, to compare with */
+	assert_int_equal(wfile_load(&copy, path, NET, err), 0);
+	wstore_release(&a);
+	assert_int_equal(wstore_open(&b, dbdir, NET, err), 0);
+	assert_int_equal(b.n_txs, 402);
+	assert_same_public(&copy, &b);
+	assert_string_equal(wstore_label(&b, addr), "rent, paid");
+	assert_true(b.txs[5]->confirmed);
+	assert_int_equal(b.txs[5]->height, 7);
+	assert_int_equal(b.best_height, 499);
+	wstore_release(&b);
+	wstore_release(&copy);
+}
+
+static void put_raw(const char *d, const void *key, size_t klen, const void *val, size_t vlen, bool del)
+{
+	char err[ERR_LEN] = "";
+	struct store *db = store_open(d, 0, err);
+	struct store_batch *b = store_batch_new();
+	assert_non_null(db);
+	if (del)
+		store_batch_del(b, key, klen);
+	else
+		store_batch_put(b, key, klen, val, vlen);
+	assert_int_equal(store_write(db, b, true, err), 0);
+	store_batch_free(b);
+	store_close(db);
+}
+
+static void assert_open_fails(const char *why)
+{
+	struct wstore b;
+	char err[ERR_LEN] = "";
+	assert_int_equal(wstore_open(&b, dbdir, NET, err), -1);
+	if (!strstr(err, why))
+		fail_msg("'%s' does not say '%s'", err, why);
+}
+
+/* A damaged or missing record is refused with a reason that names it. */
+static void test_db_damage_refused(void **state)
+{
+	(void)state;
+	struct wstore a;
+	char err[ERR_LEN] = "";
+	sample(&a);
+	assert_int_equal(wstore_create(&a, dbdir, err), 0);
+	wstore_release(&a);
+	const uint8_t tx1[9] = { 'T', 0, 0, 0, 0, 0, 0, 0, 1 }, key0[6] = { 'K', 0, 0, 0, 0, 0 };
+	uint8_t *v;
+	size_t vlen;
+	struct store *db = store_open(dbdir, 0, err);
+	assert_non_null(db);
+	assert_int_equal(store_get(db, tx1, sizeof(tx1), &v, &vlen, err), 1);
+	store_close(db);
+	put_raw(dbdir, tx1, sizeof(tx1), v, vlen - 1, false);
+	assert_open_fails("transaction record 1");
+	put_raw(dbdir, tx1, sizeof(tx1), v, vlen, false);
+	sample(&a);
+	struct wstore b;
+	assert_int_equal(wstore_open(&b, dbdir, NET, err), 0); /* repaired */
+	assert_same_public(&a, &b);
+	wstore_release(&a);
+	wstore_release(&b);
+	store_free(v);
+	put_raw(dbdir, key0, sizeof(key0), "short", 5, false);
+	assert_open_fails("key record");
+	put_raw(dbdir, key0, sizeof(key0), NULL, 0, true);
+	assert_open_fails("key record"); /* the list has a hole */
+	put_raw(dbdir, "M", 1, "junk", 4, false);
+	assert_open_fails("meta record");
+	put_raw(dbdir, "M", 1, NULL, 0, true);
+	assert_open_fails("not a cairn wallet database");
+}
+
+/* Sealed, committed and compacted, no file of the database holds the seed
+ * or the imported key, nor (after a re-seal under another key) the old
+ * sealed block; reopened, the right key opens the secrets. */
+static void test_db_sealed_secrets(void **state)
+{
+	(void)state;
+	struct wstore a, b;
+	uint8_t key[32], key2[32], seed[32], sk[32], old_sealed[256];
+	char err[ERR_LEN] = "";
+	sample(&a);
+	/* Secrets that do not compress, so that a copy in a compressed table
+	 * still shows. */
+	uint32_t x = 12345;
+	for (size_t i = 0; i < 32; i++) {
+		a.seed[i] = (uint8_t)((x = x * 1103515245 + 12345) >> 16);
+		a.imported_sk[0][i] = (uint8_t)((x = x * 1103515245 + 12345) >> 16);
+	}
+	memcpy(seed, a.seed, 32);
+	memcpy(sk, a.imported_sk[0], 32);
+	assert_int_equal(wstore_create(&a, dbdir, err), 0);
+	assert_true(folder_contains(dbdir, seed, 32)); /* a plain wallet holds them */
+	assert_true(folder_contains(dbdir, sk, 32));
+	fill(a.salt, WSTORE_SALT_LEN, 3);
+	a.kdf_log2n = 10;
+	a.kdf_r = 8;
+	a.kdf_p = 1;
+	assert_int_equal(wstore_derive_key(key, "correct horse", a.salt, 10, 8, 1, err), 0);
+	assert_int_equal(wstore_seal(&a, key, err), 0);
+	assert_int_equal(wstore_commit(&a, err), 0);
+	assert_int_equal(wstore_compact(&a, err), 0);
+	assert_false(folder_contains(dbdir, seed, 32));
+	assert_false(folder_contains(dbdir, sk, 32));
+	assert_modes(dbdir);
+	assert_true(a.sealed_len <= sizeof(old_sealed));
+	memcpy(old_sealed, a.sealed, a.sealed_len);
+	size_t old_len = a.sealed_len;
+	assert_true(folder_contains(dbdir, old_sealed, old_len));
+	fill(a.salt, WSTORE_SALT_LEN, 4);
+	assert_int_equal(wstore_derive_key(key2, "battery staple", a.salt, 10, 8, 1, err), 0);
+	assert_int_equal(wstore_seal(&a, key2, err), 0);
+	assert_int_equal(wstore_commit(&a, err), 0);
+	assert_int_equal(wstore_compact(&a, err), 0);
+	assert_false(folder_contains(dbdir, old_sealed, old_len));
+	assert_false(folder_contains(dbdir, seed, 32));
+	wstore_release(&a);
+	assert_int_equal(wstore_open(&b, dbdir, NET, err), 0);
+	assert_true(b.encrypted);
+	assert_false(b.have_secrets);
+	assert_int_equal(wstore_unseal(&b, key, err), WSTORE_BAD_KEY);
+	assert_int_equal(wstore_unseal(&b, key2, err), 0);
+	assert_memory_equal(b.seed, seed, 32);
+	assert_memory_equal(b.imported_sk[0], sk, 32);
+	wstore_release(&b);
+}
+
+/* A new seed drops the derived keys: fewer keys derived from it leave no
+ * record of the old ones behind. */
+static void test_db_reset_seed(void **state)
+{
+	(void)state;
+	struct wstore a, b;
+	uint8_t seed[32], k[32];
+	char err[ERR_LEN] = "";
+	sample(&a);
+	assert_int_equal(wstore_create(&a, dbdir, err), 0);
+	fill(seed, 32, 0x11);
+	wstore_reset_seed(&a, seed);
+	fill(k, 32, 0x12);
+	assert_int_equal(wstore_add_key(&a, WSTORE_EXTERNAL, k), 0);
+	assert_int_equal(wstore_commit(&a, err), 0);
+	wstore_release(&a);
+	assert_int_equal(wstore_open(&b, dbdir, NET, err), 0);
+	assert_int_equal(b.n_keys[WSTORE_EXTERNAL], 1);
+	assert_int_equal(b.n_keys[WSTORE_CHANGE], 0);
+	assert_memory_equal(b.keys[WSTORE_EXTERNAL][0], k, 32);
+	assert_memory_equal(b.seed, seed, 32);
+	wstore_release(&b);
+}
+
+/* A file of the single-file format, written into a database, reads back
+ * the same, encrypted or not: the migration's path. */
+static void test_db_from_file(void **state)
+{
+	(void)state;
+	struct wstore a, b, c;
+	uint8_t key[32];
+	char err[ERR_LEN] = "";
+	sample(&a);
+	fill(a.salt, WSTORE_SALT_LEN, 3);
+	a.kdf_log2n = 10;
+	a.kdf_r = 8;
+	a.kdf_p = 1;
+	assert_int_equal(wstore_derive_key(key, "pass", a.salt, 10, 8, 1, err), 0);
+	assert_int_equal(wstore_seal(&a, key, err), 0);
+	wstore_forget_secrets(&a);
+	assert_int_equal(wfile_save(&a, path, err), 0);
+	assert_int_equal(wfile_load(&b, path, NET, err), 0);
+	assert_int_equal(wstore_create(&b, dbdir, err), 0);
+	wstore_release(&b);
+	assert_int_equal(wstore_open(&c, dbdir, NET, err), 0);
+	assert_same_public(&a, &c);
+	assert_true(c.encrypted);
+	assert_int_equal(c.sealed_len, a.sealed_len);
+	assert_memory_equal(c.sealed, a.sealed, a.sealed_len);
+	assert_memory_equal(c.nonce, a.nonce, WSTORE_NONCE_LEN);
+	assert_int_equal(wstore_unseal(&c, key, err), 0);
+	wstore_release(&a);
+	wstore_release(&c);
 }
 
 int main(void)
@@ -351,6 +670,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_encryption, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kdf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_misuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_incremental, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_damage_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_sealed_secrets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_reset_seed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_from_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
