@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -53,6 +54,9 @@ int main(int argc, char **argv)
 	struct options *opts = options_new();
 	struct node n;
 	int report_fd = -1;
+	/* As Bitcoin Core: whatever the node creates (the wallet's and the
+	 * chain's database files, logs, the cookie) is its user's alone. */
+	umask(077);
 	if (!opts || options_parse_args(opts, argc, argv, err) != 0) {
 		fprintf(stderr, "Error: %s\n", opts ? err : "out of memory");
 		options_free(opts);
