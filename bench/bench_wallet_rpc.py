@@ -59,16 +59,22 @@ def free_port():
 
 
 class Client:
-    def __init__(self, port, auth):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    def __init__(self, port, auth, timeout=600):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         self.headers = {"Authorization": "Basic " + auth, "Content-Type": "application/json"}
         self.id = 0
+        self.last = time.monotonic()
 
     def call(self, method, *params):
         self.id += 1
         body = json.dumps({"jsonrpc": "2.0", "id": self.id, "method": method, "params": list(params)})
+        # The server drops a connection idle for 30 s (RPC_DEFAULT_TIMEOUT),
+        # as this one is while the other node is measured: open a new one.
+        if time.monotonic() - self.last > 20:
+            self.conn.close()
         self.conn.request("POST", "/", body, self.headers)
         resp = self.conn.getresponse()
+        self.last = time.monotonic()
         raw = resp.read()
         try:
             reply = json.loads(raw)
@@ -100,6 +106,7 @@ class Node:
                      "-rpcbind=127.0.0.1", "-listen=0", "-printtoconsole=0",
                      "-persistmempool=0"] + extra
         self.proc = None
+        self.auth = None
         self.c = None
 
     def start(self, probe="getblockcount"):
@@ -108,6 +115,7 @@ class Node:
         cookie = os.path.join(self.datadir, "regtest", ".cookie")
         if os.path.exists(cookie):
             os.unlink(cookie)
+        self.auth = None
         t0 = time.monotonic()
         # Its own session: a Ctrl-C reaches this script only, which then
         # stops the node itself.
@@ -122,9 +130,9 @@ class Node:
                 return (time.monotonic() - t0) * 1000
             except (OSError, RpcError, http.client.HTTPException):
                 if self.proc.poll() is not None:
-                    raise SystemExit(f"cairnd exited with {self.proc.returncode} at start: {' '.join(self.args)}")
+                    raise SystemExit(f"bench_wallet_rpc: cairnd exited with {self.proc.returncode} at start: {' '.join(self.args)}")
                 if time.monotonic() - t0 > 60:
-                    raise SystemExit(f"cairnd did not answer {probe} within 60 s")
+                    raise SystemExit(f"bench_wallet_rpc: cairnd did not answer {probe} within 60 s")
                 time.sleep(0.001)
 
     def call(self, method, *params):
@@ -137,13 +145,24 @@ class Node:
         if not self.proc or self.proc.poll() is not None:
             return
         try:
-            self.c.call("stop")
-            self.proc.wait(timeout=60)
+            # A connection of its own: after a Ctrl-C the usual one may
+            # still wait for an answer.
+            if self.auth:
+                Client(self.rpc_port, self.auth, 10).call("stop")
+                self.proc.wait(timeout=30)
         except (OSError, RpcError, http.client.HTTPException, subprocess.TimeoutExpired):
             pass
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+def quiet_worker():
+    """Ctrl-C and SIGTERM are the parent's to handle: it stops the nodes
+    and terminates the pool, which a worker dying on its own KeyboardInterrupt
+    can leave hanging."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def send_all(args):
@@ -172,13 +191,13 @@ def submit_batches(node, txs, batches, clients, pool):
     return rates
 
 
-def build_spends(w, n):
-    """2*n confirmed coins of the wallet, fanned out to fresh addresses,
-    each spent back to its address by a signed one-input transaction."""
+def build_spends(w, n, mine_addr):
+    """2*n confirmed coins of the wallet, fanned out to fresh addresses from
+    its mature coinbases, each spent back to its address by a signed
+    one-input transaction."""
     fans = math.ceil(2 * n / FAN)
-    mine_addr = w.call("getnewaddress")
-    maturity = 100
-    w.call("generatetoaddress", maturity + fans, mine_addr)
+    if fans > w.call("getblockcount") - 100:
+        raise RpcError(f"fewer than {fans} mature coinbases to fan out")
     fanned = set()
     for f in range(fans):
         amounts = {w.call("getnewaddress"): 0.04 for _ in range(min(FAN, 2 * n - f * FAN))}
@@ -220,24 +239,38 @@ def fmt_rates(rates):
     return " ".join(f"{r:.0f}" for r in rates)
 
 
+def total(rates):
+    """The rate over equal batches run at these rates."""
+    return len(rates) / sum(1 / r for r in rates)
+
+
 def run(args, tmp, nodes, out):
     build = os.path.join(ROOT, args.build)
     n, batches = args.spends, args.batches
-    out(f"sizes: {n} spends from 1 client and {n} from 4 clients, each in {batches} batches "
+    out("sizes", f"{n} spends from 1 client, then {n} from 4 clients, each in {batches} batches "
         f"of {math.ceil(n / batches)}; fan-outs of up to {FAN} outputs")
     w = Node(build, os.path.join(tmp, "wallet"), [])
     nodes.append(w)
     w.start("getwalletinfo")
-    spends = build_spends(w, n)
+    # The fresh wallet's own coinbases: the first figure, and the coins.
+    w_addr = w.call("getnewaddress")
+    foreign = subprocess.run([os.path.join(build, "bench", "tool_txgen"), "address"], check=True,
+                             capture_output=True, text=True).stdout.split()[0]
+    g0_w = gen_rate(w, w_addr)
+    g0_f = gen_rate(w, foreign)
+    out("generatetoaddress 1000 to a wallet address, fresh wallet",
+        f"{g0_w:6.0f} blocks/s (to a foreign address {g0_f:.0f}; ratio {g0_w / g0_f:.3f})")
+    t = time.monotonic()
+    spends = build_spends(w, n, w_addr)
     seq, par = spends[:n], spends[n:]
-
     nw = Node(build, os.path.join(tmp, "nowallet"), ["-disablewallet"])
     nodes.append(nw)
     nw.start()
     copy_chain(w, nw)
-    txs0 = w.call("getwalletinfo")["txcount"]
+    out(f"fan-out, {2 * n} spends signed, chain copied", f"{time.monotonic() - t:6.1f} s")
 
-    with multiprocessing.Pool(4) as pool:
+    txs0 = w.call("getwalletinfo")["txcount"]
+    with multiprocessing.Pool(4, initializer=quiet_worker) as pool:
         w_seq = submit_batches(w, seq, batches, 1, pool)
         w_par = submit_batches(w, par, batches, 4, pool)
         nw_seq = submit_batches(nw, seq, batches, 1, pool)
@@ -245,34 +278,26 @@ def run(args, tmp, nodes, out):
     for node in (w, nw):
         if node.call("getmempoolinfo")["size"] != 2 * n:
             raise RpcError("getmempoolinfo: not every submission entered the mempool")
-    txs1 = w.call("getwalletinfo")["txcount"]
-
-    def total(rates):  # the rate over all batches
-        return len(rates) / sum(1 / r for r in rates)
-
-    out(f"wallet transactions before / after the submissions        : {txs0} / {txs1}")
-    for label, wr, nr in (("1 client ", w_seq, nw_seq), ("4 clients", w_par, nw_par)):
-        out(f"sendrawtransaction, {label}, wallet, per batch        : {fmt_rates(wr)} tx/s")
-        out(f"sendrawtransaction, {label}, -disablewallet, per batch: {fmt_rates(nr)} tx/s")
-        out(f"sendrawtransaction, {label}, wallet / no wallet       : {total(wr) / total(nr):8.3f} "
-            f"({total(wr):.0f} / {total(nr):.0f} tx/s; per batch "
-            f"{' '.join(f'{a / b:.2f}' for a, b in zip(wr, nr))})")
-        out(f"sendrawtransaction, {label}, wallet, last / first batch: {wr[-1] / wr[0]:8.3f}")
+    out("wallet transactions before / after the submissions", f"{txs0} / {w.call('getwalletinfo')['txcount']}")
+    for label, wr, nr in (("1 client", w_seq, nw_seq), ("4 clients", w_par, nw_par)):
+        out(f"sendrawtransaction, {label}, wallet, per batch", f"{fmt_rates(wr)} tx/s")
+        out(f"sendrawtransaction, {label}, -disablewallet, per batch", f"{fmt_rates(nr)} tx/s")
+        out(f"sendrawtransaction, {label}, wallet / no wallet",
+            f"{total(wr) / total(nr):6.3f} ({total(wr):.0f} / {total(nr):.0f} tx/s; per batch "
+            f"{' '.join(f'{a / b:.3f}' for a, b in zip(wr, nr))})")
+        out(f"sendrawtransaction, {label}, wallet, last / first batch", f"{wr[-1] / wr[0]:6.3f}")
 
     # Empty the mempools first, so the timed blocks are empty.
-    w_addr = w.call("getnewaddress")
-    foreign = subprocess.run([os.path.join(build, "bench", "tool_txgen"), "address"], check=True,
-                             capture_output=True, text=True).stdout.split()[0]
     w.call("generatetoaddress", 1, foreign)
     nw.call("generatetoaddress", 1, foreign)
+    txcount = w.call("getwalletinfo")["txcount"]
     g_w = gen_rate(w, w_addr)
     g_f = gen_rate(w, foreign)
     g_nw = gen_rate(nw, foreign)
-    out(f"generatetoaddress 1000 to a wallet address                : {g_w:8.0f} blocks/s")
-    out(f"generatetoaddress 1000 to a foreign address, wallet node  : {g_f:8.0f} blocks/s "
-        f"(wallet address / foreign {g_w / g_f:.3f})")
-    out(f"generatetoaddress 1000, -disablewallet node               : {g_nw:8.0f} blocks/s "
-        f"(wallet address / no wallet {g_w / g_nw:.3f})")
+    out(f"generatetoaddress 1000 to a wallet address, {txcount} txs",
+        f"{g_w:6.0f} blocks/s (to a foreign address {g_f:.0f}; ratio {g_w / g_f:.3f})")
+    out("generatetoaddress 1000, -disablewallet node",
+        f"{g_nw:6.0f} blocks/s (wallet address / no wallet {g_w / g_nw:.3f})")
 
     txcount = w.call("getwalletinfo")["txcount"]
     for node in (w, nw):
@@ -280,13 +305,13 @@ def run(args, tmp, nodes, out):
     size = os.path.getsize(os.path.join(w.datadir, "regtest", "wallet.dat"))
     load_w = w.start("getwalletinfo")
     if w.call("getwalletinfo")["txcount"] != txcount:
-        raise RpcError("getwalletinfo: the reloaded wallet lost transactions")
+        raise RpcError("getwalletinfo: the reloaded wallet does not hold every transaction")
     load_nw = nw.start()
     time.sleep(0.5)
-    out(f"restart -> first RPC answer, wallet of {txcount} txs ({size / 1024:.0f} KiB wallet.dat): "
-        f"{load_w:8.1f} ms (-disablewallet {load_nw:.1f} ms, ratio {load_w / load_nw:.2f})")
-    out(f"resident memory after that restart                        : {w.rss() / 1024:8.1f} MiB "
-        f"(-disablewallet {nw.rss() / 1024:.1f} MiB)")
+    out(f"restart -> first RPC answer, wallet of {txcount} txs, {size / 1024:.0f} KiB",
+        f"{load_w:6.1f} ms (-disablewallet {load_nw:.1f} ms; ratio {load_w / load_nw:.2f})")
+    out("resident memory after that restart",
+        f"{w.rss() / 1024:6.1f} MiB (-disablewallet {nw.rss() / 1024:.1f} MiB)")
 
 
 def main():
@@ -297,22 +322,28 @@ def main():
     args = ap.parse_args()
     if args.spends < 1 or not 1 <= args.batches <= args.spends:
         ap.error("need --spends >= 1 and 1 <= --batches <= --spends")
+    for tool in ("cairnd", "bench/tool_txgen"):
+        if not os.access(os.path.join(ROOT, args.build, tool), os.X_OK):
+            sys.exit(f"bench_wallet_rpc: no {args.build}/{tool}: run make all {args.build}/bench/tool_txgen first")
     # A SIGTERM stops the nodes as a Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     tmp = tempfile.mkdtemp(prefix="cairn-bench-wallet-")
     nodes = []
     t0 = time.monotonic()
     try:
-        run(args, tmp, nodes, lambda line: print(line, flush=True))
+        run(args, tmp, nodes, lambda label, text: print(f"{label:<60}: {text}", flush=True))
     except RpcError as e:
         sys.exit(f"bench_wallet_rpc: RPC failed: {e}")
     except subprocess.CalledProcessError as e:
         sys.exit(f"bench_wallet_rpc: {e}")
+    except KeyboardInterrupt:
+        print("bench_wallet_rpc: interrupted; stopping the nodes", file=sys.stderr)
+        sys.exit(130)
     finally:
         for node in nodes:
             node.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"whole benchmark                                           : {time.monotonic() - t0:8.1f} s")
+    print(f"{'whole benchmark':<60}: {time.monotonic() - t0:6.1f} s")
 
 
 if __name__ == "__main__":
