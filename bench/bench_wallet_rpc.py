@@ -131,7 +131,8 @@ class Node:
                 return (time.monotonic() - t0) * 1000
             except (OSError, RpcError, http.client.HTTPException):
                 if self.proc.poll() is not None:
-                    raise SystemExit(f"bench_wallet_rpc: cairnd exited with {self.proc.returncode} at start: {' '.join(self.args)}")
+                    raise SystemExit(f"bench_wallet_rpc: cairnd exited with {self.proc.returncode} "
+                                     f"at start: {' '.join(self.args)}")
                 if time.monotonic() - t0 > 60:
                     raise SystemExit(f"bench_wallet_rpc: cairnd did not answer {probe} within 60 s")
                 time.sleep(0.001)
@@ -281,7 +282,8 @@ def run(args, tmp, nodes, out):
     for node in (w, nw):
         if node.call("getmempoolinfo")["size"] != 2 * n:
             raise RpcError("getmempoolinfo: not every submission entered the mempool")
-    out("wallet transactions before / after the submissions", f"{txs0} / {w.call('getwalletinfo')['txcount']}")
+    txs1 = w.call("getwalletinfo")["txcount"]
+    out("wallet transactions before / after the submissions", f"{txs0} / {txs1}")
     for label, wr, nr in (("1 client", w_seq, nw_seq), ("4 clients", w_par, nw_par)):
         out(f"sendrawtransaction, {label}, wallet, per batch", f"{fmt_rates(wr)} tx/s")
         out(f"sendrawtransaction, {label}, -disablewallet, per batch", f"{fmt_rates(nr)} tx/s")
@@ -327,7 +329,8 @@ def main():
         ap.error("need --spends >= 1 and 1 <= --batches <= --spends")
     for tool in ("cairnd", "bench/tool_txgen"):
         if not os.access(os.path.join(ROOT, args.build, tool), os.X_OK):
-            sys.exit(f"bench_wallet_rpc: no {args.build}/{tool}: run make all {args.build}/bench/tool_txgen first")
+            sys.exit(f"bench_wallet_rpc: no {args.build}/{tool}: "
+                     f"run make all {args.build}/bench/tool_txgen first")
     # A SIGTERM stops the nodes as a Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     tmp = tempfile.mkdtemp(prefix="cairn-bench-wallet-")
