@@ -198,8 +198,8 @@ def build_spends(w, n, mine_addr):
     coinbases, each spent back to its address by a signed one-input
     transaction."""
     fans = math.ceil(2 * n / FAN)
-    if fans > w.call("getblockcount") - 100:
-        raise RpcError(f"fewer than {fans} mature coinbases to fan out")
+    if w.call("getbalance") < 2 * n * 0.04 + fans:
+        raise RpcError(f"getbalance: too few mature coins to fan out to {2 * n} outputs")
     # Every fan-out pays the same fresh addresses: the wallet's cost per
     # change grows with its keys too, and 2*n getnewaddress calls would
     # make the set-up longer than the figures.
