@@ -18,7 +18,7 @@ wallet loaded, beside the same workload on a -disablewallet node.
 3. generatetoaddress 1000 to a wallet address, to an address the wallet
    does not own, and on the -disablewallet node.
 4. Both nodes restarted: time to the first RPC answer (getwalletinfo on the
-   wallet node), with the wallet's transaction count, wallet.dat's size and
+   wallet node), with the wallet's transaction count, the wallet's size on disk and
    each node's resident memory.
 
 Usage: bench_wallet_rpc.py --build DIR [--spends N] [--batches B]
@@ -307,7 +307,7 @@ def run(args, tmp, nodes, out):
     txcount = w.call("getwalletinfo")["txcount"]
     for node in (w, nw):
         node.stop()
-    size = os.path.getsize(os.path.join(w.datadir, "regtest", "wallet.dat"))
+    size = wallet_bytes(os.path.join(w.datadir, "regtest"))
     load_w = w.start("getwalletinfo")
     if w.call("getwalletinfo")["txcount"] != txcount:
         raise RpcError("getwalletinfo: the reloaded wallet does not hold every transaction")
@@ -318,6 +318,15 @@ def run(args, tmp, nodes, out):
     out("resident memory after that restart",
         f"{w.rss() / 1024:6.1f} MiB (-disablewallet {nw.rss() / 1024:.1f} MiB)")
 
+
+
+def wallet_bytes(netdir):
+    """The wallet's bytes on disk: its database folder, or a wallet.dat of
+    earlier versions."""
+    folder = os.path.join(netdir, "wallets", "default")
+    if os.path.isdir(folder):
+        return sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
+    return os.path.getsize(os.path.join(netdir, "wallet.dat"))
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
