@@ -12,13 +12,15 @@
 
 struct wallets;
 
+#define WALLET_RPC_NAME_LEN 256 /* a wallet's name, with the NUL */
+
 /* One loaded wallet (rpc/wallets.h keeps the list of them). */
 struct wallet_rpc {
 	struct wallet *w;
 	struct chainstate *cs;
 	struct mempool *mp;
 	struct wallets *set;    /* the list it is in */
-	char name[256];         /* getwalletinfo's walletname */
+	char name[WALLET_RPC_NAME_LEN]; /* getwalletinfo's walletname */
 	char path[4096];        /* the wallet's folder */
 	int64_t fee_rate;       /* -paytxfee, units per 1,000 bytes */
 };

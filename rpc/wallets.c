@@ -14,6 +14,7 @@
 /* Bitcoin Core's messages for the cases a request cannot pick a wallet. */
 #define MSG_NOT_LOADED "Requested wallet does not exist or is not loaded"
 #define MSG_NONE_LOADED "No wallet is loaded. Load a wallet using loadwallet or create a new one with createwallet"
+#define MSG_DISABLED "No wallet is loaded (the node runs with -disablewallet)"
 #define MSG_NOT_SPECIFIED "Wallet file not specified (must request wallet RPC through /wallet/<filename> uri-path)."
 
 void wallets_init(struct wallets *set, const char *dir, struct chainstate *cs, struct mempool *mp, int64_t fee_rate)
@@ -52,6 +53,9 @@ int wallets_check_name(const char *name, char *err)
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
 			return err_set(err, "invalid wallet name: control characters");
+	/* wstore_create builds a wallet in NAME.new, then renames it. */
+	if (n > 4 && strcmp(name + n - 4, ".new") == 0)
+		return err_set(err, "invalid wallet name '%s': '.new' ends the folder of a wallet being made", name);
 	return 0;
 }
 
@@ -167,8 +171,10 @@ void wallets_tx_removed(struct wallets *set, const uint8_t txid[32])
  * (-19). Returns NULL. */
 static void *none_picked(const struct wallets *set, struct rpc_error *e)
 {
-	rpc_error_set(e, set->n ? RPC_WALLET_NOT_SPECIFIED : RPC_WALLET_NOT_FOUND, "%s",
-		      set->n ? MSG_NOT_SPECIFIED : MSG_NONE_LOADED);
+	if (set->n)
+		rpc_error_set(e, RPC_WALLET_NOT_SPECIFIED, MSG_NOT_SPECIFIED);
+	else
+		rpc_error_set(e, RPC_WALLET_NOT_FOUND, "%s", set->dir[0] ? MSG_NONE_LOADED : MSG_DISABLED);
 	return NULL;
 }
 
@@ -206,11 +212,11 @@ static int param_load_on_startup(const cJSON *params, size_t i, struct rpc_error
 		  : 0;
 }
 
-/* Core's {"name": ..., "warning": ""}. */
-static int name_result(cJSON **result, const char *name, struct rpc_error *e)
+/* Core's {"name": ..., "warning": ...}. */
+static int name_result(cJSON **result, const char *name, const char *warning, struct rpc_error *e)
 {
 	cJSON *j = cJSON_CreateObject();
-	bool ok = j && cJSON_AddStringToObject(j, "name", name) && cJSON_AddStringToObject(j, "warning", "");
+	bool ok = j && cJSON_AddStringToObject(j, "name", name) && cJSON_AddStringToObject(j, "warning", warning);
 	return rpc_result_if(result, j, ok, e);
 }
 
@@ -251,7 +257,8 @@ static int createwallet(void *ctx, const cJSON *params, cJSON **result, struct r
 		return -1;
 	if (pass && pass[0] && wallet_encrypt(r->w, pass, err) != 0)
 		return rpc_error_set(e, RPC_WALLET_ENCRYPTION_FAILED, "Wallet created but failed to encrypt: %s", err);
-	return name_result(result, name, e);
+	return name_result(result, name,
+			   pass && !pass[0] ? "Empty string given as passphrase, wallet will not be encrypted." : "", e);
 }
 
 static int loadwallet(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -261,7 +268,7 @@ static int loadwallet(void *ctx, const cJSON *params, cJSON **result, struct rpc
 	if (rpc_param_str(&name, params, 0, "filename", true, e) != 0 || param_load_on_startup(params, 1, e) != 0 ||
 	    wallets_load(set, name, false, NULL, e) != 0)
 		return -1;
-	return name_result(result, name, e);
+	return name_result(result, name, "", e);
 }
 
 /* ctx: the wallet the request picks, or none (wallets_route_optional). */
@@ -305,8 +312,8 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The folders of wallets/ that hold a wallet database (LevelDB's CURRENT),
- * sorted; a valid name only, so a creation's leftover NAME.new is not one. */
+/* The folders of wallets/ with a valid name that hold a wallet database
+ * (LevelDB's CURRENT), sorted: a creation's leftover NAME.new is none. */
 static int wallet_folders(const struct wallets *set, char ***names, size_t *n, char *err)
 {
 	DIR *d = opendir(set->dir);
@@ -318,7 +325,7 @@ static int wallet_folders(const struct wallets *set, char ***names, size_t *n, c
 		return err_set(err, "cannot read '%s': %s", set->dir, strerror(errno));
 	while ((de = readdir(d))) {
 		char current[8192], why[ERR_LEN];
-		if (wallets_check_name(de->d_name, why) != 0 || strstr(de->d_name, ".new") ||
+		if (wallets_check_name(de->d_name, why) != 0 ||
 		    snprintf(current, sizeof(current), "%s/%s/CURRENT", set->dir, de->d_name) >= (int)sizeof(current) ||
 		    access(current, F_OK) != 0)
 			continue;
@@ -387,7 +394,7 @@ static int restorewallet(void *ctx, const cJSON *params, cJSON **result, struct 
 	log_info("wallet '%s' restored from '%s' (%zu transactions)", name, file, n_txs);
 	if (wallets_load(set, name, false, NULL, e) != 0)
 		return -1;
-	return name_result(result, name, e);
+	return name_result(result, name, "", e);
 }
 
 static const struct rpc_method methods[] = {

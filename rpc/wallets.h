@@ -13,7 +13,7 @@
 #include "rpc/wallet_rpc.h"
 
 #define WALLETS_MAX 64
-#define WALLETS_NAME_MAX 256 /* bytes of a name, with the NUL */
+#define WALLETS_NAME_MAX WALLET_RPC_NAME_LEN /* bytes of a name, with the NUL */
 
 struct wallets {
 	struct wallet_rpc *items[WALLETS_MAX]; /* loaded, in the order loaded */
@@ -22,7 +22,7 @@ struct wallets {
 	 * picked (getassetinfo's "mine") gets otherwise. */
 	struct wallet_rpc none;
 	const struct chain_params *p;
-	char dir[4096]; /* the wallets/ folder */
+	char dir[4096]; /* the wallets/ folder; "" with -disablewallet */
 };
 
 /* Starts an empty list of wallets in the folder dir (which must exist)
@@ -33,7 +33,8 @@ void wallets_free(struct wallets *set);
 
 /* 0 when name can be a wallet's folder name: not empty, at most
  * WALLETS_NAME_MAX - 1 bytes, no '/', '\' or "..", not starting with a
- * dot, no control characters. Otherwise -1 with err filled. */
+ * dot, not ending in ".new", no control characters. Otherwise -1 with err
+ * filled. */
 int wallets_check_name(const char *name, char *err) WUR;
 /* Loads wallets/NAME/, creating it from a fresh seed when create and it
  * does not exist; brings it up to the chain's tip and offers its

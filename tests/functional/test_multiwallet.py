@@ -60,12 +60,16 @@ def check_cli(node, w2):
 
 
 def check_names(node):
-    for bad in ("", "a/b", "..", "../x", ".hidden", "a\\b"):
+    for bad in ("", "a/b", "..", "../x", ".hidden", "a\\b", "x.new", "tab\there", "n" * 256):
         assert_raises_rpc(-4, node.createwallet, bad)
         assert_raises_rpc(-4, node.loadwallet, bad)
     assert_raises_rpc(-36, node.createwallet, "w1", message="Database already exists")
     assert_raises_rpc(-35, node.loadwallet, "w1", message='Wallet "w1" is already loaded.')
     assert_raises_rpc(-18, node.loadwallet, "nosuch", message="Path does not exist")
+    assert_equal(node.createwallet(wallet_name="plain", passphrase=""),
+                 {"name": "plain", "warning": "Empty string given as passphrase, wallet will not be encrypted."})
+    assert_true(not node.wallet("plain").getwalletinfo()["encrypted"], "an empty passphrase encrypts nothing")
+    assert_equal(node.unloadwallet("plain"), {"warning": ""})
     assert_raises_rpc(-8, node.createwallet, "watch", True)
     assert_raises_rpc(-8, node.createwallet, wallet_name="later", load_on_startup=True)
     assert_true(not os.path.exists(node.path("wallets", "watch")), "a refused wallet was made")
@@ -100,7 +104,12 @@ def check_unload(node, w1):
     # One wallet left: / reaches it again.
     assert_equal(balance(node), 0)
     assert_equal(node.getwalletinfo()["walletname"], "default")
-    assert_equal(node.listwalletdir(), {"wallets": [{"name": n} for n in ("copy", "default", "w 2", "w1")]})
+    # None left: -18; the default loads back like any other.
+    assert_equal(node.unloadwallet(), {"warning": ""})
+    assert_raises_rpc(-18, node.getbalance, message="No wallet is loaded")
+    assert_raises_rpc(-18, node.unloadwallet)
+    assert_equal(node.loadwallet("default"), {"name": "default", "warning": ""})
+    assert_equal(node.listwalletdir(), {"wallets": [{"name": n} for n in ("copy", "default", "plain", "w 2", "w1")]})
 
 
 def check_start(node, w1_balance):
@@ -131,7 +140,7 @@ def check_start(node, w1_balance):
     node.start(["-disablewallet"])
     assert_raises_rpc(-32601, node.listwallets)
     assert_raises_rpc(-32601, node.createwallet, "x")
-    assert_raises_rpc(-18, node.listassets)
+    assert_raises_rpc(-18, node.listassets, message="-disablewallet")
 
 
 def test(nodes):
