@@ -101,19 +101,17 @@ static void on_connected(void *ctx, const struct block *b, const struct block_in
 {
 	struct node *n = ctx;
 	mempool_block_connected(n->mp, b, bi);
-	if (n->wallet_rpc.w)
-		wallet_block_connected(n->wallet_rpc.w, b, bi);
+	wallets_block_connected(&n->wallets, b, bi);
 }
 
 static void on_disconnected(void *ctx, const struct block *b, const struct block_index *bi)
 {
 	struct node *n = ctx;
 	mempool_block_disconnected(n->mp, b, bi);
-	if (n->wallet_rpc.w)
-		wallet_block_disconnected(n->wallet_rpc.w, b, bi);
+	wallets_block_disconnected(&n->wallets, b, bi);
 }
 
-/* The mempool's news, for the wallet (and the mesh). */
+/* The mempool's news, for the wallets (and the mesh). */
 static void save_mempool(struct node *n);
 
 static void on_mempool_added(void *ctx, const struct tx *tx)
@@ -124,8 +122,7 @@ static void on_mempool_added(void *ctx, const struct tx *tx)
 		log_error("%s", err);
 	if (n->journal && journal_size(n->journal) > JOURNAL_MAX_BYTES)
 		save_mempool(n);
-	if (n->wallet_rpc.w)
-		wallet_tx_added(n->wallet_rpc.w, tx, clock_now());
+	wallets_tx_added(&n->wallets, tx, clock_now());
 	p2p_tx_added(n->p2p, tx);
 }
 
@@ -133,8 +130,7 @@ static void on_mempool_removed(void *ctx, const uint8_t txid[32], enum mempool_r
 {
 	struct node *n = ctx;
 	(void)why;
-	if (n->wallet_rpc.w)
-		wallet_tx_removed(n->wallet_rpc.w, txid);
+	wallets_tx_removed(&n->wallets, txid);
 }
 
 /* After any change of tip: the mempool takes back what a reorganisation
@@ -246,73 +242,59 @@ static void save_mempool(struct node *n)
 		log_error("%s", err);
 }
 
-/* The default wallet's folder, wallets/default/ in the network's data
- * directory, into out. A wallet.dat of the single-file format that earlier
- * versions kept there is migrated into it first. */
-static int wallet_path(struct node *n, char *out, size_t len, char *err)
+/* The wallets/ folder of the network's data directory into out, made if
+ * missing; a wallet.dat of the single-file format that earlier versions
+ * kept in the data directory is migrated into wallets/default/ first. */
+static int wallets_dir(struct node *n, char *out, size_t len, char *err)
 {
-	char dir[4096], file[4096];
+	char def[4096], file[4096];
 	size_t n_txs;
-	if (datadir_join(dir, sizeof(dir), n->datadir, WALLET_DIR, err) != 0 ||
-	    datadir_join(out, len, dir, WALLET_DEFAULT_NAME, err) != 0 ||
-	    datadir_join(file, sizeof(file), n->datadir, WSTORE_FILE, err) != 0)
+	if (datadir_join(out, len, n->datadir, WALLET_DIR, err) != 0 ||
+	    datadir_join(def, sizeof(def), out, WALLET_DEFAULT_NAME, err) != 0 ||
+	    datadir_join(file, sizeof(file), n->datadir, WSTORE_FILE, err) != 0 || datadir_ensure(out, err) != 0)
 		return -1;
-	if (access(out, F_OK) == 0)
+	if (access(def, F_OK) == 0 || access(file, F_OK) != 0)
 		return 0;
-	if (datadir_ensure(dir, err) != 0)
-		return -1;
-	if (access(file, F_OK) != 0)
-		return 0;
-	if (wallet_migrate(file, out, n->p, &n_txs, err) != 0)
+	if (wallet_migrate(file, def, n->p, &n_txs, err) != 0)
 		return -1;
 	log_info("%s migrated to %s/%s/ (%zu transactions); the old file is kept as %s.bak", WSTORE_FILE, WALLET_DIR,
 		 WALLET_DEFAULT_NAME, n_txs, WSTORE_FILE);
 	return 0;
 }
 
-/* The wallet in the network's data directory: opened, or created from a
- * fresh seed; brought up to the chain's tip; its unconfirmed transactions
- * offered to the mempool again. */
-static int open_wallet(struct node *n, char *err)
+/* The wallets -wallet names (repeatable), or the default one without any:
+ * each opened, or created from a fresh seed, and brought up to the tip. */
+static int open_wallets(struct node *n, char *err)
 {
-	struct wallet_rpc *r = &n->wallet_rpc;
-	char why[ERR_LEN];
+	static const char *const default_name[] = { WALLET_DEFAULT_NAME };
+	char dir[4096], why[ERR_LEN];
 	int64_t fee;
-	if (options_bool(n->opts, "disablewallet", false))
-		return 0;
+	size_t count;
+	const char *const *names = options_list(n->opts, "wallet", &count);
 	if (amount_parse(&fee, options_str(n->opts, "paytxfee", "0.0001"), why) != 0)
 		return err_set(err, "invalid -paytxfee: %s", why);
-	if (wallet_path(n, r->path, sizeof(r->path), err) != 0)
+	bool enabled = !options_bool(n->opts, "disablewallet", false);
+	if (enabled && wallets_dir(n, dir, sizeof(dir), err) != 0)
 		return -1;
-	r->w = access(r->path, F_OK) == 0 ? wallet_open(r->path, n->p, err) : wallet_create(r->path, n->p, NULL, err);
-	if (!r->w)
-		return -1;
-	r->cs = n->cs;
-	r->mp = n->mp;
-	r->fee_rate = fee;
-	if (wallet_sync(r->w, n->cs, err) != 0)
-		return -1;
-	/* The mempool was loaded before the wallet: tell it what is there. */
-	const struct tx *pooled;
-	for (size_t it = 0; (pooled = mempool_next(n->mp, &it));)
-		wallet_tx_added(r->w, pooled, clock_now());
-	struct tx *txs;
-	size_t count;
-	if (wallet_unconfirmed(r->w, &txs, &count, why) == 0) {
-		for (size_t i = 0; i < count; i++) {
-			struct verdict v;
-			verdict_init(&v);
-			if (!mempool_has(n->mp, txs[i].txid))
-				mempool_accept(n->mp, &txs[i], clock_now(), &v);
-			tx_release(&txs[i]);
-		}
-		free(txs);
+	/* Even without wallets: the asset methods route through the list. */
+	wallets_init(&n->wallets, enabled ? dir : "", n->cs, n->mp, fee);
+	if (!enabled)
+		return 0;
+	if (count == 0) {
+		names = default_name;
+		count = 1;
 	}
-	log_info("wallet loaded: '%s'", r->path);
+	for (size_t i = 0; i < count; i++) {
+		struct rpc_error e;
+		if (wallets_find(&n->wallets, names[i]))
+			return err_set(err, "error loading wallet '%s': duplicate -wallet filename specified", names[i]);
+		if (wallets_load(&n->wallets, names[i], true, NULL, &e) != 0)
+			return err_set(err, "error loading wallet '%s': %s", names[i], e.message);
+	}
 	return 0;
 }
 
-/* -mine: to -mineaddress, or to a fresh address of the wallet. */
+/* -mine: to -mineaddress, or to a fresh address of the first wallet. */
 static int open_miner(struct node *n, char *err)
 {
 	struct miner_config cfg = { .cs = n->cs, .mp = n->mp, .pool = n->pool };
@@ -320,7 +302,8 @@ static int open_miner(struct node *n, char *err)
 	char fresh[100], why[ERR_LEN];
 	if (!options_bool(n->opts, "mine", false))
 		return 0;
-	if (!addr && n->wallet_rpc.w && wallet_get_new_address(n->wallet_rpc.w, fresh, sizeof(fresh), "mining", why) == 0)
+	if (!addr && n->wallets.n &&
+	    wallet_get_new_address(n->wallets.items[0]->w, fresh, sizeof(fresh), "mining", why) == 0)
 		addr = fresh;
 	if (!addr)
 		return err_set(err, "-mine needs -mineaddress (or a wallet)");
@@ -493,12 +476,13 @@ static int open_rpc(struct node *n, char *err)
 	n->chain_rpc = (struct chain_rpc){ .cs = n->cs };
 	n->mining_rpc = (struct mining_rpc){ .cs = n->cs, .select = select_txs, .pooled = pooled, .ctx = n };
 	n->rawtx_rpc = (struct rawtx_rpc){ .cs = n->cs, .mp = n->mp };
-	n->asset_rpc = (struct asset_rpc){ .cs = n->cs, .mp = n->mp, .wallet = &n->wallet_rpc };
+	n->asset_rpc = (struct asset_rpc){ .cs = n->cs, .mp = n->mp };
+	bool wallet = !options_bool(n->opts, "disablewallet", false);
 	if (rpc_server_add_methods(n->rpc, node_methods, sizeof(node_methods) / sizeof(node_methods[0]), n, err) != 0 ||
 	    chain_rpc_register(n->rpc, &n->chain_rpc, err) != 0 || mining_rpc_register(n->rpc, &n->mining_rpc, err) != 0 ||
 	    rawtx_rpc_register(n->rpc, &n->rawtx_rpc, err) != 0 || net_rpc_register(n->rpc, &n->net_rpc, err) != 0 ||
-	    (n->wallet_rpc.w && wallet_rpc_register(n->rpc, &n->wallet_rpc, err) != 0) ||
-	    asset_rpc_register(n->rpc, &n->asset_rpc, err) != 0)
+	    (wallet && (wallet_rpc_register(n->rpc, &n->wallets, err) != 0 || wallets_register(n->rpc, &n->wallets, err) != 0)) ||
+	    asset_rpc_register(n->rpc, &n->asset_rpc, &n->wallets, err) != 0)
 		return -1;
 	log_info("JSON-RPC listening on port %u", rpc_server_port(n->rpc));
 	return 0;
@@ -516,7 +500,7 @@ int node_start(struct node *n, struct options *opts, char *err)
 	if (evthread_use_pthreads() != 0 || !(n->base = event_base_new()))
 		return err_set(err, "cannot create the event loop");
 	if (write_pid(n, err) != 0 || add_signals(n, err) != 0 || open_pool(n, err) != 0 || open_chain(n, err) != 0 ||
-	    open_mempool(n, err) != 0 || open_wallet(n, err) != 0 || open_p2p(n, err) != 0 ||
+	    open_mempool(n, err) != 0 || open_wallets(n, err) != 0 || open_p2p(n, err) != 0 ||
 	    open_miner(n, err) != 0)
 		return -1;
 	if (options_bool(opts, "server", true) && open_rpc(n, err) != 0)
@@ -556,8 +540,7 @@ void node_stop(struct node *n)
 		chainstate_unlisten(n->cs, n);
 	if (n->mp)
 		mempool_set_events(n->mp, NULL);
-	wallet_free(n->wallet_rpc.w);
-	n->wallet_rpc.w = NULL;
+	wallets_free(&n->wallets);
 	mempool_free(n->mp);
 	n->mp = NULL;
 	chainstate_close(n->cs);

@@ -15,7 +15,7 @@
 #include "rpc/mining_rpc.h"
 #include "rpc/net_rpc.h"
 #include "rpc/rawtx_rpc.h"
-#include "rpc/wallet_rpc.h"
+#include "rpc/wallets.h"
 
 struct event_base;
 struct event;
@@ -40,7 +40,7 @@ struct node {
 	struct rawtx_rpc rawtx_rpc;
 	struct p2p *p2p;
 	struct net_rpc net_rpc;
-	struct wallet_rpc wallet_rpc; /* .w NULL without a wallet */
+	struct wallets wallets; /* none loaded with -disablewallet */
 	struct asset_rpc asset_rpc;
 	struct event *signals[4];
 	int lock_fd;

@@ -44,7 +44,8 @@ static const struct opt_def table[] = {
 	{ "maxmempool", OPT_INT, "300", "Mempool size limit in MB" },
 	{ "minrelaytxfee", OPT_STR, "0.00001", "Lowest fee rate, CRN per 1,000 bytes, to accept or relay a transaction" },
 	{ "persistmempool", OPT_BOOL, "1", "Save the mempool at shut-down and load it at start-up" },
-	{ "disablewallet", OPT_BOOL, "0", "Do not load the wallet" },
+	{ "disablewallet", OPT_BOOL, "0", "Do not load any wallet, and offer no wallet RPC methods" },
+	{ "wallet", OPT_LIST, "default", "Load the wallet wallets/NAME/ at start, created if missing (repeatable)" },
 	{ "paytxfee", OPT_STR, "0.0001", "Fee rate the wallet pays, CRN per 1,000 bytes" },
 	{ "par", OPT_INT, "0", "Worker threads for signature checks, RPC calls and mining (0: one per core)" },
 	/* Hidden from -help and refused outside regtest: timers that tests

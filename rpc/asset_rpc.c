@@ -159,20 +159,17 @@ static bool add_place(cJSON *j, const struct asset_step *s)
 	       cJSON_AddNumberToObject(j, "time", (double)bi->header.time);
 }
 
-static struct wallet *wallet_or_fail(struct asset_rpc *r, struct rpc_error *e)
+/* ctx of the methods that use a wallet: the one the request picks. */
+static struct wallet *wallet_of(struct wallet_rpc *r)
 {
-	if (!r->wallet || !r->wallet->w) {
-		rpc_error_set(e, RPC_WALLET_NOT_FOUND, "No wallet is loaded (the node runs with -disablewallet)");
-		return NULL;
-	}
-	wallet_is_locked(r->wallet->w, clock_now()); /* let an expired unlock lapse */
-	return r->wallet->w;
+	wallet_is_locked(r->w, clock_now()); /* let an expired unlock lapse */
+	return r->w;
 }
 
 /* ---- registerasset, transferasset, listassets ---- */
 
 /* Refuses an id the chain or the mempool already registers. */
-static int check_unregistered(struct asset_rpc *r, const uint8_t id[32], struct rpc_error *e)
+static int check_unregistered(struct wallet_rpc *r, const uint8_t id[32], struct rpc_error *e)
 {
 	struct asset_entry ae;
 	struct mempool_asset_info mi;
@@ -191,31 +188,31 @@ static int check_unregistered(struct asset_rpc *r, const uint8_t id[32], struct 
 	return 0;
 }
 
-static int submit(struct asset_rpc *r, struct tx *tx, cJSON **result, struct rpc_error *e)
+static int submit(struct wallet_rpc *r, struct tx *tx, cJSON **result, struct rpc_error *e)
 {
 	char h[65];
 	txjson_hash_hex(h, tx->txid);
-	int rc = wallet_rpc_submit(r->wallet, tx, e);
+	int rc = wallet_rpc_submit(r, tx, e);
 	tx_release(tx);
 	return rc != 0 ? -1 : rpc_result(result, cJSON_CreateString(h), e);
 }
 
 static int registerasset(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
-	struct asset_rpc *r = ctx;
+	struct wallet_rpc *r = ctx;
 	uint8_t id[32], meta[TX_META_MAX], owner[20];
 	size_t meta_len;
 	bool has_owner;
 	char err[ERR_LEN];
 	int64_t fee;
 	struct tx tx;
-	struct wallet *w = wallet_or_fail(r, e);
-	if (!w || param_asset(id, params, 0, e) != 0 || param_metadata(meta, &meta_len, params, 1, e) != 0 ||
+	struct wallet *w = wallet_of(r);
+	if (param_asset(id, params, 0, e) != 0 || param_metadata(meta, &meta_len, params, 1, e) != 0 ||
 	    param_address(owner, chainstate_params(r->cs), params, 2, false, &has_owner, e) != 0 ||
 	    check_unregistered(r, id, e) != 0)
 		return -1;
 	int s = wallet_create_asset_register(w, &tx, &fee, id, meta, meta_len, has_owner ? owner : NULL,
-					     r->wallet->fee_rate, err);
+					     r->fee_rate, err);
 	if (s != WALLET_OK)
 		return rpc_error_set(e, wallet_rpc_code(s), "%s", err);
 	return submit(r, &tx, result, e);
@@ -223,21 +220,21 @@ static int registerasset(void *ctx, const cJSON *params, cJSON **result, struct 
 
 static int transferasset(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
-	struct asset_rpc *r = ctx;
+	struct wallet_rpc *r = ctx;
 	uint8_t id[32], to[20], reg[32];
 	struct outpoint cur;
 	bool given;
 	char err[ERR_LEN];
 	int64_t fee;
 	struct tx tx;
-	struct wallet *w = wallet_or_fail(r, e);
-	if (!w || param_asset(id, params, 0, e) != 0 ||
+	struct wallet *w = wallet_of(r);
+	if (param_asset(id, params, 0, e) != 0 ||
 	    param_address(to, chainstate_params(r->cs), params, 1, true, &given, e) != 0)
 		return -1;
 	enum asset_status known = asset_ends(r->cs, r->mp, reg, &cur, id, err);
 	if (known != ASSET_OK)
 		return asset_error(e, known, "Asset not found", err);
-	int s = wallet_create_asset_transfer(w, &tx, &fee, id, to, r->wallet->fee_rate, err);
+	int s = wallet_create_asset_transfer(w, &tx, &fee, id, to, r->fee_rate, err);
 	if (s == WALLET_NOT_FOUND)
 		return rpc_error_set(e, RPC_WALLET_ERROR, "Asset not owned by this wallet");
 	if (s != WALLET_OK)
@@ -260,14 +257,12 @@ static cJSON *wallet_asset_json(const struct wallet_asset *a, const struct chain
 
 static int listassets(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
-	struct asset_rpc *r = ctx;
+	struct wallet_rpc *r = ctx;
 	struct wallet_asset *list;
 	size_t n;
 	char err[ERR_LEN];
-	struct wallet *w = wallet_or_fail(r, e);
+	struct wallet *w = wallet_of(r);
 	(void)params;
-	if (!w)
-		return -1;
 	if (wallet_list_assets(w, &list, &n, err) != 0)
 		return rpc_error_set(e, RPC_WALLET_ERROR, "%s", err);
 	cJSON *arr = cJSON_CreateArray();
@@ -313,7 +308,7 @@ static bool add_current(cJSON *j, const struct asset_step *cur)
 	       add_place(now, cur);
 }
 
-static bool add_info(cJSON *j, struct asset_rpc *r, const struct asset_history *h)
+static bool add_info(cJSON *j, struct wallet_rpc *r, const struct asset_history *h)
 {
 	const struct chain_params *p = chainstate_params(r->cs);
 	const struct asset_step *reg = &h->steps[0], *cur = &h->steps[h->n - 1];
@@ -326,16 +321,18 @@ static bool add_info(cJSON *j, struct asset_rpc *r, const struct asset_history *
 		  add_address(j, "owner", p, cur->to) && add_current(j, cur) &&
 		  cJSON_AddNumberToObject(j, "transfers", (double)(h->n - 1)) &&
 		  cJSON_AddNumberToObject(j, "unconfirmed_transfers", (double)unconfirmed);
-	if (ok && r->wallet && r->wallet->w)
-		ok = cJSON_AddBoolToObject(j, "mine", wallet_is_mine(r->wallet->w, cur->to, NULL, NULL)) != NULL;
+	if (ok && r->w)
+		ok = cJSON_AddBoolToObject(j, "mine", wallet_is_mine(r->w, cur->to, NULL, NULL)) != NULL;
 	return ok;
 }
 
 /* The history walk gives everything getassetinfo shows; one block read per
  * custody step, through the indexes. */
+/* ctx: the wallet the request picks, or one without a wallet
+ * (wallets_route_optional). */
 static int getassetinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
-	struct asset_rpc *r = ctx;
+	struct wallet_rpc *r = ctx;
 	uint8_t id[32];
 	struct asset_history h;
 	if (param_asset(id, params, 0, e) != 0 || asset_rpc_history(r->cs, r->mp, id, &h, e) != 0)
@@ -566,17 +563,8 @@ static int verifytxoutproof(void *ctx, const cJSON *params, cJSON **result, stru
 }
 
 static const struct rpc_method methods[] = {
-	{ "registerasset", "provenance", "asset [metadata] [address]",
-	  "Registers an asset id (64 hex digits: the SHA-256 of a document) with up to 256 bytes of metadata "
-	  "(hex when the string is hex, else its UTF-8 bytes), owned by address or a new wallet address; returns the txid.",
-	  registerasset },
-	{ "transferasset", "provenance", "asset address",
-	  "Passes an asset this wallet owns on to address; returns the txid.", transferasset },
-	{ "getassetinfo", "provenance", "asset",
-	  "Returns an asset's registration, first owner, metadata, current owner and output, and transfers.", getassetinfo },
 	{ "getassethistory", "provenance", "asset",
 	  "Returns every custody step of an asset, oldest first, unconfirmed ones from the mempool included.", getassethistory },
-	{ "listassets", "provenance", "", "Returns the assets this wallet owns.", listassets },
 	{ "getassetproof", "provenance", "asset",
 	  "Returns a self-contained proof of an asset's confirmed custody history, for cairn-cli verifyassetproof.",
 	  getassetproof },
@@ -590,7 +578,29 @@ static const struct rpc_method methods[] = {
 	  verifytxoutproof },
 };
 
-int asset_rpc_register(struct rpc_server *srv, struct asset_rpc *r, char *err)
+/* The methods that need a wallet, and the one that uses it when picked. */
+static const struct rpc_method wallet_methods[] = {
+	{ "registerasset", "provenance", "asset [metadata] [address]",
+	  "Registers an asset id (64 hex digits: the SHA-256 of a document) with up to 256 bytes of metadata "
+	  "(hex when the string is hex, else its UTF-8 bytes), owned by address or a new wallet address; returns the txid.",
+	  registerasset },
+	{ "transferasset", "provenance", "asset address",
+	  "Passes an asset this wallet owns on to address; returns the txid.", transferasset },
+	{ "listassets", "provenance", "", "Returns the assets this wallet owns.", listassets },
+};
+
+static const struct rpc_method picked_methods[] = {
+	{ "getassetinfo", "provenance", "asset",
+	  "Returns an asset's registration, first owner, metadata, current owner and output, and transfers.", getassetinfo },
+};
+
+int asset_rpc_register(struct rpc_server *srv, struct asset_rpc *r, struct wallets *wallets, char *err)
 {
-	return rpc_server_add_methods(srv, methods, sizeof(methods) / sizeof(methods[0]), r, err);
+	return rpc_server_add_methods(srv, methods, sizeof(methods) / sizeof(methods[0]), r, err) != 0 ||
+			       rpc_server_add_routed_methods(srv, wallet_methods,
+							     sizeof(wallet_methods) / sizeof(wallet_methods[0]),
+							     wallets_route, wallets, err) != 0 ||
+			       rpc_server_add_routed_methods(srv, picked_methods, 1, wallets_route_optional, wallets, err) != 0
+		       ? -1
+		       : 0;
 }

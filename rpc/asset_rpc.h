@@ -10,18 +10,18 @@
 #include "chain/asset.h"
 #include "chain/mempool.h"
 #include "rpc/server.h"
-#include "rpc/wallet_rpc.h"
+#include "rpc/wallets.h"
 
 struct asset_rpc {
 	struct chainstate *cs;
 	struct mempool *mp;
-	/* For registerasset, transferasset and listassets; NULL, or ->w NULL,
-	 * without a wallet (those answer -18 then). */
-	struct wallet_rpc *wallet;
 };
 
-/* Registers the methods; r must outlive the server. */
-int asset_rpc_register(struct rpc_server *srv, struct asset_rpc *r, char *err) WUR;
+/* Registers the methods; r and wallets must outlive the server.
+ * registerasset, transferasset and listassets use the wallet the request
+ * picks (wallets_route: -18 without one), getassetinfo's "mine" the one it
+ * picks if any (wallets_route_optional). */
+int asset_rpc_register(struct rpc_server *srv, struct asset_rpc *r, struct wallets *wallets, char *err) WUR;
 
 /* asset_walk of chain/asset.h with its failure as the RPC answers it: 0
  * with *out filled (asset_history_release it), or -1 with e filled (-5

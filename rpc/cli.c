@@ -71,6 +71,7 @@ static const char *http_error_text(int e)
 static int http_post(struct http_reply *r, const struct cliargs *a, const char *userpass,
 		     const char *body)
 {
+	char path[3 * CLIARGS_FIELD_LEN + 16], why[ERR_LEN]; /* room for any -rpcwallet */
 	struct event_base *base = event_base_new();
 	struct evhttp_connection *con = NULL;
 	struct evhttp_request *req = NULL;
@@ -80,7 +81,7 @@ static int http_post(struct http_reply *r, const struct cliargs *a, const char *
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
-	if (!base || !auth)
+	if (!base || !auth || cliargs_uri_path(path, sizeof(path), a, why) != 0)
 		goto out;
 	con = evhttp_connection_base_new(base, NULL, a->rpcconnect, cliargs_port(a));
 	if (!con || !(req = evhttp_request_new(on_http_done, r)))
@@ -97,7 +98,7 @@ static int http_post(struct http_reply *r, const struct cliargs *a, const char *
 	evhttp_add_header(h, "Authorization", auth);
 	evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
 	/* evhttp_make_request frees req itself when it fails */
-	if (evhttp_make_request(con, req, EVHTTP_REQ_POST, "/") == 0) {
+	if (evhttp_make_request(con, req, EVHTTP_REQ_POST, path) == 0) {
 		event_base_dispatch(base);
 		rc = 0;
 	}

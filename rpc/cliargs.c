@@ -30,6 +30,7 @@ static const struct opt opts[] = {
 	{ "rpcport", OPT_PORT, FIELD(rpcport), 0 },
 	{ "rpcuser", OPT_STR, FIELD(rpcuser), 0 },
 	{ "rpcpassword", OPT_STR, FIELD(rpcpassword), 0 },
+	{ "rpcwallet", OPT_STR, FIELD(rpcwallet), 0 },
 	{ "rpcwait", OPT_BOOL, FIELD(rpcwait), 0 },
 	{ "rpcwaittimeout", OPT_INT, FIELD(rpcwaittimeout), 1000000 },
 	{ "rpcclienttimeout", OPT_INT, FIELD(rpcclienttimeout), 1000000 },
@@ -126,6 +127,31 @@ uint16_t cliargs_port(const struct cliargs *a)
 	if (a->rpcport)
 		return a->rpcport;
 	return a->regtest ? CLIARGS_REGTEST_PORT : CLIARGS_MAIN_PORT;
+}
+
+int cliargs_uri_path(char *out, size_t len, const struct cliargs *a, char *err)
+{
+	static const char hexd[] = "0123456789ABCDEF";
+	const char *prefix = a->rpcwallet[0] ? "/wallet/" : "/";
+	size_t n = strlen(prefix);
+	if (n >= len)
+		return err_set(err, "-rpcwallet: path too long");
+	memcpy(out, prefix, n);
+	for (const unsigned char *p = (const unsigned char *)a->rpcwallet; *p; p++) {
+		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			     strchr("-._~", *p);
+		if (n + (plain ? 1 : 3) >= len)
+			return err_set(err, "-rpcwallet: path too long");
+		if (plain) {
+			out[n++] = (char)*p;
+		} else {
+			out[n++] = '%';
+			out[n++] = hexd[*p >> 4];
+			out[n++] = hexd[*p & 15];
+		}
+	}
+	out[n] = '\0';
+	return 0;
 }
 
 int cliargs_cookie_path(char *out, size_t len, const struct cliargs *a, char *err)
@@ -591,6 +617,7 @@ const char *cliargs_usage(void)
 	       "  -rpcport=PORT         connect to PORT (default: 9732, regtest 19732)\n"
 	       "  -rpcuser=USER         user name for the RPC server\n"
 	       "  -rpcpassword=PW       password (default: use the cookie file DIR/.cookie)\n"
+	       "  -rpcwallet=NAME       send wallet calls to the wallet NAME (endpoint /wallet/NAME)\n"
 	       "  -rpcwait              wait for the server to start answering\n"
 	       "  -rpcwaittimeout=N     give up waiting after N seconds (default: 0, never)\n"
 	       "  -rpcclienttimeout=N   HTTP timeout in seconds, 0 for none (default: 900)\n"

@@ -26,6 +26,7 @@ struct cliargs {
 	uint16_t rpcport;			/* -rpcport; 0: the network's default */
 	char rpcuser[CLIARGS_FIELD_LEN];	/* -rpcuser */
 	char rpcpassword[CLIARGS_FIELD_LEN];	/* -rpcpassword */
+	char rpcwallet[CLIARGS_FIELD_LEN];	/* -rpcwallet; empty: none */
 	bool rpcwait;				/* -rpcwait */
 	int rpcwaittimeout;			/* -rpcwaittimeout seconds; 0: forever */
 	int rpcclienttimeout;			/* -rpcclienttimeout seconds; 0: none */
@@ -46,6 +47,12 @@ int cliargs_parse(struct cliargs *out, int argc, char *const *argv, const char *
 
 /* The port to connect to: -rpcport, else the network's default. */
 uint16_t cliargs_port(const struct cliargs *a);
+
+/* The HTTP path a call goes to: "/", or with -rpcwallet=NAME the wallet
+ * endpoint "/wallet/NAME" with NAME percent-encoded (all but letters,
+ * digits and -._~), as bitcoin-cli sends it. Returns 0, or -1 with err
+ * filled when it does not fit in len. */
+int cliargs_uri_path(char *out, size_t len, const struct cliargs *a, char *err) WUR;
 
 /* "<datadir>/.cookie" or "<datadir>/regtest/.cookie". Returns 0, or -1 with
  * err filled when it does not fit in len. */

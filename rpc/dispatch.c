@@ -19,6 +19,7 @@
 struct rpc_entry {
 	const struct rpc_method *m;
 	void *ctx;
+	rpc_route route; /* NULL: every call gets ctx */
 	size_t n_args;
 	size_t n_required;
 	char names[RPC_MAX_ARGS][48];
@@ -159,6 +160,12 @@ static const struct rpc_entry *find_method(const struct rpc_server *srv, const c
 int rpc_server_add_methods(struct rpc_server *srv, const struct rpc_method *table,
 			   size_t n, void *ctx, char *err)
 {
+	return rpc_server_add_routed_methods(srv, table, n, NULL, ctx, err);
+}
+
+int rpc_server_add_routed_methods(struct rpc_server *srv, const struct rpc_method *table, size_t n, rpc_route route,
+				  void *ctx, char *err)
+{
 	struct rpc_entry *grown;
 	size_t base = srv->n_methods;
 
@@ -174,6 +181,7 @@ int rpc_server_add_methods(struct rpc_server *srv, const struct rpc_method *tabl
 		memset(en, 0, sizeof(*en));
 		en->m = &table[i];
 		en->ctx = ctx;
+		en->route = route;
 		if (!name || !valid_name(name, strlen(name)) || !table[i].fn ||
 		    !table[i].category || !valid_name(table[i].category, strlen(table[i].category)))
 			return err_set(err, "cannot register method '%s': bad entry",
@@ -457,8 +465,19 @@ static int check_count(const struct rpc_entry *en, const cJSON *params, struct r
 	return -1;
 }
 
+/* The handler's ctx for a call to the wallet endpoint of wallet (NULL: to
+ * /) into *ctx: the table's, or what its route picks. 0, or -1 with e
+ * filled when the route picks none. */
+static int call_ctx(void **ctx, const struct rpc_entry *en, const char *wallet, struct rpc_error *e)
+{
+	*ctx = en->ctx;
+	if (en->route && !(*ctx = en->route(en->ctx, wallet, e)))
+		return e->code ? -1 : rpc_error_set(e, RPC_INTERNAL_ERROR, "Internal error");
+	return 0;
+}
+
 /* Runs one parsed call; *result is the handler's on success. */
-static int call_exec(struct rpc_server *srv, const struct rpc_call *c, cJSON **result,
+static int call_exec(struct rpc_server *srv, const struct rpc_call *c, const char *wallet, cJSON **result,
 		     struct rpc_error *e)
 {
 	const struct rpc_entry *en = find_method(srv, c->method);
@@ -484,7 +503,8 @@ static int call_exec(struct rpc_server *srv, const struct rpc_call *c, cJSON **r
 	if (rc == 0) {
 		e->code = 0;
 		e->message[0] = '\0';
-		rc = en->m->fn(en->ctx, params, result, e);
+		void *ctx;
+		rc = call_ctx(&ctx, en, wallet, e) == 0 ? en->m->fn(ctx, params, result, e) : -1;
 		if (rc == RPC_DEFERRED && defer_slot && defer_slot->deferred) {
 			cJSON_Delete(owned);
 			return RPC_DEFERRED;
@@ -560,7 +580,7 @@ cJSON *rpc_dispatch_reply(bool v2, cJSON *result, const struct rpc_error *e, con
 
 /* Answers one request object. *silent: a well-formed 2.0 notification,
  * which gets no reply whatever happens. *code: the error code, 0 if none. */
-static cJSON *answer_one(struct rpc_server *srv, const cJSON *req, bool batch_elem,
+static cJSON *answer_one(struct rpc_server *srv, const char *wallet, const cJSON *req, bool batch_elem,
 			 bool *silent, bool *v2, int *code)
 {
 	struct rpc_call c;
@@ -576,7 +596,7 @@ static cJSON *answer_one(struct rpc_server *srv, const cJSON *req, bool batch_el
 	if (rc == 0) {
 		/* bounded: the name is the client's */
 		log_debug(LOG_RPC, "rpc call %.64s%s", c.method, *silent ? " (notification)" : "");
-		rc = call_exec(srv, &c, &result, &e);
+		rc = call_exec(srv, &c, wallet, &result, &e);
 		if (rc == RPC_DEFERRED) {
 			*v2 = c.v2;
 			*code = 0;
@@ -604,7 +624,7 @@ int rpc_dispatch_status(int code)
 	return 500;
 }
 
-static cJSON *answer_batch(struct rpc_server *srv, const cJSON *arr, int *status)
+static cJSON *answer_batch(struct rpc_server *srv, const char *wallet, const cJSON *arr, int *status)
 {
 	cJSON *out = cJSON_CreateArray();
 	const cJSON *req;
@@ -617,7 +637,7 @@ static cJSON *answer_batch(struct rpc_server *srv, const cJSON *arr, int *status
 	cJSON_ArrayForEach(req, arr) {
 		bool silent, v2;
 		int code;
-		cJSON *r = answer_one(srv, req, true, &silent, &v2, &code);
+		cJSON *r = answer_one(srv, wallet, req, true, &silent, &v2, &code);
 		if (silent)
 			continue;
 		if (!r || !cJSON_AddItemToArray(out, r)) {
@@ -666,7 +686,7 @@ static char *answer_bad(bool v2, int code, const char *msg, int *status)
 	return text;
 }
 
-static char *dispatch_body(struct rpc_server *srv, const char *body, size_t len,
+static char *dispatch_body(struct rpc_server *srv, const char *wallet, const char *body, size_t len,
 			   int *http_status)
 {
 	const char *end = NULL;
@@ -689,11 +709,11 @@ static char *dispatch_body(struct rpc_server *srv, const char *body, size_t len,
 			cJSON_Delete(req);
 			return answer_bad(true, RPC_INVALID_REQUEST, "Empty batch", http_status);
 		}
-		reply = answer_batch(srv, req, http_status);
+		reply = answer_batch(srv, wallet, req, http_status);
 	} else if (cJSON_IsObject(req)) {
 		bool silent, v2;
 		int code;
-		reply = answer_one(srv, req, false, &silent, &v2, &code);
+		reply = answer_one(srv, wallet, req, false, &silent, &v2, &code);
 		if (defer_slot && defer_slot->deferred) {
 			/* The handler finishes later: keep what the reply needs. */
 			*http_status = 0;
@@ -721,12 +741,12 @@ static char *dispatch_body(struct rpc_server *srv, const char *body, size_t len,
 	return text;
 }
 
-char *rpc_dispatch_body(struct rpc_server *srv, const char *body, size_t len, int *http_status,
-			struct rpc_defer_slot *slot)
+char *rpc_dispatch_body(struct rpc_server *srv, const char *wallet, const char *body, size_t len,
+			int *http_status, struct rpc_defer_slot *slot)
 {
 	struct rpc_defer_slot *saved = defer_slot;
 	defer_slot = slot;
-	char *text = dispatch_body(srv, body, len, http_status);
+	char *text = dispatch_body(srv, wallet, body, len, http_status);
 	defer_slot = saved;
 	return text;
 }

@@ -50,7 +50,7 @@ static void run_after(struct rpc_after *a)
 char *rpc_server_handle_body(struct rpc_server *srv, const char *body, size_t len,
 			     int *http_status)
 {
-	char *text = rpc_dispatch_body(srv, body, len, http_status, NULL);
+	char *text = rpc_dispatch_body(srv, NULL, body, len, http_status, NULL);
 	run_after(&srv->pending); /* no HTTP: the reply is out as we return it */
 	return text;
 }
@@ -462,7 +462,7 @@ static bool several_clients(struct rpc_server *srv, const void *conn)
 	return others;
 }
 
-static void serve_body(struct rpc_server *srv, struct evhttp_request *req, const char *peer)
+static void serve_body(struct rpc_server *srv, struct evhttp_request *req, const char *wallet, const char *peer)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
@@ -478,7 +478,7 @@ static void serve_body(struct rpc_server *srv, struct evhttp_request *req, const
 	log_debug(LOG_RPC, "rpc request from %s: %zu bytes", peer, len);
 	struct rpc_defer_slot slot = { 0 };
 	bool busy = several_clients(srv, evhttp_request_get_connection(req));
-	text = rpc_dispatch_body(srv, body, len, &status, busy && srv->workq && !srv->draining ? &slot : NULL);
+	text = rpc_dispatch_body(srv, wallet, body, len, &status, busy && srv->workq && !srv->draining ? &slot : NULL);
 	if (slot.deferred) {
 		start_deferred(srv, req, &slot);
 		return;
@@ -521,11 +521,20 @@ static void on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-	if (path && *path && strcmp(path, "/") != 0) {
+	if (!path || !*path || strcmp(path, "/") == 0) {
+		serve_body(srv, req, NULL, peer);
+		return;
+	}
+	/* Bitcoin Core's wallet endpoint: /wallet/NAME, the name URL-encoded. */
+	char *wallet = strncmp(path, WALLET_PATH, strlen(WALLET_PATH)) == 0
+			       ? evhttp_uridecode(path + strlen(WALLET_PATH), 0, NULL)
+			       : NULL;
+	if (!wallet) {
 		send_text(srv, req, 404, "Not Found", NULL);
 		return;
 	}
-	serve_body(srv, req, peer);
+	serve_body(srv, req, wallet, peer);
+	free(wallet);
 }
 
 /* "host", "host:port", "[v6]", "[v6]:port", or a bare IPv6 address. */

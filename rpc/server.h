@@ -3,6 +3,8 @@
  * address allow-list, and dispatch of JSON-RPC 2.0 and 1.0-style requests
  * (single, batch, notification, positional or named params) to method
  * tables that each area (chain, mempool, net, wallet, ...) registers.
+ * Requests go to / or to a wallet's endpoint /wallet/NAME (Bitcoin Core's
+ * paths); any other path is answered 404.
  *
  * Handlers run on the event loop, one at a time, and must not block.
  *
@@ -81,6 +83,9 @@ enum rpc_code {
 	RPC_WALLET_ENCRYPTION_FAILED = -16,
 	RPC_WALLET_ALREADY_UNLOCKED = -17,
 	RPC_WALLET_NOT_FOUND = -18,
+	RPC_WALLET_NOT_SPECIFIED = -19,
+	RPC_WALLET_ALREADY_LOADED = -35,
+	RPC_WALLET_ALREADY_EXISTS = -36,
 };
 
 /* What a failing handler reports; the message goes to the caller with its
@@ -170,6 +175,18 @@ void rpc_server_drain(struct rpc_server *srv, struct event_base *base, unsigned 
  * malformed name or args, too many methods, out of memory). */
 int rpc_server_add_methods(struct rpc_server *srv, const struct rpc_method *table,
 			   size_t n, void *ctx, char *err) WUR;
+
+/* Picks a routed method's ctx for one call (see
+ * rpc_server_add_routed_methods): wallet is the name a request to the
+ * wallet endpoint /wallet/NAME gives, URL-decoded, or NULL for a request to
+ * /. Returns the ctx the handler gets, which must stay valid until the
+ * handler returns, or NULL with e filled (the call's error). */
+typedef void *(*rpc_route)(void *ctx, const char *wallet, struct rpc_error *e);
+
+/* As rpc_server_add_methods, but each call's ctx is route(ctx, wallet, e):
+ * how the wallet's methods reach the wallet a request names. */
+int rpc_server_add_routed_methods(struct rpc_server *srv, const struct rpc_method *table, size_t n, rpc_route route,
+				  void *ctx, char *err) WUR;
 
 /* The port the first listener is bound to (the answer to port 0), 0 when
  * not listening. */

@@ -14,6 +14,7 @@
 #include "rpc/server.h"
 
 #define RPC_MAX_ALLOW 64
+#define WALLET_PATH "/wallet/" /* the wallet endpoint's prefix */
 
 struct rpc_entry; /* a registered method, dispatch.c's */
 
@@ -74,11 +75,12 @@ struct rpc_defer_slot {
 
 /* Registers `help`. 0, or -1 with err filled. */
 int rpc_dispatch_add_builtins(struct rpc_server *srv, char *err) WUR;
-/* rpc_server_handle_body's dispatch. slot (NULL: none) lets a handler
+/* rpc_server_handle_body's dispatch, for a request to the wallet endpoint
+ * of wallet (NULL: to /). slot (NULL: none) lets a handler
  * defer: then the answer is NULL with *http_status 0, and srv->deferred_v2
  * and srv->deferred_id keep what the reply will need. */
-char *rpc_dispatch_body(struct rpc_server *srv, const char *body, size_t len, int *http_status,
-			struct rpc_defer_slot *slot);
+char *rpc_dispatch_body(struct rpc_server *srv, const char *wallet, const char *body, size_t len,
+			int *http_status, struct rpc_defer_slot *slot);
 /* Builds {"jsonrpc":"2.0","result"|"error":...,"id":...} or the 1.0 form
  * {"result":...,"error":...,"id":...}; takes result. NULL on no memory. */
 cJSON *rpc_dispatch_reply(bool v2, cJSON *result, const struct rpc_error *e, const cJSON *id);

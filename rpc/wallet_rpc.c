@@ -10,6 +10,7 @@
 #include "rpc/chain_rpc.h"
 #include "rpc/rawtx_rpc.h"
 #include "rpc/txjson.h"
+#include "rpc/wallets.h"
 #include "util/clock.h"
 #include "util/hex.h"
 #include "util/hmap.h"
@@ -229,7 +230,7 @@ static int getwalletinfo(void *ctx, const cJSON *params, cJSON **result, struct 
 		n = distinct;
 	}
 	cJSON *j = cJSON_CreateObject();
-	bool ok = j && cJSON_AddStringToObject(j, "walletname", WALLET_DEFAULT_NAME) &&
+	bool ok = j && cJSON_AddStringToObject(j, "walletname", r->name) &&
 		  cJSON_AddItemToObject(j, "balance", amount_to_json(b.trusted)) &&
 		  cJSON_AddItemToObject(j, "unconfirmed_balance", amount_to_json(b.untrusted_pending)) &&
 		  cJSON_AddItemToObject(j, "immature_balance", amount_to_json(b.immature)) &&
@@ -694,7 +695,7 @@ static const struct rpc_method methods[] = {
 	  "Restores the wallet from an HD seed, then rescans: only into a blank wallet (no address handed out, no key imported, no transaction) that is not encrypted.", sethdseed },
 };
 
-int wallet_rpc_register(struct rpc_server *srv, struct wallet_rpc *r, char *err)
+int wallet_rpc_register(struct rpc_server *srv, struct wallets *set, char *err)
 {
-	return rpc_server_add_methods(srv, methods, sizeof(methods) / sizeof(methods[0]), r, err);
+	return rpc_server_add_routed_methods(srv, methods, sizeof(methods) / sizeof(methods[0]), wallets_route, set, err);
 }

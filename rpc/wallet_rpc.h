@@ -10,15 +10,24 @@
 #include "rpc/server.h"
 #include "wallet/wallet.h"
 
+struct wallets;
+
+#define WALLET_RPC_NAME_LEN 256 /* a wallet's name, with the NUL */
+
+/* One loaded wallet (rpc/wallets.h keeps the list of them). */
 struct wallet_rpc {
 	struct wallet *w;
 	struct chainstate *cs;
 	struct mempool *mp;
+	struct wallets *set;    /* the list it is in */
+	char name[WALLET_RPC_NAME_LEN]; /* getwalletinfo's walletname */
 	char path[4096];        /* the wallet's folder */
 	int64_t fee_rate;       /* -paytxfee, units per 1,000 bytes */
 };
 
-int wallet_rpc_register(struct rpc_server *srv, struct wallet_rpc *r, char *err) WUR;
+/* Registers the wallet's methods; each call reaches the wallet its request
+ * picks (wallets_route). set must outlive the server. */
+int wallet_rpc_register(struct rpc_server *srv, struct wallets *set, char *err) WUR;
 /* Maps a wallet status to Bitcoin Core's RPC code. */
 int wallet_rpc_code(int status);
 /* Puts a transaction the wallet built into the mempool and relays it:

@@ -565,20 +565,26 @@ struct wallet *wallet_open(const char *path, const struct chain_params *p, char 
 	return w;
 }
 
-int wallet_migrate(const char *file, const char *path, const struct chain_params *p, size_t *n_txs, char *err)
+int wallet_restore(const char *file, const char *path, const struct chain_params *p, size_t *n_txs, char *err)
 {
 	struct wstore s;
-	char bak[4096];
 	*n_txs = 0;
-	int n = snprintf(bak, sizeof(bak), "%s.bak", file);
-	if (n < 0 || (size_t)n >= sizeof(bak))
-		return err_set(err, "cannot migrate '%s': path too long", file);
 	if (wfile_load(&s, file, p->magic, err) != 0)
 		return -1;
 	int r = wstore_create(&s, path, err);
 	*n_txs = s.n_txs;
 	wstore_release(&s);
-	if (r != 0)
+	return r != 0 ? -1 : 0;
+}
+
+int wallet_migrate(const char *file, const char *path, const struct chain_params *p, size_t *n_txs, char *err)
+{
+	char bak[4096];
+	*n_txs = 0;
+	int n = snprintf(bak, sizeof(bak), "%s.bak", file);
+	if (n < 0 || (size_t)n >= sizeof(bak))
+		return err_set(err, "cannot migrate '%s': path too long", file);
+	if (wallet_restore(file, path, p, n_txs, err) != 0)
 		return -1;
 	if (rename(file, bak) != 0)
 		return err_set(err, "'%s' is migrated, but cannot be renamed to '%s': %s", file, bak, strerror(errno));

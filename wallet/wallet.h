@@ -36,8 +36,8 @@
 #include "chain/chainstate.h"
 #include "wallet/wstore.h"
 
-/* The node's one wallet, in wallets/default/ of the network's data folder
- * (getwalletinfo's walletname). */
+/* Wallets live in wallets/NAME/ of the network's data folder; the one a
+ * node loads when no -wallet is given is wallets/default/. */
 #define WALLET_DIR "wallets"
 #define WALLET_DEFAULT_NAME "default"
 /* Keys kept derived beyond the last used one, per chain. */
@@ -76,8 +76,13 @@ struct wallet *wallet_create(const char *path, const struct chain_params *p, con
  * it is missing, held by another process, damaged or of another network.
  * An encrypted wallet opens locked. */
 struct wallet *wallet_open(const char *path, const struct chain_params *p, char *err);
-/* Converts a wallet file of the single-file format (wallet/wfile.h) into a
- * new wallet database in the folder path, in one synced batch, then renames
+/* Converts a wallet file of the single-file format (wallet/wfile.h), such
+ * as backupwallet writes, into a new wallet database in the folder path
+ * (which must not exist), in one synced batch; the file is left as it is
+ * (restorewallet). *n_txs is the number of transactions carried over. 0,
+ * or -1 with err filled. */
+int wallet_restore(const char *file, const char *path, const struct chain_params *p, size_t *n_txs, char *err) WUR;
+/* As wallet_restore, for a wallet.dat of earlier versions: then renames
  * the file to file.bak. *n_txs is the number of transactions carried over.
  * 0, or -1 with err filled (the file is then left as it was, and no
  * database is made unless only the rename failed). */

@@ -40,6 +40,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.parse
 
 import bech32m
 
@@ -188,11 +189,12 @@ class RPCProxy:
     """A JSON-RPC 2.0 client on one persistent keep-alive HTTP connection.
 
     proxy.getblockcount(), proxy.getblock(h, 2), proxy.call("name", *args),
-    proxy.call("name", key=value) for named params. Not thread-safe: give
-    each thread its own proxy (Node.proxy())."""
+    proxy.call("name", key=value) for named params. Requests go to path: "/",
+    or a wallet's endpoint "/wallet/NAME" (Node.wallet). Not thread-safe:
+    give each thread its own proxy (Node.proxy())."""
 
-    def __init__(self, port, user, password, timeout=None, host=LOOPBACK):
-        self.host, self.port = host, port
+    def __init__(self, port, user, password, timeout=None, host=LOOPBACK, path="/"):
+        self.host, self.port, self.path = host, port, path
         self.timeout = timeout if timeout is not None else scaled(60)
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
         self.auth = "Basic " + token
@@ -225,7 +227,7 @@ class RPCProxy:
                 self._connect()
             reused = self.requests > 0
             try:
-                self.conn.request("POST", "/", body, hdrs)
+                self.conn.request("POST", self.path, body, hdrs)
                 self.requests += 1
                 resp = self.conn.getresponse()
                 data = resp.read()
@@ -497,12 +499,17 @@ class Node:
         except FileNotFoundError:
             return None
 
-    def proxy(self, timeout=None):
+    def proxy(self, timeout=None, path="/"):
         """A new RPC connection (for another thread, or a raw request)."""
         creds = self.credentials()
         if creds is None:
             raise TestFailure(f"node{self.index}: no cookie file")
-        return RPCProxy(self.rpc_port, creds[0], creds[1], timeout)
+        return RPCProxy(self.rpc_port, creds[0], creds[1], timeout, path=path)
+
+    def wallet(self, name):
+        """A new RPC connection to the wallet endpoint of wallet name,
+        /wallet/NAME with the name URL-encoded, as bitcoin-cli -rpcwallet."""
+        return self.proxy(path="/wallet/" + urllib.parse.quote(name, safe=""))
 
     def wait_for_rpc(self, timeout=30):
         """Polls until getblockcount answers. Fails, with the log tail, when

@@ -18,6 +18,24 @@
 #define ARGC(...) ((int)(sizeof((char *const[]){ "cairn-cli", __VA_ARGS__ }) / sizeof(char *)))
 #define PARSE(a, err, ...) cliargs_parse(a, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), "/home/u", err)
 
+static void test_uri_path(void **state)
+{
+	struct cliargs a;
+	char err[ERR_LEN], path[3 * CLIARGS_FIELD_LEN + 16];
+	(void)state;
+
+	assert_int_equal(PARSE(&a, err, "getbalance"), 0);
+	assert_int_equal(cliargs_uri_path(path, sizeof(path), &a, err), 0);
+	assert_string_equal(path, "/");
+	assert_int_equal(PARSE(&a, err, "-rpcwallet=w1", "getbalance"), 0);
+	assert_int_equal(cliargs_uri_path(path, sizeof(path), &a, err), 0);
+	assert_string_equal(path, "/wallet/w1");
+	assert_int_equal(PARSE(&a, err, "-rpcwallet=my wallet/é~x", "getbalance"), 0);
+	assert_int_equal(cliargs_uri_path(path, sizeof(path), &a, err), 0);
+	assert_string_equal(path, "/wallet/my%20wallet%2F%C3%A9~x");
+	assert_int_equal(cliargs_uri_path(path, 12, &a, err), -1);
+}
+
 static void test_defaults(void **state)
 {
 	struct cliargs a;
@@ -398,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_getinfo),
+		cmocka_unit_test(test_uri_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

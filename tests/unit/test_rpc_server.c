@@ -90,6 +90,28 @@ static const struct rpc_method later_table[] = {
 	{ "later", "control", NULL, "Runs something after its reply.", m_later },
 };
 
+/* A route that picks the request's wallet name itself ("/" for /), and
+ * refuses "nope" as a wallet that is not loaded. */
+static void *route_name(void *ctx, const char *wallet, struct rpc_error *e)
+{
+	(void)ctx;
+	if (wallet && strcmp(wallet, "nope") == 0) {
+		rpc_error_set(e, RPC_WALLET_NOT_FOUND, "not loaded");
+		return NULL;
+	}
+	return (void *)(wallet ? wallet : "/");
+}
+
+static int m_whose(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	(void)params;
+	return rpc_result(result, cJSON_CreateString(ctx), e);
+}
+
+static const struct rpc_method routed_table[] = {
+	{ "whose", "testing", NULL, "Names the wallet its request picks.", m_whose },
+};
+
 static const struct rpc_method table[] = {
 	{ "echo", "testing", "a [b] [c]", "Returns its arguments.", m_echo },
 	{ "fail", "testing", NULL, "Always fails.", m_fail },
@@ -536,7 +558,7 @@ struct http_case {
 
 struct client {
 	uint16_t port;
-	struct http_case cases[10];
+	struct http_case cases[12];
 	size_t n;
 	atomic_int done;
 };
@@ -652,6 +674,7 @@ static void test_http(void **state)
 	const char *req = "{\"jsonrpc\":\"2.0\",\"method\":\"help\",\"params\":[\"help\"],\"id\":1}";
 	const char *notif = "{\"jsonrpc\":\"2.0\",\"method\":\"help\"}";
 	const char *later = "{\"jsonrpc\":\"2.0\",\"method\":\"later\",\"id\":1}";
+	const char *whose = "{\"jsonrpc\":\"2.0\",\"method\":\"whose\",\"id\":1}";
 	(void)state;
 
 	assert_non_null(cl);
@@ -666,6 +689,7 @@ static void test_http(void **state)
 	cl->port = rpc_server_port(srv);
 	assert_true(cl->port != 0);
 	assert_int_equal(rpc_server_add_methods(srv, later_table, 1, srv, err), 0);
+	assert_int_equal(rpc_server_add_routed_methods(srv, routed_table, 1, route_name, NULL, err), 0);
 	after_runs = 0;
 
 	/* the cookie: mode 0600, "__cookie__:" and 64 hex digits */
@@ -691,6 +715,9 @@ static void test_http(void **state)
 	memset(big, ' ', sizeof(big));
 	add_case(cl, false, "POST", "/", auth, big, sizeof(big) - 1000);		/* 7: 5000 > 4096 */
 	add_case(cl, false, "POST", "/", auth, later, strlen(later));			/* 8 */
+	add_case(cl, false, "POST", "/wallet/a%20b", auth, whose, strlen(whose));	/* 9 */
+	add_case(cl, false, "POST", "/", auth, whose, strlen(whose));			/* 10 */
+	add_case(cl, false, "POST", "/wallet/nope", auth, whose, strlen(whose));	/* 11 */
 
 	tick_base = base;
 	tick = event_new(base, -1, EV_PERSIST, on_tick, cl);
@@ -715,6 +742,11 @@ static void test_http(void **state)
 	assert_int_equal(cl->cases[7].status, 413);
 	assert_int_equal(cl->cases[8].status, 200);
 	assert_int_equal(after_runs, 1); /* after the reply was written */
+	/* the wallet endpoint: the route gets the name URL-decoded */
+	assert_int_equal(cl->cases[9].status, 200);
+	assert_non_null(strstr(cl->cases[9].body, "\"result\":\"a b\""));
+	assert_non_null(strstr(cl->cases[10].body, "\"result\":\"/\""));
+	assert_non_null(strstr(cl->cases[11].body, "\"code\":-18"));
 
 	event_free(tick);
 	rpc_server_free(srv);
