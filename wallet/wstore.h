@@ -1,9 +1,9 @@
 /* The wallet store: struct wstore is the wallet's state in memory, kept in
  * a LevelDB database of its own (a folder, e.g. `wallets/default/` in the
  * network's data folder; folders 0700, files 0600) through chain/store.h.
- * The database holds one record per key, transaction and label, so that
- * a commit writes one batch of only what changed since the one before:
- * its cost does not grow with the wallet. The record map is in
+ * The database holds one record per key, transaction, label and
+ * persistent lock, so that a commit writes one batch of only what changed
+ * since the one before: its cost does not grow with the wallet. The record map is in
  * docs/wallet.md.
  *
  * The secret part (the HD seed and the imported secret keys) is one record,

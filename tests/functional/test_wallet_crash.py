@@ -198,6 +198,10 @@ def check_persistent_locks(a):
     a.restart()
     assert_equal(locked(a), [])
     assert_raises_rpc(-8, a.lockunspent, False, [p, {"txid": "ab" * 32, "vout": 0}], True)
+    a.getnewaddress()  # a commit, which would carry a record the refusal left
+    a.kill9()
+    a.start()
+    assert_equal(locked(a), [])
     a.lockunspent(False, [m, p], True)
     assert_equal(a.lockunspent(True), True)  # all, records too
     a.kill9()
