@@ -313,24 +313,23 @@ static int parse_outpoint(struct outpoint *op, const cJSON *o, struct rpc_error 
 static int lockunspent(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct wallet_rpc *r = ctx;
-	bool unlock;
+	bool unlock, persistent;
 	const cJSON *list = rpc_param(params, 1), *o;
 	char err[ERR_LEN];
-	if (rpc_param_bool(&unlock, params, 0, "unlock", false, e) != 0)
+	if (rpc_param_bool(&unlock, params, 0, "unlock", false, e) != 0 ||
+	    rpc_param_bool(&persistent, params, 2, "persistent", false, e) != 0)
 		return -1;
 	if (!rpc_param(params, 0))
 		return rpc_error_set(e, RPC_INVALID_PARAMS, "Unlock is required");
 	struct wallet *w = wallet_of(r);
 	if (!list) {
 		/* Unlocking with no list unlocks all; locking nothing does nothing. */
-		if (unlock)
-			wallet_unlock_all_coins(w);
-		return rpc_result(result, cJSON_CreateBool(true), e);
+		int s = unlock ? wallet_unlock_all_coins(w, err) : WALLET_OK;
+		return s ? fail(e, s, err) : rpc_result(result, cJSON_CreateBool(true), e);
 	}
 	if (!cJSON_IsArray(list))
 		return rpc_error_set(e, RPC_TYPE_ERROR, "Transactions must be an array");
-	/* All or nothing, as Bitcoin Core: parse every outpoint first, and
-	 * undo what was done when one of them is refused. */
+	/* Every outpoint is parsed before any is changed. */
 	size_t n = (size_t)cJSON_GetArraySize(list), done = 0;
 	struct outpoint *ops = calloc(n ? n : 1, sizeof(*ops));
 	if (!ops)
@@ -339,16 +338,12 @@ static int lockunspent(void *ctx, const cJSON *params, cJSON **result, struct rp
 	cJSON_ArrayForEach(o, list)
 		if (rc == 0)
 			rc = parse_outpoint(&ops[done++], o, e);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		int s = unlock ? wallet_unlock_coin(w, &ops[i], err) : wallet_lock_coin(w, &ops[i], err);
-		if (s == 0)
-			continue;
-		rc = s == WALLET_NOT_FOUND ? rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter, unknown transaction output")
-					   : fail(e, s, err);
-		for (size_t k = 0; k < i; k++)
-			(void)(unlock ? wallet_lock_coin(w, &ops[k], err) : wallet_unlock_coin(w, &ops[k], err));
-	}
+	int s = rc == 0 ? wallet_lock_coins(w, ops, n, unlock, persistent, err) : WALLET_OK;
 	free(ops);
+	if (s == WALLET_NOT_FOUND)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid parameter, unknown transaction output");
+	if (s)
+		return fail(e, s, err);
 	return rc ? -1 : rpc_result(result, cJSON_CreateBool(true), e);
 }
 
@@ -672,7 +667,7 @@ static const struct rpc_method methods[] = {
 	{ "getbalances", "wallet", "", "Returns the trusted, untrusted pending and immature balances.", getbalances },
 	{ "getwalletinfo", "wallet", "", "Returns the wallet's state.", getwalletinfo },
 	{ "listunspent", "wallet", "[minconf] [maxconf] [addresses]", "Returns the wallet's spendable outputs.", listunspent },
-	{ "lockunspent", "wallet", "unlock [transactions]", "Locks or unlocks outputs against spending (not persisted).", lockunspent },
+	{ "lockunspent", "wallet", "unlock [transactions] [persistent]", "Locks or unlocks outputs against spending, in memory or (persistent) in the wallet too.", lockunspent },
 	{ "listlockunspent", "wallet", "", "Returns the locked outputs.", listlockunspent },
 	{ "sendtoaddress", "wallet", "address amount [comment] [comment_to] [subtractfeefromamount] [fee_rate]",
 	  "Sends an amount to an address; fee_rate in CRN per 1,000 bytes (default -paytxfee). Returns the txid.", sendtoaddress },

@@ -534,11 +534,10 @@ int wallet_get_transaction(struct wallet *w, struct wallet_tx_info *out, const u
 
 /* ---- lockunspent ---- */
 
-int wallet_lock_coin(struct wallet *w, const struct outpoint *op, char *err)
+static int lock_one(struct wallet *w, const struct outpoint *op, bool persistent, char *err)
 {
 	uint8_t k[36];
 	outpoint_write(k, op);
-	wallet_refresh_spent(w);
 	const struct wallet_out *o = hmap_get(&w->outs, k);
 	if (!o) {
 		err_set(err, "invalid parameter, unknown transaction or output");
@@ -552,24 +551,76 @@ int wallet_lock_coin(struct wallet *w, const struct outpoint *op, char *err)
 		err_set(err, "invalid parameter, output already locked");
 		return WALLET_INVALID_PARAMETER;
 	}
-	return hmap_put(&w->locked, k, (void *)1) == 0 ? WALLET_OK : err_set(err, "cannot lock: out of memory");
-}
-
-int wallet_unlock_coin(struct wallet *w, const struct outpoint *op, char *err)
-{
-	uint8_t k[36];
-	outpoint_write(k, op);
-	if (!hmap_del(&w->locked, k)) {
-		err_set(err, "invalid parameter, expected locked output");
-		return WALLET_INVALID_PARAMETER;
+	if (hmap_put(&w->locked, k, persistent ? WALLET_LOCK_PERSISTENT : WALLET_LOCK_MEMORY) != 0)
+		return err_set(err, "cannot lock: out of memory");
+	if (persistent && wstore_lock(&w->s, op) != 0) {
+		hmap_del(&w->locked, k);
+		return err_set(err, "cannot lock: out of memory");
 	}
 	return WALLET_OK;
 }
 
-void wallet_unlock_all_coins(struct wallet *w)
+/* Unlocking drops a persistent lock's record too, as Bitcoin Core does
+ * whatever `persistent` says. *was is the lock's value, for an undo. */
+static int unlock_one(struct wallet *w, const struct outpoint *op, void **was, char *err)
 {
+	uint8_t k[36];
+	outpoint_write(k, op);
+	*was = hmap_get(&w->locked, k);
+	if (!*was) {
+		err_set(err, "invalid parameter, expected locked output");
+		return WALLET_INVALID_PARAMETER;
+	}
+	if (*was == WALLET_LOCK_PERSISTENT && wstore_unlock(&w->s, op) != 0)
+		return err_set(err, "cannot unlock: out of memory");
+	hmap_del(&w->locked, k);
+	return WALLET_OK;
+}
+
+/* Puts back what unlock_one took (an undo: on no memory the lock stays
+ * released). */
+static void relock(struct wallet *w, const struct outpoint *op, void *was)
+{
+	uint8_t k[36];
+	outpoint_write(k, op);
+	if (hmap_put(&w->locked, k, was) == 0 && was == WALLET_LOCK_PERSISTENT && wstore_lock(&w->s, op) != 0)
+		hmap_del(&w->locked, k);
+}
+
+int wallet_lock_coins(struct wallet *w, const struct outpoint *ops, size_t n, bool unlock, bool persistent, char *err)
+{
+	void **was = unlock ? calloc(n ? n : 1, sizeof(*was)) : NULL;
+	size_t i = 0;
+	int r = WALLET_OK;
+	if (unlock && !was)
+		return err_set(err, "cannot unlock: out of memory");
+	wallet_refresh_spent(w);
+	for (; r == WALLET_OK && i < n; i++)
+		r = unlock ? unlock_one(w, &ops[i], &was[i], err) : lock_one(w, &ops[i], persistent, err);
+	/* All or nothing, as Bitcoin Core: a refused output puts back the ones
+	 * before it as they were. */
+	for (size_t k = 0; r != WALLET_OK && k + 1 < i; k++) {
+		void *ignored;
+		char why[ERR_LEN];
+		if (unlock)
+			relock(w, &ops[k], was[k]);
+		else
+			(void)unlock_one(w, &ops[k], &ignored, why);
+	}
+	free(was);
+	if (r == WALLET_OK && w->s.n_lock_changes)
+		r = wallet_save_now(w, err);
+	return r;
+}
+
+int wallet_unlock_all_coins(struct wallet *w, char *err)
+{
+	for (size_t i = w->s.n_locks; i-- > 0;)
+		if (wstore_unlock(&w->s, &w->s.locks[i]) != 0)
+			return err_set(err, "cannot unlock: out of memory");
 	hmap_release(&w->locked);
 	hmap_init(&w->locked, 36);
+	return w->s.n_lock_changes ? wallet_save_now(w, err) : WALLET_OK;
 }
 
 int wallet_list_locked(struct wallet *w, struct outpoint **out, size_t *n, char *err)

@@ -519,6 +519,12 @@ static int index_store(struct wallet *w, char *err)
 	}
 	for (size_t i = 0; i < w->s.n_txs; i++)
 		wallet_index_outputs(w, w->s.txs[i]);
+	for (size_t i = 0; i < w->s.n_locks; i++) {
+		uint8_t k[36];
+		outpoint_write(k, &w->s.locks[i]);
+		if (hmap_put(&w->locked, k, WALLET_LOCK_PERSISTENT) != 0)
+			return err_set(err, "cannot load the wallet: out of memory");
+	}
 	w->tip = w->s.best_height;
 	return 0;
 }

@@ -249,13 +249,19 @@ void wallet_tx_info_release(struct wallet_tx_info *info);
 
 /* ---- lockunspent ---- */
 
-/* Locks an unspent output of the wallet against coin selection (in memory
- * only, as in Bitcoin Core). WALLET_NOT_FOUND when it is not a wallet
- * output, WALLET_INVALID_PARAMETER when spent or already locked. */
-int wallet_lock_coin(struct wallet *w, const struct outpoint *op, char *err) WUR;
-/* WALLET_INVALID_PARAMETER when it was not locked. */
-int wallet_unlock_coin(struct wallet *w, const struct outpoint *op, char *err) WUR;
-void wallet_unlock_all_coins(struct wallet *w);
+/* Locks (unlock false) or unlocks outputs of the wallet against coin
+ * selection, all or nothing: when one is refused, the ones before it are
+ * put back as they were. A lock lives in memory unless persistent, then in
+ * the database too until it is unlocked; unlocking always drops its
+ * record (Bitcoin Core's lockunspent). WALLET_NOT_FOUND when locking an
+ * output that is not the wallet's, WALLET_INVALID_PARAMETER when it is
+ * spent or already locked, or when unlocking one not locked; WALLET_ERROR
+ * when the database change could not be saved (it stays pending). */
+int wallet_lock_coins(struct wallet *w, const struct outpoint *ops, size_t n, bool unlock, bool persistent,
+		      char *err) WUR;
+/* Releases every lock, persistent ones' records too. WALLET_OK, or
+ * WALLET_ERROR with err filled. */
+int wallet_unlock_all_coins(struct wallet *w, char *err) WUR;
 /* The locked outputs; *out malloc'd (free). */
 int wallet_list_locked(struct wallet *w, struct outpoint **out, size_t *n, char *err) WUR;
 

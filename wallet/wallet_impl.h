@@ -17,6 +17,11 @@
 /* The key list of a wallet_key for imported keys, beside the HD chains. */
 #define WALLET_CHAIN_IMPORTED 2
 
+/* The values of struct wallet's locked map: where a lock lives (a
+ * persistent one is in the store's locks too). */
+#define WALLET_LOCK_MEMORY ((void *)1)
+#define WALLET_LOCK_PERSISTENT ((void *)2)
+
 /* One of the wallet's keys, found by the address it pays to. */
 struct wallet_key {
 	uint8_t addr[20];
@@ -38,7 +43,7 @@ struct wallet {
 	struct hmap keys;   /* address (20) -> struct wallet_key * */
 	struct hmap txs;    /* txid (32) -> struct wstore_tx * (owned by s) */
 	struct hmap outs;   /* outpoint (36) -> struct wallet_out * */
-	struct hmap locked; /* outpoint (36) -> (void *)1 */
+	struct hmap locked; /* outpoint (36) -> WALLET_LOCK_MEMORY or _PERSISTENT */
 	uint8_t aes_key[WSTORE_AES_KEY_LEN]; /* while an encrypted wallet is unlocked */
 	uint64_t unlock_until;
 	/* m/0'/chain' for each chain, derived once while secrets are at hand

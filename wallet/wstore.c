@@ -53,6 +53,8 @@ void wstore_release(struct wstore *s)
 	}
 	free(s->txs);
 	free(s->touched);
+	free(s->locks);
+	free(s->lock_changes);
 	store_close(s->db);
 	free(s->dir);
 	uint8_t net[4];
@@ -154,6 +156,48 @@ struct wstore_tx *wstore_add_tx(struct wstore *s, const struct tx *tx, uint64_t 
 fail:
 	free(t);
 	return NULL;
+}
+
+/* ---- persistent locks ---- */
+
+static size_t find_lock(const struct wstore *s, const struct outpoint *op)
+{
+	size_t i = 0;
+	while (i < s->n_locks && !(s->locks[i].index == op->index && memcmp(s->locks[i].txid, op->txid, 32) == 0))
+		i++;
+	return i;
+}
+
+/* Room for one more change is made before the set changes, so that a
+ * failure leaves both as they were. */
+static int note_lock_change(struct wstore *s, const struct outpoint *op, bool locked)
+{
+	if (grow_array(&s->lock_changes, &s->cap_lock_changes, s->n_lock_changes + 1, sizeof(*s->lock_changes), 8,
+		       SIZE_MAX) != 0)
+		return -1;
+	s->lock_changes[s->n_lock_changes++] = (struct wstore_lock_change){ .op = *op, .locked = locked };
+	return 0;
+}
+
+int wstore_lock(struct wstore *s, const struct outpoint *op)
+{
+	if (find_lock(s, op) < s->n_locks)
+		return 0;
+	if (grow((void **)&s->locks, s->n_locks, sizeof(*s->locks)) != 0 || note_lock_change(s, op, true) != 0)
+		return -1;
+	s->locks[s->n_locks++] = *op;
+	return 0;
+}
+
+int wstore_unlock(struct wstore *s, const struct outpoint *op)
+{
+	size_t i = find_lock(s, op);
+	if (i == s->n_locks)
+		return 0;
+	if (note_lock_change(s, op, false) != 0)
+		return -1;
+	s->locks[i] = s->locks[--s->n_locks];
+	return 0;
 }
 
 /* ---- encryption ---- */
@@ -357,7 +401,8 @@ int wstore_tx_read(struct cursor *c, struct wstore *s, char *err)
  *
  * One record per thing, a one-byte prefix and a fixed key (docs/wallet.md):
  * 'M' meta, 'S' secrets, 'C' counters, 'B' best block, 'K' chain ‖ index
- * key, 'I' index imported key, 'L' address label, 'T' seq transaction.
+ * key, 'I' index imported key, 'L' address label, 'T' seq transaction,
+ * 'U' txid vout persistent lock.
  * Indexes are big-endian so that key order is list order. */
 
 #define REC_META 'M'
@@ -368,6 +413,8 @@ int wstore_tx_read(struct cursor *c, struct wstore *s, char *err)
 #define REC_IMPORT 'I'
 #define REC_LABEL 'L'
 #define REC_TX 'T'
+#define REC_LOCK 'U'
+#define LOCK_KEY_LEN 37
 #define META_ENCRYPTED 0x01
 /* The block cache of a wallet's database: its records are read once, at
  * open, and kept in the image. */
@@ -498,6 +545,35 @@ static void put_labels(struct commit *c, const struct wstore *s)
 		}
 }
 
+/* U txid vout (big-endian) -> nothing. */
+static void lock_key(uint8_t k[LOCK_KEY_LEN], const struct outpoint *op)
+{
+	k[0] = REC_LOCK;
+	memcpy(k + 1, op->txid, 32);
+	be32(k + 33, op->index);
+}
+
+/* The changes in the order they were made: in one batch the last one of
+ * an outpoint wins. */
+static void put_locks(struct commit *c, const struct wstore *s)
+{
+	uint8_t k[LOCK_KEY_LEN];
+	if (s->locks_unsaved)
+		for (size_t i = 0; i < s->n_locks; i++) {
+			lock_key(k, &s->locks[i]);
+			put(c, k, sizeof(k));
+		}
+	for (size_t i = 0; i < s->n_lock_changes; i++) {
+		lock_key(k, &s->lock_changes[i].op);
+		if (s->lock_changes[i].locked) {
+			put(c, k, sizeof(k));
+		} else {
+			store_batch_del(c->b, k, sizeof(k));
+			c->n++;
+		}
+	}
+}
+
 static void put_lists(struct commit *c, const struct wstore *s)
 {
 	for (int ch = 0; ch < WSTORE_CHAINS; ch++) {
@@ -520,6 +596,7 @@ static void put_lists(struct commit *c, const struct wstore *s)
 			put_tx(c, s->touched[i]);
 	for (size_t i = s->saved_txs; i < s->n_txs; i++)
 		put_tx(c, s->txs[i]);
+	put_locks(c, s);
 }
 
 /* After a commit (or a load): the database holds the whole image. */
@@ -533,8 +610,8 @@ static void mark_saved(struct wstore *s)
 		s->labels[i].dirty = false;
 	for (size_t i = 0; i < s->n_touched; i++)
 		s->touched[i]->touched = false;
-	s->n_touched = 0;
-	s->touch_lost = s->secrets_dirty = s->labels_dirty = false;
+	s->n_touched = s->n_lock_changes = 0;
+	s->touch_lost = s->secrets_dirty = s->labels_dirty = s->locks_unsaved = false;
 }
 
 /* Before the first commit into a fresh database: it holds nothing. */
@@ -546,7 +623,7 @@ static void mark_unsaved(struct wstore *s)
 	s->saved_imported = s->saved_txs = 0;
 	for (size_t i = 0; i < s->n_labels; i++)
 		s->labels[i].dirty = true;
-	s->labels_dirty = s->secrets_dirty = true;
+	s->labels_dirty = s->secrets_dirty = s->locks_unsaved = true;
 }
 
 int wstore_commit(struct wstore *s, char *err)
@@ -729,6 +806,20 @@ static int read_tx(struct wstore *s, const uint8_t *k, size_t klen, const uint8_
 	return 0;
 }
 
+static int read_lock(struct wstore *s, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen, char *err)
+{
+	(void)v;
+	struct outpoint op;
+	if (klen != LOCK_KEY_LEN || vlen != 0)
+		return err_set(err, "lock record: malformed");
+	memcpy(op.txid, k + 1, 32);
+	op.index = (uint32_t)rd_be(k + 33, 4);
+	if (wstore_lock(s, &op) != 0)
+		return err_set(err, "out of memory");
+	s->n_lock_changes = 0; /* read, not changed */
+	return 0;
+}
+
 static int read_secret(struct wstore *s, char *err)
 {
 	uint8_t *v;
@@ -755,7 +846,8 @@ static int read_records(struct wstore *s, char *err)
 	struct counts n;
 	if (read_meta(s, err) != 0 || read_fixed(s, &n, err) != 0 || read_prefix(s, REC_KEY, read_key, err) != 0 ||
 	    read_prefix(s, REC_IMPORT, read_import, err) != 0 || read_secret(s, err) != 0 ||
-	    read_prefix(s, REC_LABEL, read_label, err) != 0 || read_prefix(s, REC_TX, read_tx, err) != 0)
+	    read_prefix(s, REC_LABEL, read_label, err) != 0 || read_prefix(s, REC_TX, read_tx, err) != 0 ||
+	    read_prefix(s, REC_LOCK, read_lock, err) != 0)
 		return -1;
 	for (int ch = 0; ch < WSTORE_CHAINS; ch++) {
 		if (s->n_keys[ch] != n.n_keys[ch])

@@ -1,9 +1,9 @@
 /* The wallet store: struct wstore is the wallet's state in memory, kept in
  * a LevelDB database of its own (a folder, e.g. `wallets/default/` in the
  * network's data folder; folders 0700, files 0600) through chain/store.h.
- * The database holds one record per key, transaction and label, so that
- * a commit writes one batch of only what changed since the one before:
- * its cost does not grow with the wallet. The record map is in
+ * The database holds one record per key, transaction, label and
+ * persistent lock, so that a commit writes one batch of only what changed
+ * since the one before: its cost does not grow with the wallet. The record map is in
  * docs/wallet.md.
  *
  * The secret part (the HD seed and the imported secret keys) is one record,
@@ -87,6 +87,12 @@ struct wstore_tx {
 	bool touched;        /* changed since the last commit (wstore_tx_touch) */
 };
 
+/* A persistent lock set (locked) or removed since the last commit. */
+struct wstore_lock_change {
+	struct outpoint op;
+	bool locked;
+};
+
 struct wstore {
 	uint8_t net[4];      /* the network's magic: a file of another network is refused */
 
@@ -117,6 +123,11 @@ struct wstore {
 	size_t n_txs;
 	struct wstore_tx **txs;
 
+	/* Outputs locked with lockunspent's `persistent`; the memory-only locks
+	 * are the wallet's alone. */
+	size_t n_locks;
+	struct outpoint *locks;
+
 	bool have_best;      /* the last block the wallet has seen connected */
 	uint8_t best_hash[32];
 	uint32_t best_height;
@@ -133,6 +144,9 @@ struct wstore {
 	struct wstore_tx **touched;       /* saved transactions changed since */
 	size_t n_touched, cap_touched;
 	bool touch_lost;                  /* a touch found no memory: rewrite all */
+	struct wstore_lock_change *lock_changes; /* since, in order */
+	size_t n_lock_changes, cap_lock_changes;
+	bool locks_unsaved;               /* a fresh database: write every lock */
 	size_t last_commit;               /* records the last commit wrote */
 };
 
@@ -158,7 +172,8 @@ int wstore_create(struct wstore *s, const char *dir, char *err) WUR;
 int wstore_open(struct wstore *s, const char *dir, const uint8_t net[4], char *err) WUR;
 /* Writes what changed since the last commit (or the open) as one batch:
  * the new keys, imports and transactions, the dirty labels and touched
- * transactions, the secrets when they changed, and the small fixed records.
+ * transactions, the persistent locks set or removed, the secrets when they
+ * changed, and the small fixed records.
  * Synced when the secrets changed. Returns 0, or -1 with err filled and
  * the changes still pending for the next commit. */
 int wstore_commit(struct wstore *s, char *err) WUR;
@@ -210,6 +225,12 @@ const char *wstore_label(const struct wstore *s, const uint8_t addr[20]);
 /* Appends a copy of tx; returns the new entry (owned by s), NULL on no
  * memory. */
 struct wstore_tx *wstore_add_tx(struct wstore *s, const struct tx *tx, uint64_t time);
+/* Adds op to the persistent locks (nothing when it is one already); the
+ * next commit writes its record. 0, or -1 on no memory with s unchanged. */
+int wstore_lock(struct wstore *s, const struct outpoint *op) WUR;
+/* Removes op from the persistent locks (nothing when it is not one); the
+ * next commit deletes its record. 0, or -1 on no memory with s unchanged. */
+int wstore_unlock(struct wstore *s, const struct outpoint *op) WUR;
 /* One transaction as the file and the database record it: the transaction,
  * then time (u64), confirmed (u8), block (32), height and position (u32). */
 void wstore_tx_write(struct buf *b, const struct wstore_tx *t);

@@ -487,8 +487,8 @@ static void test_locked_and_asset_outputs_skipped(void **state)
 	assert_int_equal(n, 1);
 	struct outpoint coin = u[0].op;
 	free(u);
-	assert_int_equal(wallet_lock_coin(W, &coin, err), WALLET_OK);
-	assert_int_equal(wallet_lock_coin(W, &coin, err), WALLET_INVALID_PARAMETER);
+	assert_int_equal(wallet_lock_coins(W, &coin, 1, false, false, err), WALLET_OK);
+	assert_int_equal(wallet_lock_coins(W, &coin, 1, false, false, err), WALLET_INVALID_PARAMETER);
 	struct outpoint *locked;
 	assert_int_equal(wallet_list_locked(W, &locked, &n, err), WALLET_OK);
 	assert_int_equal(n, 1);
@@ -499,10 +499,10 @@ static void test_locked_and_asset_outputs_skipped(void **state)
 	free(u);
 	r.value = 1 * COIN;
 	assert_int_equal(wallet_create_tx(W, &tx, &fee, &r, 1, RATE, err), WALLET_INSUFFICIENT_FUNDS);
-	assert_int_equal(wallet_unlock_coin(W, &coin, err), WALLET_OK);
-	assert_int_equal(wallet_unlock_coin(W, &coin, err), WALLET_INVALID_PARAMETER);
+	assert_int_equal(wallet_lock_coins(W, &coin, 1, true, false, err), WALLET_OK);
+	assert_int_equal(wallet_lock_coins(W, &coin, 1, true, false, err), WALLET_INVALID_PARAMETER);
 	struct outpoint unknown = { .index = 7 };
-	assert_int_equal(wallet_lock_coin(W, &unknown, err), WALLET_NOT_FOUND);
+	assert_int_equal(wallet_lock_coins(W, &unknown, 1, false, false, err), WALLET_NOT_FOUND);
 
 	assert_int_equal(wallet_create_tx(W, &tx, &fee, &r, 1, RATE, err), WALLET_OK);
 	assert_int_equal(tx.n_in, 1);

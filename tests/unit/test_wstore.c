@@ -1,7 +1,7 @@
 /* The wallet database: round trip, commits that write only what changed
  * (a batch whose size does not grow with the wallet), modes 0700/0600,
- * refusal of damaged records, and secrets that leave no plain copy in the
- * files once sealed and compacted. The single-file format (backups and
+ * refusal of damaged records, persistent locks, and secrets that leave no
+ * plain copy in the files once sealed and compacted. The single-file format (backups and
  * migration): round trip, atomic replacement, mode 0600, refusal of
  * truncated, damaged and foreign files with their reason, and encryption
  * that keeps the secrets out of the file. */
@@ -550,6 +550,60 @@ static void test_db_damage_refused(void **state)
 	assert_open_fails("not a cairn wallet database");
 }
 
+/* Persistent locks: one record each, written by the commit after the
+ * change (a lock and its removal in one batch leave nothing), read back on
+ * open, dropped on unlock; a lock taken before the database is created is
+ * in it; a malformed record is refused by name. */
+static void test_db_locks(void **state)
+{
+	(void)state;
+	struct wstore a, b;
+	char err[ERR_LEN] = "";
+	struct outpoint op[3];
+	for (uint32_t i = 0; i < 3; i++) {
+		fill(op[i].txid, 32, (uint8_t)(0x10 * i));
+		op[i].index = 0x01020300u + i;
+	}
+	sample(&a);
+	assert_int_equal(wstore_lock(&a, &op[0]), 0);
+	assert_int_equal(wstore_create(&a, dbdir, err), 0);
+	assert_int_equal(wstore_lock(&a, &op[1]), 0);
+	assert_int_equal(wstore_lock(&a, &op[1]), 0); /* once is enough */
+	assert_int_equal(wstore_lock(&a, &op[2]), 0);
+	assert_int_equal(wstore_unlock(&a, &op[2]), 0);
+	assert_int_equal(a.n_locks, 2);
+	assert_int_equal(wstore_commit(&a, err), 0);
+	assert_int_equal(a.last_commit, 3 + 3); /* the fixed three; op[1] set, op[2] set and deleted */
+	assert_int_equal(wstore_commit(&a, err), 0);
+	assert_int_equal(a.last_commit, 3);
+	wstore_release(&a);
+
+	assert_int_equal(wstore_open(&b, dbdir, NET, err), 0);
+	assert_int_equal(b.n_locks, 2);
+	assert_memory_equal(&b.locks[0], &op[0], sizeof(op[0]));
+	assert_memory_equal(&b.locks[1], &op[1], sizeof(op[1]));
+	assert_int_equal(b.n_lock_changes, 0);
+	assert_int_equal(wstore_unlock(&b, &op[2]), 0); /* not locked: nothing */
+	assert_int_equal(b.n_lock_changes, 0);
+	assert_int_equal(wstore_unlock(&b, &op[0]), 0);
+	assert_int_equal(wstore_commit(&b, err), 0);
+	assert_int_equal(b.last_commit, 4);
+	wstore_release(&b);
+	assert_int_equal(wstore_open(&b, dbdir, NET, err), 0);
+	assert_int_equal(b.n_locks, 1);
+	assert_memory_equal(&b.locks[0], &op[1], sizeof(op[1]));
+	wstore_release(&b);
+
+	uint8_t k[37] = { 'U' };
+	put_raw(dbdir, k, sizeof(k), "x", 1, false);
+	assert_open_fails("lock record");
+	put_raw(dbdir, k, sizeof(k), NULL, 0, true);
+	assert_int_equal(wstore_open(&b, dbdir, NET, err), 0);
+	wstore_release(&b);
+	put_raw(dbdir, k, sizeof(k) - 1, "", 0, false);
+	assert_open_fails("lock record");
+}
+
 /* Sealed, committed and compacted, no file of the database holds the seed
  * or the imported key, nor (after a re-seal under another key) the old
  * sealed block; reopened, the right key opens the secrets. */
@@ -673,6 +727,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_db_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db_incremental, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db_damage_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_locks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db_sealed_secrets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db_reset_seed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db_from_file, setup, teardown),
