@@ -525,10 +525,17 @@ static void on_request(struct evhttp_request *req, void *arg)
 		serve_body(srv, req, NULL, peer);
 		return;
 	}
-	/* Bitcoin Core's wallet endpoint: /wallet/NAME, the name URL-encoded. */
+	/* Bitcoin Core's wallet endpoint: /wallet/NAME, the name URL-encoded.
+	 * A name that decodes to a NUL byte ("a%00b") names no wallet: it
+	 * would otherwise read as a shorter name. */
+	size_t len = 0;
 	char *wallet = strncmp(path, WALLET_PATH, strlen(WALLET_PATH)) == 0
-			       ? evhttp_uridecode(path + strlen(WALLET_PATH), 0, NULL)
+			       ? evhttp_uridecode(path + strlen(WALLET_PATH), 0, &len)
 			       : NULL;
+	if (wallet && strlen(wallet) != len) {
+		free(wallet);
+		wallet = NULL;
+	}
 	if (!wallet) {
 		send_text(srv, req, 404, "Not Found", NULL);
 		return;

@@ -558,7 +558,7 @@ struct http_case {
 
 struct client {
 	uint16_t port;
-	struct http_case cases[12];
+	struct http_case cases[13];
 	size_t n;
 	atomic_int done;
 };
@@ -718,6 +718,7 @@ static void test_http(void **state)
 	add_case(cl, false, "POST", "/wallet/a%20b", auth, whose, strlen(whose));	/* 9 */
 	add_case(cl, false, "POST", "/", auth, whose, strlen(whose));			/* 10 */
 	add_case(cl, false, "POST", "/wallet/nope", auth, whose, strlen(whose));	/* 11 */
+	add_case(cl, false, "POST", "/wallet/a%00b", auth, whose, strlen(whose));	/* 12: no name */
 
 	tick_base = base;
 	tick = event_new(base, -1, EV_PERSIST, on_tick, cl);
@@ -747,6 +748,7 @@ static void test_http(void **state)
 	assert_non_null(strstr(cl->cases[9].body, "\"result\":\"a b\""));
 	assert_non_null(strstr(cl->cases[10].body, "\"result\":\"/\""));
 	assert_non_null(strstr(cl->cases[11].body, "\"code\":-18"));
+	assert_int_equal(cl->cases[12].status, 404);
 
 	event_free(tick);
 	rpc_server_free(srv);
