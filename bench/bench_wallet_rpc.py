@@ -32,31 +32,21 @@ import multiprocessing
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+from bench_rpc import free_port, rss_kib
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAN = 1000           # outputs a fan-out transaction (standard size: ~43 kB)
 FEE = 1000           # units a spend pays (~110 bytes: ~9 units a byte)
 COIN = 10**8
-_ports = set()
 
 
 class RpcError(Exception):
     pass
-
-
-def free_port():
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _ports:
-            _ports.add(port)
-            return port
 
 
 class Client:
@@ -84,14 +74,6 @@ class Client:
         if reply.get("error"):
             raise RpcError(f"{method}: {reply['error']}")
         return reply["result"]
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 class Node:
