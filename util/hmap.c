@@ -94,10 +94,11 @@ static void place(struct hmap_slot *slots, size_t cap, const struct hmap_slot *f
 	slots[i] = *from;
 }
 
-static int grow(struct hmap *m)
+/* Rehashes into a table of at least need slots. */
+static int resize(struct hmap *m, size_t need)
 {
 	/* Doubling from 16 keeps the capacity a power of two for the mask. */
-	size_t cap = grow_cap(m->cap, m->cap + 1, sizeof(struct hmap_slot), 16, SIZE_MAX);
+	size_t cap = grow_cap(m->cap, need, sizeof(struct hmap_slot), 16, SIZE_MAX);
 	struct hmap_slot *slots = cap ? calloc(cap, sizeof(*slots)) : NULL;
 	if (!slots)
 		return -1;
@@ -108,6 +109,20 @@ static int grow(struct hmap *m)
 	m->slots = slots;
 	m->cap = cap;
 	return 0;
+}
+
+static int grow(struct hmap *m)
+{
+	return resize(m, m->cap + 1);
+}
+
+int hmap_reserve(struct hmap *m, size_t n)
+{
+	if (n > SIZE_MAX / 4)
+		return -1;
+	/* The load stays under 3/4 (hmap_put). */
+	size_t need = n / 3 * 4 + 4;
+	return need <= m->cap ? 0 : resize(m, need);
 }
 
 int hmap_put(struct hmap *m, const void *key, void *value)

@@ -22,6 +22,9 @@ struct hmap {
 };
 
 void hmap_init(struct hmap *m, size_t key_len);
+/* Sizes the table for n entries, so that filling it from a known count
+ * never rehashes; -1 on no memory (the map is unchanged). */
+int hmap_reserve(struct hmap *m, size_t n) WUR;
 /* Frees the table, not the values. */
 void hmap_release(struct hmap *m);
 void *hmap_get(const struct hmap *m, const void *key);
