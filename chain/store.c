@@ -20,8 +20,8 @@ struct store_batch {
 
 struct store_iter {
 	leveldb_iterator_t *it;
-	uint8_t prefix[64];
-	size_t plen;
+	uint8_t prefix[64], start[64];
+	size_t plen, slen;
 	bool started;
 };
 
@@ -166,15 +166,25 @@ struct store_iter *store_iter_new(struct store *s, const void *prefix, size_t pl
 	}
 	it->it = leveldb_create_iterator(s->db, s->ropts);
 	memcpy(it->prefix, prefix, plen);
-	it->plen = plen;
+	memcpy(it->start, prefix, plen);
+	it->plen = it->slen = plen;
 	return it;
+}
+
+int store_iter_from(struct store_iter *it, const void *key, size_t klen)
+{
+	if (klen > sizeof(it->start))
+		return -1;
+	memcpy(it->start, key, klen);
+	it->slen = klen;
+	return 0;
 }
 
 bool store_iter_next(struct store_iter *it, const uint8_t **key, size_t *klen,
 		     const uint8_t **val, size_t *vlen)
 {
 	if (!it->started) {
-		leveldb_iter_seek(it->it, (const char *)it->prefix, it->plen);
+		leveldb_iter_seek(it->it, (const char *)it->start, it->slen);
 		it->started = true;
 	} else if (leveldb_iter_valid(it->it)) {
 		leveldb_iter_next(it->it);

@@ -39,8 +39,12 @@ void store_batch_del(struct store_batch *b, const void *key, size_t klen);
  * write still survives the process being killed, only not a power cut. */
 int store_write(struct store *s, struct store_batch *b, bool sync, char *err) WUR;
 
-/* Iterates the keys that start with prefix, in key order. */
+/* Iterates the keys that start with prefix, in key order. Iterators may
+ * run on several threads at once. */
 struct store_iter *store_iter_new(struct store *s, const void *prefix, size_t plen);
+/* Starts the iteration at the first key of the prefix at or after key
+ * (call before the first store_iter_next); -1 when key is too long. */
+int store_iter_from(struct store_iter *it, const void *key, size_t klen) WUR;
 /* Moves to the next key; false at the end. Pointers live until the next call. */
 bool store_iter_next(struct store_iter *it, const uint8_t **key, size_t *klen,
 		     const uint8_t **val, size_t *vlen);
