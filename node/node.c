@@ -277,7 +277,7 @@ static int open_wallets(struct node *n, char *err)
 	if (enabled && wallets_dir(n, dir, sizeof(dir), err) != 0)
 		return -1;
 	/* Even without wallets: the asset methods route through the list. */
-	wallets_init(&n->wallets, enabled ? dir : "", n->cs, n->mp, fee);
+	wallets_init(&n->wallets, enabled ? dir : "", n->cs, n->mp, fee, n->pool);
 	if (!enabled)
 		return 0;
 	if (count == 0) {

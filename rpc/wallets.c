@@ -17,11 +17,13 @@
 #define MSG_DISABLED "No wallet is loaded (the node runs with -disablewallet)"
 #define MSG_NOT_SPECIFIED "Wallet file not specified (must request wallet RPC through /wallet/<filename> uri-path)."
 
-void wallets_init(struct wallets *set, const char *dir, struct chainstate *cs, struct mempool *mp, int64_t fee_rate)
+void wallets_init(struct wallets *set, const char *dir, struct chainstate *cs, struct mempool *mp, int64_t fee_rate,
+		  struct pool *pool)
 {
 	memset(set, 0, sizeof(*set));
 	set->none = (struct wallet_rpc){ .cs = cs, .mp = mp, .set = set, .fee_rate = fee_rate };
 	set->p = cs ? chainstate_params(cs) : NULL;
+	set->pool = pool;
 	snprintf(set->dir, sizeof(set->dir), "%s", dir);
 }
 
@@ -128,7 +130,7 @@ int wallets_load(struct wallets *set, const char *name, bool create, struct wall
 	*r = set->none;
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	snprintf(r->path, sizeof(r->path), "%s", path);
-	r->w = exists ? wallet_open(path, set->p, err) : wallet_create(path, set->p, NULL, err);
+	r->w = exists ? wallet_open(path, set->p, set->pool, err) : wallet_create(path, set->p, NULL, err);
 	if (!r->w || catch_up(r, err) != 0) {
 		wallet_free(r->w);
 		free(r);

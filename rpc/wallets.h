@@ -22,12 +22,15 @@ struct wallets {
 	 * picked (getassetinfo's "mine") gets otherwise. */
 	struct wallet_rpc none;
 	const struct chain_params *p;
+	struct pool *pool;  /* what loading a wallet may use */
 	char dir[4096]; /* the wallets/ folder; "" with -disablewallet */
 };
 
 /* Starts an empty list of wallets in the folder dir (which must exist)
- * that follow cs and send through mp, paying fee_rate. */
-void wallets_init(struct wallets *set, const char *dir, struct chainstate *cs, struct mempool *mp, int64_t fee_rate);
+ * that follow cs and send through mp, paying fee_rate; loading a wallet
+ * reads it on pool (may be NULL). */
+void wallets_init(struct wallets *set, const char *dir, struct chainstate *cs, struct mempool *mp, int64_t fee_rate,
+		  struct pool *pool);
 /* Unloads every wallet. */
 void wallets_free(struct wallets *set);
 

@@ -15,11 +15,9 @@
 /* The wallet's unspent output of asset, or NULL when it holds none. */
 static const struct wallet_out *find_asset(struct wallet *w, const uint8_t asset[32])
 {
-	const void *key;
-	void *val;
+	const struct wallet_out *o;
 	wallet_refresh_spent(w);
-	for (size_t it = 0; hmap_next(&w->outs, &it, &key, &val);) {
-		const struct wallet_out *o = val;
+	for (struct wallet_out_iter it = { 0 }; (o = wallet_out_next(w, &it));) {
 		const struct txout *x = wallet_out_txout(o);
 		if (!o->spent && wallet_tx_active(o->wtx) && x->kind == TXOUT_ASSET && memcmp(x->asset, asset, 32) == 0)
 			return o;
@@ -61,16 +59,14 @@ struct spend {
 /* The coins selection may use, confirmed or trusted. Arrays malloc'd. */
 static int candidates(struct wallet *w, struct coinselect_coin **coins, const struct wallet_out ***wouts, size_t *n)
 {
-	const void *key;
-	void *val;
+	const struct wallet_out *o;
 	*n = 0;
 	wallet_refresh_spent(w);
-	*coins = calloc(w->outs.count + 1, sizeof(**coins));
-	*wouts = calloc(w->outs.count + 1, sizeof(**wouts));
+	*coins = calloc(w->n_outs + 1, sizeof(**coins));
+	*wouts = calloc(w->n_outs + 1, sizeof(**wouts));
 	if (!*coins || !*wouts)
 		return -1;
-	for (size_t it = 0; hmap_next(&w->outs, &it, &key, &val);) {
-		const struct wallet_out *o = val;
+	for (struct wallet_out_iter it = { 0 }; (o = wallet_out_next(w, &it));) {
 		if (!wallet_spendable(w, o) || !wallet_trusted(w, o->wtx, 0))
 			continue;
 		(*coins)[*n].value = wallet_out_txout(o)->value;
@@ -128,7 +124,7 @@ static int assemble(struct wallet *w, struct tx *out, const struct spend *sp, co
 		goto done;
 	for (size_t i = 0; i < n_in; i++) {
 		const struct wallet_out *o = sp->fixed && i == 0 ? sp->fixed : wouts[res->chosen[i - (sp->fixed ? 1 : 0)]];
-		out->in[i].prev = o->op;
+		out->in[i].prev = wallet_out_op(o);
 		mine[i] = hmap_get(&w->keys, wallet_out_txout(o)->addr);
 	}
 	if (change && RAND_bytes((uint8_t *)&rnd, sizeof(rnd)) == 1)
@@ -327,7 +323,6 @@ void wallet_sign_result_release(struct wallet_sign_result *res)
 static int input_addr(struct wallet *w, const struct coin_view *view, const struct outpoint *op, uint8_t addr[20])
 {
 	struct coin c;
-	uint8_t k[36];
 	int r = view ? view->get_coin(view->ctx, op, &c) : 0;
 	if (r < 0)
 		return -1;
@@ -336,8 +331,7 @@ static int input_addr(struct wallet *w, const struct coin_view *view, const stru
 		coin_release(&c);
 		return 1;
 	}
-	outpoint_write(k, op);
-	const struct wallet_out *o = hmap_get(&w->outs, k);
+	const struct wallet_out *o = wallet_find_out(w, op);
 	if (!o || o->spent)
 		return 0;
 	memcpy(addr, wallet_out_txout(o)->addr, 20);

@@ -31,27 +31,6 @@ static void mark_used(struct wallet *w, const struct tx *tx)
 		log_error("wallet: %s", err);
 }
 
-void wallet_index_outputs(struct wallet *w, struct wstore_tx *t)
-{
-	for (uint32_t i = 0; i < t->tx.n_out; i++) {
-		uint8_t key[36];
-		struct outpoint op;
-		memcpy(op.txid, t->tx.txid, 32);
-		op.index = i;
-		outpoint_write(key, &op);
-		if (!hmap_get(&w->keys, t->tx.out[i].addr) || hmap_get(&w->outs, key))
-			continue;
-		struct wallet_out *o = calloc(1, sizeof(*o));
-		if (!o || hmap_put(&w->outs, key, o) != 0) {
-			free(o);
-			log_error("wallet: out of memory indexing outputs");
-			return;
-		}
-		o->op = op;
-		o->wtx = t;
-	}
-}
-
 static bool relevant(const struct wallet *w, const struct tx *tx)
 {
 	for (size_t i = 0; i < tx->n_out; i++)
@@ -60,10 +39,9 @@ static bool relevant(const struct wallet *w, const struct tx *tx)
 	if (tx_is_coinbase(tx))
 		return false;
 	for (size_t i = 0; i < tx->n_in; i++) {
-		uint8_t key[36], addr[20];
-		outpoint_write(key, &tx->in[i].prev);
+		uint8_t addr[20];
 		tx_pubkey_hash(addr, tx->in[i].pubkey);
-		if (hmap_get(&w->outs, key) || hmap_get(&w->keys, addr))
+		if (wallet_find_out(w, &tx->in[i].prev) || hmap_get(&w->keys, addr))
 			return true;
 	}
 	return false;
@@ -241,26 +219,6 @@ int wallet_unconfirmed(struct wallet *w, struct tx **txs, size_t *n, char *err)
 
 /* ---- state of outputs ---- */
 
-void wallet_refresh_spent(struct wallet *w)
-{
-	const void *key;
-	void *val;
-	for (size_t it = 0; hmap_next(&w->outs, &it, &key, &val);)
-		((struct wallet_out *)val)->spent = false;
-	for (size_t i = 0; i < w->s.n_txs; i++) {
-		const struct wstore_tx *t = w->s.txs[i];
-		if (!wallet_tx_active(t) || tx_is_coinbase(&t->tx))
-			continue;
-		for (size_t j = 0; j < t->tx.n_in; j++) {
-			uint8_t k[36];
-			outpoint_write(k, &t->tx.in[j].prev);
-			struct wallet_out *o = hmap_get(&w->outs, k);
-			if (o)
-				o->spent = true;
-		}
-	}
-}
-
 static uint32_t confirmations(const struct wallet *w, const struct wstore_tx *t)
 {
 	if (!t->confirmed)
@@ -284,9 +242,7 @@ bool wallet_trusted(const struct wallet *w, const struct wstore_tx *t, int depth
 	if (!t->in_mempool || depth > TRUST_DEPTH || tx_is_coinbase(&t->tx))
 		return false;
 	for (size_t i = 0; i < t->tx.n_in; i++) {
-		uint8_t k[36];
-		outpoint_write(k, &t->tx.in[i].prev);
-		const struct wallet_out *o = hmap_get(&w->outs, k);
+		const struct wallet_out *o = wallet_find_out(w, &t->tx.in[i].prev);
 		if (!o || !wallet_trusted(w, o->wtx, depth + 1))
 			return false;
 	}
@@ -295,12 +251,10 @@ bool wallet_trusted(const struct wallet *w, const struct wstore_tx *t, int depth
 
 void wallet_get_balances(struct wallet *w, struct wallet_balances *out)
 {
-	const void *key;
-	void *val;
+	const struct wallet_out *o;
 	memset(out, 0, sizeof(*out));
 	wallet_refresh_spent(w);
-	for (size_t it = 0; hmap_next(&w->outs, &it, &key, &val);) {
-		const struct wallet_out *o = val;
+	for (struct wallet_out_iter it = { 0 }; (o = wallet_out_next(w, &it));) {
 		const struct wstore_tx *t = o->wtx;
 		int64_t v = wallet_out_txout(o)->value;
 		if (o->spent || wallet_out_txout(o)->kind != TXOUT_COIN || !wallet_tx_active(t))
@@ -324,8 +278,9 @@ static bool is_locked_coin(const struct wallet *w, const struct outpoint *op)
 bool wallet_spendable(const struct wallet *w, const struct wallet_out *o)
 {
 	const struct wstore_tx *t = o->wtx;
+	struct outpoint op = wallet_out_op(o);
 	return !o->spent && wallet_out_txout(o)->kind == TXOUT_COIN && wallet_tx_active(t) && mature(w, t) &&
-	       !is_locked_coin(w, &o->op);
+	       !is_locked_coin(w, &op);
 }
 
 static int cmp_outpoint(const struct outpoint *a, const struct outpoint *b)
@@ -353,22 +308,20 @@ static void copy_label(const struct wallet *w, char out[WSTORE_LABEL_MAX + 1], c
 int wallet_list_unspent(struct wallet *w, struct wallet_utxo **out, size_t *n, uint32_t minconf, uint32_t maxconf,
 			char *err)
 {
-	const void *key;
-	void *val;
+	const struct wallet_out *o;
 	*out = NULL;
 	*n = 0;
 	wallet_refresh_spent(w);
-	struct wallet_utxo *list = calloc(w->outs.count + 1, sizeof(*list));
+	struct wallet_utxo *list = calloc(w->n_outs + 1, sizeof(*list));
 	if (!list)
 		return err_set(err, "cannot list unspent outputs: out of memory");
-	for (size_t it = 0; hmap_next(&w->outs, &it, &key, &val);) {
-		const struct wallet_out *o = val;
+	for (struct wallet_out_iter it = { 0 }; (o = wallet_out_next(w, &it));) {
 		uint32_t conf = confirmations(w, o->wtx);
 		if (!wallet_spendable(w, o) || conf < minconf || conf > maxconf)
 			continue;
 		struct wallet_utxo *u = &list[(*n)++];
 		const struct wallet_key *k = hmap_get(&w->keys, wallet_out_txout(o)->addr);
-		u->op = o->op;
+		u->op = wallet_out_op(o);
 		memcpy(u->addr, wallet_out_txout(o)->addr, 20);
 		u->value = wallet_out_txout(o)->value;
 		u->confirmations = conf;
@@ -401,9 +354,7 @@ static void tx_amounts(const struct wallet *w, const struct wstore_tx *t, struct
 	memset(a, 0, sizeof(*a));
 	a->all_inputs_mine = !tx_is_coinbase(&t->tx);
 	for (size_t i = 0; i < t->tx.n_in && !tx_is_coinbase(&t->tx); i++) {
-		uint8_t k[36];
-		outpoint_write(k, &t->tx.in[i].prev);
-		const struct wallet_out *o = hmap_get(&w->outs, k);
+		const struct wallet_out *o = wallet_find_out(w, &t->tx.in[i].prev);
 		if (o)
 			a->debit += wallet_out_txout(o)->value;
 		else
@@ -538,7 +489,7 @@ static int lock_one(struct wallet *w, const struct outpoint *op, bool persistent
 {
 	uint8_t k[36];
 	outpoint_write(k, op);
-	const struct wallet_out *o = hmap_get(&w->outs, k);
+	const struct wallet_out *o = wallet_find_out(w, op);
 	if (!o) {
 		err_set(err, "invalid parameter, unknown transaction or output");
 		return WALLET_NOT_FOUND;
@@ -645,21 +596,19 @@ int wallet_list_locked(struct wallet *w, struct outpoint **out, size_t *n, char 
 
 int wallet_list_assets(struct wallet *w, struct wallet_asset **out, size_t *n, char *err)
 {
-	const void *key;
-	void *val;
+	const struct wallet_out *o;
 	*n = 0;
 	wallet_refresh_spent(w);
-	*out = calloc(w->outs.count + 1, sizeof(**out));
+	*out = calloc(w->n_outs + 1, sizeof(**out));
 	if (!*out)
 		return err_set(err, "cannot list assets: out of memory");
-	for (size_t it = 0; hmap_next(&w->outs, &it, &key, &val);) {
-		const struct wallet_out *o = val;
+	for (struct wallet_out_iter it = { 0 }; (o = wallet_out_next(w, &it));) {
 		const struct txout *x = wallet_out_txout(o);
 		if (o->spent || !wallet_tx_active(o->wtx) || x->kind != TXOUT_ASSET)
 			continue;
 		struct wallet_asset *a = &(*out)[(*n)++];
 		memcpy(a->asset, x->asset, 32);
-		a->op = o->op;
+		a->op = wallet_out_op(o);
 		memcpy(a->addr, x->addr, 20);
 		a->value = x->value;
 		a->confirmations = confirmations(w, o->wtx);

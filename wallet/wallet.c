@@ -472,7 +472,6 @@ static struct wallet *wallet_alloc(const struct chain_params *p)
 	wstore_init(&w->s, p->magic);
 	hmap_init(&w->keys, 20);
 	hmap_init(&w->txs, 32);
-	hmap_init(&w->outs, 36);
 	hmap_init(&w->locked, 36);
 	return w;
 }
@@ -491,7 +490,7 @@ void wallet_free(struct wallet *w)
 	if (!w)
 		return;
 	free_values(&w->keys);
-	free_values(&w->outs);
+	wallet_free_outputs(w);
 	hmap_release(&w->txs);
 	hmap_release(&w->locked);
 	OPENSSL_cleanse(w->aes_key, sizeof(w->aes_key));
@@ -510,6 +509,9 @@ static int index_store(struct wallet *w, char *err)
 	for (size_t i = 0; i < w->s.n_imported; i++)
 		if (add_wkey(w, WALLET_CHAIN_IMPORTED, (uint32_t)i, w->s.imported_pk[i]) != 0)
 			return err_set(err, "cannot load the wallet: out of memory");
+	/* Sized ahead, the index fills without a rehash. */
+	if (hmap_reserve(&w->txs, w->s.n_txs) != 0)
+		return err_set(err, "cannot load the wallet: out of memory");
 	for (size_t i = 0; i < w->s.n_txs; i++) {
 		struct wstore_tx *t = w->s.txs[i];
 		if (hmap_get(&w->txs, t->tx.txid))
@@ -557,14 +559,15 @@ struct wallet *wallet_create(const char *path, const struct chain_params *p, con
 	return w;
 }
 
-struct wallet *wallet_open(const char *path, const struct chain_params *p, char *err)
+struct wallet *wallet_open(const char *path, const struct chain_params *p, struct pool *pool, char *err)
 {
 	struct wallet *w = wallet_alloc(p);
 	if (!w) {
 		err_set(err, "cannot open the wallet: out of memory");
 		return NULL;
 	}
-	if (wstore_open(&w->s, path, p->magic, err) != 0 || index_store(w, err) != 0 || wallet_topup(w, NULL, err) != 0) {
+	if (wstore_open(&w->s, path, p->magic, pool, err) != 0 || index_store(w, err) != 0 ||
+	    wallet_topup(w, NULL, err) != 0) {
 		wallet_free(w);
 		return NULL;
 	}

@@ -74,8 +74,9 @@ struct wallet;
 struct wallet *wallet_create(const char *path, const struct chain_params *p, const uint8_t *seed, char *err);
 /* Opens the wallet database in the folder path; NULL with err filled when
  * it is missing, held by another process, damaged or of another network.
- * An encrypted wallet opens locked. */
-struct wallet *wallet_open(const char *path, const struct chain_params *p, char *err);
+ * An encrypted wallet opens locked. A big wallet's transactions are read
+ * side by side on pool (may be NULL). */
+struct wallet *wallet_open(const char *path, const struct chain_params *p, struct pool *pool, char *err);
 /* Converts a wallet file of the single-file format (wallet/wfile.h), such
  * as backupwallet writes, into a new wallet database in the folder path
  * (which must not exist), in one synced batch; the file is left as it is

@@ -2,6 +2,7 @@
  * in-memory indexes and the helpers each part calls in another.
  *
  *   wallet.c  lifecycle, keys and addresses, encryption
+ *   outs.c    the index of the outputs that pay the wallet
  *   track.c   following blocks and the mempool, balances, listings,
  *             history, locked coins
  *   spend.c   building transactions (coin selection glue) and signing
@@ -9,6 +10,8 @@
  * Included by those three files only; the API is wallet.h. */
 #ifndef CAIRN_WALLET_WALLET_IMPL_H
 #define CAIRN_WALLET_WALLET_IMPL_H
+
+#include <string.h>
 
 #include "util/hmap.h"
 #include "wallet/bip32.h"
@@ -30,19 +33,25 @@ struct wallet_key {
 	uint32_t index; /* in its chain, or in the import list */
 };
 
-/* An output of a wallet transaction that pays one of the wallet's keys. */
+/* An output of a wallet transaction that pays one of the wallet's keys,
+ * kept in its transaction's list (wstore_tx.outs). */
 struct wallet_out {
-	struct outpoint op;
 	struct wstore_tx *wtx;
+	uint32_t index;
 	bool spent; /* by an active transaction; refreshed by wallet_refresh_spent */
 };
+
+struct wallet_out_block;
 
 struct wallet {
 	struct wstore s;   /* with the database it is kept in */
 	const struct chain_params *p;
 	struct hmap keys;   /* address (20) -> struct wallet_key * */
 	struct hmap txs;    /* txid (32) -> struct wstore_tx * (owned by s) */
-	struct hmap outs;   /* outpoint (36) -> struct wallet_out * */
+	/* The outputs that pay the wallet live in their transactions' lists,
+	 * found through txs: no index of their own. */
+	size_t n_outs;
+	struct wallet_out_block *out_blocks;
 	struct hmap locked; /* outpoint (36) -> WALLET_LOCK_MEMORY or _PERSISTENT */
 	uint8_t aes_key[WSTORE_AES_KEY_LEN]; /* while an encrypted wallet is unlocked */
 	uint64_t unlock_until;
@@ -63,7 +72,15 @@ static inline bool wallet_tx_active(const struct wstore_tx *t)
 
 static inline const struct txout *wallet_out_txout(const struct wallet_out *o)
 {
-	return &o->wtx->tx.out[o->op.index];
+	return &o->wtx->tx.out[o->index];
+}
+
+static inline struct outpoint wallet_out_op(const struct wallet_out *o)
+{
+	struct outpoint op;
+	memcpy(op.txid, o->wtx->tx.txid, 32);
+	op.index = o->index;
+	return op;
 }
 
 /* Unencrypted, or encrypted and unlocked. */
@@ -93,12 +110,27 @@ int wallet_topup(struct wallet *w, bool *grew, char *err) WUR;
  * the keypool up. WALLET_OK, WALLET_KEYPOOL_RAN_OUT or WALLET_ERROR. */
 int wallet_next_key(struct wallet *w, enum wstore_chain c, const struct wallet_key **out, char *err) WUR;
 
-/* ---- track.c ---- */
+/* ---- outs.c ---- */
 
-/* Adds t's outputs that pay the wallet's keys to the output index. */
+/* Lists t's outputs that pay the wallet's keys (again after keys were
+ * added: an output only ever starts paying the wallet). */
 void wallet_index_outputs(struct wallet *w, struct wstore_tx *t);
+/* The wallet's output op, or NULL when op does not pay the wallet. */
+struct wallet_out *wallet_find_out(const struct wallet *w, const struct outpoint *op);
+/* Walks every output that pays the wallet:
+ *   for (struct wallet_out_iter it = { 0 }; (o = wallet_out_next(w, &it));) */
+struct wallet_out_iter {
+	size_t tx;
+	uint32_t out;
+};
+struct wallet_out *wallet_out_next(const struct wallet *w, struct wallet_out_iter *it);
+/* Frees the output lists. */
+void wallet_free_outputs(struct wallet *w);
 /* Recomputes every output's spent flag from the active transactions. */
 void wallet_refresh_spent(struct wallet *w);
+
+/* ---- track.c ---- */
+
 /* Bitcoin Core's CachedTxIsTrusted (call with depth 0). */
 bool wallet_trusted(const struct wallet *w, const struct wstore_tx *t, int depth);
 /* An output coin selection may use (spent flags refreshed first). */

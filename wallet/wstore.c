@@ -19,6 +19,7 @@
 #include "util/cursor.h"
 #include "util/file.h"
 #include "util/grow.h"
+#include "util/pool.h"
 
 void wstore_init(struct wstore *s, const uint8_t net[4])
 {
@@ -34,6 +35,13 @@ void wstore_forget_secrets(struct wstore *s)
 	s->have_secrets = false;
 }
 
+static void free_tx(struct wstore_tx *t)
+{
+	if (t)
+		tx_release(&t->tx);
+	free(t);
+}
+
 void wstore_release(struct wstore *s)
 {
 	if (!s)
@@ -47,10 +55,8 @@ void wstore_release(struct wstore *s)
 	for (size_t i = 0; i < s->n_labels; i++)
 		free(s->labels[i].text);
 	free(s->labels);
-	for (size_t i = 0; i < s->n_txs; i++) {
-		tx_release(&s->txs[i]->tx);
-		free(s->txs[i]);
-	}
+	for (size_t i = 0; i < s->n_txs; i++)
+		free_tx(s->txs[i]);
 	free(s->txs);
 	free(s->touched);
 	free(s->locks);
@@ -75,7 +81,8 @@ static int grow(void **p, size_t n, size_t elem)
 
 int wstore_add_key(struct wstore *s, enum wstore_chain chain, const uint8_t pub[WSTORE_PUBKEY_LEN])
 {
-	if (s->n_keys[chain] >= WSTORE_MAX_KEYS || grow((void **)&s->keys[chain], s->n_keys[chain], WSTORE_PUBKEY_LEN))
+	if (grow_array(&s->keys[chain], &s->cap_keys[chain], s->n_keys[chain] + 1, WSTORE_PUBKEY_LEN, 64,
+		       WSTORE_MAX_KEYS) != 0)
 		return -1;
 	memcpy(s->keys[chain][s->n_keys[chain]++], pub, WSTORE_PUBKEY_LEN);
 	return 0;
@@ -140,22 +147,34 @@ const char *wstore_label(const struct wstore *s, const uint8_t addr[20])
 	return NULL;
 }
 
+/* Makes room for n transactions in all, so that loading a wallet grows
+ * the list once. */
+static int reserve_txs(struct wstore *s, size_t n)
+{
+	return grow_array(&s->txs, &s->cap_txs, n, sizeof(*s->txs), 64, WSTORE_MAX_TXS);
+}
+
+/* Takes t as the list's next transaction. */
+static int append_tx(struct wstore *s, struct wstore_tx *t)
+{
+	if (reserve_txs(s, s->n_txs + 1) != 0)
+		return -1;
+	t->seq = s->n_txs;
+	s->txs[s->n_txs++] = t;
+	return 0;
+}
+
 struct wstore_tx *wstore_add_tx(struct wstore *s, const struct tx *tx, uint64_t time)
 {
 	struct wstore_tx *t = calloc(1, sizeof(*t));
-	if (!t || s->n_txs >= WSTORE_MAX_TXS || grow((void **)&s->txs, s->n_txs, sizeof(*s->txs)))
-		goto fail;
-	if (tx_copy(&t->tx, tx) != 0) {
-		tx_release(&t->tx);
-		goto fail;
+	if (!t || tx_copy(&t->tx, tx) != 0 || append_tx(s, t) != 0) {
+		if (t)
+			tx_release(&t->tx);
+		free(t);
+		return NULL;
 	}
 	t->time = time;
-	t->seq = s->n_txs;
-	s->txs[s->n_txs++] = t;
 	return t;
-fail:
-	free(t);
-	return NULL;
 }
 
 /* ---- persistent locks ---- */
@@ -380,20 +399,39 @@ void wstore_tx_write(struct buf *b, const struct wstore_tx *t)
 	buf_u32(b, t->pos);
 }
 
+/* Parsed in place: a wallet of a million transactions is loaded without a
+ * copy of each. NULL with err filled. */
+static struct wstore_tx *tx_from(struct cursor *c, char *err)
+{
+	uint8_t confirmed;
+	struct wstore_tx *t = calloc(1, sizeof(*t));
+	if (!t) {
+		err_set(err, "out of memory");
+		return NULL;
+	}
+	if (tx_read(c, &t->tx, err) != 0) {
+		free(t);
+		return NULL;
+	}
+	if (!cursor_u64(c, &t->time) || !cursor_u8(c, &confirmed) || confirmed > 1 || !cursor_bytes(c, t->block, 32) ||
+	    !cursor_u32(c, &t->height) || !cursor_u32(c, &t->pos)) {
+		err_set(err, "truncated record");
+		free_tx(t);
+		return NULL;
+	}
+	t->confirmed = confirmed;
+	return t;
+}
+
 int wstore_tx_read(struct cursor *c, struct wstore *s, char *err)
 {
-	struct tx tx;
-	uint8_t confirmed;
-	if (tx_read(c, &tx, err) != 0)
-		return -1;
-	struct wstore_tx *t = wstore_add_tx(s, &tx, 0);
-	tx_release(&tx);
+	struct wstore_tx *t = tx_from(c, err);
 	if (!t)
+		return -1;
+	if (append_tx(s, t) != 0) {
+		free_tx(t);
 		return err_set(err, "out of memory");
-	if (!cursor_u64(c, &t->time) || !cursor_u8(c, &confirmed) || confirmed > 1 || !cursor_bytes(c, t->block, 32) ||
-	    !cursor_u32(c, &t->height) || !cursor_u32(c, &t->pos))
-		return err_set(err, "truncated record");
-	t->confirmed = confirmed;
+	}
 	return 0;
 }
 
@@ -671,7 +709,7 @@ void wstore_reset_seed(struct wstore *s, const uint8_t seed[WSTORE_SEED_LEN])
 			s->stale_keys[ch] = s->saved_keys[ch];
 		free(s->keys[ch]);
 		s->keys[ch] = NULL;
-		s->n_keys[ch] = s->saved_keys[ch] = 0;
+		s->n_keys[ch] = s->saved_keys[ch] = s->cap_keys[ch] = 0;
 		s->next[ch] = 0;
 	}
 }
@@ -793,17 +831,82 @@ static int read_label(struct wstore *s, const uint8_t *k, size_t klen, const uin
 	return wstore_set_label(s, k + 1, text) == 0 ? 0 : err_set(err, "out of memory");
 }
 
-static int read_tx(struct wstore *s, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen, char *err)
+/* The transaction records [lo, hi), each parsed into its slot: the slices
+ * of a big wallet are read side by side on the pool. */
+struct tx_slice {
+	struct wstore *s;
+	uint64_t lo, hi;
+	int r;
+	char err[ERR_LEN];
+};
+
+static int slice_record(struct tx_slice *sl, uint64_t want, const uint8_t *k, size_t klen, const uint8_t *v,
+			size_t vlen)
 {
 	char why[ERR_LEN] = "";
 	uint64_t seq = klen == 9 ? rd_be(k + 1, 8) : UINT64_MAX;
-	if (seq != s->n_txs)
-		return err_set(err, "transaction record %llu: out of order (expected %zu)", (unsigned long long)seq,
-			       s->n_txs);
+	if (seq != want)
+		return err_set(sl->err, "transaction record %llu: out of order (expected %llu)", (unsigned long long)seq,
+			       (unsigned long long)want);
 	struct cursor c = cursor_make(v, vlen);
-	if (wstore_tx_read(&c, s, why) != 0 || !cursor_done(&c))
-		return err_set(err, "transaction record %llu: %s", (unsigned long long)seq, why[0] ? why : "trailing bytes");
+	struct wstore_tx *t = tx_from(&c, why);
+	if (!t || !cursor_done(&c)) {
+		free_tx(t);
+		return err_set(sl->err, "transaction record %llu: %s", (unsigned long long)seq,
+			       why[0] ? why : "trailing bytes");
+	}
+	t->seq = seq;
+	sl->s->txs[seq] = t;
 	return 0;
+}
+
+static void read_slice(void *arg)
+{
+	struct tx_slice *sl = arg;
+	const uint8_t *k, *v, prefix = REC_TX;
+	size_t klen, vlen;
+	uint8_t from[9] = { REC_TX };
+	be64(from + 1, sl->lo);
+	struct store_iter *it = store_iter_new(sl->s->db, &prefix, 1);
+	uint64_t seq = sl->lo;
+	sl->r = !it || store_iter_from(it, from, sizeof(from)) != 0 ? err_set(sl->err, "out of memory") : 0;
+	while (sl->r == 0 && seq < sl->hi && store_iter_next(it, &k, &klen, &v, &vlen))
+		sl->r = slice_record(sl, seq++, k, klen, v, vlen);
+	if (sl->r == 0 && seq < sl->hi)
+		sl->r = err_set(sl->err, "transaction record %llu: missing", (unsigned long long)seq);
+	/* The last slice sees that no record follows the counted ones. */
+	if (sl->r == 0 && sl->hi == sl->s->n_txs && store_iter_next(it, &k, &klen, &v, &vlen))
+		sl->r = err_set(sl->err, "more transaction records than the %llu counted", (unsigned long long)sl->hi);
+	store_iter_free(it);
+}
+
+#define SLICE_MIN 8192
+
+static int read_txs(struct wstore *s, uint64_t n, struct pool *pool, char *err)
+{
+	if (n > WSTORE_MAX_TXS || reserve_txs(s, (size_t)n) != 0)
+		return err_set(err, "no room for %llu transactions", (unsigned long long)n);
+	memset(s->txs, 0, (size_t)n * sizeof(*s->txs));
+	s->n_txs = (size_t)n; /* every slot NULL or filled: released either way */
+	size_t k = (size_t)pool_threads(pool) + 1;
+	if (k > n / SLICE_MIN)
+		k = n / SLICE_MIN ? (size_t)(n / SLICE_MIN) : 1;
+	struct tx_slice *sl = calloc(k, sizeof(*sl));
+	if (!sl)
+		return err_set(err, "out of memory");
+	struct pool_batch b;
+	pool_batch_init(&b, pool);
+	for (size_t i = 0; i < k; i++) {
+		sl[i] = (struct tx_slice){ .s = s, .lo = n * i / k, .hi = n * (i + 1) / k };
+		pool_batch_add(&b, read_slice, &sl[i]);
+	}
+	pool_batch_wait(&b);
+	int r = 0;
+	for (size_t i = 0; i < k && r == 0; i++)
+		if (sl[i].r != 0)
+			r = err_set(err, "%s", sl[i].err);
+	free(sl);
+	return r;
 }
 
 static int read_lock(struct wstore *s, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen, char *err)
@@ -841,13 +944,14 @@ static int read_secret(struct wstore *s, char *err)
 	return r;
 }
 
-static int read_records(struct wstore *s, char *err)
+static int read_records(struct wstore *s, struct pool *pool, char *err)
 {
 	struct counts n;
 	if (read_meta(s, err) != 0 || read_fixed(s, &n, err) != 0 || read_prefix(s, REC_KEY, read_key, err) != 0 ||
 	    read_prefix(s, REC_IMPORT, read_import, err) != 0 || read_secret(s, err) != 0 ||
-	    read_prefix(s, REC_LABEL, read_label, err) != 0 || read_prefix(s, REC_TX, read_tx, err) != 0 ||
-	    read_prefix(s, REC_LOCK, read_lock, err) != 0)
+	    read_prefix(s, REC_LABEL, read_label, err) != 0)
+		return -1;
+	if (read_txs(s, n.n_txs, pool, err) != 0 || read_prefix(s, REC_LOCK, read_lock, err) != 0)
 		return -1;
 	for (int ch = 0; ch < WSTORE_CHAINS; ch++) {
 		if (s->n_keys[ch] != n.n_keys[ch])
@@ -856,9 +960,6 @@ static int read_records(struct wstore *s, char *err)
 	}
 	if (s->n_imported != n.n_imported)
 		return err_set(err, "%zu imported key records for %u keys", s->n_imported, n.n_imported);
-	if (s->n_txs != n.n_txs)
-		return err_set(err, "%zu transaction records for %llu transactions", s->n_txs,
-			       (unsigned long long)n.n_txs);
 	return 0;
 }
 
@@ -897,14 +998,14 @@ static int attach(struct wstore *s, const char *dir, char *err)
 	return secure_files(dir, err);
 }
 
-int wstore_open(struct wstore *s, const char *dir, const uint8_t net[4], char *err)
+int wstore_open(struct wstore *s, const char *dir, const uint8_t net[4], struct pool *pool, char *err)
 {
 	char why[ERR_LEN] = "";
 	struct stat st;
 	wstore_init(s, net);
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		return err_set(err, "cannot open the wallet '%s': no such folder", dir);
-	if (attach(s, dir, why) != 0 || read_records(s, why) != 0) {
+	if (attach(s, dir, why) != 0 || read_records(s, pool, why) != 0) {
 		wstore_release(s);
 		return err_set(err, "cannot open the wallet '%s': %s", dir, why);
 	}

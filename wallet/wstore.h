@@ -55,8 +55,8 @@
 #define WSTORE_KDF_P_MAX 16
 /* Caps on counts read from a file, checked before anything is allocated. */
 #define WSTORE_MAX_KEYS 1000000
-#define WSTORE_MAX_TXS 1000000
-#define WSTORE_MAX_FILE (512u * 1024 * 1024)
+#define WSTORE_MAX_TXS 10000000
+#define WSTORE_MAX_FILE (2048u * 1024 * 1024)
 /* Longest plain secret block for n imported keys: seed ‖ varint n ‖ n × key. */
 #define WSTORE_SECRET_MAX(n) (WSTORE_SEED_LEN + 9 + (size_t)(n) * WSTORE_SECKEY_LEN)
 
@@ -75,6 +75,9 @@ struct wstore_label {
 
 /* A transaction of the wallet. Heap-allocated one by one so that pointers
  * to it stay valid while the list grows. */
+struct wallet_out;
+struct pool;
+
 struct wstore_tx {
 	struct tx tx;
 	uint64_t time;       /* when the wallet first saw it, unix seconds */
@@ -85,6 +88,10 @@ struct wstore_tx {
 	bool in_mempool;     /* in memory only: the node's mempool holds it */
 	uint64_t seq;        /* its place in the list, and its record's key */
 	bool touched;        /* changed since the last commit (wstore_tx_touch) */
+	/* In memory only, the wallet's to keep: the outputs that pay it, in
+	 * output order. */
+	struct wallet_out *outs;
+	uint32_t n_outs;
 };
 
 /* A persistent lock set (locked) or removed since the last commit. */
@@ -116,11 +123,12 @@ struct wstore {
 	uint32_t next[WSTORE_CHAINS];   /* next index to hand out per chain */
 	size_t n_keys[WSTORE_CHAINS];   /* keys derived so far (next <= n_keys) */
 	uint8_t (*keys[WSTORE_CHAINS])[WSTORE_PUBKEY_LEN]; /* x-only public keys by index */
+	size_t cap_keys[WSTORE_CHAINS];
 
 	size_t n_labels;
 	struct wstore_label *labels;
 
-	size_t n_txs;
+	size_t n_txs, cap_txs;
 	struct wstore_tx **txs;
 
 	/* Outputs locked with lockunspent's `persistent`; the memory-only locks
@@ -168,8 +176,9 @@ int wstore_create(struct wstore *s, const char *dir, char *err) WUR;
  * keeps it open (its lock keeps other processes out). Returns 0, or -1
  * with s released and err filled when the folder is missing, locked, of
  * another network or version, or a record is missing or malformed. An
- * encrypted wallet loads without its secrets. */
-int wstore_open(struct wstore *s, const char *dir, const uint8_t net[4], char *err) WUR;
+ * encrypted wallet loads without its secrets. The transactions of a big
+ * wallet are read in slices on pool (NULL: all on the caller's thread). */
+int wstore_open(struct wstore *s, const char *dir, const uint8_t net[4], struct pool *pool, char *err) WUR;
 /* Writes what changed since the last commit (or the open) as one batch:
  * the new keys, imports and transactions, the dirty labels and touched
  * transactions, the persistent locks set or removed, the secrets when they

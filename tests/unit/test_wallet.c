@@ -165,7 +165,7 @@ static void test_hd_paths_and_restore(void **state)
 	wallet_free(w);
 
 	/* Reopened: the fourth address is new. */
-	w = wallet_open(path2, F->p, err);
+	w = wallet_open(path2, F->p, NULL, err);
 	assert_non_null(w);
 	uint8_t fourth[20];
 	new_addr(w, fourth);
@@ -277,7 +277,7 @@ static void test_mine_mature_send_reorg(void **state)
 	/* The database holds it all: reopen and catch up. */
 	chainstate_unlisten(F->cs, W);
 	wallet_free(W);
-	W = wallet_open(wpath, F->p, err);
+	W = wallet_open(wpath, F->p, NULL, err);
 	assert_non_null(W);
 	assert_int_equal(wallet_sync(W, F->cs, err), WALLET_OK);
 	listen(W);
@@ -424,7 +424,7 @@ static void test_encryption(void **state)
 	/* Reopened: locked; the keypool still hands out addresses, then runs
 	 * out; unlocking refills it. */
 	wallet_free(W);
-	W = wallet_open(wpath, F->p, err);
+	W = wallet_open(wpath, F->p, NULL, err);
 	assert_non_null(W);
 	listen(W);
 	assert_true(wallet_is_locked(W, now));
@@ -696,7 +696,7 @@ static void test_dump_import_backup(void **state)
 	size_t n_txs;
 	snprintf(path2, sizeof(path2), "%s/from-backup", wdir);
 	assert_int_equal(wallet_migrate(bpath, path2, F->p, &n_txs, err), 0);
-	w2 = wallet_open(path2, F->p, err);
+	w2 = wallet_open(path2, F->p, NULL, err);
 	assert_non_null(w2);
 	assert_true(wallet_is_mine(w2, h, &label, NULL));
 	assert_string_equal(label, "rent");
@@ -704,10 +704,57 @@ static void test_dump_import_backup(void **state)
 	wallet_free(w2);
 	assert_int_equal(wallet_backup(W, "", err), WALLET_INVALID_PARAMETER);
 	/* A wallet of another network does not open; nor one that is open. */
-	assert_null(wallet_open(path2, params_get(NET_MAIN), err));
+	assert_null(wallet_open(path2, params_get(NET_MAIN), NULL, err));
 	assert_non_null(strstr(err, "another network"));
-	assert_null(wallet_open(wpath, F->p, err));
+	assert_null(wallet_open(wpath, F->p, NULL, err));
 	assert_non_null(strstr(err, "lock"));
+}
+
+/* A transaction already in the wallet pays a key imported later: its list
+ * of the wallet's outputs grows (vout 1, then 1 and 2), the balance counts
+ * both, listunspent lists both, and so does the wallet reopened. */
+static void test_import_grows_outputs(void **state)
+{
+	(void)state;
+	char err[ERR_LEN] = "", imp[65];
+	uint8_t mine[20];
+	new_addr(W, mine);
+	fix_mine(F, 1, 0);
+	fix_mine(F, 100, 3);
+	struct tx tx;
+	struct outpoint op = fix_cb_outpoint(F, chainstate_tip(F->cs)->height - 100);
+	tx_init(&tx);
+	assert_int_equal(tx_resize(&tx, 1, 3), 0);
+	tx.in[0].prev = op;
+	int64_t v[3] = { 10 * COIN, 20 * COIN, 19 * COIN };
+	const uint8_t *to[3] = { F->addr[1], mine, F->addr[2] };
+	for (int i = 0; i < 3; i++) {
+		tx.out[i].value = v[i];
+		memcpy(tx.out[i].addr, to[i], 20);
+	}
+	fix_sign(F, &tx, 0);
+	mine_to(F->addr[3], &tx, 1, COIN);
+	assert_int_equal(balances(W).trusted, v[1]);
+	hex_encode(imp, F->sk[2], 32);
+	assert_int_equal(wallet_import_privkey(W, imp, "", NULL, err), WALLET_OK);
+	assert_int_equal(balances(W).trusted, v[1] + v[2]);
+	for (int round = 0; round < 2; round++) {
+		struct wallet_utxo *u;
+		size_t n;
+		assert_int_equal(wallet_list_unspent(W, &u, &n, 1, UINT32_MAX, err), WALLET_OK);
+		assert_int_equal(n, 2);
+		assert_memory_equal(u[0].op.txid, tx.txid, 32);
+		assert_memory_equal(u[1].op.txid, tx.txid, 32);
+		assert_int_equal(u[0].op.index + u[1].op.index, 3); /* 1 and 2 */
+		free(u);
+		chainstate_unlisten(F->cs, W);
+		wallet_free(W);
+		W = wallet_open(wpath, F->p, NULL, err);
+		assert_non_null(W);
+		listen(W);
+	}
+	assert_int_equal(balances(W).trusted, v[1] + v[2]);
+	tx_release(&tx);
 }
 
 int main(void)
@@ -722,6 +769,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sign_raw, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subtract_fee_and_dust, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump_import_backup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_grows_outputs, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,9 @@
  * plain copy in the files once sealed and compacted. The single-file format (backups and
  * migration): round trip, atomic replacement, mode 0600, refusal of
  * truncated, damaged and foreign files with their reason, and encryption
- * that keeps the secrets out of the file. */
+ * that keeps the secrets out of the file. A big wallet read in slices on
+ * a pool gives every transaction back in order, and a record missing or
+ * added at a slice's edge is refused. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -19,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/pool.h"
 #include "wallet/wfile.h"
 
 static const uint8_t NET[4] = { 0xfa, 0xbf, 0xb5, 0xda };
@@ -411,11 +414,11 @@ static void test_db_round_trip(void **state)
 	sample(&a);
 	assert_int_equal(wstore_create(&a, dbdir, err), 0);
 	assert_modes(dbdir);
-	assert_int_equal(wstore_open(&b, dbdir, NET, err), -1); /* a's lock keeps it */
+	assert_int_equal(wstore_open(&b, dbdir, NET, NULL, err), -1); /* a's lock keeps it */
 	assert_non_null(strstr(err, "lock"));
 	wstore_release(&a);
 	sample(&a);
-	assert_int_equal(wstore_open(&b, dbdir, NET, err), 0);
+	assert_int_equal(wstore_open(&b, dbdir, NET, NULL, err), 0);
 	assert_same_public(&a, &b);
 	assert_true(b.have_secrets);
 	assert_false(b.encrypted);
@@ -427,10 +430,10 @@ static void test_db_round_trip(void **state)
 	assert_non_null(strstr(err, "already exists"));
 	wstore_release(&a);
 	wstore_release(&b);
-	assert_int_equal(wstore_open(&b, dbdir, OTHER_NET, err), -1);
+	assert_int_equal(wstore_open(&b, dbdir, OTHER_NET, NULL, err), -1);
 	assert_non_null(strstr(err, "another network"));
 	snprintf(path, sizeof(path), "%s/none", dir);
-	assert_int_equal(wstore_open(&b, path, NET, err), -1);
+	assert_int_equal(wstore_open(&b, path, NET, NULL, err), -1);
 	assert_non_null(strstr(err, "no such folder"));
 }
 
@@ -479,7 +482,7 @@ static void test_db_incremental(void **state)
 	assert_int_equal(wfile_save(&a, path, err), 0); /* the image, to compare with */
 	assert_int_equal(wfile_load(&copy, path, NET, err), 0);
 	wstore_release(&a);
-	assert_int_equal(wstore_open(&b, dbdir, NET, err), 0);
+	assert_int_equal(wstore_open(&b, dbdir, NET, NULL, err), 0);
 	assert_int_equal(b.n_txs, 402);
 	assert_same_public(&copy, &b);
 	assert_string_equal(wstore_label(&b, addr), "rent, paid");
@@ -509,7 +512,7 @@ static void assert_open_fails(const char *why)
 {
 	struct wstore b;
 	char err[ERR_LEN] = "";
-	assert_int_equal(wstore_open(&b, dbdir, NET, err), -1);
+	assert_int_equal(wstore_open(&b, dbdir, NET, NULL, err), -1);
 	if (!strstr(err, why))
 		fail_msg("'%s' does not say '%s'", err, why);
 }
@@ -535,7 +538,7 @@ static void test_db_damage_refused(void **state)
 	put_raw(dbdir, tx1, sizeof(tx1), v, vlen, false);
 	sample(&a);
 	struct wstore b;
-	assert_int_equal(wstore_open(&b, dbdir, NET, err), 0); /* repaired */
+	assert_int_equal(wstore_open(&b, dbdir, NET, NULL, err), 0); /* repaired */
 	assert_same_public(&a, &b);
 	wstore_release(&a);
 	wstore_release(&b);
@@ -578,7 +581,7 @@ static void test_db_locks(void **state)
 	assert_int_equal(a.last_commit, 3);
 	wstore_release(&a);
 
-	assert_int_equal(wstore_open(&b, dbdir, NET, err), 0);
+	assert_int_equal(wstore_open(&b, dbdir, NET, NULL, err), 0);
 	assert_int_equal(b.n_locks, 2);
 	assert_memory_equal(&b.locks[0], &op[0], sizeof(op[0]));
 	assert_memory_equal(&b.locks[1], &op[1], sizeof(op[1]));
@@ -589,7 +592,7 @@ static void test_db_locks(void **state)
 	assert_int_equal(wstore_commit(&b, err), 0);
 	assert_int_equal(b.last_commit, 4);
 	wstore_release(&b);
-	assert_int_equal(wstore_open(&b, dbdir, NET, err), 0);
+	assert_int_equal(wstore_open(&b, dbdir, NET, NULL, err), 0);
 	assert_int_equal(b.n_locks, 1);
 	assert_memory_equal(&b.locks[0], &op[1], sizeof(op[1]));
 	wstore_release(&b);
@@ -598,7 +601,7 @@ static void test_db_locks(void **state)
 	put_raw(dbdir, k, sizeof(k), "x", 1, false);
 	assert_open_fails("lock record");
 	put_raw(dbdir, k, sizeof(k), NULL, 0, true);
-	assert_int_equal(wstore_open(&b, dbdir, NET, err), 0);
+	assert_int_equal(wstore_open(&b, dbdir, NET, NULL, err), 0);
 	wstore_release(&b);
 	put_raw(dbdir, k, sizeof(k) - 1, "", 0, false);
 	assert_open_fails("lock record");
@@ -649,7 +652,7 @@ static void test_db_sealed_secrets(void **state)
 	assert_false(folder_contains(dbdir, old_sealed, old_len));
 	assert_false(folder_contains(dbdir, seed, 32));
 	wstore_release(&a);
-	assert_int_equal(wstore_open(&b, dbdir, NET, err), 0);
+	assert_int_equal(wstore_open(&b, dbdir, NET, NULL, err), 0);
 	assert_true(b.encrypted);
 	assert_false(b.have_secrets);
 	assert_int_equal(wstore_unseal(&b, key, err), WSTORE_BAD_KEY);
@@ -675,7 +678,7 @@ static void test_db_reset_seed(void **state)
 	assert_int_equal(wstore_add_key(&a, WSTORE_EXTERNAL, k), 0);
 	assert_int_equal(wstore_commit(&a, err), 0);
 	wstore_release(&a);
-	assert_int_equal(wstore_open(&b, dbdir, NET, err), 0);
+	assert_int_equal(wstore_open(&b, dbdir, NET, NULL, err), 0);
 	assert_int_equal(b.n_keys[WSTORE_EXTERNAL], 1);
 	assert_int_equal(b.n_keys[WSTORE_CHANGE], 0);
 	assert_memory_equal(b.keys[WSTORE_EXTERNAL][0], k, 32);
@@ -703,7 +706,7 @@ static void test_db_from_file(void **state)
 	assert_int_equal(wfile_load(&b, path, NET, err), 0);
 	assert_int_equal(wstore_create(&b, dbdir, err), 0);
 	wstore_release(&b);
-	assert_int_equal(wstore_open(&c, dbdir, NET, err), 0);
+	assert_int_equal(wstore_open(&c, dbdir, NET, NULL, err), 0);
 	assert_same_public(&a, &c);
 	assert_true(c.encrypted);
 	assert_int_equal(c.sealed_len, a.sealed_len);
@@ -712,6 +715,70 @@ static void test_db_from_file(void **state)
 	assert_int_equal(wstore_unseal(&c, key, err), 0);
 	wstore_release(&a);
 	wstore_release(&c);
+}
+
+static void tx_key(uint8_t k[9], uint64_t seq)
+{
+	k[0] = 'T';
+	for (int i = 0; i < 8; i++)
+		k[1 + i] = (uint8_t)(seq >> (56 - 8 * i));
+}
+
+/* 30,000 transactions are read in 3 slices on a pool of 2 (the opening
+ * thread reads one): the same list, in order, as on the caller's thread
+ * alone. A record gone at a slice's first key, or one past the count, is
+ * named. */
+static void test_db_sliced_read(void **state)
+{
+	(void)state;
+	enum { N = 30000 };
+	struct wstore a, b, c;
+	char err[ERR_LEN] = "";
+	wstore_init(&a, NET);
+	a.have_secrets = true;
+	fill(a.seed, 32, 0x40);
+	for (uint32_t i = 0; i < N; i++)
+		add_sample_tx(&a, i);
+	assert_int_equal(wstore_create(&a, dbdir, err), 0);
+	wstore_release(&a);
+	struct pool *pool = pool_new(2, err);
+	assert_non_null(pool);
+	assert_int_equal(wstore_open(&b, dbdir, NET, pool, err), 0);
+	wstore_release(&b);
+	assert_int_equal(wstore_open(&c, dbdir, NET, NULL, err), 0);
+	assert_int_equal(wstore_open(&b, dbdir, NET, pool, err), -1); /* c holds it */
+	wstore_release(&c);
+	assert_int_equal(wstore_open(&b, dbdir, NET, pool, err), 0);
+	assert_int_equal(b.n_txs, N);
+	for (uint32_t i = 0; i < N; i++) {
+		assert_int_equal(b.txs[i]->seq, i);
+		assert_int_equal(b.txs[i]->tx.in[0].prev.index, i);
+		assert_int_equal(b.txs[i]->time, 1000 + i);
+	}
+	wstore_release(&b);
+
+	uint8_t k[9], *v;
+	size_t vlen;
+	tx_key(k, N / 3); /* the second slice's first record */
+	struct store *db = store_open(dbdir, 0, err);
+	assert_non_null(db);
+	assert_int_equal(store_get(db, k, sizeof(k), &v, &vlen, err), 1);
+	store_close(db);
+	put_raw(dbdir, k, sizeof(k), NULL, 0, true);
+	assert_int_equal(wstore_open(&b, dbdir, NET, pool, err), -1);
+	assert_non_null(strstr(err, "transaction record 10001: out of order (expected 10000)"));
+	put_raw(dbdir, k, sizeof(k), v, vlen, false);
+	tx_key(k, N);
+	put_raw(dbdir, k, sizeof(k), v, vlen, false);
+	assert_int_equal(wstore_open(&b, dbdir, NET, pool, err), -1);
+	assert_non_null(strstr(err, "more transaction records than the 30000 counted"));
+	put_raw(dbdir, k, sizeof(k), NULL, 0, true);
+	tx_key(k, N - 1);
+	put_raw(dbdir, k, sizeof(k), NULL, 0, true);
+	assert_int_equal(wstore_open(&b, dbdir, NET, pool, err), -1);
+	assert_non_null(strstr(err, "transaction record 29999: missing"));
+	store_free(v);
+	pool_free(pool);
 }
 
 int main(void)
@@ -731,6 +798,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_db_sealed_secrets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db_reset_seed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db_from_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_sliced_read, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
