@@ -12,6 +12,9 @@
 #include "util/file.h"
 
 #define FLAG_ENCRYPTED 0x01
+/* The optional section after the transactions: persistent locks. A file
+ * without locks is the same bytes as before the section existed. */
+#define SECTION_LOCKS 'U'
 /* A wallet of another kind or version is named as such, not as damaged:
  * the header is checked before the checksum. */
 static const struct envelope_format file_format = {
@@ -43,6 +46,14 @@ static void write_public(struct buf *b, const struct wstore *s)
 	buf_varint(b, s->n_txs);
 	for (size_t i = 0; i < s->n_txs; i++)
 		wstore_tx_write(b, s->txs[i]);
+	if (s->n_locks == 0)
+		return;
+	buf_u8(b, SECTION_LOCKS);
+	buf_varint(b, s->n_locks);
+	for (size_t i = 0; i < s->n_locks; i++) {
+		buf_put(b, s->locks[i].txid, 32);
+		buf_u32(b, s->locks[i].index);
+	}
 }
 
 /* Header ‖ secret or sealed block ‖ public part, in one buffer reserved at
@@ -140,6 +151,24 @@ static int read_txs(struct cursor *c, struct wstore *s, char *err)
 	return 0;
 }
 
+static int read_locks(struct cursor *c, struct wstore *s, char *err)
+{
+	uint8_t tag;
+	uint64_t n;
+	if (cursor_done(c))
+		return 0;
+	if (!cursor_u8(c, &tag) || tag != SECTION_LOCKS)
+		return err_set(err, "unknown section after the transactions");
+	if (!cursor_varint(c, &n, WSTORE_MAX_TXS) || n == 0 || c->len < n * 36)
+		return err_set(err, "bad locks");
+	for (uint64_t i = 0; i < n; i++) {
+		struct outpoint op;
+		if (!cursor_bytes(c, op.txid, 32) || !cursor_u32(c, &op.index) || wstore_lock(s, &op) != 0)
+			return err_set(err, "bad lock %llu", (unsigned long long)i);
+	}
+	return 0;
+}
+
 static int read_public(struct cursor *c, struct wstore *s, char *err)
 {
 	uint8_t best;
@@ -154,7 +183,7 @@ static int read_public(struct cursor *c, struct wstore *s, char *err)
 	if (!cursor_u8(c, &best) || best > 1 || !cursor_bytes(c, s->best_hash, 32) || !cursor_u32(c, &s->best_height))
 		return err_set(err, "bad best block");
 	s->have_best = best;
-	return read_txs(c, s, err);
+	return read_txs(c, s, err) != 0 ? -1 : read_locks(c, s, err);
 }
 
 static int read_secret_part(struct cursor *c, struct wstore *s, uint8_t flags, char *err)
