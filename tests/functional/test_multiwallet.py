@@ -4,7 +4,8 @@ listwallets, listwalletdir, restorewallet, -wallet=NAME (repeatable) and the
 wallet endpoint /wallet/NAME (what bitcoin-cli and cairn-cli -rpcwallet
 send). Wallets funded separately keep separate balances; a wallet call to /
 answers -19 when several are loaded and works again once one is left;
-names that could leave wallets/ are refused; a backupwallet file restores
+names that could leave wallets/ are refused; a backupwallet file (with its
+persistent locks, not the memory-only ones) restores
 into a wallet with the same keys and balance."""
 import os
 from decimal import Decimal
@@ -78,10 +79,17 @@ def check_names(node):
 
 def check_restore(node, w1, a1):
     backup = node.path("w1.backup")
+    coins = [{"txid": u["txid"], "vout": u["vout"]} for u in w1.listunspent()[:2]]
+    assert_equal(len(coins), 2)
+    assert_true(w1.lockunspent(False, coins[:1], True), "persistent lock")
+    assert_true(w1.lockunspent(False, coins[1:]), "memory-only lock")
     w1.backupwallet(backup)
+    assert_true(w1.lockunspent(True, coins), "unlock")
     assert_equal(node.restorewallet("copy", backup), {"name": "copy", "warning": ""})
     assert_true(os.path.isfile(backup), "restorewallet keeps the backup file")
     copy = node.wallet("copy")
+    assert_equal(copy.listlockunspent(), coins[:1], "the backup carries the persistent lock only")
+    assert_true(copy.lockunspent(True, coins[:1]), "unlock in the copy")
     assert_equal(balance(copy), balance(w1))
     assert_equal(copy.dumpprivkey(a1), w1.dumpprivkey(a1))
     assert_equal(sorted((u["txid"], u["vout"]) for u in copy.listunspent()),
