@@ -7,7 +7,10 @@ answers -19 when several are loaded and works again once one is left;
 names that could leave wallets/ are refused; a backupwallet file (with its
 persistent locks, not the memory-only ones) restores
 into a wallet with the same keys and balance."""
+import base64
+import json
 import os
+import socket
 from decimal import Decimal
 
 from framework import assert_equal, assert_in, assert_raises_rpc, assert_true, run, run_cairnd
@@ -58,6 +61,50 @@ def check_cli(node, w2):
     assert_in("error code: -19", err)
     rc, out, err = node.cli("getblockcount", options=["-rpcwallet=w1"])
     assert_equal((rc, out), (0, "102\n"))
+
+
+def bitcoin_cli_request(node, wallet, method, params, version2):
+    """The request bitcoin-cli -rpcwallet=WALLET METHOD sends, byte for byte
+    as its CallRPC builds it (src/bitcoin-cli.cpp): POST /wallet/ + the name
+    through evhttp_uriencode (unreserved characters kept, everything else
+    %XX), headers Host, Connection: close, Content-Type and Basic auth from
+    the cookie, the body JSONRPCRequestObj(method, params, 1) and a newline
+    (with "jsonrpc": "2.0" from Bitcoin Core v28 on). Returns (status,
+    reply) as bitcoin-cli reads them: it accepts a body with 200, 400, 404
+    and 500."""
+    user, password = node.credentials()
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    path = "/wallet/" + "".join(c if c.isalnum() or c in "-._~" else "%%%02X" % ord(c) for c in wallet)
+    body = {"method": method, "params": params, "id": 1}
+    if version2:
+        body["jsonrpc"] = "2.0"
+    data = (json.dumps(body, separators=(",", ":")) + "\n").encode()
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nAuthorization: Basic {token}\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", node.rpc_port), timeout=30) as sock:
+        sock.sendall(head + data)
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    status = int(raw.split(b" ", 2)[1])
+    assert_in(status, (200, 400, 404, 500))
+    return status, json.loads(raw.split(b"\r\n\r\n", 1)[1])
+
+
+def check_bitcoin_cli(node, w2):
+    """bitcoin-cli -rpcwallet against cairnd: the same answers as cairn's
+    own client for a wallet whose name needs encoding, and Core's errors."""
+    for version2 in (False, True):
+        _, reply = bitcoin_cli_request(node, "w 2", "getbalance", [], version2)
+        assert_equal((Decimal(str(reply["result"])), reply.get("error")), (balance(w2), None))
+        assert_equal(reply["id"], 1)
+        _, reply = bitcoin_cli_request(node, "w 2", "getwalletinfo", [], version2)
+        assert_equal(reply["result"]["walletname"], "w 2")
+        _, reply = bitcoin_cli_request(node, "nosuch", "getbalance", [], version2)
+        assert_equal(reply["error"]["code"], -18)
+        _, reply = bitcoin_cli_request(node, "w1", "nosuchmethod", [], version2)
+        assert_equal(reply["error"]["code"], -32601)
 
 
 def check_names(node):
@@ -163,6 +210,7 @@ def test(nodes):
     assert_raises_rpc(-13, w2.dumpseed)
     a1, _ = check_routing(node, w1, w2)
     check_cli(node, w2)
+    check_bitcoin_cli(node, w2)
     check_names(node)
     check_restore(node, w1, a1)
     w1_balance = balance(w1)
