@@ -125,14 +125,10 @@ int hmap_reserve(struct hmap *m, size_t n)
 	return need <= m->cap ? 0 : resize(m, need);
 }
 
-int hmap_put(struct hmap *m, const void *key, void *value)
+/* Adds a key known to be absent. */
+static int insert(struct hmap *m, const void *key, uint64_t h, void *value)
 {
-	uint64_t h = hash_key(key, m->key_len);
-	struct hmap_slot *s = find(m, key, h), n;
-	if (s) {
-		s->value = value;
-		return 0;
-	}
+	struct hmap_slot n;
 	if ((m->count + 1) * 4 > m->cap * 3 && grow(m) != 0)
 		return -1;
 	n.h = h;
@@ -141,6 +137,31 @@ int hmap_put(struct hmap *m, const void *key, void *value)
 	place(m->slots, m->cap, &n);
 	m->count++;
 	return 0;
+}
+
+void hmap_prefetch(const struct hmap *m, const void *key)
+{
+	if (m->cap)
+		__builtin_prefetch(&m->slots[hash_key(key, m->key_len) & (m->cap - 1)]);
+}
+
+int hmap_put_new(struct hmap *m, const void *key, void *value)
+{
+	uint64_t h = hash_key(key, m->key_len);
+	if (find(m, key, h))
+		return 1;
+	return insert(m, key, h, value);
+}
+
+int hmap_put(struct hmap *m, const void *key, void *value)
+{
+	uint64_t h = hash_key(key, m->key_len);
+	struct hmap_slot *s = find(m, key, h);
+	if (s) {
+		s->value = value;
+		return 0;
+	}
+	return insert(m, key, h, value);
 }
 
 void *hmap_del(struct hmap *m, const void *key)

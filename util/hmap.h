@@ -30,6 +30,13 @@ void hmap_release(struct hmap *m);
 void *hmap_get(const struct hmap *m, const void *key);
 /* Inserts or replaces; -1 on no memory. */
 int hmap_put(struct hmap *m, const void *key, void *value) WUR;
+/* Inserts a key that must be new: 1 (and nothing changes) when it is
+ * there already, 0 when inserted, -1 on no memory. One probe where
+ * hmap_get then hmap_put take two. */
+int hmap_put_new(struct hmap *m, const void *key, void *value) WUR;
+/* Asks the processor for key's home slot ahead of a put or get, so that a
+ * loop filling a table much bigger than the caches overlaps its misses. */
+void hmap_prefetch(const struct hmap *m, const void *key);
 /* Removes the key; returns its value, or NULL when absent. */
 void *hmap_del(struct hmap *m, const void *key);
 

@@ -499,6 +499,8 @@ void wallet_free(struct wallet *w)
 	free(w);
 }
 
+#define PREFETCH 8
+
 /* Builds the in-memory indexes from a loaded store. */
 static int index_store(struct wallet *w, char *err)
 {
@@ -512,12 +514,15 @@ static int index_store(struct wallet *w, char *err)
 	/* Sized ahead, the index fills without a rehash. */
 	if (hmap_reserve(&w->txs, w->s.n_txs) != 0)
 		return err_set(err, "cannot load the wallet: out of memory");
+	/* A table of a million entries is far bigger than the caches: asking
+	 * for the slot a few transactions ahead overlaps the misses. */
 	for (size_t i = 0; i < w->s.n_txs; i++) {
 		struct wstore_tx *t = w->s.txs[i];
-		if (hmap_get(&w->txs, t->tx.txid))
-			return err_set(err, "cannot load the wallet: transaction recorded twice");
-		if (hmap_put(&w->txs, t->tx.txid, t) != 0)
-			return err_set(err, "cannot load the wallet: out of memory");
+		if (i + PREFETCH < w->s.n_txs)
+			hmap_prefetch(&w->txs, w->s.txs[i + PREFETCH]->tx.txid);
+		int r = hmap_put_new(&w->txs, t->tx.txid, t);
+		if (r != 0)
+			return err_set(err, "cannot load the wallet: %s", r > 0 ? "transaction recorded twice" : "out of memory");
 	}
 	for (size_t i = 0; i < w->s.n_txs; i++)
 		wallet_index_outputs(w, w->s.txs[i]);

@@ -45,6 +45,28 @@ static void test_put_get_replace(void **state)
 	hmap_release(&m);
 }
 
+/* hmap_put_new inserts once and then leaves the first value alone;
+ * hmap_prefetch changes nothing, even on an empty table. */
+static void test_put_new_prefetch(void **state)
+{
+	(void)state;
+	struct hmap m;
+	uint8_t k[36];
+	hmap_init(&m, 36);
+	key_of(k, 3);
+	hmap_prefetch(&m, k);
+	assert_int_equal(hmap_put_new(&m, k, val_of(3)), 0);
+	assert_int_equal(hmap_put_new(&m, k, val_of(4)), 1);
+	assert_ptr_equal(hmap_get(&m, k), val_of(3));
+	for (uint32_t i = 0; i < 1000; i++) {
+		key_of(k, i);
+		hmap_prefetch(&m, k);
+		assert_int_equal(hmap_put_new(&m, k, val_of(i)), i == 3 ? 1 : 0);
+	}
+	assert_int_equal(m.count, 1000);
+	hmap_release(&m);
+}
+
 /* Random inserts and deletions, each checked against the reference, then
  * every key looked up: a deletion that broke a probe run loses a key. */
 static void test_against_reference(void **state)
@@ -126,6 +148,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_get_replace),
+		cmocka_unit_test(test_put_new_prefetch),
 		cmocka_unit_test(test_against_reference),
 		cmocka_unit_test(test_reserve),
 	};
