@@ -886,7 +886,8 @@ static int read_txs(struct wstore *s, uint64_t n, struct pool *pool, char *err)
 {
 	if (n > WSTORE_MAX_TXS || reserve_txs(s, (size_t)n) != 0)
 		return err_set(err, "no room for %llu transactions", (unsigned long long)n);
-	memset(s->txs, 0, (size_t)n * sizeof(*s->txs));
+	if (n)
+		memset(s->txs, 0, (size_t)n * sizeof(*s->txs));
 	s->n_txs = (size_t)n; /* every slot NULL or filled: released either way */
 	size_t k = (size_t)pool_threads(pool) + 1;
 	if (k > n / SLICE_MIN)

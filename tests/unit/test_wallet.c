@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "chain/address.h"
+#include "chain/store.h"
 #include "util/hex.h"
 #include "wallet/bip32.h"
 #include "wallet/coinselect.h"
@@ -755,6 +756,27 @@ static void test_import_grows_outputs(void **state)
 	}
 	assert_int_equal(balances(W).trusted, v[1] + v[2]);
 	tx_release(&tx);
+
+	/* The same transaction recorded twice (record 1, a coinbase, made a
+	 * copy of record 0) is refused by name. */
+	mine_to(mine, NULL, 0, 0);
+	chainstate_unlisten(F->cs, W);
+	wallet_free(W);
+	W = NULL;
+	struct store *db = store_open(wpath, 0, err);
+	assert_non_null(db);
+	const uint8_t t0[9] = { 'T', 0, 0, 0, 0, 0, 0, 0, 0 }, t1[9] = { 'T', 0, 0, 0, 0, 0, 0, 0, 1 };
+	uint8_t *val;
+	size_t len;
+	assert_int_equal(store_get(db, t0, sizeof(t0), &val, &len, err), 1);
+	struct store_batch *b = store_batch_new();
+	store_batch_put(b, t1, sizeof(t1), val, len);
+	assert_int_equal(store_write(db, b, true, err), 0);
+	store_batch_free(b);
+	store_free(val);
+	store_close(db);
+	assert_null(wallet_open(wpath, F->p, NULL, err));
+	assert_non_null(strstr(err, "transaction recorded twice"));
 }
 
 int main(void)
