@@ -46,11 +46,24 @@ static struct wallet_out *take(struct wallet *w, size_t n)
 	return o;
 }
 
+/* Outputs up to here are looked up once; a longer transaction twice. */
+#define SHORT_TX 64
+
+static bool pays_wallet(const struct wallet *w, const struct wstore_tx *t, uint32_t i, const bool *mine)
+{
+	return mine ? mine[i] : hmap_get(&w->keys, t->tx.out[i].addr) != NULL;
+}
+
 void wallet_index_outputs(struct wallet *w, struct wstore_tx *t)
 {
+	bool short_mine[SHORT_TX], *mine = t->tx.n_out <= SHORT_TX ? short_mine : NULL;
 	uint32_t n = 0;
-	for (size_t i = 0; i < t->tx.n_out; i++)
-		n += hmap_get(&w->keys, t->tx.out[i].addr) != NULL;
+	for (uint32_t i = 0; i < t->tx.n_out; i++) {
+		bool m = hmap_get(&w->keys, t->tx.out[i].addr) != NULL;
+		if (mine)
+			mine[i] = m;
+		n += m;
+	}
 	if (n == t->n_outs)
 		return;
 	struct wallet_out *list = take(w, n);
@@ -60,7 +73,7 @@ void wallet_index_outputs(struct wallet *w, struct wstore_tx *t)
 	}
 	uint32_t k = 0, old = 0;
 	for (uint32_t i = 0; i < t->tx.n_out; i++) {
-		if (!hmap_get(&w->keys, t->tx.out[i].addr))
+		if (!pays_wallet(w, t, i, mine))
 			continue;
 		bool spent = old < t->n_outs && t->outs[old].index == i && t->outs[old++].spent;
 		list[k++] = (struct wallet_out){ .wtx = t, .index = i, .spent = spent };
