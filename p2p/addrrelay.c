@@ -106,6 +106,12 @@ static void addr_queue(struct peer *p, const struct net_addr *a)
 		return;
 	p->addrs->q[p->addrs->q_n++] = *a;
 	addr_mark_known(p, a);
+	net_wake(p->net);
+}
+
+bool addrrelay_peer_pending(const struct peer *p)
+{
+	return p->addrs->q_n > 0;
 }
 
 /* A keyed hash of (address, day, peer): the peers with the lowest relay an
@@ -223,6 +229,7 @@ static void queue_self(struct peer *p)
 		return;
 	p->addrs->q[p->addrs->q_n++] = self;
 	addr_mark_known(p, &self);
+	net_wake(p->net);
 }
 
 /* An inbound peer that sends addr or getaddr takes part in address relay:
@@ -230,8 +237,10 @@ static void queue_self(struct peer *p)
  * (which leaves at once). */
 static void relay_enabled(struct peer *p)
 {
-	if (!p->addrs->next_self)
+	if (!p->addrs->next_self) {
 		p->addrs->next_self = clock_mono_us();
+		net_wake(p->net);
+	}
 }
 
 /* Sends p's queued addresses when due: at most one addr every 1-2 s

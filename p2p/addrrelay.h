@@ -24,5 +24,7 @@ void addrrelay_on_getaddr(struct peer *p, const uint8_t *payload, size_t len);
 /* Sends p's queued addresses when due (now_us: the monotonic clock),
  * with our own address when its announcement is due. */
 void addrrelay_flush(struct peer *p, uint64_t now_us);
+/* Addresses wait in p's queue for the next batch. */
+bool addrrelay_peer_pending(const struct peer *p);
 
 #endif

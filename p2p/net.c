@@ -26,6 +26,7 @@
 #define PING_INTERVAL 120
 #define PING_TIMEOUT 1200
 #define ADDR_FETCH_TIMEOUT 60
+#define FAST_US 100000 /* the short timer: trickles, queues, downloads */
 
 /* ---- handshake ---- */
 
@@ -261,17 +262,42 @@ static void peer_timers(struct peer *p, uint64_t now)
 		send_ping(p, now);
 }
 
+/* Work waits for the 100 ms timer: a trickle, a queue, a download. */
+static bool fast_pending(const struct p2p *net)
+{
+	if (sync_pending(net))
+		return true;
+	for (const struct peer *p = net->peers; p; p = p->next)
+		if (!p->closing && (gossip_peer_pending(p) || addrrelay_peer_pending(p)))
+			return true;
+	return false;
+}
+
+void net_wake(struct p2p *net)
+{
+	struct timeval tv = { 0, FAST_US };
+	if (net->fast && !evtimer_pending(net->fast, NULL))
+		(void)evtimer_add(net->fast, &tv);
+}
+
 static void on_tick(void *ctx)
 {
 	struct p2p *net = ctx;
 	uint64_t now = clock_mono_us();
-	for (struct peer *p = net->peers; p; p = p->next)
+	for (struct peer *p = net->peers; p; p = p->next) {
 		peer_timers(p, now);
+		addrrelay_flush(p, now); /* the daily announcement of our address */
+	}
 	gossip_expire(net);
 	sync_tick(net);
 	connman_open(net, now);
+	if (fast_pending(net))
+		net_wake(net);
 }
 
+/* Every 100 ms while work waits for it, then no more until net_wake: an
+ * idle mesh of hundreds of nodes on one machine would otherwise spend a
+ * third of it waking up to find nothing to do. */
 static void fast_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct p2p *net = arg;
@@ -285,6 +311,8 @@ static void fast_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	sync_flush(net);
 	sync_download(net);
+	if (fast_pending(net))
+		net_wake(net);
 }
 
 /* The first connections open as soon as the loop runs, not at the first
@@ -423,8 +451,7 @@ static int setup(struct p2p *net, char *err)
 	for (size_t i = 0; i < net->cfg.n_addnode; i++)
 		if (connman_add_node(net, net->cfg.addnode[i], false, &code, err) != 0 && code != -23)
 			return err_set(err, "-addnode '%s': invalid address", net->cfg.addnode[i]);
-	struct timeval tv = { 0, 100000 };
-	if (!(net->fast = event_new(net->base, -1, EV_PERSIST, fast_cb, net)) || event_add(net->fast, &tv) != 0)
+	if (!(net->fast = evtimer_new(net->base, fast_cb, net)))
 		return err_set(err, "cannot create the mesh's timer");
 	struct timeval now = { 0, 0 };
 	if (!(net->kick = evtimer_new(net->base, kick_cb, net)) || evtimer_add(net->kick, &now) != 0)
@@ -455,6 +482,7 @@ void p2p_free(struct p2p *net)
 		return;
 	if (net->fast)
 		event_free(net->fast);
+	net->fast = NULL; /* closing peers below may still call net_wake */
 	if (net->kick)
 		event_free(net->kick);
 	transport_free(net->t);

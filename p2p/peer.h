@@ -102,7 +102,7 @@ struct p2p {
 	struct transport *t;
 	struct addrman *am;
 	struct banman *bm;
-	struct event *fast;      /* 100 ms timer: trickles, getdata queues, downloads */
+	struct event *fast;      /* 100 ms timer while work waits: trickles, queues, downloads (net_wake) */
 	struct event *kick;      /* once, when the loop starts: first connections */
 	/* timers in effect (cfg's, or the defaults) */
 	unsigned handshake_secs;
@@ -161,6 +161,11 @@ int peer_verdict_score(enum vresult r);
 size_t peer_sendq(const struct peer *p);
 /* 64 random bits (the mesh's nonces and jitter). */
 uint64_t net_random(void);
+/* The mesh's 100 ms timer (net.c) runs only while some module has work
+ * waiting for it (a trickle, a queue, a download): whoever queues such work
+ * calls net_wake, which arms it unless it is armed. An idle node then wakes
+ * once a second, not ten times. */
+void net_wake(struct p2p *net);
 /* a is an address of this network's peers: routable, or on regtest also
  * loopback and private (regtest meshes run on 127.0.0.0/8); port not 0. */
 bool peer_addr_usable(const struct p2p *net, const struct net_addr *a);

@@ -504,7 +504,9 @@ def run(build, n, blocks=10, form_timeout=120, net=10, seed=1, idle=5.0, workdir
         res["seed_loss"] = loss
         log(f"  without the seed: one component and full slots: {loss['ok']} after {loss['seconds']} s")
 
-        # what an idle mesh costs: CPU over a quiet window
+        # what an idle mesh costs: CPU over a quiet window, after as long
+        # a pause for the address relay that follows formation to end
+        time.sleep(idle)
         cpu0 = {nd.host: nd.proc_figures()["cpu_s"] for nd in rest}
         time.sleep(idle)
         res["idle_cpu_ms_per_s_per_node"] = dist(

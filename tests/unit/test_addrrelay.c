@@ -4,13 +4,16 @@
  * hears our address only once it takes part in address relay, and after
  * the answer to its getaddr; the announcement comes again on its own
  * (on average daily); -externalip replaces the bound address; an address
- * fetch ends on the answer to its getaddr. */
+ * fetch ends on the answer to its getaddr. The mesh's 100 ms timer runs
+ * only while such work waits: queued work arms it, and once the queues
+ * are empty it stops. */
 #include "tests/unit/chain_fixture.h"
 
 #include <event2/event.h>
 
 #include "chain/mempool.h"
 #include "p2p/addrrelay.h"
+#include "p2p/gossip.h"
 #include "p2p/peer.h"
 #include "util/clock.h"
 
@@ -231,6 +234,41 @@ static void test_addr_fetch_ends_on_answer(void **state)
 	mesh_free(m);
 }
 
+static bool fast_armed(const struct mesh *m)
+{
+	return evtimer_pending(m->net->fast, NULL) != 0;
+}
+
+static void test_short_timer_only_with_work(void **state)
+{
+	(void)state;
+	struct mesh *m = mesh_new(NULL);
+	struct frame fr[4];
+	char self[NET_ADDR_TEXT_LEN];
+	listen_text(m, self);
+	assert_false(fast_armed(m)); /* an idle node does not wake ten times a second */
+	struct peer *p = add_peer(m, P2P_INBOUND);
+	addrrelay_on_getaddr(p, NULL, 0); /* our address is now due to it */
+	assert_true(fast_armed(m));
+	for (int i = 0; i < 50 && fast_armed(m); i++)
+		event_base_loop(m->base, EVLOOP_ONCE);
+	assert_false(fast_armed(m));
+	size_t n = take(m, fr, 4);
+	assert_int_equal(n, 2); /* the getaddr answer, then our address from the timer */
+	assert_self(&fr[1], self);
+	frames_free(fr, n);
+
+	uint8_t txid[32];
+	memset(txid, 0x42, sizeof(txid));
+	gossip_queue_tx(m->net, txid);
+	assert_true(fast_armed(m));
+	for (int i = 0; i < 50 && fast_armed(m); i++)
+		event_base_loop(m->base, EVLOOP_ONCE);
+	assert_false(fast_armed(m)); /* the trickle took it (not in the mempool: no inv) */
+	assert_int_equal(m->out.len, 0);
+	mesh_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_externalip_replaces_bind),
 		cmocka_unit_test(test_bad_externalip),
 		cmocka_unit_test(test_addr_fetch_ends_on_answer),
+		cmocka_unit_test(test_short_timer_only_with_work),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
