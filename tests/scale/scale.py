@@ -33,7 +33,7 @@ Link delay is not implemented yet: --delay-ms and --jitter-ms accept only
 0 (links are plain loopback, no added latency); anything else is refused.
 
 Usage: scale.py [--build DIR] [--nodes 500] [--delay-ms 0] [--jitter-ms 0]
-                [--blocks 10] [--out FILE] [--form-timeout 120] [--net 10]
+                [--blocks 30] [--out FILE] [--form-timeout 120] [--net 10]
 """
 import argparse
 import base64
@@ -462,7 +462,7 @@ def raise_fd_limit(n):
     return want
 
 
-def run(build, n, blocks=10, form_timeout=120, net=10, seed=1, idle=5.0, workdir=None, log=print):
+def run(build, n, blocks=30, form_timeout=120, net=10, seed=1, idle=5.0, workdir=None, log=print):
     """Starts the mesh of n nodes on 127.net.0.0/16 and on, measures it
     (idle: seconds of the quiet window that prices an idle mesh) and stops
     it. Returns the figures; the 'checks' entry says which expectations
@@ -492,7 +492,9 @@ def run(build, n, blocks=10, form_timeout=120, net=10, seed=1, idle=5.0, workdir
 
         seed_node = mesh.nodes[0]
         res["seed_inbound_before_loss"] = sum(seed_node.host in v for v in out.values())
-        log(f"stopping the seed ({res['seed_inbound_before_loss']} nodes had it as an outbound peer)")
+        res["seed_outbound_before_loss"] = len(out[seed_node.host])
+        log(f"stopping the seed ({res['seed_inbound_before_loss']} nodes had it as an outbound peer, "
+            f"{res['seed_outbound_before_loss']} as an inbound one)")
         seed_node.proc_figures()
         seed_node.terminate()
         seed_node.proc.wait(timeout=30)
@@ -563,7 +565,8 @@ def summary(res):
         lines.append(f"  edges {f['edges']}, diameter {f['diameter']}")
     if s:
         lines.append(f"seed stopped: one component with full slots again: {s['ok']} after {s['seconds']} s "
-                     f"({res['seed_inbound_before_loss']} nodes had lost it); diameter {s['diameter']}")
+                     f"(it was an outbound peer of {res['seed_inbound_before_loss']} nodes, an inbound one of "
+                     f"{res['seed_outbound_before_loss']}); diameter {s['diameter']}")
     for pct in (50, 90, 99, 100):
         d = b.get(f"{pct}pct_ms")
         if d:
@@ -595,7 +598,7 @@ def main():
     ap.add_argument("--nodes", type=int, default=500)
     ap.add_argument("--delay-ms", type=int, default=0)
     ap.add_argument("--jitter-ms", type=int, default=0)
-    ap.add_argument("--blocks", type=int, default=10)
+    ap.add_argument("--blocks", type=int, default=30)
     ap.add_argument("--form-timeout", type=float, default=120)
     ap.add_argument("--net", type=int, default=10, help="second octet of the nodes' 127.N.0.0/16")
     ap.add_argument("--out", help="JSON file (default build/scale/scale-N.json)")
