@@ -1,7 +1,8 @@
 /* Address relay owns each peer's struct addrrelay_peer: the addresses it
- * has or was sent, those queued for it, its rate allowance and the
- * getaddr exchanged with it. It learns addresses into the address manager,
- * answers getaddr, and passes fresh announcements on to a few peers. */
+ * has or was sent, those queued for it, its rate allowance, the getaddr
+ * exchanged with it and when our own address is next due to it. It learns
+ * addresses into the address manager, answers getaddr, passes fresh
+ * announcements on to a few peers, and announces where we listen. */
 #include "p2p/addrrelay.h"
 
 #include <math.h>
