@@ -64,7 +64,7 @@ PER_GROUP = 2
 # of 16, a 5 MB mempool instead of 300 (none of them is reached idle; they
 # bound what a node may grow to).
 LEAN = ["-par=1", "-dbcache=1", "-maxmempool=5"]
-# 20 nodes (10 groups) never fill every slot: 160 connections of the 170
+# 20 nodes (10 groups) never fill every slot: 160 connections of the 180
 # pairs in distinct groups, each node's in 8 of the 9 other groups
 MIN_NODES = 30
 MARK = re.compile(rb"mesh: tip ([0-9a-f]{64}) height (\d+) at (\d+) us")
