@@ -7,6 +7,9 @@
 #   make test TSAN=1 the same under ThreadSanitizer
 #   make check-layers check every include against the layer table (tools/check_layers.py)
 #   make bench      build and run the benchmarks in bench/
+#   make scale      a 500-node regtest mesh on loopback, formed from one seed, measured
+#                   (make scale NODES=N DELAY_MS=D JITTER_MS=J; link delay is not implemented
+#                   yet: D and J must be 0); figures in build/scale/scale-N.json, docs/scale.md
 
 CC      ?= cc
 SAN     ?= 0
@@ -51,7 +54,7 @@ TOOL_SRCS  := $(wildcard bench/tool_*.c)
 TOOL_BINS  := $(TOOL_SRCS:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps run test unit bench fuzz clean check-layers
+.PHONY: all deps run test unit bench scale fuzz clean check-layers
 .DEFAULT_GOAL := all
 
 all: $(PROGS) $(LIB)
@@ -103,6 +106,13 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(TOOL_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 	@for p in bench/bench_*.py; do [ -e "$$p" ] || continue; echo "== $$p"; python3 $$p --build $(BUILD) || exit 1; done
+
+NODES     ?= 500
+DELAY_MS  ?= 0
+JITTER_MS ?= 0
+scale: deps
+	@$(MAKE) --no-print-directory all
+	@python3 tests/scale/scale.py --build $(BUILD) --nodes $(NODES) --delay-ms $(DELAY_MS) --jitter-ms $(JITTER_MS)
 
 # libFuzzer harnesses, one per deserializer: make fuzz, then build/fuzz/fuzz_X corpus/
 fuzz:

@@ -416,7 +416,7 @@ static int set_timers(struct node *n, struct p2p_config *cfg, char *err)
  * is given, as in Bitcoin Core. */
 static int open_p2p(struct node *n, char *err)
 {
-	size_t nb, nc, na, ns;
+	size_t nb, nc, na, ns, ne;
 	int64_t port = options_int(n->opts, "port", n->p->p2p_port);
 	int64_t maxconn = options_int(n->opts, "maxconnections", 125);
 	int64_t bantime = options_int(n->opts, "bantime", 86400);
@@ -430,6 +430,7 @@ static int open_p2p(struct node *n, char *err)
 		.connect = options_list(n->opts, "connect", &nc),
 		.addnode = options_list(n->opts, "addnode", &na),
 		.seednode = options_list(n->opts, "seednode", &ns),
+		.externalip = options_list(n->opts, "externalip", &ne),
 		.max_connections = (int)maxconn,
 		.bantime = bantime,
 		.datadir = n->datadir,
@@ -439,6 +440,7 @@ static int open_p2p(struct node *n, char *err)
 	cfg.n_connect = nc;
 	cfg.n_addnode = na;
 	cfg.n_seednode = ns;
+	cfg.n_externalip = ne;
 	cfg.connect_only = nc > 0;
 	cfg.listen = options_bool(n->opts, "listen", !cfg.connect_only);
 	if (set_timers(n, &cfg, err) != 0)

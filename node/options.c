@@ -25,6 +25,8 @@ static const struct opt_def table[] = {
 	{ "connect", OPT_LIST, NULL, "Connect only to these peers (repeatable)" },
 	{ "addnode", OPT_LIST, NULL, "Add a peer to connect to and keep connected (repeatable)" },
 	{ "seednode", OPT_LIST, NULL, "Connect to a peer to learn addresses, then disconnect (repeatable)" },
+	{ "externalip", OPT_LIST, NULL,
+	  "Announce this address to peers as where to reach the node: IP or IP:PORT, numeric (repeatable)" },
 	{ "maxconnections", OPT_INT, "125", "Maximum peer connections, inbound and outbound" },
 	{ "bantime", OPT_INT, "86400", "Seconds a misbehaving peer's address stays banned" },
 	{ "rpcport", OPT_INT, "9732, regtest 19732", "Listen for JSON-RPC on this port" },

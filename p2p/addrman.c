@@ -21,7 +21,6 @@ static const struct envelope_format file_format = {
 };
 
 #define KEY_LEN 18          /* ip 16 | port big-endian */
-#define GROUP_MAX 5         /* class byte and up to four prefix bytes */
 #define RECENT_SECS 600     /* attempted this recently: much less likely */
 #define FUTURE_SECS 600     /* a time further ahead than this is bogus */
 #define OLD_TIME 100000000u /* before 1973: the sender does not know */
@@ -116,11 +115,20 @@ static void addr_key(uint8_t key[KEY_LEN], const struct net_addr *a)
 
 /* The network an address belongs to, as Bitcoin Core groups them: /16 for
  * IPv4, /32 for IPv6; every loopback address is one group and every other
- * unroutable address another. Returns the group's length. */
-static size_t group_of(uint8_t g[GROUP_MAX], const uint8_t ip[16])
+ * unroutable address another. A manager that allows local addresses (the
+ * regtest policy) groups every IPv4 address, loopback and private ones
+ * included, by its /24 instead, so that nodes simulated on 127.0.0.0/8
+ * form many groups and the limits per group still bite. Returns the
+ * group's length. */
+static size_t group_of(const struct addrman *am, uint8_t g[ADDRMAN_GROUP_MAX], const uint8_t ip[16])
 {
 	struct net_addr a = { .port = 1 };
 	memcpy(a.ip, ip, 16);
+	if (am->allow_local && net_addr_is_ipv4(&a)) {
+		g[0] = 24;
+		memcpy(g + 1, ip + 12, 3);
+		return 4;
+	}
 	if (net_addr_is_loopback(&a)) {
 		g[0] = 0;
 		return 1;
@@ -139,6 +147,19 @@ static size_t group_of(uint8_t g[GROUP_MAX], const uint8_t ip[16])
 	return 5;
 }
 
+size_t addrman_group(const struct addrman *am, uint8_t g[ADDRMAN_GROUP_MAX], const struct net_addr *a)
+{
+	memset(g, 0, ADDRMAN_GROUP_MAX);
+	return group_of(am, g, a->ip);
+}
+
+bool addrman_same_group(const struct addrman *am, const struct net_addr *a, const struct net_addr *b)
+{
+	uint8_t ga[ADDRMAN_GROUP_MAX], gb[ADDRMAN_GROUP_MAX];
+	size_t na = addrman_group(am, ga, a), nb = addrman_group(am, gb, b);
+	return na == nb && memcmp(ga, gb, na) == 0;
+}
+
 static void u64_le(uint8_t out[8], uint64_t v)
 {
 	for (int i = 0; i < 8; i++)
@@ -150,8 +171,8 @@ static void u64_le(uint8_t out[8], uint64_t v)
  * buckets and cannot reach the rest of the table. */
 static uint32_t new_bucket(const struct addrman *am, const uint8_t ip[16], const uint8_t src[16])
 {
-	uint8_t g[GROUP_MAX], sg[GROUP_MAX], n8[8];
-	size_t glen = group_of(g, ip), sglen = group_of(sg, src);
+	uint8_t g[ADDRMAN_GROUP_MAX], sg[ADDRMAN_GROUP_MAX], n8[8];
+	size_t glen = group_of(am, g, ip), sglen = group_of(am, sg, src);
 	uint64_t h1 = keyed_hash(am, 'n', g, glen, sg, sglen) % ADDRMAN_NEW_BUCKETS_PER_SOURCE;
 	u64_le(n8, h1);
 	return (uint32_t)(keyed_hash(am, 'N', sg, sglen, n8, 8) % ADDRMAN_NEW_BUCKETS);
@@ -159,9 +180,9 @@ static uint32_t new_bucket(const struct addrman *am, const uint8_t ip[16], const
 
 static uint32_t tried_bucket(const struct addrman *am, const struct net_addr *a)
 {
-	uint8_t key[KEY_LEN], g[GROUP_MAX], n8[8];
+	uint8_t key[KEY_LEN], g[ADDRMAN_GROUP_MAX], n8[8];
 	addr_key(key, a);
-	size_t glen = group_of(g, a->ip);
+	size_t glen = group_of(am, g, a->ip);
 	uint64_t h1 = keyed_hash(am, 't', key, KEY_LEN, NULL, 0) % ADDRMAN_TRIED_BUCKETS_PER_GROUP;
 	u64_le(n8, h1);
 	return (uint32_t)(keyed_hash(am, 'T', g, glen, n8, 8) % ADDRMAN_TRIED_BUCKETS);

@@ -5,9 +5,9 @@
  * docs/addrman.md has the policy and the file format).
  *
  *   new   addresses heard of (addr messages, --seednode, --addnode), placed
- *         in a bucket chosen by a keyed hash of the group (/16 for IPv4,
- *         /32 for IPv6) of the address and of its source: one source group
- *         reaches at most ADDRMAN_NEW_BUCKETS_PER_SOURCE buckets.
+ *         in a bucket chosen by a keyed hash of the group (addrman_group)
+ *         of the address and of its source: one source group reaches at
+ *         most ADDRMAN_NEW_BUCKETS_PER_SOURCE buckets.
  *   tried addresses we connected to and completed the handshake with; one
  *         address group reaches at most ADDRMAN_TRIED_BUCKETS_PER_GROUP
  *         buckets.
@@ -66,12 +66,23 @@ struct addrman_info {
 
 struct addrman;
 
-/* Returns an empty manager, or NULL when out of memory. allow_local admits
- * loopback and private addresses (regtest runs on 127.0.0.1); without it
- * only routable ones are kept. Free with addrman_free. */
+/* Returns an empty manager, or NULL when out of memory. allow_local is
+ * the regtest policy: it admits loopback and private addresses (regtest
+ * runs on 127.0.0.0/8) and groups IPv4 addresses by /24; without it only
+ * routable ones are kept. Free with addrman_free. */
 struct addrman *addrman_new(uint64_t seed, bool allow_local);
 /* Safe on NULL. */
 void addrman_free(struct addrman *am);
+
+/* The network group of a, the unit of the per-group limits here and of
+ * outbound diversity (one outbound peer per group): with allow_local
+ * every IPv4 address by its /24; otherwise IPv4 by its /16 and IPv6 by
+ * its /32, all loopback addresses one group and all other unroutable ones
+ * another. Fills g (zero-padded) and returns the group's length. */
+#define ADDRMAN_GROUP_MAX 5
+size_t addrman_group(const struct addrman *am, uint8_t g[ADDRMAN_GROUP_MAX], const struct net_addr *a);
+/* a and b are in the same group. */
+bool addrman_same_group(const struct addrman *am, const struct net_addr *a, const struct net_addr *b);
 
 /* Learns n addresses heard from source (NULL: each is its own source, as
  * for --addnode). Skips port 0, addresses the policy does not admit, and

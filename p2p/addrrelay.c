@@ -1,9 +1,11 @@
 /* Address relay owns each peer's struct addrrelay_peer: the addresses it
- * has or was sent, those queued for it, its rate allowance and the
- * getaddr exchanged with it. It learns addresses into the address manager,
- * answers getaddr, and passes fresh announcements on to a few peers. */
+ * has or was sent, those queued for it, its rate allowance, the getaddr
+ * exchanged with it and when our own address is next due to it. It learns
+ * addresses into the address manager, answers getaddr, passes fresh
+ * announcements on to a few peers, and announces where we listen. */
 #include "p2p/addrrelay.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +21,10 @@
 #define ADDR_SEND_US 1000000u
 #define ADDR_KNOWN_MAX 5000
 #define ADDR_QUEUE_MAX 1000
+/* Our own address goes to each peer again on average this often
+ * (Bitcoin Core's AVG_LOCAL_ADDRESS_BROADCAST_INTERVAL), so it stays
+ * fresh in the mesh's address managers. */
+#define ADDR_SELF_AVG_US (24 * 3600 * 1000000.0)
 
 struct addrrelay_peer {
 	bool getaddr_answered, getaddr_sent;
@@ -30,6 +36,10 @@ struct addrrelay_peer {
 	struct net_addr *q;
 	size_t q_n, q_cap;
 	uint64_t next_send;
+	/* monotonic us our own address is due to the peer, 0 while it takes
+	 * no part in address relay (an inbound peer that sent no addr or
+	 * getaddr yet) */
+	uint64_t next_self;
 };
 
 struct addrrelay_peer *addrrelay_peer_new(void)
@@ -97,6 +107,12 @@ static void addr_queue(struct peer *p, const struct net_addr *a)
 		return;
 	p->addrs->q[p->addrs->q_n++] = *a;
 	addr_mark_known(p, a);
+	net_wake(p->net);
+}
+
+bool addrrelay_peer_pending(const struct peer *p)
+{
+	return p->addrs->q_n > 0;
 }
 
 /* A keyed hash of (address, day, peer): the peers with the lowest relay an
@@ -156,11 +172,89 @@ static void relay_fresh(struct peer *p, const struct net_addr *addrs, size_t n)
 	}
 }
 
+/* The address to tell p to dial us at: our announced address of its
+ * family (p2p/localaddr.h); without -externalip and when none fits, the
+ * address p sees us at with our listening port, if peers can dial it
+ * (Bitcoin Core's GetLocalAddrForPeer). False when we do not listen. */
+static bool self_addr_for(const struct peer *p, struct net_addr *out)
+{
+	struct p2p *net = p->net;
+	if (!net->listen_port)
+		return false;
+	if (!localaddr_best(&net->local, out, &p->addr)) {
+		if (net->cfg.n_externalip)
+			return false;
+		memset(out, 0, sizeof(*out));
+		memcpy(out->ip, p->ver.addr_recv.ip, 16);
+		out->port = net->listen_port;
+		if (!peer_addr_usable(net, out))
+			return false;
+	}
+	out->services = MSG_NODE_NETWORK;
+	out->time = (uint32_t)clock_now();
+	return true;
+}
+
+/* When our address is next due to a peer: an exponential wait averaging
+ * ADDR_SELF_AVG_US, so announcements do not come in lockstep. */
+static uint64_t next_self_at(uint64_t now_us)
+{
+	double u = (double)((net_random() >> 11) + 1) * (1.0 / 9007199254740992.0);
+	return now_us + (uint64_t)(-log(u) * ADDR_SELF_AVG_US);
+}
+
+/* Sends our address to p at once: an outbound peer hears it right after
+ * the handshake, before any answer to our getaddr could end the
+ * connection (an address fetch closes on that answer). */
+static void send_self(struct peer *p)
+{
+	struct net_addr self;
+	struct msg_addr m = { 1, &self };
+	struct buf b = BUF_INIT;
+	if (!self_addr_for(p, &self))
+		return;
+	addr_mark_known(p, &self);
+	if (msg_addr_encode(&b, &m) == 0)
+		peer_send_buf(p, MSG_ADDR, &b);
+	else
+		buf_release(&b);
+}
+
+/* Puts our address in p's queue even if p was sent it before (a periodic
+ * announcement must go out). */
+static void queue_self(struct peer *p)
+{
+	struct net_addr self;
+	if (!self_addr_for(p, &self) || p->addrs->q_n == ADDR_QUEUE_MAX ||
+	    grow_array(&p->addrs->q, &p->addrs->q_cap, p->addrs->q_n + 1, sizeof(*p->addrs->q), 8, ADDR_QUEUE_MAX) != 0)
+		return;
+	p->addrs->q[p->addrs->q_n++] = self;
+	addr_mark_known(p, &self);
+	net_wake(p->net);
+}
+
+/* An inbound peer that sends addr or getaddr takes part in address relay:
+ * our address goes to it with the next batch, after any getaddr answer
+ * (which leaves at once). */
+static void relay_enabled(struct peer *p)
+{
+	if (!p->addrs->next_self) {
+		p->addrs->next_self = clock_mono_us();
+		net_wake(p->net);
+	}
+}
+
 /* Sends p's queued addresses when due: at most one addr every 1-2 s
  * (randomised), so relayed addresses leave in batches. */
 void addrrelay_flush(struct peer *p, uint64_t now_us)
 {
-	if (!p->addrs->q_n || !p->ready || p->closing || now_us < p->addrs->next_send)
+	if (!p->ready || p->closing || now_us < p->addrs->next_send)
+		return;
+	if (p->addrs->next_self && now_us >= p->addrs->next_self) {
+		queue_self(p);
+		p->addrs->next_self = next_self_at(now_us);
+	}
+	if (!p->addrs->q_n)
 		return;
 	struct msg_addr m = { p->addrs->q_n, p->addrs->q };
 	struct buf b = BUF_INIT;
@@ -190,7 +284,9 @@ void addrrelay_on_addr(struct peer *p, const uint8_t *payload, size_t len)
 	if (!solicited && m.n <= ADDR_RELAY_MAX_ENTRIES)
 		relay_fresh(p, m.addrs, n);
 	msg_addr_release(&m);
-	if (p->type == P2P_ADDR_FETCH)
+	if (p->type == P2P_INBOUND)
+		relay_enabled(p);
+	if (p->type == P2P_ADDR_FETCH && solicited)
 		peer_disconnect(p, "addresses fetched");
 }
 
@@ -204,6 +300,7 @@ void addrrelay_on_getaddr(struct peer *p, const uint8_t *payload, size_t len)
 	if (p->type != P2P_INBOUND || p->addrs->getaddr_answered)
 		return;
 	p->addrs->getaddr_answered = true;
+	relay_enabled(p);
 	struct net_addr *out = malloc(sizeof(*out) * ADDRMAN_GETADDR_MAX);
 	if (!out)
 		return;
@@ -218,31 +315,12 @@ void addrrelay_on_getaddr(struct peer *p, const uint8_t *payload, size_t len)
 	free(out);
 }
 
-/* After the handshake an outbound peer learns where we listen (the address
- * it sees us at, with our port), so addresses spread through getaddr. */
-static void advertise_self(struct peer *p)
-{
-	struct net_addr self = p->ver.addr_recv;
-	struct msg_addr m = { 1, &self };
-	struct buf b = BUF_INIT;
-	if (!p->net->listen_port)
-		return;
-	self.port = p->net->listen_port;
-	self.services = MSG_NODE_NETWORK;
-	self.time = (uint32_t)clock_now();
-	addr_mark_known(p, &self);
-	if (msg_addr_encode(&b, &m) == 0)
-		peer_send_buf(p, MSG_ADDR, &b);
-	else
-		buf_release(&b);
-}
-
 void addrrelay_peer_ready(struct peer *p)
 {
 	if (p->type == P2P_INBOUND)
 		return;
 	peer_send(p, MSG_GETADDR, NULL, 0);
 	p->addrs->getaddr_sent = true;
-	if (p->type != P2P_ADDR_FETCH)
-		advertise_self(p);
+	send_self(p);
+	p->addrs->next_self = next_self_at(clock_mono_us());
 }

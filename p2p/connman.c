@@ -1,7 +1,8 @@
 /* Connections: which peers to have. connman.c owns the added nodes
  * (net->added, retried with a doubling backoff), the outbound slots filled
- * from the address manager, the seed nodes asked once for addresses, and
- * inbound admission (bans, the limit, eviction of the least useful). */
+ * from the address manager, the seed nodes asked for addresses (at start,
+ * again when starved), and inbound admission (bans, the limit, eviction of
+ * the least useful). */
 #include "p2p/connman.h"
 
 #include <stdio.h>
@@ -11,6 +12,11 @@
 #include "util/log.h"
 
 #define ADDED_BACKOFF_MAX_US 60000000u
+#define SEED_RETRY_MIN_US 5000000u
+#define SEED_RETRY_MAX_US 600000000u
+/* draws from the address manager per outbound attempt (Bitcoin Core
+ * makes up to 100) */
+#define OUTBOUND_TRIES 30
 
 static size_t count_type(struct p2p *net, enum p2p_conn_type t)
 {
@@ -80,11 +86,32 @@ static struct peer *connect_to(struct p2p *net, const struct net_addr *a, enum p
 	return p;
 }
 
+/* One of our own IPs: an address we are bound to or announce, or, when
+ * we listen on every address, any loopback or unroutable one. */
+static bool is_own_ip(struct p2p *net, const struct net_addr *a)
+{
+	for (size_t i = 0; i < net->n_bound; i++)
+		if (memcmp(net->bound[i].ip, a->ip, 16) == 0)
+			return true;
+	for (size_t i = 0; i < net->local.n; i++)
+		if (memcmp(net->local.e[i].addr.ip, a->ip, 16) == 0)
+			return true;
+	return net->bound_any && (net_addr_is_loopback(a) || !net_addr_is_routable(a));
+}
+
+/* A connection to a exists, either way round. As Bitcoin Core's
+ * AlreadyConnectedToAddress, the IP alone decides (an inbound peer's port
+ * is not where it listens), except for an IP we have ourselves: several
+ * nodes sharing this machine's address are told apart by port. */
 static bool already_connected(struct p2p *net, const struct net_addr *a)
 {
-	for (struct peer *p = net->peers; p; p = p->next)
-		if (!p->closing && net_addr_equal(&p->addr, a))
+	bool by_ip = !is_own_ip(net, a);
+	for (struct peer *p = net->peers; p; p = p->next) {
+		if (p->closing)
+			continue;
+		if (net_addr_equal(&p->addr, a) || (by_ip && memcmp(p->addr.ip, a->ip, 16) == 0))
 			return true;
+	}
 	return false;
 }
 
@@ -121,44 +148,97 @@ void connman_open_added(struct p2p *net, uint64_t now)
 	}
 }
 
+/* a is where we listen: an announced or bound address, or our port on a
+ * local address when we listen on every address. */
 static bool is_self(struct p2p *net, const struct net_addr *a)
 {
-	return a->port == net->listen_port && (net_addr_is_loopback(a) || !net_addr_is_routable(a));
+	if (localaddr_has(&net->local, a))
+		return true;
+	for (size_t i = 0; i < net->n_bound; i++)
+		if (net_addr_equal(&net->bound[i], a))
+			return true;
+	return net->bound_any && a->port == net->listen_port &&
+	       (net_addr_is_loopback(a) || !net_addr_is_routable(a));
 }
 
-static void open_outbound(struct p2p *net)
+/* An automatic outbound peer in a's group exists: Bitcoin Core's one
+ * outbound connection per network group, so that no one network (one
+ * /16, on regtest one /24) holds all of them. */
+static bool group_taken(struct p2p *net, const struct net_addr *a)
+{
+	for (struct peer *p = net->peers; p; p = p->next)
+		if (!p->closing && p->type == P2P_OUTBOUND && addrman_same_group(net->am, &p->addr, a))
+			return true;
+	return false;
+}
+
+/* Opens one outbound connection to an address the address manager picks,
+ * skipping ours, connected ones, taken groups and bans. Returns false
+ * when a slot is free but nothing known can fill it now. */
+static bool open_outbound(struct p2p *net)
 {
 	struct net_addr a;
 	uint64_t now = clock_now();
 	if (net->cfg.connect_only || count_type(net, P2P_OUTBOUND) >= NET_MAX_OUTBOUND)
-		return;
-	for (int tries = 0; tries < 10; tries++) {
+		return true;
+	for (int tries = 0; tries < OUTBOUND_TRIES; tries++) {
 		if (!addrman_select(net->am, &a, false, now))
-			return;
-		if (already_connected(net, &a) || is_self(net, &a) || banman_is_banned(net->bm, a.ip, now))
+			return false;
+		if (already_connected(net, &a) || is_self(net, &a) || group_taken(net, &a) ||
+		    banman_is_banned(net->bm, a.ip, now))
 			continue;
 		addrman_attempt(net->am, &a, now);
-		connect_to(net, &a, P2P_OUTBOUND);
-		return;
+		return connect_to(net, &a, P2P_OUTBOUND) != NULL;
 	}
+	return false;
 }
 
-static void open_seeds(struct p2p *net)
+static void ask_seeds(struct p2p *net, const char *why)
 {
 	char err[ERR_LEN];
-	if (net->seeds_done)
-		return;
-	net->seeds_done = true;
 	for (size_t i = 0; i < net->cfg.n_seednode; i++) {
 		struct net_addr a;
 		if (net_addr_parse(&a, net->cfg.seednode[i], net->params->p2p_port, err) != 0) {
 			log_warn("-seednode '%s': %s", net->cfg.seednode[i], err);
 			continue;
 		}
+		/* even when the seed is a peer already: only an address fetch
+		 * gets its getaddr answered (an inbound seed never answers) */
 		struct peer *p = connect_to(net, &a, P2P_ADDR_FETCH);
 		if (p)
-			log_info("asking seed node %s for addresses", p->addr_text);
+			log_info("asking seed node %s for addresses%s", p->addr_text, why);
 	}
+}
+
+/* The seeds are asked once at start, and again whenever the outbound
+ * slots cannot be filled from what the node knows (a node that started
+ * before the others, or whose seed knew few addresses, would otherwise
+ * stay alone): then at most every SEED_RETRY_MIN_US, doubling to
+ * SEED_RETRY_MAX_US while it lasts, never with an address fetch under
+ * way; a full set of outbound peers starts the wait over. */
+static void open_seeds(struct p2p *net, uint64_t now, bool starved)
+{
+	if (!net->cfg.n_seednode)
+		return;
+	if (!net->seeds_asked) {
+		net->seeds_asked = true;
+		net->seeds_backoff = SEED_RETRY_MIN_US;
+		net->seeds_next = now + net->seeds_backoff;
+		ask_seeds(net, "");
+		return;
+	}
+	if (net->cfg.connect_only)
+		return;
+	if (!starved) {
+		if (count_type(net, P2P_OUTBOUND) >= NET_MAX_OUTBOUND)
+			net->seeds_backoff = SEED_RETRY_MIN_US;
+		return;
+	}
+	if (now < net->seeds_next || count_type(net, P2P_ADDR_FETCH))
+		return;
+	net->seeds_backoff = net->seeds_backoff * 2 > SEED_RETRY_MAX_US ? SEED_RETRY_MAX_US : net->seeds_backoff * 2;
+	net->seeds_next = now + net->seeds_backoff;
+	ask_seeds(net, " again: no known address fills the outbound slots");
 }
 
 void connman_open(struct p2p *net, uint64_t now)
@@ -166,9 +246,8 @@ void connman_open(struct p2p *net, uint64_t now)
 	if (!net->active)
 		return;
 	net->opened = true;
-	open_seeds(net);
 	connman_open_added(net, now);
-	open_outbound(net);
+	open_seeds(net, now, !open_outbound(net));
 }
 
 int connman_add_node(struct p2p *net, const char *text, bool one_try, int *code, char *err)

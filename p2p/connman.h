@@ -1,9 +1,10 @@
 /* Connection management: the added nodes (-addnode, -connect, the addnode
  * RPC) kept connected with a backoff of 2 s doubling to 60 s, up to
  * NET_MAX_OUTBOUND outbound peers chosen from the address manager (none
- * with -connect), -seednode peers asked once for addresses, and inbound
- * connections admitted while under the limit and not banned, evicting the
- * least useful inbound peer when full. */
+ * with -connect), one per network group, -seednode peers asked for
+ * addresses at start and again while the outbound slots cannot be filled,
+ * and inbound connections admitted while under the limit and not banned,
+ * evicting the least useful inbound peer when full. */
 #ifndef CAIRN_P2P_CONNMAN_H
 #define CAIRN_P2P_CONNMAN_H
 
@@ -11,8 +12,9 @@
 
 /* The transport's inbound filter (ctx is the struct p2p). */
 bool connman_accept_ok(void *ctx, const struct sockaddr *sa);
-/* Opens what is due: seeds (once), added nodes, an outbound slot. Nothing
- * while the network is off. */
+/* Opens what is due: added nodes, an outbound slot, the seeds (at the
+ * first call; later when no known address fills a slot). Nothing while
+ * the network is off. */
 void connman_open(struct p2p *net, uint64_t now);
 /* Connects the added nodes whose retry is due; onetry entries are then
  * forgotten. */

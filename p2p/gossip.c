@@ -244,6 +244,8 @@ void gossip_on_getdata(struct peer *p, const uint8_t *payload, size_t len)
 	p->gossip->gd_n += n;
 	msg_inv_release(&m);
 	gossip_serve(p);
+	if (gossip_peer_pending(p))
+		net_wake(p->net); /* the rest when the send queue drains */
 }
 
 static bool serve_block(struct peer *p, const uint8_t hash[32])
@@ -360,6 +362,12 @@ void gossip_queue_tx(struct p2p *net, const uint8_t txid[32])
 			continue;
 		memcpy(p->gossip->txq[p->gossip->txq_n++], txid, 32);
 	}
+	net_wake(net);
+}
+
+bool gossip_peer_pending(const struct peer *p)
+{
+	return p->gossip->txq_n > 0 || p->gossip->gd_head < p->gossip->gd_n;
 }
 
 void gossip_trickle(struct peer *p, uint64_t now_us)

@@ -38,6 +38,8 @@ void gossip_on_tx(struct peer *p, const uint8_t *payload, size_t len);
 void gossip_serve(struct peer *p);
 /* Sends p's waiting transaction announcements when its trickle is due. */
 void gossip_trickle(struct peer *p, uint64_t now_us);
+/* Transactions wait for p's trickle, or getdata of p's waits to be served. */
+bool gossip_peer_pending(const struct peer *p);
 /* Queues txid for every ready peer not known to have it. */
 void gossip_queue_tx(struct p2p *net, const uint8_t txid[32]);
 /* inv of a block to every ready peer not known to have it. */

@@ -25,6 +25,8 @@
 #define HANDSHAKE_TIMEOUT 60
 #define PING_INTERVAL 120
 #define PING_TIMEOUT 1200
+#define ADDR_FETCH_TIMEOUT 60
+#define FAST_US 100000 /* the short timer: trickles, queues, downloads */
 
 /* ---- handshake ---- */
 
@@ -70,7 +72,8 @@ static void peer_ready(struct peer *p)
 {
 	struct p2p *net = p->net;
 	p->ready = true;
-	transport_set_timeout(p->c, 0);
+	/* An address fetch that never answers our getaddr is given up. */
+	transport_set_timeout(p->c, p->type == P2P_ADDR_FETCH ? ADDR_FETCH_TIMEOUT : 0);
 	connman_peer_ready(p);
 	addrrelay_peer_ready(p);
 	net_log_peer(net, "peer=%llu %s connected (%s, version %u, %s, height %u)", (unsigned long long)p->id,
@@ -105,8 +108,12 @@ static void on_version(struct peer *p, const uint8_t *payload, size_t len)
 		return peer_disconnect(p, "connected to self");
 	p->ver = v;
 	p->got_version = true;
-	if (p->type == P2P_INBOUND)
+	/* An inbound peer dialled one of our addresses: it confirms that
+	 * address is reachable (Bitcoin Core's SeenLocal). */
+	if (p->type == P2P_INBOUND) {
+		localaddr_seen(&p->net->local, &v.addr_recv);
 		send_version(p);
+	}
 	peer_send(p, MSG_VERACK, NULL, 0);
 	if (p->got_verack)
 		peer_ready(p);
@@ -255,17 +262,42 @@ static void peer_timers(struct peer *p, uint64_t now)
 		send_ping(p, now);
 }
 
+/* Work waits for the 100 ms timer: a trickle, a queue, a download. */
+static bool fast_pending(const struct p2p *net)
+{
+	if (sync_pending(net))
+		return true;
+	for (const struct peer *p = net->peers; p; p = p->next)
+		if (!p->closing && (gossip_peer_pending(p) || addrrelay_peer_pending(p)))
+			return true;
+	return false;
+}
+
+void net_wake(struct p2p *net)
+{
+	struct timeval tv = { 0, FAST_US };
+	if (net->fast && !evtimer_pending(net->fast, NULL))
+		(void)evtimer_add(net->fast, &tv);
+}
+
 static void on_tick(void *ctx)
 {
 	struct p2p *net = ctx;
 	uint64_t now = clock_mono_us();
-	for (struct peer *p = net->peers; p; p = p->next)
+	for (struct peer *p = net->peers; p; p = p->next) {
 		peer_timers(p, now);
+		addrrelay_flush(p, now); /* the daily announcement of our address */
+	}
 	gossip_expire(net);
 	sync_tick(net);
 	connman_open(net, now);
+	if (fast_pending(net))
+		net_wake(net);
 }
 
+/* Every 100 ms while work waits for it, then no more until net_wake: an
+ * idle mesh of hundreds of nodes on one machine would otherwise spend a
+ * third of it waking up to find nothing to do. */
 static void fast_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct p2p *net = arg;
@@ -279,6 +311,8 @@ static void fast_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	sync_flush(net);
 	sync_download(net);
+	if (fast_pending(net))
+		net_wake(net);
 }
 
 /* The first connections open as soon as the loop runs, not at the first
@@ -294,6 +328,12 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- life ---- */
 
+static bool is_unspecified(const struct net_addr *a)
+{
+	static const uint8_t zero[16];
+	return net_addr_is_ipv4(a) ? memcmp(a->ip + 12, zero, 4) == 0 : memcmp(a->ip, zero, 16) == 0;
+}
+
 static int listen_all(struct p2p *net, char *err)
 {
 	static const char *const any[] = { "0.0.0.0" };
@@ -307,10 +347,66 @@ static int listen_all(struct p2p *net, char *err)
 		net_addr_to_text(&a, text);
 		if (transport_listen(net->t, text, why) != 0)
 			return err_set(err, "cannot bind to %s for peers: %s", text, why);
+		if (is_unspecified(&a))
+			net->bound_any = true;
+		else if (net->n_bound < TRANSPORT_MAX_LISTENERS)
+			net->bound[net->n_bound++] = a;
 	}
 	net->listen_port = transport_listen_port(net->t);
+	for (size_t i = 0; i < net->n_bound; i++)
+		if (net->bound[i].port == 0)
+			net->bound[i].port = net->listen_port;
 	log_info("listening for peers on port %u", net->listen_port);
 	return 0;
+}
+
+/* What the node announces (Bitcoin Core's rules): the -externalip
+ * addresses when given; otherwise every specific address it is bound to
+ * that peers of this network can dial. A node that does not listen
+ * announces nothing. */
+static int set_local(struct p2p *net, char *err)
+{
+	char why[ERR_LEN], text[NET_ADDR_TEXT_LEN];
+	localaddr_init(&net->local);
+	if (!net->listen_port)
+		return 0;
+	for (size_t i = 0; i < net->cfg.n_externalip; i++) {
+		struct net_addr a;
+		if (net_addr_parse(&a, net->cfg.externalip[i], net->listen_port, why) != 0)
+			return err_set(err, "invalid -externalip '%s': %s", net->cfg.externalip[i], why);
+		if (a.port == 0 || !peer_addr_usable(net, &a))
+			return err_set(err, "invalid -externalip '%s': not an address peers can dial",
+				       net->cfg.externalip[i]);
+		if (localaddr_add(&net->local, &a, LOCALADDR_MANUAL, why) != 0)
+			return err_set(err, "invalid -externalip '%s': %s", net->cfg.externalip[i], why);
+	}
+	for (size_t i = 0; i < net->n_bound && !net->cfg.n_externalip; i++)
+		if (peer_addr_usable(net, &net->bound[i]) && localaddr_add(&net->local, &net->bound[i], LOCALADDR_BIND, why) != 0)
+			log_warn("not announcing a bound address: %s", why);
+	for (size_t i = 0; i < net->local.n; i++) {
+		net_addr_to_text(&net->local.e[i].addr, text);
+		log_info("announcing local address %s", text);
+	}
+	return 0;
+}
+
+/* Outgoing connections leave from the address the node is bound to (the
+ * first one of each family), so peers see it where it listens: on a host
+ * of many addresses, as a simulated mesh on 127.0.0.0/8 is, the kernel
+ * would otherwise pick one address for every node. */
+static void set_sources(struct p2p *net)
+{
+	bool v4 = false, v6 = false;
+	for (size_t i = 0; i < net->n_bound; i++) {
+		bool is4 = net_addr_is_ipv4(&net->bound[i]);
+		if (is4 ? v4 : v6)
+			continue;
+		transport_set_source(net->t, &net->bound[i]);
+		if (is4)
+			v4 = true;
+		else
+			v6 = true;
+	}
 }
 
 static void load_files(struct p2p *net)
@@ -346,14 +442,16 @@ static int setup(struct p2p *net, char *err)
 		return -1;
 	if (net->cfg.listen && listen_all(net, err) != 0)
 		return -1;
+	if (set_local(net, err) != 0)
+		return -1;
+	set_sources(net);
 	for (size_t i = 0; i < net->cfg.n_connect; i++)
 		if (strcmp(net->cfg.connect[i], "0") != 0 && connman_add_node(net, net->cfg.connect[i], false, &code, err) != 0)
 			return err_set(err, "-connect '%s': invalid address", net->cfg.connect[i]);
 	for (size_t i = 0; i < net->cfg.n_addnode; i++)
 		if (connman_add_node(net, net->cfg.addnode[i], false, &code, err) != 0 && code != -23)
 			return err_set(err, "-addnode '%s': invalid address", net->cfg.addnode[i]);
-	struct timeval tv = { 0, 100000 };
-	if (!(net->fast = event_new(net->base, -1, EV_PERSIST, fast_cb, net)) || event_add(net->fast, &tv) != 0)
+	if (!(net->fast = evtimer_new(net->base, fast_cb, net)))
 		return err_set(err, "cannot create the mesh's timer");
 	struct timeval now = { 0, 0 };
 	if (!(net->kick = evtimer_new(net->base, kick_cb, net)) || evtimer_add(net->kick, &now) != 0)
@@ -384,6 +482,7 @@ void p2p_free(struct p2p *net)
 		return;
 	if (net->fast)
 		event_free(net->fast);
+	net->fast = NULL; /* closing peers below may still call net_wake */
 	if (net->kick)
 		event_free(net->kick);
 	transport_free(net->t);

@@ -39,6 +39,11 @@ struct p2p_config {
 	size_t n_addnode;
 	const char *const *seednode;
 	size_t n_seednode;
+	/* -externalip: the addresses to announce ("IP" or "IP:PORT", numeric;
+	 * without a port the listening one). Given, they replace the bound
+	 * addresses as what the node announces. */
+	const char *const *externalip;
+	size_t n_externalip;
 	int max_connections;          /* inbound and outbound together */
 	int64_t bantime;              /* seconds */
 	/* Timers, 0 for the default (regtest tests shorten them): seconds
@@ -125,6 +130,14 @@ int p2p_added(struct p2p *p, struct p2p_added_info **out, size_t *n) WUR;
 size_t p2p_disconnect(struct p2p *p, const char *addr, uint64_t id);
 /* Up to max known addresses (all when max is 0) into *out (malloc'd). */
 int p2p_node_addresses(struct p2p *p, struct net_addr **out, size_t *n, size_t max) WUR;
+/* The addresses the node announces to peers, with their scores
+ * (getnetworkinfo's localaddresses): up to max into out; returns how
+ * many. None when the node does not listen. */
+struct p2p_local_info {
+	struct net_addr addr;
+	int score;
+};
+size_t p2p_local_addresses(struct p2p *p, struct p2p_local_info *out, size_t max);
 
 /* Bans: subnet text as banman_parse; until in unix seconds. Adding a ban
  * disconnects every peer it covers. 0, or -1 with err. */

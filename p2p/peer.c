@@ -79,6 +79,14 @@ uint64_t net_random(void)
 	return v;
 }
 
+bool peer_addr_usable(const struct p2p *net, const struct net_addr *a)
+{
+	if (net_addr_is_routable(a))
+		return true;
+	return a->port != 0 && net->params->net == NET_REGTEST &&
+	       (net_addr_is_loopback(a) || net_addr_is_private(a));
+}
+
 /* Allocates the peer and every module's part of it; linked by the caller. */
 static struct peer *peer_alloc(struct p2p *net, enum p2p_conn_type type)
 {

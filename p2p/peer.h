@@ -21,6 +21,7 @@
 #include "chain/mempool.h"
 #include "p2p/addrman.h"
 #include "p2p/banman.h"
+#include "p2p/localaddr.h"
 #include "p2p/msg.h"
 #include "p2p/net.h"
 #include "p2p/transport.h"
@@ -101,7 +102,7 @@ struct p2p {
 	struct transport *t;
 	struct addrman *am;
 	struct banman *bm;
-	struct event *fast;      /* 100 ms timer: trickles, getdata queues, downloads */
+	struct event *fast;      /* 100 ms timer while work waits: trickles, queues, downloads (net_wake) */
 	struct event *kick;      /* once, when the loop starts: first connections */
 	/* timers in effect (cfg's, or the defaults) */
 	unsigned handshake_secs;
@@ -110,12 +111,20 @@ struct p2p {
 	size_t n_peers;
 	uint64_t nonce;
 	bool active;
+	/* where the node listens and what it announces (net.c fills them at
+	 * start; inbound peers' reports raise the scores) */
+	uint16_t listen_port;
+	struct net_addr bound[TRANSPORT_MAX_LISTENERS]; /* specific addresses only */
+	size_t n_bound;
+	bool bound_any;          /* listens on 0.0.0.0 or [::] */
+	struct localaddr local;
 	/* connections (connman.c) */
 	bool opened;             /* connections were opened once */
-	uint16_t listen_port;
 	struct added_node added[NET_MAX_ADDED];
 	size_t n_added;
-	bool seeds_done;
+	bool seeds_asked;        /* at start */
+	uint64_t seeds_next;     /* monotonic us the seeds may be asked again */
+	uint64_t seeds_backoff;  /* us */
 	struct sync *sync;
 	struct gossip *gossip;
 	uint64_t log_budget_at;
@@ -152,6 +161,14 @@ int peer_verdict_score(enum vresult r);
 size_t peer_sendq(const struct peer *p);
 /* 64 random bits (the mesh's nonces and jitter). */
 uint64_t net_random(void);
+/* The mesh's 100 ms timer (net.c) runs only while some module has work
+ * waiting for it (a trickle, a queue, a download): whoever queues such work
+ * calls net_wake, which arms it unless it is armed. An idle node then wakes
+ * once a second, not ten times. */
+void net_wake(struct p2p *net);
+/* a is an address of this network's peers: routable, or on regtest also
+ * loopback and private (regtest meshes run on 127.0.0.0/8); port not 0. */
+bool peer_addr_usable(const struct p2p *net, const struct net_addr *a);
 /* A log line a peer can trigger: at info level while the budget lasts
  * (20 per minute for the node), at debug level after that. */
 void net_log_peer(struct p2p *net, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -194,6 +194,16 @@ int p2p_node_addresses(struct p2p *net, struct net_addr **out, size_t *n, size_t
 	return 0;
 }
 
+size_t p2p_local_addresses(struct p2p *net, struct p2p_local_info *out, size_t max)
+{
+	size_t n = 0;
+	for (; n < net->local.n && n < max; n++) {
+		out[n].addr = net->local.e[n].addr;
+		out[n].score = net->local.e[n].score;
+	}
+	return n;
+}
+
 int p2p_ban(struct p2p *net, const char *subnet, uint64_t until, char *err)
 {
 	struct ban_subnet s;

@@ -382,6 +382,7 @@ static bool hold(struct p2p *net, const struct peer *p, struct block *b, size_t 
 	snprintf(h->addr, sizeof(h->addr), "%s", p->addr_text);
 	net->sync->n_held++;
 	net->sync->held_bytes += bytes;
+	net_wake(net);
 	return true;
 }
 
@@ -518,6 +519,12 @@ void sync_flush(struct p2p *net)
 	}
 }
 
+bool sync_pending(const struct p2p *net)
+{
+	const struct sync *s = net->sync;
+	return s->n_held || s->n_checking || s->n_waiting || s->blk_asked.count;
+}
+
 void sync_free(struct p2p *net)
 {
 	struct sync *s = net->sync;
@@ -614,6 +621,7 @@ static void request_blocks(struct peer *p, const struct window *w, bool *has)
 	}
 	if (m.n == 0)
 		return;
+	net_wake(p->net);
 	struct buf out = BUF_INIT;
 	if (msg_inv_encode(&out, &m) == 0)
 		peer_send_buf(p, MSG_GETDATA, &out);

@@ -57,6 +57,9 @@ void sync_on_block(struct peer *p, const uint8_t *payload, size_t len);
  * hold is full, when no block is in flight (then the last batch connects
  * too), and on the 100 ms timer. */
 void sync_flush(struct p2p *net);
+/* Blocks are requested, held, being checked or waiting for their parent:
+ * the 100 ms timer must keep flushing and downloading. */
+bool sync_pending(const struct p2p *net);
 /* Hands out block requests to peers with free slots. */
 void sync_download(struct p2p *net);
 /* Once a second: stalls, timeouts and the progress line. */

@@ -45,6 +45,10 @@ struct transport {
 	uint64_t last_id;
 	size_t sendbuf_max;
 	unsigned connect_timeout;
+	/* where outgoing connections leave from, per family (ip[0..15]); a
+	 * zero port-less entry with has_src false means the kernel's choice */
+	struct net_addr src4, src6;
+	bool has_src4, has_src6;
 	uint64_t total_sent, total_recv;
 	bool freeing;
 };
@@ -347,18 +351,65 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
 		 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 }
 
+/* The source for a connection to a: the family's source, unless it is a
+ * loopback address and a is not (nothing else is reachable from it). */
+static const struct net_addr *source_for(const struct transport *t, const struct net_addr *a)
+{
+	bool v4 = net_addr_is_ipv4(a);
+	const struct net_addr *src = v4 ? (t->has_src4 ? &t->src4 : NULL) : (t->has_src6 ? &t->src6 : NULL);
+	if (src && net_addr_is_loopback(src) && !net_addr_is_loopback(a))
+		return NULL;
+	return src;
+}
+
+/* A non-blocking socket for a connection to a, bound to src's IP with
+ * any port. Returns the socket, or -1 with err filled. */
+static evutil_socket_t bound_socket(const struct net_addr *src, const char *text, char *err)
+{
+	struct sockaddr_storage ss;
+	struct net_addr any_port = *src;
+	any_port.port = 0;
+	socklen_t len = net_addr_to_sockaddr(&any_port, &ss);
+	evutil_socket_t fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (fd < 0) {
+		err_set(err, "cannot connect to %s: %s", text, strerror(errno));
+		return -1;
+	}
+#ifdef IP_BIND_ADDRESS_NO_PORT
+	/* the port is picked at connect(), per destination, so many sources
+	 * on one machine do not exhaust the ephemeral range */
+	int one = 1;
+	(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+#endif
+	if (evutil_make_socket_nonblocking(fd) != 0 || evutil_make_socket_closeonexec(fd) != 0 ||
+	    bind(fd, (struct sockaddr *)&ss, len) != 0) {
+		char src_text[NET_ADDR_TEXT_LEN];
+		net_addr_to_text(&any_port, src_text);
+		err_set(err, "cannot connect to %s from %s: %s", text, src_text, strerror(errno));
+		evutil_closesocket(fd);
+		return -1;
+	}
+	return fd;
+}
+
 struct conn *transport_connect(struct transport *t, const struct net_addr *a, char *err)
 {
 	struct sockaddr_storage ss;
 	char text[NET_ADDR_TEXT_LEN];
 	struct conn *c;
+	evutil_socket_t fd = -1;
 
 	net_addr_to_text(a, text);
 	if (t->freeing || a->port == 0) {
 		err_set(err, "cannot connect to %s: %s", text, t->freeing ? "shutting down" : "port 0");
 		return NULL;
 	}
-	if (!(c = conn_new(t, -1, false, a))) {
+	const struct net_addr *src = source_for(t, a);
+	if (src && (fd = bound_socket(src, text, err)) < 0)
+		return NULL;
+	if (!(c = conn_new(t, fd, false, a))) {
+		if (fd >= 0)
+			evutil_closesocket(fd);
 		err_set(err, "cannot connect to %s: out of memory", text);
 		return NULL;
 	}
@@ -466,6 +517,17 @@ void transport_set_sendbuf_max(struct transport *t, size_t bytes)
 void transport_set_connect_timeout(struct transport *t, unsigned seconds)
 {
 	t->connect_timeout = seconds ? seconds : 1;
+}
+
+void transport_set_source(struct transport *t, const struct net_addr *src)
+{
+	if (net_addr_is_ipv4(src)) {
+		t->src4 = *src;
+		t->has_src4 = true;
+	} else {
+		t->src6 = *src;
+		t->has_src6 = true;
+	}
 }
 
 int transport_listen(struct transport *t, const char *bind_addr, char *err)

@@ -92,6 +92,12 @@ void transport_set_sendbuf_max(struct transport *t, size_t bytes);
 /* Seconds an outbound connect may take (default 5; 0 counts as 1) before
  * it is closed with TRANSPORT_CONNECT_TIMEOUT; applies to later connects. */
 void transport_set_connect_timeout(struct transport *t, unsigned seconds);
+/* Later outgoing connections to addresses of src's family leave from src's
+ * IP (the port is the kernel's) instead of the address the kernel picks,
+ * so peers see the node at the address it listens on. A loopback source
+ * serves loopback destinations only (nothing else is reachable from it).
+ * One source per family; a later call replaces it. */
+void transport_set_source(struct transport *t, const struct net_addr *src);
 
 /* Listens on a numeric "host:port" ("127.0.0.1:19733", "[::]:0"); port 0
  * picks a free port (see transport_listen_port). SO_REUSEADDR is set, and

@@ -11,6 +11,7 @@
 
 #define CLIENT_VERSION 100 /* 0.1.0, as Bitcoin Core numbers versions */
 #define SUBVERSION "/cairn:0.1.0/"
+#define LOCAL_ADDRESSES_MAX 16 /* LOCALADDR_MAX of the mesh */
 
 static int need_p2p(const struct net_rpc *r, struct rpc_error *e)
 {
@@ -91,6 +92,45 @@ static int getconnectioncount(void *ctx, const cJSON *params, cJSON **result, st
 	return rpc_result(result, cJSON_CreateNumber((double)p2p_connection_count(r->p2p, NULL, NULL)), e);
 }
 
+/* An address's IP alone, as the RPC prints it: "1.2.3.4" or "::1". */
+static void host_text(char host[NET_ADDR_TEXT_LEN], const struct net_addr *a)
+{
+	char text[NET_ADDR_TEXT_LEN];
+	net_addr_to_text(a, text);
+	snprintf(host, NET_ADDR_TEXT_LEN, "%s", text);
+	char *colon = strrchr(host, ':');
+	if (colon)
+		*colon = '\0';
+	if (host[0] == '[' && strlen(host) > 1 && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+}
+
+/* getnetworkinfo's localaddresses: Bitcoin Core's address, port, score. */
+static cJSON *local_addresses_json(struct p2p *p2p)
+{
+	struct p2p_local_info info[LOCAL_ADDRESSES_MAX];
+	size_t n = p2p ? p2p_local_addresses(p2p, info, LOCAL_ADDRESSES_MAX) : 0;
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; arr && i < n; i++) {
+		char host[NET_ADDR_TEXT_LEN];
+		cJSON *o = cJSON_CreateObject();
+		host_text(host, &info[i].addr);
+		if (!o || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			cJSON_Delete(arr);
+			return NULL;
+		}
+		if (!cJSON_AddStringToObject(o, "address", host) || !cJSON_AddNumberToObject(o, "port", info[i].addr.port) ||
+		    !cJSON_AddNumberToObject(o, "score", info[i].score)) {
+			cJSON_Delete(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
 static int getnetworkinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct net_rpc *r = ctx;
@@ -114,7 +154,8 @@ static int getnetworkinfo(void *ctx, const cJSON *params, cJSON **result, struct
 		  cJSON_AddNumberToObject(o, "connections_out", (double)out) && cJSON_AddArrayToObject(o, "networks") &&
 		  cJSON_AddItemToObject(o, "relayfee", amount_to_json(mi.min_relay_fee)) &&
 		  cJSON_AddItemToObject(o, "incrementalfee", amount_to_json(mi.min_relay_fee)) &&
-		  cJSON_AddArrayToObject(o, "localaddresses") && cJSON_AddStringToObject(o, "warnings", "");
+		  cJSON_AddItemToObject(o, "localaddresses", local_addresses_json(r->p2p)) &&
+		  cJSON_AddStringToObject(o, "warnings", "");
 	return rpc_result_if(result, o, ok, e);
 }
 
@@ -198,16 +239,8 @@ static int disconnectnode(void *ctx, const cJSON *params, cJSON **result, struct
 static cJSON *node_address_json(const void *item)
 {
 	const struct net_addr *a = item;
-	char text[NET_ADDR_TEXT_LEN], host[NET_ADDR_TEXT_LEN];
-	net_addr_to_text(a, text);
-	snprintf(host, sizeof(host), "%s", text);
-	char *colon = strrchr(host, ':');
-	if (colon)
-		*colon = '\0';
-	if (host[0] == '[' && strlen(host) > 1 && host[strlen(host) - 1] == ']') {
-		memmove(host, host + 1, strlen(host));
-		host[strlen(host) - 1] = '\0';
-	}
+	char host[NET_ADDR_TEXT_LEN];
+	host_text(host, a);
 	cJSON *o = cJSON_CreateObject();
 	bool ok = o && cJSON_AddNumberToObject(o, "time", a->time) &&
 		  cJSON_AddNumberToObject(o, "services", (double)a->services) &&

@@ -286,6 +286,52 @@ static void test_one_source_gets_its_share(void **state)
 	addrman_free(am);
 }
 
+/* Groups: /16 for IPv4 and all loopback as one on the main network; on
+ * regtest (allow_local) every IPv4 address by its /24, loopback too, so
+ * nodes simulated on 127.0.0.0/8 form many groups. */
+static void test_groups(void **state)
+{
+	(void)state;
+	struct addrman *main_am = addrman_new(SEED, false), *reg = addrman_new(SEED, true);
+	struct net_addr a = v4(1, 2, 3, 4, 9733), b = v4(1, 2, 99, 4, 9733), c = v4(1, 3, 3, 4, 9733);
+	struct net_addr l1 = v4(127, 0, 1, 1, 19733), l2 = v4(127, 0, 1, 200, 19733), l3 = v4(127, 0, 2, 1, 19733);
+	struct net_addr l4 = v4(127, 9, 9, 9, 19733), x = v6(0x2a01, 1), y = v6(0x2a01, 2);
+	uint8_t g[ADDRMAN_GROUP_MAX];
+	assert_true(addrman_same_group(main_am, &a, &b));
+	assert_false(addrman_same_group(main_am, &a, &c));
+	assert_true(addrman_same_group(main_am, &l1, &l3));
+	assert_true(addrman_same_group(main_am, &l1, &l4));
+	assert_true(addrman_same_group(main_am, &x, &y));
+	assert_int_equal(addrman_group(main_am, g, &a), 3);
+
+	assert_false(addrman_same_group(reg, &a, &b));
+	assert_true(addrman_same_group(reg, &l1, &l2));
+	assert_false(addrman_same_group(reg, &l1, &l3));
+	assert_false(addrman_same_group(reg, &l1, &l4));
+	assert_true(addrman_same_group(reg, &x, &y));
+	assert_int_equal(addrman_group(reg, g, &l1), 4);
+	assert_int_equal(g[4], 0);
+	addrman_free(main_am);
+	addrman_free(reg);
+}
+
+/* On regtest one source's loopback addresses, in many /24s, spread over
+ * its eight new buckets instead of crowding into one (32 entries): a node
+ * of a simulated mesh can hold what its seed tells it. */
+static void test_regtest_loopback_spreads(void **state)
+{
+	(void)state;
+	struct addrman *am = addrman_new(SEED, true);
+	struct net_addr src = v4(127, 0, 200, 1, 19733), batch[500];
+	for (uint32_t i = 0; i < 500; i++)
+		batch[i] = v4(127, (uint8_t)(1 + i / 500), (uint8_t)(i / 2), (uint8_t)(1 + i % 2), 19733);
+	size_t added = addrman_add(am, batch, 500, &src, NOW);
+	assert_int_equal(added, addrman_size_new(am));
+	assert_true(added > 4 * ADDRMAN_BUCKET_SIZE);
+	assert_true(added <= ADDRMAN_NEW_BUCKETS_PER_SOURCE * ADDRMAN_BUCKET_SIZE);
+	addrman_free(am);
+}
+
 static void test_flood_stays_bounded(void **state)
 {
 	(void)state;
@@ -716,6 +762,8 @@ int main(void)
 		cmocka_unit_test(test_select_skips_recent_attempts),
 		cmocka_unit_test(test_select_repeatable_under_seed),
 		cmocka_unit_test(test_one_source_gets_its_share),
+		cmocka_unit_test(test_groups),
+		cmocka_unit_test(test_regtest_loopback_spreads),
 		cmocka_unit_test(test_flood_stays_bounded),
 		cmocka_unit_test(test_good_moves_to_tried),
 		cmocka_unit_test(test_terrible_forgotten),

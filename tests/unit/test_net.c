@@ -1,7 +1,8 @@
 /* The mesh's pure parts: the bounded inventory set (membership, eviction of
  * the oldest, growth), the verdict-to-score table (rule breaking bans, what
- * may become valid or is our own failure never scores), and block locators
- * (dense at the tip, doubling, always ending at genesis, capped). */
+ * may become valid or is our own failure never scores), block locators
+ * (dense at the tip, doubling, always ending at genesis, capped) and the
+ * node's own addresses (which one a peer is told, scores, bounds). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "p2p/localaddr.h"
 #include "p2p/peer.h"
 #include "p2p/sync.h"
 
@@ -137,6 +139,74 @@ static void test_locator_long(void **state)
 	free(c);
 }
 
+static struct net_addr addr_of(const char *text)
+{
+	struct net_addr a;
+	char err[ERR_LEN];
+	assert_int_equal(net_addr_parse(&a, text, 0, err), 0);
+	return a;
+}
+
+/* A loopback address is told to loopback peers only, an IPv4 one to IPv4
+ * peers only; -externalip (manual) outranks a bound address until inbound
+ * peers' reports raise the bound one past it. */
+static void test_localaddr_best(void **state)
+{
+	struct localaddr la;
+	struct net_addr out;
+	struct net_addr lo = addr_of("127.0.0.5:19733"), ext = addr_of("1.2.3.4:9733");
+	struct net_addr lo_peer = addr_of("127.0.9.9:5"), net_peer = addr_of("5.6.7.8:5"), v6_peer = addr_of("[2a01::1]:5");
+	char err[ERR_LEN];
+	(void)state;
+	localaddr_init(&la);
+	assert_false(localaddr_best(&la, &out, &lo_peer));
+	assert_int_equal(localaddr_add(&la, &lo, LOCALADDR_BIND, err), 0);
+	assert_true(localaddr_best(&la, &out, &lo_peer));
+	assert_true(net_addr_equal(&out, &lo));
+	assert_false(localaddr_best(&la, &out, &net_peer));
+	assert_false(localaddr_best(&la, &out, &v6_peer));
+	assert_int_equal(out.port, 0); /* zeroed on failure */
+
+	assert_int_equal(localaddr_add(&la, &ext, LOCALADDR_MANUAL, err), 0);
+	assert_true(localaddr_best(&la, &out, &net_peer));
+	assert_true(net_addr_equal(&out, &ext));
+	assert_true(localaddr_best(&la, &out, &lo_peer));
+	assert_true(net_addr_equal(&out, &ext)); /* score 4 over 2 */
+	for (int i = 0; i < 3; i++)
+		assert_true(localaddr_seen(&la, &lo));
+	assert_int_equal(la.e[0].score, 5);
+	assert_true(localaddr_best(&la, &out, &lo_peer));
+	assert_true(net_addr_equal(&out, &lo));
+	assert_false(localaddr_seen(&la, &net_peer));
+	assert_true(localaddr_has(&la, &ext));
+	assert_false(localaddr_has(&la, &lo_peer));
+}
+
+/* Learning twice keeps one entry with the higher score; port 0 and a full
+ * list are refused with a reason. */
+static void test_localaddr_bounds(void **state)
+{
+	struct localaddr la;
+	struct net_addr a = addr_of("127.0.0.5:19733");
+	char err[ERR_LEN];
+	(void)state;
+	localaddr_init(&la);
+	assert_int_equal(localaddr_add(&la, &a, LOCALADDR_MANUAL, err), 0);
+	assert_int_equal(localaddr_add(&la, &a, LOCALADDR_BIND, err), 0);
+	assert_int_equal(la.n, 1);
+	assert_int_equal(la.e[0].score, LOCALADDR_MANUAL);
+	a.port = 0;
+	assert_int_equal(localaddr_add(&la, &a, LOCALADDR_BIND, err), -1);
+	assert_non_null(strstr(err, "port 0"));
+	for (uint16_t port = 1; la.n < LOCALADDR_MAX; port++) {
+		a.port = port;
+		assert_int_equal(localaddr_add(&la, &a, LOCALADDR_BIND, err), 0);
+	}
+	a.port = 60000;
+	assert_int_equal(localaddr_add(&la, &a, LOCALADDR_BIND, err), -1);
+	assert_non_null(strstr(err, "at most"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +216,8 @@ int main(void)
 		cmocka_unit_test(test_verdict_scores),
 		cmocka_unit_test(test_locator_short),
 		cmocka_unit_test(test_locator_long),
+		cmocka_unit_test(test_localaddr_best),
+		cmocka_unit_test(test_localaddr_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

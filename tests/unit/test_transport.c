@@ -552,12 +552,42 @@ static void test_listen_errors_and_ipv6(void **state)
 	assert_string_equal(f->b.cmd[0], "sendheaders");
 }
 
+/* With a source set, b's connections leave from it: a sees b at
+ * 127.0.0.2. A loopback source is not used toward another address, and a
+ * source that cannot be bound fails the connect with the reason. */
+static void test_source_address(void **state)
+{
+	struct fixture *f = *state;
+	struct net_addr src, a, seen;
+	char err[ERR_LEN];
+	assert_int_equal(net_addr_parse(&src, "127.0.0.2", 0, err), 0);
+	transport_set_source(f->b.t, &src);
+	connect_pair(f);
+	seen = *transport_conn_addr(f->a.conn);
+	assert_memory_equal(seen.ip, src.ip, 16);
+	assert_true(seen.port != 0);
+
+	/* 192.0.2.1 (TEST-NET) is unreachable from loopback: no bind is
+	 * attempted, the connect itself starts (and later fails). */
+	assert_int_equal(net_addr_parse(&a, "192.0.2.1:9", 0, err), 0);
+	struct conn *c = transport_connect(f->b.t, &a, err);
+	assert_non_null(c);
+	transport_close(c, "enough");
+
+	/* a source address this machine does not have */
+	assert_int_equal(net_addr_parse(&src, "192.0.2.7", 0, err), 0);
+	transport_set_source(f->b.t, &src);
+	assert_null(transport_connect(f->b.t, &a, err));
+	assert_non_null(strstr(err, "from 192.0.2.7"));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_exchange),
+		T(test_source_address),
 		T(test_large_payloads),
 		T(test_bad_frames),
 		T(test_oversize_closes_before_payload),

@@ -1,0 +1,53 @@
+"""The scale harness (tests/scale/scale.py, `make scale`) at 30 nodes, so it
+cannot rot: 30 nodes, each on its own loopback address and knowing only
+the seed, must form one component with 8 outbound peers each (at most one
+per /24) within 60 s of the last start, stay so when the seed stops (the
+nodes that had it refill from their address managers), and pass every
+block mined on a random node to every node. It needs the machine: it runs
+alone."""
+import os
+import signal
+import sys
+import traceback
+
+from framework import BUILD, ROOT, assert_equal, assert_true, scaled
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "scale"))
+import scale  # noqa: E402
+
+PARALLEL = False
+NODES = 30
+
+
+def check(res):
+    c = res["checks"]
+    form, loss = res["formation"], res["seed_loss"]
+    assert_true(c["formed"], f"the mesh did not form: {form}")
+    assert_true(form["seconds"] <= scaled(60), f"formed only after {form['seconds']} s")
+    assert_equal((form["outbound"]["min"], form["outbound"]["max"]), (8, 8))
+    assert_equal(form["components"], 1)
+    assert_true(c["one_outbound_per_group"], "two outbound peers in one /24")
+    assert_true(c["survives_seed_loss"], f"the seed's loss split the mesh or emptied slots: {loss}")
+    assert_equal(loss["outbound"]["min"], 8)
+    assert_true(c["every_block_reached_every_node"], f"blocks: {res['blocks']}")
+    assert_true(res["peak_rss_kib"]["max"] > 0 and res["cpu_ms_per_block_per_node"]["n"] == NODES - 1)
+
+
+def main():
+    def on_alarm(signum, frame):
+        raise SystemExit(f"TIMEOUT after {scaled(150):.0f}s")
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(int(scaled(150)))
+    try:
+        res = scale.run(BUILD, NODES, blocks=3, form_timeout=scaled(60), net=40, idle=1.0)
+        check(res)
+    except BaseException:
+        traceback.print_exc()
+        print("FAILED: test_scale.py")
+        sys.exit(1)
+    print(scale.summary(res))
+    print("passed: test_scale.py")
+
+
+if __name__ == "__main__":
+    main()

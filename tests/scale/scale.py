@@ -1,0 +1,634 @@
+#!/usr/bin/env python3
+"""A mesh of N regtest cairnd processes on this machine, formed from one
+seed, measured (docs/scale.md has the figures and what bounds them).
+
+Every node listens on its own loopback address, two nodes per /24
+(127.B.x.1 and 127.B.x.2), all on the same P2P and RPC ports, and knows
+only node 0, the seed, through -seednode: every other peer it finds
+through address relay. The harness
+
+1. starts the seed, then the N-1 others, raising its file-descriptor limit
+   for them first;
+2. waits until every node has 8 outbound peers (outbound-full-relay, at
+   most one per /24) and the peer graph from every node's getpeerinfo is
+   one connected component: time to form, outbound/inbound degree
+   distribution, graph diameter;
+3. stops the seed and waits until the others are again one component with
+   8 outbound peers each (those that had the seed as a peer refill from
+   their address managers);
+4. mines blocks one at a time on random nodes and times, from each node's
+   -debug=bench marks (`mesh: tip HASH ... at T us`, CLOCK_MONOTONIC,
+   which every process of the machine shares, as bench/bench_mesh.py
+   reads them), when 50/90/99/100 % of the nodes had each block;
+5. reads each node's peak resident memory (VmHWM) and CPU seconds from
+   /proc, and its bytes sent over the block phase.
+
+The figures go to a JSON file (default build/scale/scale-N.json) and to
+stdout. Every process started is stopped however the harness ends (a
+finally block, SIGINT/SIGTERM/SIGHUP handlers, each node in its own
+process group, and PR_SET_PDEATHSIG so that even a SIGKILL of the harness
+takes the nodes with it).
+
+Link delay is not implemented yet: --delay-ms and --jitter-ms accept only
+0 (links are plain loopback, no added latency); anything else is refused.
+
+Usage: scale.py [--build DIR] [--nodes 500] [--delay-ms 0] [--jitter-ms 0]
+                [--blocks 30] [--out FILE] [--form-timeout 120] [--net 10]
+"""
+import argparse
+import base64
+import concurrent.futures
+import ctypes
+import http.client
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "functional"))
+import bech32m  # noqa: E402  (the functional tests' encoder, standard library only)
+
+OUTBOUND = 8
+PER_GROUP = 2
+# Per-node defaults lowered for hundreds of nodes on a few cores: one
+# worker thread instead of one per core, a 1 MiB database cache instead
+# of 16, a 5 MB mempool instead of 300 (none of them is reached idle; they
+# bound what a node may grow to).
+LEAN = ["-par=1", "-dbcache=1", "-maxmempool=5"]
+# 20 nodes (10 groups) never fill every slot: 160 connections of the 180
+# pairs in distinct groups, each node's in 8 of the 9 other groups
+MIN_NODES = 30
+MARK = re.compile(rb"mesh: tip ([0-9a-f]{64}) height (\d+) at (\d+) us")
+_PR_SET_PDEATHSIG = 1
+
+
+def host_of(i, net):
+    """Node i's address: two nodes per /24 in 127.net.0.0/16 and on (one
+    /16 holds 250 groups, 500 nodes; more spill into the next /16s)."""
+    g = i // PER_GROUP
+    return f"127.{net + g // 250}.{g % 250 + 1}.{i % PER_GROUP + 1}"
+
+
+def group_of(host):
+    return host.rsplit(".", 1)[0]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _die_with_parent():
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except Exception:
+        pass  # the finally block and the signal handlers still stop the nodes
+
+
+def pay_address():
+    return bech32m.encode("rcrn", 0, bytes(range(20)))
+
+
+def dist(values):
+    """min/p10/p50/p90/max and mean of a list of numbers."""
+    if not values:
+        return {}
+    s = sorted(values)
+
+    def q(f):
+        return s[min(len(s) - 1, int(round(f * (len(s) - 1))))]
+    return {"min": s[0], "p10": q(.1), "p50": q(.5), "p90": q(.9), "max": s[-1],
+            "mean": round(sum(s) / len(s), 3), "n": len(s)}
+
+
+def histogram(values):
+    h = {}
+    for v in values:
+        h[str(v)] = h.get(str(v), 0) + 1
+    return dict(sorted(h.items(), key=lambda kv: int(kv[0])))
+
+
+class RPCFailure(Exception):
+    pass
+
+
+class Node:
+    """One cairnd -regtest process on its own address."""
+
+    def __init__(self, index, host, workdir, p2p_port, rpc_port, cairnd, extra):
+        self.index, self.host = index, host
+        self.p2p_port, self.rpc_port = p2p_port, rpc_port
+        self.datadir = os.path.join(workdir, f"node{index}")
+        os.makedirs(self.datadir)
+        self.args = [cairnd, "-regtest", f"-datadir={self.datadir}", f"-bind={host}", f"-port={p2p_port}",
+                     f"-rpcbind={host}", f"-rpcport={rpc_port}", "-rpcallowip=127.0.0.0/8",
+                     "-printtoconsole=0", "-disablewallet", "-persistmempool=0", "-debug=bench"] + LEAN + extra
+        self.proc = None
+        self.conn = None
+        self.auth = None
+        self.log_pos = 0
+        self.log_rest = b""
+        self.final = {}
+
+    @property
+    def addr(self):
+        return f"{self.host}:{self.p2p_port}"
+
+    def spawn(self):
+        err = open(os.path.join(self.datadir, "stderr.txt"), "w")
+        try:
+            self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=err, start_new_session=True, preexec_fn=_die_with_parent)
+        finally:
+            err.close()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def call(self, method, *params, timeout=60):
+        if self.auth is None:
+            with open(os.path.join(self.datadir, "regtest", ".cookie")) as f:
+                self.auth = "Basic " + base64.b64encode(f.read().strip().encode()).decode()
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
+        for attempt in (0, 1):
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPConnection(self.host, self.rpc_port, timeout=timeout)
+                self.conn.request("POST", "/", body, {"Authorization": self.auth,
+                                                      "Content-Type": "application/json"})
+                reply = json.loads(self.conn.getresponse().read())
+                break
+            except (OSError, http.client.HTTPException):
+                self.close_rpc()
+                if attempt:
+                    raise
+        if reply.get("error"):
+            raise RPCFailure(f"node{self.index} {method}: {reply['error']}")
+        return reply["result"]
+
+    def close_rpc(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def ready(self):
+        try:
+            self.call("getblockcount", timeout=5)
+            return True
+        except (OSError, RPCFailure, http.client.HTTPException, ValueError):
+            self.auth = None
+            return False
+
+    def marks(self):
+        """New (hash, height, monotonic us) tip marks of debug.log."""
+        try:
+            with open(os.path.join(self.datadir, "regtest", "debug.log"), "rb") as f:
+                f.seek(self.log_pos)
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        self.log_pos += len(data)
+        lines = (self.log_rest + data).split(b"\n")
+        self.log_rest = lines.pop()
+        out = []
+        for line in lines:
+            m = MARK.search(line)
+            if m:
+                out.append((m.group(1).decode(), int(m.group(2)), int(m.group(3))))
+        return out
+
+    def proc_figures(self):
+        """Peak resident KiB (VmHWM: shared library pages included), the
+        private part (RssAnon), the proportional share (Pss: shared pages
+        divided among the processes mapping them) and CPU seconds, from
+        /proc (schedstat: time on a CPU, to the nanosecond); remembered, so they outlive the process."""
+        if not self.alive():
+            return self.final
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as f:
+                status = dict(line.split(":", 1) for line in f if ":" in line)
+            with open(f"/proc/{self.proc.pid}/smaps_rollup") as f:
+                # "Key:  value kB" lines after the mapping's own header line
+                rollup = dict(line.split(":", 1) for line in f if re.match(r"\w+:", line))
+            on_cpu_ns = 0  # every thread's time on a CPU, to the nanosecond
+            for tid in os.listdir(f"/proc/{self.proc.pid}/task"):
+                with open(f"/proc/{self.proc.pid}/task/{tid}/schedstat") as f:
+                    on_cpu_ns += int(f.read().split()[0])
+        except (OSError, ValueError):
+            return self.final
+        kib = lambda d, k: int(d[k].split()[0]) if k in d else None  # noqa: E731
+        self.final = {"hwm_kib": kib(status, "VmHWM"), "rss_kib": kib(status, "VmRSS"),
+                      "anon_kib": kib(status, "RssAnon"), "pss_kib": kib(rollup, "Pss"),
+                      "cpu_s": round(on_cpu_ns / 1e9, 4)}
+        return self.final
+
+    def terminate(self):
+        if self.alive():
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    def kill(self):
+        if self.alive():
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        self.close_rpc()
+
+
+class Mesh:
+    def __init__(self, build, n, workdir, net, log=print):
+        self.n = n
+        self.log = log
+        self.workdir = workdir
+        cairnd = os.path.join(build, "cairnd")
+        if not os.access(cairnd, os.X_OK):
+            raise SystemExit(f"no {cairnd}: run make first")
+        p2p_port, rpc_port = free_port(), free_port()
+        seed_addr = f"{host_of(0, net)}:{p2p_port}"
+        self.nodes = [Node(i, host_of(i, net), workdir, p2p_port, rpc_port, cairnd,
+                           [] if i == 0 else [f"-seednode={seed_addr}"]) for i in range(n)]
+        self.by_host = {nd.host: nd for nd in self.nodes}
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=8)
+
+    # -- processes --
+
+    def start(self):
+        t0 = time.monotonic()
+        seed = self.nodes[0]
+        seed.spawn()
+        self.wait(lambda: seed.ready() or not seed.alive(), 60, "the seed to answer RPC")
+        if not seed.alive():
+            raise SystemExit("the seed exited at start:\n" + open(os.path.join(seed.datadir, "stderr.txt")).read())
+        for nd in self.nodes[1:]:
+            nd.spawn()
+        self.last_start = time.monotonic()
+        pending = list(self.nodes[1:])
+        deadline = time.monotonic() + 60 + self.n / 10
+        while pending:
+            dead = [nd for nd in pending if not nd.alive()]
+            if dead:
+                text = open(os.path.join(dead[0].datadir, "stderr.txt")).read()
+                raise SystemExit(f"node{dead[0].index} ({dead[0].host}) exited at start: {text}")
+            pending = [nd for nd, ok in zip(pending, self.pool.map(Node.ready, pending)) if not ok]
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{len(pending)} nodes never answered RPC")
+            time.sleep(0.2)
+        self.all_ready = time.monotonic()
+        return {"spawn_s": round(self.last_start - t0, 2), "all_answering_rpc_s": round(self.all_ready - t0, 2)}
+
+    def stop(self):
+        """Stops every node: SIGTERM to each process group, up to 30 s for
+        a clean exit, then SIGKILL."""
+        for nd in self.nodes:
+            nd.terminate()
+        deadline = time.monotonic() + 30
+        while any(nd.alive() for nd in self.nodes) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for nd in self.nodes:
+            nd.kill()
+        self.pool.shutdown(wait=False)
+
+    def alive(self):
+        return [nd for nd in self.nodes if nd.alive()]
+
+    @staticmethod
+    def wait(pred, timeout, what):
+        deadline = time.monotonic() + timeout
+        while not pred():
+            if time.monotonic() > deadline:
+                raise SystemExit(f"timed out waiting for {what}")
+            time.sleep(0.1)
+
+    # -- the peer graph --
+
+    def snapshot(self, nodes):
+        """Per node: its outbound-full-relay peers' hosts and inbound count;
+        the undirected graph among nodes (outbound edges, and inbound ones
+        by their source address: each node dials from its own)."""
+        def peers(nd):
+            try:
+                return nd, nd.call("getpeerinfo")
+            except (OSError, RPCFailure, http.client.HTTPException, ValueError):
+                return nd, None
+        out, inb, adj = {}, {}, {nd.host: set() for nd in nodes}
+        for nd, info in self.pool.map(peers, nodes):
+            info = info or []
+            full = [p for p in info if p["connection_type"] == "outbound-full-relay"]
+            out[nd.host] = [p["addr"].rsplit(":", 1)[0] for p in full]
+            inb[nd.host] = sum(p["connection_type"] == "inbound" for p in info)
+            for p in info:
+                if p["connection_type"] in ("inbound", "outbound-full-relay", "manual"):
+                    other = p["addr"].rsplit(":", 1)[0]
+                    if other in adj and other != nd.host:
+                        adj[nd.host].add(other)
+                        adj[other].add(nd.host)
+        return out, inb, adj
+
+    @staticmethod
+    def components(adj):
+        seen, comps = set(), 0
+        for start in adj:
+            if start in seen:
+                continue
+            comps += 1
+            todo = [start]
+            seen.add(start)
+            while todo:
+                for x in adj[todo.pop()]:
+                    if x not in seen:
+                        seen.add(x)
+                        todo.append(x)
+        return comps
+
+    @staticmethod
+    def diameter(adj):
+        best = 0
+        for start in adj:
+            depth, frontier, seen = 0, [start], {start}
+            while frontier:
+                nxt = []
+                for h in frontier:
+                    for x in adj[h]:
+                        if x not in seen:
+                            seen.add(x)
+                            nxt.append(x)
+                if nxt:
+                    depth += 1
+                frontier = nxt
+            best = max(best, depth)
+        return best
+
+    def formed(self, nodes):
+        out, inb, adj = self.snapshot(nodes)
+        full = all(len(out[nd.host]) == OUTBOUND for nd in nodes)
+        return full and self.components(adj) == 1, out, inb, adj
+
+    def wait_formed(self, nodes, timeout, since):
+        """Polls until every node of nodes has 8 outbound peers and the
+        graph is one component. Returns the figures (ok False on timeout)."""
+        deadline = time.monotonic() + timeout
+        rounds = 0
+        while True:
+            ok, out, inb, adj = self.formed(nodes)
+            rounds += 1
+            now = time.monotonic()
+            if ok or now > deadline:
+                break
+            if rounds % 10 == 0:
+                short = sum(len(v) < OUTBOUND for v in out.values())
+                self.log(f"  {now - since:5.1f} s: {short} nodes short of {OUTBOUND} outbound, "
+                         f"{self.components(adj)} component(s)")
+            time.sleep(0.5)
+        same_group = sum(len({group_of(h) for h in v}) != len(v) for v in out.values())
+        return {"ok": ok, "seconds": round(now - since, 2), "components": self.components(adj),
+                "outbound": dist([len(v) for v in out.values()]),
+                "inbound": dist(list(inb.values())), "inbound_histogram": histogram(inb.values()),
+                "nodes_with_two_outbound_in_one_group": same_group,
+                "edges": sum(len(v) for v in adj.values()) // 2,
+                "diameter": self.diameter(adj) if self.components(adj) == 1 else None,
+                "_out": out, "_inb": inb}
+
+    # -- blocks --
+
+    def propagation(self, nodes, count, rnd, timeout=60):
+        """Mines count blocks, one at a time, each on a random node of
+        nodes, and times its arrival at every node from the bench marks."""
+        for nd in nodes:
+            nd.marks()  # skip what was logged before
+        pay = pay_address()
+        results = []
+        for b in range(count):
+            origin = rnd.choice(nodes)
+            h = origin.call("generatetoaddress", 1, pay)[0]
+            seen = {}
+            deadline = time.monotonic() + timeout
+            while len(seen) < len(nodes) and time.monotonic() < deadline:
+                for nd in nodes:
+                    if nd.host in seen:
+                        continue
+                    for mh, height, t in nd.marks():
+                        if mh == h:
+                            seen[nd.host] = (height, t)
+                time.sleep(0.05)
+            t0 = seen.get(origin.host, (0, None))[1]
+            times = sorted((t - t0) / 1000.0 for _, t in seen.values()) if t0 is not None else []
+            row = {"block": h, "height": seen.get(origin.host, (None,))[0], "origin": origin.index,
+                   "reached": len(seen), "of": len(nodes)}
+            for pct in (50, 90, 99, 100):
+                k = max(1, -(-pct * len(nodes) // 100))  # ceil
+                row[f"ms_to_{pct}pct"] = round(times[k - 1], 2) if len(times) >= k else None
+            results.append(row)
+            self.log(f"  block {b + 1}/{count} from node{origin.index}: "
+                     + ", ".join(f"{p}% {row[f'ms_to_{p}pct']} ms" for p in (50, 90, 99, 100)))
+            time.sleep(0.5)
+        return results
+
+
+def block_summary(rows):
+    out = {}
+    for pct in (50, 90, 99, 100):
+        vals = [r[f"ms_to_{pct}pct"] for r in rows if r[f"ms_to_{pct}pct"] is not None]
+        out[f"{pct}pct_ms"] = dist(vals)
+    out["blocks_reaching_all"] = sum(r["reached"] == r["of"] for r in rows)
+    out["blocks"] = len(rows)
+    return out
+
+
+def raise_fd_limit(n):
+    """Room for one RPC connection per node and the nodes' own sockets
+    (they inherit the limit): at least 4 per node plus 1,024."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = max(soft, 4 * n + 1024)
+    if hard != resource.RLIM_INFINITY:
+        want = min(want, hard)
+    if want > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    if want < 2 * n + 256:
+        raise SystemExit(f"the file-descriptor limit ({want}) is too low for {n} nodes")
+    return want
+
+
+def run(build, n, blocks=30, form_timeout=120, net=10, seed=1, idle=5.0, workdir=None, log=print):
+    """Starts the mesh of n nodes on 127.net.0.0/16 and on, measures it
+    (idle: seconds of the quiet window that prices an idle mesh) and stops
+    it. Returns the figures; the 'checks' entry says which expectations
+    held. Exits (SystemExit) when nodes cannot even start."""
+    fd_limit = raise_fd_limit(n)
+    own_dir = workdir is None
+    workdir = workdir or tempfile.mkdtemp(prefix="cairn-scale-")
+    rnd = random.Random(seed)
+    res = {"nodes": n, "delay_ms": 0, "jitter_ms": 0, "link_delay": "none: plain loopback",
+           "machine": {"cores": os.cpu_count(), "fd_limit": fd_limit}}
+    mesh = None
+    try:
+        mesh = Mesh(build, n, workdir, net, log)
+        log(f"starting {n} nodes on 127.{net}.0.0/16 ({PER_GROUP} per /24), seed {mesh.nodes[0].addr}")
+        res["start"] = mesh.start()
+        log(f"  spawned in {res['start']['spawn_s']} s, all answering RPC after "
+            f"{res['start']['all_answering_rpc_s']} s")
+
+        log(f"waiting for {OUTBOUND} outbound peers each and one component")
+        form = mesh.wait_formed(mesh.nodes, form_timeout, mesh.last_start)
+        out = form.pop("_out")
+        form.pop("_inb")
+        form["seconds_after_all_answering_rpc"] = round(form["seconds"] - (mesh.all_ready - mesh.last_start), 2)
+        res["formation"] = form
+        log(f"  formed: {form['ok']} after {form['seconds']} s from the last start; diameter "
+            f"{form['diameter']}, inbound {form['inbound']}")
+
+        seed_node = mesh.nodes[0]
+        res["seed_inbound_before_loss"] = sum(seed_node.host in v for v in out.values())
+        res["seed_outbound_before_loss"] = len(out[seed_node.host])
+        log(f"stopping the seed ({res['seed_inbound_before_loss']} nodes had it as an outbound peer, "
+            f"{res['seed_outbound_before_loss']} as an inbound one)")
+        seed_node.proc_figures()
+        seed_node.terminate()
+        seed_node.proc.wait(timeout=30)
+        rest = mesh.nodes[1:]
+        t = time.monotonic()
+        loss = mesh.wait_formed(rest, form_timeout, t)
+        loss.pop("_out")
+        loss.pop("_inb")
+        res["seed_loss"] = loss
+        log(f"  without the seed: one component and full slots: {loss['ok']} after {loss['seconds']} s")
+
+        # what an idle mesh costs: CPU over a quiet window, after as long
+        # a pause for the address relay that follows formation to end
+        time.sleep(idle)
+        cpu0 = {nd.host: nd.proc_figures()["cpu_s"] for nd in rest}
+        time.sleep(idle)
+        res["idle_cpu_ms_per_s_per_node"] = dist(
+            [round((nd.proc_figures()["cpu_s"] - cpu0[nd.host]) * 1000 / idle, 2) for nd in rest])
+        res["idle_cpu_share_of_machine"] = round(
+            sum(nd.final["cpu_s"] - cpu0[nd.host] for nd in rest) / idle / os.cpu_count(), 3)
+
+        totals0 = {nd.host: nd.call("getnettotals")["totalbytessent"] for nd in rest}
+        cpu0 = {nd.host: nd.proc_figures()["cpu_s"] for nd in rest}
+        log(f"mining {blocks} blocks on random nodes")
+        t = time.monotonic()
+        rows = mesh.propagation(rest, blocks, rnd)
+        phase = time.monotonic() - t
+        totals1 = {nd.host: nd.call("getnettotals")["totalbytessent"] for nd in rest}
+        cpu1 = {nd.host: nd.proc_figures()["cpu_s"] for nd in rest}
+        res["blocks"] = rows
+        res["block_propagation"] = block_summary(rows)
+        res["bytes_sent_per_node_per_block"] = dist(
+            [round((totals1[h] - totals0[h]) / max(1, blocks)) for h in totals0])
+        # CPU of the block phase beyond what idling would have cost in it
+        idle = res["idle_cpu_ms_per_s_per_node"]["mean"] * phase / 1000
+        per_block = [max(0.0, (cpu1[h] - cpu0[h] - idle)) * 1000 / max(1, blocks) for h in cpu0]
+        res["cpu_ms_per_block_per_node"] = dist([round(v, 2) for v in per_block])
+        res["cpu_ms_per_block_all_nodes_over_cores"] = round(sum(per_block) / os.cpu_count(), 1)
+
+        figs = [nd.proc_figures() for nd in mesh.nodes]
+        for key, name in (("hwm_kib", "peak_rss_kib"), ("rss_kib", "rss_kib_at_end"),
+                          ("anon_kib", "private_rss_kib_at_end"), ("pss_kib", "pss_kib_at_end"),
+                          ("cpu_s", "cpu_seconds")):
+            res[name] = dist([f[key] for f in figs if f and f.get(key) is not None])
+        res["checks"] = {
+            "formed": form["ok"],
+            "formed_within_60s_of_last_start": form["ok"] and form["seconds"] <= 60,
+            "one_outbound_per_group": form["nodes_with_two_outbound_in_one_group"] == 0,
+            "survives_seed_loss": loss["ok"],
+            "every_block_reached_every_node": res["block_propagation"]["blocks_reaching_all"] == blocks,
+        }
+        return res
+    finally:
+        if mesh is not None:
+            mesh.stop()
+        if own_dir:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def summary(res):
+    f, s, b = res.get("formation", {}), res.get("seed_loss", {}), res.get("block_propagation", {})
+    lines = [f"{res['nodes']} nodes, one seed, link delay: {res['link_delay']}"]
+    if f:
+        lines.append(f"formed (8 outbound each, one component): {f['ok']} in {f['seconds']} s after the last "
+                     f"start ({f['seconds_after_all_answering_rpc']} s after all answered RPC)")
+        lines.append(f"  outbound {f['outbound']}")
+        lines.append(f"  inbound  {f['inbound']}")
+        lines.append(f"  edges {f['edges']}, diameter {f['diameter']}")
+    if s:
+        lines.append(f"seed stopped: one component with full slots again: {s['ok']} after {s['seconds']} s "
+                     f"(it was an outbound peer of {res['seed_inbound_before_loss']} nodes, an inbound one of "
+                     f"{res['seed_outbound_before_loss']}); diameter {s['diameter']}")
+    for pct in (50, 90, 99, 100):
+        d = b.get(f"{pct}pct_ms")
+        if d:
+            lines.append(f"block to {pct:3d}% of nodes: p50 {d['p50']} ms, p90 {d['p90']} ms, max {d['max']} ms "
+                         f"({d['n']} blocks)")
+    for key, name in (("peak_rss_kib", "peak RSS per node (VmHWM, KiB)"),
+                      ("private_rss_kib_at_end", "private RSS per node (RssAnon, KiB)"),
+                      ("pss_kib_at_end", "proportional RSS per node (Pss, KiB)"),
+                      ("cpu_seconds", "CPU seconds per node, whole run"),
+                      ("idle_cpu_ms_per_s_per_node", "idle CPU per node (ms/s)"),
+                      ("cpu_ms_per_block_per_node", "CPU per block per node (ms)"),
+                      ("bytes_sent_per_node_per_block", "bytes sent per node per block")):
+        if res.get(key):
+            lines.append(f"{name}: {res[key]}")
+    if "cpu_ms_per_block_all_nodes_over_cores" in res:
+        lines.append(f"CPU of one block over all nodes, divided by the {os.cpu_count()} cores: "
+                     f"{res['cpu_ms_per_block_all_nodes_over_cores']} ms; idle mesh uses "
+                     f"{res['idle_cpu_share_of_machine'] * 100:.1f} % of the machine")
+    if "checks" in res:
+        lines.append("checks: " + ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in res["checks"].items()))
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 epilog="Link delay is not implemented yet: --delay-ms and --jitter-ms "
+                                        "accept only 0.")
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--nodes", type=int, default=500)
+    ap.add_argument("--delay-ms", type=int, default=0)
+    ap.add_argument("--jitter-ms", type=int, default=0)
+    ap.add_argument("--blocks", type=int, default=30)
+    ap.add_argument("--form-timeout", type=float, default=120)
+    ap.add_argument("--net", type=int, default=10, help="second octet of the nodes' 127.N.0.0/16")
+    ap.add_argument("--out", help="JSON file (default build/scale/scale-N.json)")
+    args = ap.parse_args()
+    if args.delay_ms or args.jitter_ms:
+        ap.error("link delay is not implemented yet: DELAY_MS and JITTER_MS must be 0")
+    if args.nodes < MIN_NODES:
+        ap.error(f"at least {MIN_NODES} nodes: each needs {OUTBOUND} outbound peers in {OUTBOUND} other /24s "
+                 f"({PER_GROUP} nodes to a /24) and two nodes connect once, so smaller meshes cannot fill "
+                 f"every slot")
+    build = os.path.join(ROOT, args.build) if not os.path.isabs(args.build) else args.build
+    out = args.out or os.path.join(ROOT, "build", "scale", f"scale-{args.nodes}.json")
+
+    def on_signal(signum, frame):
+        raise SystemExit(f"stopped by signal {signum}")
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+
+    res = run(build, args.nodes, blocks=args.blocks, form_timeout=args.form_timeout, net=args.net)
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(res, f, indent=1)
+    print(summary(res))
+    print(f"figures written to {out}")
+    return 0 if all(res["checks"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
