@@ -4,8 +4,10 @@
  * wallet_open on the node's default pool in a fresh process (run as
  * `--open DIR N`), so that neither
  * the heap the build left behind nor its caches count, and reports the
- * resident memory the open wallet takes. N is the first argument (default
- * 200,000; the target is 1,000,000 in 2 s). */
+ * resident memory the open wallet takes, twice: right after the build,
+ * while LevelDB still merges the files the build wrote, and again once the
+ * database has settled. N is the first argument (default 200,000; the
+ * target is 1,000,000 in 2 s). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,8 +144,12 @@ int main(int argc, char **argv)
 	printf("wallet load: %ld confirmed transactions paying the wallet\n", count);
 	printf("  built (commits of %d)              : %8.2f s (%.1f us a transaction)\n", PER_BLOCK, built,
 	       built / (double)count * 1e6);
+	printf("  first open, right after the build (LevelDB still merging the files it wrote):\n");
 	fflush(stdout);
 	int r = run_child(path, count);
+	printf("  a later open, the database settled (as a wallet that grew over time):\n");
+	fflush(stdout);
+	r = r ? r : run_child(path, count);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd) == 0 && r == 0 ? 0 : 1;
 }

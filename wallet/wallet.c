@@ -518,14 +518,26 @@ static int index_store(struct wallet *w, char *err)
 	 * for the slot a few transactions ahead overlaps the misses. */
 	for (size_t i = 0; i < w->s.n_txs; i++) {
 		struct wstore_tx *t = w->s.txs[i];
+		/* Two steps ahead: the transaction (its txid) first, its slot
+		 * once the txid is at hand. */
+		if (i + 2 * PREFETCH < w->s.n_txs)
+			__builtin_prefetch(w->s.txs[i + 2 * PREFETCH]->tx.txid);
 		if (i + PREFETCH < w->s.n_txs)
 			hmap_prefetch(&w->txs, w->s.txs[i + PREFETCH]->tx.txid);
 		int r = hmap_put_new(&w->txs, t->tx.txid, t);
 		if (r != 0)
 			return err_set(err, "cannot load the wallet: %s", r > 0 ? "transaction recorded twice" : "out of memory");
 	}
-	for (size_t i = 0; i < w->s.n_txs; i++)
+	for (size_t i = 0; i < w->s.n_txs; i++) {
+		/* The same two steps: the transaction, then its outputs. */
+		if (i + 2 * PREFETCH < w->s.n_txs) {
+			__builtin_prefetch(w->s.txs[i + 2 * PREFETCH]);
+			__builtin_prefetch(&w->s.txs[i + 2 * PREFETCH]->outs);
+		}
+		if (i + PREFETCH < w->s.n_txs)
+			__builtin_prefetch(w->s.txs[i + PREFETCH]->tx.out);
 		wallet_index_outputs(w, w->s.txs[i]);
+	}
 	for (size_t i = 0; i < w->s.n_locks; i++) {
 		uint8_t k[36];
 		outpoint_write(k, &w->s.locks[i]);
