@@ -64,13 +64,13 @@ def complete(nodes):
 
 def one_component(nodes):
     by_host = {n.host: n for n in nodes}
-    seen, todo = set(), [nodes[0].host]
-    while todo:
-        h = todo.pop()
+    seen, stack = set(), [nodes[0].host]
+    while stack:
+        h = stack.pop()
         if h in seen:
             continue
         seen.add(h)
-        todo += [x for x in neighbours(by_host[h]) if x in by_host]
+        stack += [x for x in neighbours(by_host[h]) if x in by_host]
     return seen == set(by_host)
 
 

@@ -56,6 +56,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "functional"))
 import bech32m  # noqa: E402  (the functional tests' encoder, standard library only)
+from framework import wait_until  # noqa: E402
 
 OUTBOUND = 8
 PER_GROUP = 2
@@ -232,19 +233,18 @@ class Node:
                       "cpu_s": round(on_cpu_ns / 1e9, 4)}
         return self.final
 
-    def terminate(self):
+    def _signal(self, sig):
         if self.alive():
             try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
+                os.killpg(self.proc.pid, sig)
             except ProcessLookupError:
                 pass
 
+    def terminate(self):
+        self._signal(signal.SIGTERM)
+
     def kill(self):
-        if self.alive():
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        self._signal(signal.SIGKILL)
         if self.proc is not None:
             try:
                 self.proc.wait(timeout=10)
@@ -274,7 +274,7 @@ class Mesh:
         t0 = time.monotonic()
         seed = self.nodes[0]
         seed.spawn()
-        self.wait(lambda: seed.ready() or not seed.alive(), 60, "the seed to answer RPC")
+        wait_until(lambda: seed.ready() or not seed.alive(), 60, 0.1, "timed out waiting for the seed to answer RPC")
         if not seed.alive():
             raise SystemExit("the seed exited at start:\n" + open(os.path.join(seed.datadir, "stderr.txt")).read())
         for nd in self.nodes[1:]:
@@ -309,14 +309,6 @@ class Mesh:
     def alive(self):
         return [nd for nd in self.nodes if nd.alive()]
 
-    @staticmethod
-    def wait(pred, timeout, what):
-        deadline = time.monotonic() + timeout
-        while not pred():
-            if time.monotonic() > deadline:
-                raise SystemExit(f"timed out waiting for {what}")
-            time.sleep(0.1)
-
     # -- the peer graph --
 
     def snapshot(self, nodes):
@@ -343,38 +335,28 @@ class Mesh:
         return out, inb, adj
 
     @staticmethod
-    def components(adj):
+    def depths(adj, start):
+        """Hops from start to every node it reaches (breadth first)."""
+        depth, frontier = {start: 0}, [start]
+        while frontier:
+            nxt = [x for h in frontier for x in adj[h] if x not in depth]
+            for x in nxt:
+                depth.setdefault(x, depth[frontier[0]] + 1)
+            frontier = list(dict.fromkeys(nxt))
+        return depth
+
+    @classmethod
+    def components(cls, adj):
         seen, comps = set(), 0
         for start in adj:
-            if start in seen:
-                continue
-            comps += 1
-            todo = [start]
-            seen.add(start)
-            while todo:
-                for x in adj[todo.pop()]:
-                    if x not in seen:
-                        seen.add(x)
-                        todo.append(x)
+            if start not in seen:
+                comps += 1
+                seen |= cls.depths(adj, start).keys()
         return comps
 
-    @staticmethod
-    def diameter(adj):
-        best = 0
-        for start in adj:
-            depth, frontier, seen = 0, [start], {start}
-            while frontier:
-                nxt = []
-                for h in frontier:
-                    for x in adj[h]:
-                        if x not in seen:
-                            seen.add(x)
-                            nxt.append(x)
-                if nxt:
-                    depth += 1
-                frontier = nxt
-            best = max(best, depth)
-        return best
+    @classmethod
+    def diameter(cls, adj):
+        return max((max(cls.depths(adj, start).values()) for start in adj), default=0)
 
     def formed(self, nodes):
         out, inb, adj = self.snapshot(nodes)
