@@ -2,6 +2,7 @@
  * encryption and unlock deadlines, balances through maturity, spends and
  * reorgs, lockunspent, assets, raw signing, import/export and backups. */
 #include "tests/unit/chain_fixture.h"
+#include "tests/unit/folder_fixture.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -343,29 +344,6 @@ static void test_restore_lookahead(void **state)
 	tx_release(&t2);
 }
 
-/* Whether any file of the wallet's database folder holds needle. */
-static bool file_contains(const char *dir, const uint8_t *needle, size_t m)
-{
-	static uint8_t data[16 << 20];
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	bool found = false;
-	assert_non_null(d);
-	while (!found && (e = readdir(d))) {
-		char path[512];
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		FILE *f = e->d_name[0] == '.' ? NULL : fopen(path, "rb");
-		if (!f)
-			continue;
-		size_t n = fread(data, 1, sizeof(data), f);
-		fclose(f);
-		for (size_t i = 0; i + m <= n && !found; i++)
-			found = memcmp(data + i, needle, m) == 0;
-	}
-	closedir(d);
-	return found;
-}
-
 static void test_encryption(void **state)
 {
 	(void)state;
@@ -377,7 +355,7 @@ static void test_encryption(void **state)
 	assert_false(wallet_is_locked(W, now));
 	assert_int_equal(wallet_export_seed(W, hex, err), WALLET_OK);
 	assert_true(hex_decode(seed, 32, hex));
-	assert_true(file_contains(wpath, seed, 32)); /* a plain wallet holds it */
+	assert_true(fix_folder_contains(wpath, seed, 32)); /* a plain wallet holds it */
 	assert_int_equal(wallet_get_new_address(W, a, sizeof(a), "mine", err), WALLET_OK);
 	assert_int_equal(wallet_dump_privkey(W, dumped, a, err), WALLET_OK);
 	assert_true(hex_decode(sk, 32, dumped));
@@ -386,8 +364,8 @@ static void test_encryption(void **state)
 	assert_int_equal(wallet_encrypt(W, "pass one", err), WALLET_OK);
 	assert_true(wallet_is_encrypted(W));
 	assert_true(wallet_is_locked(W, now));
-	assert_false(file_contains(wpath, seed, 32));
-	assert_false(file_contains(wpath, sk, 32));
+	assert_false(fix_folder_contains(wpath, seed, 32));
+	assert_false(fix_folder_contains(wpath, sk, 32));
 	assert_int_equal(wallet_encrypt(W, "again", err), WALLET_WRONG_ENC_STATE);
 	assert_int_equal(wallet_dump_privkey(W, dumped, a, err), WALLET_LOCKED);
 	assert_string_equal(dumped, "");
@@ -411,7 +389,7 @@ static void test_encryption(void **state)
 	assert_memory_equal(again, sk, 32);
 	/* An import while unlocked is sealed with the rest. */
 	assert_int_equal(wallet_import_privkey(W, imp, "imported", NULL, err), WALLET_OK);
-	assert_false(file_contains(wpath, F->sk[2], 32));
+	assert_false(fix_folder_contains(wpath, F->sk[2], 32));
 	assert_true(wallet_is_locked(W, now + 60)); /* the deadline passed */
 	assert_int_equal(wallet_unlocked_until(W), 0);
 	assert_int_equal(wallet_dump_privkey(W, hex, a, err), WALLET_LOCKED);

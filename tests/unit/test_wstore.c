@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "chain/hash.h"
+#include "tests/unit/folder_fixture.h"
 #include "util/pool.h"
 #include "wallet/wfile.h"
 
@@ -262,14 +263,6 @@ static void test_damage_refused(void **state)
 	free(good);
 }
 
-static bool contains(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m)
-{
-	for (size_t i = 0; i + m <= n; i++)
-		if (memcmp(hay + i, needle, m) == 0)
-			return true;
-	return false;
-}
-
 /* Sealed with a key, the file holds neither the seed nor the imported key;
  * the wrong key is told apart by the tag; the right one brings both back. */
 static void test_encryption(void **state)
@@ -296,8 +289,8 @@ static void test_encryption(void **state)
 	assert_int_equal(wfile_save(&a, path, err), 0);
 
 	uint8_t *file = read_bytes(path, &len);
-	assert_false(contains(file, len, seed, 32));
-	assert_false(contains(file, len, sk, 32));
+	assert_false(fix_bytes_contain(file, len, seed, 32));
+	assert_false(fix_bytes_contain(file, len, sk, 32));
 	free(file);
 
 	assert_int_equal(wfile_load(&b, path, NET, err), 0);
@@ -353,27 +346,6 @@ static void test_misuse(void **state)
 
 
 /* ---- the database ---- */
-
-/* Whether any file of folder d holds needle. */
-static bool folder_contains(const char *d, const uint8_t *needle, size_t m)
-{
-	DIR *dd = opendir(d);
-	struct dirent *e;
-	bool found = false;
-	assert_non_null(dd);
-	while (!found && (e = readdir(dd))) {
-		char p[512];
-		size_t len;
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", d, e->d_name);
-		uint8_t *data = read_bytes(p, &len);
-		found = contains(data, len, needle, m);
-		free(data);
-	}
-	closedir(dd);
-	return found;
-}
 
 static void assert_modes(const char *d)
 {
@@ -628,8 +600,8 @@ static void test_db_sealed_secrets(void **state)
 	memcpy(seed, a.seed, 32);
 	memcpy(sk, a.imported_sk[0], 32);
 	assert_int_equal(wstore_create(&a, dbdir, err), 0);
-	assert_true(folder_contains(dbdir, seed, 32)); /* a plain wallet holds them */
-	assert_true(folder_contains(dbdir, sk, 32));
+	assert_true(fix_folder_contains(dbdir, seed, 32)); /* a plain wallet holds them */
+	assert_true(fix_folder_contains(dbdir, sk, 32));
 	fill(a.salt, WSTORE_SALT_LEN, 3);
 	a.kdf_log2n = 10;
 	a.kdf_r = 8;
@@ -638,20 +610,20 @@ static void test_db_sealed_secrets(void **state)
 	assert_int_equal(wstore_seal(&a, key, err), 0);
 	assert_int_equal(wstore_commit(&a, err), 0);
 	assert_int_equal(wstore_compact(&a, err), 0);
-	assert_false(folder_contains(dbdir, seed, 32));
-	assert_false(folder_contains(dbdir, sk, 32));
+	assert_false(fix_folder_contains(dbdir, seed, 32));
+	assert_false(fix_folder_contains(dbdir, sk, 32));
 	assert_modes(dbdir);
 	assert_true(a.sealed_len <= sizeof(old_sealed));
 	memcpy(old_sealed, a.sealed, a.sealed_len);
 	size_t old_len = a.sealed_len;
-	assert_true(folder_contains(dbdir, old_sealed, old_len));
+	assert_true(fix_folder_contains(dbdir, old_sealed, old_len));
 	fill(a.salt, WSTORE_SALT_LEN, 4);
 	assert_int_equal(wstore_derive_key(key2, "battery staple", a.salt, 10, 8, 1, err), 0);
 	assert_int_equal(wstore_seal(&a, key2, err), 0);
 	assert_int_equal(wstore_commit(&a, err), 0);
 	assert_int_equal(wstore_compact(&a, err), 0);
-	assert_false(folder_contains(dbdir, old_sealed, old_len));
-	assert_false(folder_contains(dbdir, seed, 32));
+	assert_false(fix_folder_contains(dbdir, old_sealed, old_len));
+	assert_false(fix_folder_contains(dbdir, seed, 32));
 	wstore_release(&a);
 	assert_int_equal(wstore_open(&b, dbdir, NET, NULL, err), 0);
 	assert_true(b.encrypted);
