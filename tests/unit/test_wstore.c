@@ -133,6 +133,18 @@ static void assert_same_public(const struct wstore *a, const struct wstore *b)
 	assert_int_equal(a->best_height, b->best_height);
 }
 
+/* b is sample() a read back whole: public part, secrets, labels, metadata. */
+static void assert_sample_back(const struct wstore *a, const struct wstore *b)
+{
+	assert_same_public(a, b);
+	assert_true(b->have_secrets);
+	assert_false(b->encrypted);
+	assert_memory_equal(a->seed, b->seed, 32);
+	assert_memory_equal(a->imported_sk, b->imported_sk, 32);
+	assert_string_equal(wstore_label(b, a->labels[0].addr), "rent");
+	assert_int_equal(b->txs[0]->tx.out[1].meta_len, 3);
+}
+
 static void test_round_trip(void **state)
 {
 	(void)state;
@@ -141,13 +153,7 @@ static void test_round_trip(void **state)
 	sample(&a);
 	assert_int_equal(wfile_save(&a, path, err), 0);
 	assert_int_equal(wfile_load(&b, path, NET, err), 0);
-	assert_same_public(&a, &b);
-	assert_true(b.have_secrets);
-	assert_false(b.encrypted);
-	assert_memory_equal(a.seed, b.seed, 32);
-	assert_memory_equal(a.imported_sk, b.imported_sk, 32);
-	assert_string_equal(wstore_label(&b, a.labels[0].addr), "rent");
-	assert_int_equal(b.txs[0]->tx.out[1].meta_len, 3);
+	assert_sample_back(&a, &b);
 	wstore_release(&a);
 	wstore_release(&b);
 	wstore_release(&b); /* safe twice */
@@ -392,13 +398,7 @@ static void test_db_round_trip(void **state)
 	wstore_release(&a);
 	sample(&a);
 	assert_int_equal(wstore_open(&b, dbdir, NET, NULL, err), 0);
-	assert_same_public(&a, &b);
-	assert_true(b.have_secrets);
-	assert_false(b.encrypted);
-	assert_memory_equal(a.seed, b.seed, 32);
-	assert_memory_equal(a.imported_sk, b.imported_sk, 32);
-	assert_string_equal(wstore_label(&b, a.labels[0].addr), "rent");
-	assert_int_equal(b.txs[0]->tx.out[1].meta_len, 3);
+	assert_sample_back(&a, &b);
 	assert_int_equal(wstore_create(&a, dbdir, err), -1);
 	assert_non_null(strstr(err, "already exists"));
 	wstore_release(&a);
