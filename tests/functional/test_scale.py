@@ -30,6 +30,7 @@ def check(res):
     assert_true(c["survives_seed_loss"], f"the seed's loss split the mesh or emptied slots: {loss}")
     assert_equal(loss["outbound"]["min"], 8)
     assert_true(c["every_block_reached_every_node"], f"blocks: {res['blocks']}")
+    assert_true(c["every_tx_reached_every_node"], f"transactions: {res['txs']}")
     assert_true(res["peak_rss_kib"]["max"] > 0 and res["cpu_ms_per_block_per_node"]["n"] == NODES - 1)
 
 
@@ -39,7 +40,7 @@ def main():
     signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(int(scaled(150)))
     try:
-        res = scale.run(BUILD, NODES, blocks=3, form_timeout=scaled(60), net=40, idle=1.0)
+        res = scale.run(BUILD, NODES, blocks=3, txs=3, form_timeout=scaled(60), net=40, idle=1.0)
         check(res)
     except BaseException:
         traceback.print_exc()

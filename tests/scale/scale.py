@@ -7,8 +7,10 @@ Every node listens on its own loopback address, two nodes per /24
 only node 0, the seed, through -seednode: every other peer it finds
 through address relay. The harness
 
-1. starts the seed, then the N-1 others, raising its file-descriptor limit
-   for them first;
+1. mines a template chain of 2,000 blocks whose coinbases pay one wallet,
+   copies it into every node's datadir (and the wallet into node 1's, the
+   funder's), starts the seed, then the N-1 others, raising its
+   file-descriptor limit for them first;
 2. waits until every node has 8 outbound peers (outbound-full-relay, at
    most one per /24) and the peer graph from every node's getpeerinfo is
    one connected component: time to form, outbound/inbound degree
@@ -19,7 +21,9 @@ through address relay. The harness
 4. mines blocks one at a time on random nodes and times, from each node's
    -debug=bench marks (`mesh: tip HASH ... at T us`, CLOCK_MONOTONIC,
    which every process of the machine shares, as bench/bench_mesh.py
-   reads them), when 50/90/99/100 % of the nodes had each block;
+   reads them), when 50/90/99/100 % of the nodes had each block; then
+   sends transactions the funder signed, each on a random node, and times
+   their arrival in every mempool from the `mesh: tx ...` marks alike;
 5. reads each node's peak resident memory (VmHWM) and CPU seconds from
    /proc, and its bytes sent over the block phase.
 
@@ -68,7 +72,14 @@ LEAN = ["-par=1", "-dbcache=1", "-maxmempool=5"]
 # 20 nodes (10 groups) never fill every slot: 160 connections of the 180
 # pairs in distinct groups, each node's in 8 of the 9 other groups
 MIN_NODES = 30
-MARK = re.compile(rb"mesh: tip ([0-9a-f]{64}) height (\d+) at (\d+) us")
+MARK = re.compile(rb"mesh: (tip|tx) ([0-9a-f]{64}) height (\d+) at (\d+) us")
+# Every node starts on a copy of one chain of this many blocks, mined
+# before the mesh starts by a node whose wallet takes the coinbases: the
+# late joiner has a chain to download, and the funder has coins to spend.
+TEMPLATE_BLOCKS = 2000
+# The node that starts with that wallet: it signs the transactions the
+# phases send (each submitted on a random node) and is never stopped.
+FUNDER = 1
 _PR_SET_PDEATHSIG = 1
 
 
@@ -126,19 +137,22 @@ class RPCFailure(Exception):
 class Node:
     """One cairnd -regtest process on its own address."""
 
-    def __init__(self, index, host, workdir, p2p_port, rpc_port, cairnd, extra):
+    def __init__(self, index, host, workdir, p2p_port, rpc_port, cairnd, extra, wallet=False):
         self.index, self.host = index, host
         self.p2p_port, self.rpc_port = p2p_port, rpc_port
         self.datadir = os.path.join(workdir, f"node{index}")
         os.makedirs(self.datadir)
         self.args = [cairnd, "-regtest", f"-datadir={self.datadir}", f"-bind={host}", f"-port={p2p_port}",
                      f"-rpcbind={host}", f"-rpcport={rpc_port}", "-rpcallowip=127.0.0.0/8",
-                     "-printtoconsole=0", "-disablewallet", "-persistmempool=0", "-debug=bench"] + LEAN + extra
+                     "-printtoconsole=0", "-persistmempool=0", "-debug=bench"] + LEAN + extra
+        if not wallet:
+            self.args.append("-disablewallet")
         self.proc = None
         self.conn = None
         self.auth = None
         self.log_pos = 0
         self.log_rest = b""
+        self.seen = {}  # hash -> (height, monotonic us) of its first mark
         self.final = {}
 
     @property
@@ -191,7 +205,8 @@ class Node:
             return False
 
     def marks(self):
-        """New (hash, height, monotonic us) tip marks of debug.log."""
+        """New (kind, hash, height, monotonic us) marks of debug.log, kind
+        "tip" (a new best block) or "tx" (a transaction entered the mempool)."""
         try:
             with open(os.path.join(self.datadir, "regtest", "debug.log"), "rb") as f:
                 f.seek(self.log_pos)
@@ -205,7 +220,7 @@ class Node:
         for line in lines:
             m = MARK.search(line)
             if m:
-                out.append((m.group(1).decode(), int(m.group(2)), int(m.group(3))))
+                out.append((m.group(1).decode(), m.group(2).decode(), int(m.group(3)), int(m.group(4))))
         return out
 
     def proc_figures(self):
@@ -254,7 +269,7 @@ class Node:
 
 
 class Mesh:
-    def __init__(self, build, n, workdir, net, log=print):
+    def __init__(self, build, n, workdir, net, template=None, log=print):
         self.n = n
         self.log = log
         self.workdir = workdir
@@ -264,7 +279,10 @@ class Mesh:
         p2p_port, rpc_port = free_port(), free_port()
         seed_addr = f"{host_of(0, net)}:{p2p_port}"
         self.nodes = [Node(i, host_of(i, net), workdir, p2p_port, rpc_port, cairnd,
-                           [] if i == 0 else [f"-seednode={seed_addr}"]) for i in range(n)]
+                           [] if i == 0 else [f"-seednode={seed_addr}"], wallet=i == FUNDER) for i in range(n)]
+        if template:
+            for nd in self.nodes:
+                copy_template(template, nd.datadir, nd.index == FUNDER)
         self.by_host = {nd.host: nd for nd in self.nodes}
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=8)
 
@@ -388,49 +406,140 @@ class Mesh:
                 "diameter": self.diameter(adj) if self.components(adj) == 1 else None,
                 "_out": out, "_inb": inb}
 
-    # -- blocks --
+    # -- arrivals --
+
+    @staticmethod
+    def poll_marks(nodes):
+        for nd in nodes:
+            for _, h, height, t in nd.marks():
+                nd.seen.setdefault(h, (height, t))
+
+    def arrival(self, nodes, h, origin, timeout=60):
+        """Waits until every node of nodes has logged h (a block that became
+        its tip, a transaction that entered its mempool), at most timeout
+        seconds, and times when 50/90/99/100 % had it, in ms from origin's
+        mark."""
+        deadline = time.monotonic() + timeout
+        pending = list(nodes)
+        while True:
+            self.poll_marks(pending)
+            pending = [nd for nd in pending if h not in nd.seen]
+            if not pending or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        have = [nd.seen[h] for nd in nodes if h in nd.seen]
+        t0 = origin.seen.get(h, (None, None))[1]
+        times = sorted((t - t0) / 1000.0 for _, t in have) if t0 is not None else []
+        row = {"hash": h, "height": origin.seen.get(h, (None,))[0], "origin": origin.index,
+               "reached": len(have), "of": len(nodes)}
+        for pct in (50, 90, 99, 100):
+            k = max(1, -(-pct * len(nodes) // 100))  # ceil
+            row[f"ms_to_{pct}pct"] = round(times[k - 1], 2) if len(times) >= k else None
+        return row
+
+    def skip_marks(self, nodes):
+        """Forgets what was logged so far, so a phase times only its own."""
+        self.poll_marks(nodes)
 
     def propagation(self, nodes, count, rnd, timeout=60):
         """Mines count blocks, one at a time, each on a random node of
         nodes, and times its arrival at every node from the bench marks."""
-        for nd in nodes:
-            nd.marks()  # skip what was logged before
+        self.skip_marks(nodes)
         pay = pay_address()
         results = []
         for b in range(count):
             origin = rnd.choice(nodes)
             h = origin.call("generatetoaddress", 1, pay)[0]
-            seen = {}
-            deadline = time.monotonic() + timeout
-            while len(seen) < len(nodes) and time.monotonic() < deadline:
-                for nd in nodes:
-                    if nd.host in seen:
-                        continue
-                    for mh, height, t in nd.marks():
-                        if mh == h:
-                            seen[nd.host] = (height, t)
-                time.sleep(0.05)
-            t0 = seen.get(origin.host, (0, None))[1]
-            times = sorted((t - t0) / 1000.0 for _, t in seen.values()) if t0 is not None else []
-            row = {"block": h, "height": seen.get(origin.host, (None,))[0], "origin": origin.index,
-                   "reached": len(seen), "of": len(nodes)}
-            for pct in (50, 90, 99, 100):
-                k = max(1, -(-pct * len(nodes) // 100))  # ceil
-                row[f"ms_to_{pct}pct"] = round(times[k - 1], 2) if len(times) >= k else None
+            row = self.arrival(nodes, h, origin, timeout)
             results.append(row)
             self.log(f"  block {b + 1}/{count} from node{origin.index}: "
                      + ", ".join(f"{p}% {row[f'ms_to_{p}pct']} ms" for p in (50, 90, 99, 100)))
             time.sleep(0.5)
         return results
 
+    def tx_propagation(self, nodes, funder, count, rnd, timeout=60):
+        """Submits count transactions signed by the funder, one at a time,
+        each on a random node of nodes, and times its arrival in every
+        node's mempool."""
+        self.skip_marks(nodes)
+        results = []
+        for i in range(count):
+            origin = rnd.choice(nodes)
+            txid = origin.call("sendrawtransaction", funder.next_tx())
+            row = self.arrival(nodes, txid, origin, timeout)
+            results.append(row)
+            self.log(f"  transaction {i + 1}/{count} from node{origin.index}: "
+                     + ", ".join(f"{p}% {row[f'ms_to_{p}pct']} ms" for p in (50, 90, 99, 100)))
+        return results
 
-def block_summary(rows):
+
+class Funder:
+    """Signs transactions with the funder node's wallet, one template
+    coinbase each, paid to a fixed address: they are valid on every node
+    (all start on the template chain) and independent of one another, so
+    any node can be handed any of them."""
+
+    FEE = 0.0001
+
+    def __init__(self, node):
+        self.node = node
+        self.coins = [u for u in node.call("listunspent", 101) if u["amount"] >= 0.001]
+        self.coins.sort(key=lambda u: (u["txid"], u["vout"]))
+        self.pay = pay_address()
+
+    def next_tx(self):
+        """The hex of a new signed transaction (each spends another coin)."""
+        if not self.coins:
+            raise SystemExit("the funder ran out of coins: raise TEMPLATE_BLOCKS")
+        u = self.coins.pop()
+        amount = round(u["amount"] - self.FEE, 8)
+        raw = self.node.call("createrawtransaction", [{"txid": u["txid"], "vout": u["vout"]}],
+                             {self.pay: f"{amount:.8f}"})
+        return self.node.call("signrawtransactionwithwallet", raw)["hex"]
+
+
+def make_template(build, workdir, host, blocks, log=print):
+    """Mines a regtest chain of blocks blocks whose coinbases pay a new
+    wallet, in a node of its own on host, and stops it. Returns the
+    datadir: Mesh copies its chain into every node and its wallet into
+    the funder."""
+    nd = Node("template", host, workdir, free_port(), free_port(), os.path.join(build, "cairnd"), [],
+              wallet=True)
+    nd.spawn()
+    try:
+        wait_until(lambda: nd.ready() or not nd.alive(), 60, 0.1, "the template node never answered RPC")
+        if not nd.alive():
+            raise SystemExit("the template node exited:\n" + open(os.path.join(nd.datadir, "stderr.txt")).read())
+        addr = nd.call("getnewaddress")
+        t = time.monotonic()
+        for _ in range(0, blocks, 500):
+            nd.call("generatetoaddress", min(500, blocks - nd.call("getblockcount")), addr)
+        log(f"  template chain of {nd.call('getblockcount')} blocks mined in {time.monotonic() - t:.1f} s")
+        nd.call("stop")
+        nd.proc.wait(timeout=30)
+    finally:
+        nd.kill()
+    return nd.datadir
+
+
+def copy_template(template, datadir, wallet):
+    """The template's chain (and its wallet when wallet) into a new
+    node's datadir: what a node that had synced it would have on disk."""
+    src, dst = os.path.join(template, "regtest"), os.path.join(datadir, "regtest")
+    os.makedirs(dst)
+    for name in os.listdir(src):
+        path = os.path.join(src, name)
+        if os.path.isdir(path) and (name != "wallets" or wallet):
+            shutil.copytree(path, os.path.join(dst, name))
+
+
+def arrival_summary(rows):
     out = {}
     for pct in (50, 90, 99, 100):
         vals = [r[f"ms_to_{pct}pct"] for r in rows if r[f"ms_to_{pct}pct"] is not None]
         out[f"{pct}pct_ms"] = dist(vals)
-    out["blocks_reaching_all"] = sum(r["reached"] == r["of"] for r in rows)
-    out["blocks"] = len(rows)
+    out["reaching_all"] = sum(r["reached"] == r["of"] for r in rows)
+    out["count"] = len(rows)
     return out
 
 
@@ -448,7 +557,8 @@ def raise_fd_limit(n):
     return want
 
 
-def run(build, n, blocks=30, form_timeout=120, net=10, seed=1, idle=5.0, workdir=None, log=print):
+def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0, workdir=None,
+        template_blocks=TEMPLATE_BLOCKS, log=print):
     """Starts the mesh of n nodes on 127.net.0.0/16 and on, measures it
     (idle: seconds of the quiet window that prices an idle mesh) and stops
     it. Returns the figures; the 'checks' entry says which expectations
@@ -461,7 +571,9 @@ def run(build, n, blocks=30, form_timeout=120, net=10, seed=1, idle=5.0, workdir
            "machine": {"cores": os.cpu_count(), "fd_limit": fd_limit}}
     mesh = None
     try:
-        mesh = Mesh(build, n, workdir, net, log)
+        log(f"mining a template chain of {template_blocks} blocks")
+        template = make_template(build, workdir, f"127.{net}.0.1", template_blocks, log)
+        mesh = Mesh(build, n, workdir, net, template, log)
         log(f"starting {n} nodes on 127.{net}.0.0/16 ({PER_GROUP} per /24), seed {mesh.nodes[0].addr}")
         res["start"] = mesh.start()
         log(f"  spawned in {res['start']['spawn_s']} s, all answering RPC after "
@@ -511,7 +623,7 @@ def run(build, n, blocks=30, form_timeout=120, net=10, seed=1, idle=5.0, workdir
         totals1 = {nd.host: nd.call("getnettotals")["totalbytessent"] for nd in rest}
         cpu1 = {nd.host: nd.proc_figures()["cpu_s"] for nd in rest}
         res["blocks"] = rows
-        res["block_propagation"] = block_summary(rows)
+        res["block_propagation"] = arrival_summary(rows)
         res["bytes_sent_per_node_per_block"] = dist(
             [round((totals1[h] - totals0[h]) / max(1, blocks)) for h in totals0])
         # CPU of the block phase beyond what idling would have cost in it
@@ -519,6 +631,12 @@ def run(build, n, blocks=30, form_timeout=120, net=10, seed=1, idle=5.0, workdir
         per_block = [max(0.0, (cpu1[h] - cpu0[h] - idle)) * 1000 / max(1, blocks) for h in cpu0]
         res["cpu_ms_per_block_per_node"] = dist([round(v, 2) for v in per_block])
         res["cpu_ms_per_block_all_nodes_over_cores"] = round(sum(per_block) / os.cpu_count(), 1)
+
+        log(f"sending {txs} transactions, each on a random node")
+        funder = Funder(mesh.nodes[FUNDER])
+        tx_rows = mesh.tx_propagation(rest, funder, txs, rnd)
+        res["txs"] = tx_rows
+        res["tx_propagation"] = arrival_summary(tx_rows)
 
         figs = [nd.proc_figures() for nd in mesh.nodes]
         for key, name in (("hwm_kib", "peak_rss_kib"), ("rss_kib", "rss_kib_at_end"),
@@ -530,7 +648,8 @@ def run(build, n, blocks=30, form_timeout=120, net=10, seed=1, idle=5.0, workdir
             "formed_within_60s_of_last_start": form["ok"] and form["seconds"] <= 60,
             "one_outbound_per_group": form["nodes_with_two_outbound_in_one_group"] == 0,
             "survives_seed_loss": loss["ok"],
-            "every_block_reached_every_node": res["block_propagation"]["blocks_reaching_all"] == blocks,
+            "every_block_reached_every_node": res["block_propagation"]["reaching_all"] == blocks,
+            "every_tx_reached_every_node": res["tx_propagation"]["reaching_all"] == txs,
         }
         return res
     finally:
@@ -558,6 +677,12 @@ def summary(res):
         if d:
             lines.append(f"block to {pct:3d}% of nodes: p50 {d['p50']} ms, p90 {d['p90']} ms, max {d['max']} ms "
                          f"({d['n']} blocks)")
+    tx = res.get("tx_propagation", {})
+    for pct in (50, 90, 99, 100):
+        d = tx.get(f"{pct}pct_ms")
+        if d:
+            lines.append(f"transaction to {pct:3d}% of nodes: p50 {d['p50']} ms, p90 {d['p90']} ms, max {d['max']} ms "
+                         f"({d['n']} transactions)")
     for key, name in (("peak_rss_kib", "peak RSS per node (VmHWM, KiB)"),
                       ("private_rss_kib_at_end", "private RSS per node (RssAnon, KiB)"),
                       ("pss_kib_at_end", "proportional RSS per node (Pss, KiB)"),
@@ -585,6 +710,7 @@ def main():
     ap.add_argument("--delay-ms", type=int, default=0)
     ap.add_argument("--jitter-ms", type=int, default=0)
     ap.add_argument("--blocks", type=int, default=30)
+    ap.add_argument("--txs", type=int, default=30)
     ap.add_argument("--form-timeout", type=float, default=120)
     ap.add_argument("--net", type=int, default=10, help="second octet of the nodes' 127.N.0.0/16")
     ap.add_argument("--out", help="JSON file (default build/scale/scale-N.json)")
@@ -603,7 +729,7 @@ def main():
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
 
-    res = run(build, args.nodes, blocks=args.blocks, form_timeout=args.form_timeout, net=args.net)
+    res = run(build, args.nodes, blocks=args.blocks, txs=args.txs, form_timeout=args.form_timeout, net=args.net)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as f:
         json.dump(res, f, indent=1)
