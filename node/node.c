@@ -456,7 +456,7 @@ static int open_p2p(struct node *n, char *err)
 static int open_rpc(struct node *n, char *err)
 {
 	char cookie[PATH_MAX];
-	size_t nbind, nallow;
+	size_t nbind, nallow, nauth, nwhite;
 	int64_t port = options_int(n->opts, "rpcport", n->p->rpc_port);
 	if (port < 0 || port > 65535)
 		return err_set(err, "-rpcport must be between 0 and 65535");
@@ -466,11 +466,20 @@ static int open_rpc(struct node *n, char *err)
 		.bind = options_list(n->opts, "rpcbind", &nbind),
 		.allow = options_list(n->opts, "rpcallowip", &nallow),
 		.port = (uint16_t)port,
-		.user = options_str(n->opts, "rpcuser", NULL),
-		.password = options_str(n->opts, "rpcpassword", NULL),
-		.cookie_path = cookie,
+		.auth = {
+			.user = options_str(n->opts, "rpcuser", NULL),
+			.password = options_str(n->opts, "rpcpassword", NULL),
+			.cookie_path = cookie,
+			.rpcauth = options_list(n->opts, "rpcauth", &nauth),
+			.whitelist = options_list(n->opts, "rpcwhitelist", &nwhite),
+			.whitelist_default = options_is_set(n->opts, "rpcwhitelistdefault")
+						     ? options_bool(n->opts, "rpcwhitelistdefault", false)
+						     : -1,
+		},
 		.pool = n->pool,
 	};
+	cfg.auth.n_rpcauth = nauth;
+	cfg.auth.n_whitelist = nwhite;
 	cfg.n_bind = nbind;
 	cfg.n_allow = nallow;
 	if (!(n->rpc = rpc_server_new(n->base, &cfg, err)))

@@ -34,6 +34,13 @@ static const struct opt_def table[] = {
 	{ "rpcallowip", OPT_LIST, "127.0.0.1", "Allow JSON-RPC from this address or subnet (repeatable)" },
 	{ "rpcuser", OPT_STR, NULL, "User name for JSON-RPC (with -rpcpassword; else a cookie file)" },
 	{ "rpcpassword", OPT_STR, NULL, "Password for JSON-RPC" },
+	{ "rpcauth", OPT_LIST, NULL,
+	  "A JSON-RPC user as user:salt$hash, hash = HMAC-SHA256 of the password keyed by the salt "
+	  "(tools/rpcauth.py prints one; repeatable)" },
+	{ "rpcwhitelist", OPT_LIST, NULL,
+	  "Restrict a JSON-RPC user to methods: user:method,method (given twice for a user: the methods in both)" },
+	{ "rpcwhitelistdefault", OPT_BOOL, "1 when -rpcwhitelist is given",
+	  "Users without a whitelist may call nothing (1) or every method (0)" },
 	{ "server", OPT_BOOL, "1", "Accept JSON-RPC commands" },
 	{ "dbcache", OPT_INT, "16", "Database cache in MiB" },
 	{ "debug", OPT_LIST, NULL, "Log debug lines of a category (net, mempool, rpc, bench, validation, wallet, db, mine, all)" },

@@ -25,15 +25,12 @@
 #include "util/log.h"
 
 /* The HTTP side of the server: evhttp on the node's loop, who may call
- * (the allow-list, Basic authentication, the cookie), replies and the work
+ * (the allow-list, then rpc/auth.c), replies and the work
  * that waits for them, handing slow handlers to the workers, and draining
  * at shut-down. The JSON-RPC itself is dispatch.c's. */
 
 #define RPC_MAX_BIND 16
 #define RPC_MAX_HEADERS 8192 /* Bitcoin Core's limit on header bytes */
-#define RPC_COOKIE_USER "__cookie__"
-#define RPC_COOKIE_BYTES 32
-#define RPC_MAX_USERPASS 512 /* "user:password" with its NUL */
 #define RPC_AFTER_REPLY_FALLBACK 2 /* seconds */
 #define RECENT_WINDOW_US 20000
 
@@ -226,108 +223,6 @@ static int allow_setup(struct rpc_server *srv, const struct rpc_config *cfg, cha
 	return 0;
 }
 
-/* ---- authentication ---- */
-
-static int cookie_write(const char *path, const char *text, char *err)
-{
-	size_t plen = strlen(path), tlen = strlen(text);
-	char *tmp = malloc(plen + 5);
-	int fd;
-	bool ok;
-
-	if (!tmp)
-		return err_set(err, "cannot write '%s': out of memory", path);
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".tmp", 5);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		err_set(err, "cannot write '%s': %s", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	/* An older file of the same name keeps its mode; the cookie must not. */
-	ok = fchmod(fd, 0600) == 0 && write(fd, text, tlen) == (ssize_t)tlen;
-	ok = (close(fd) == 0) && ok;
-	if (!ok || rename(tmp, path) != 0) {
-		err_set(err, "cannot write '%s': %s", path, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
-	return 0;
-}
-
-/* Keeps only SHA-256("user:password"): comparing digests with CRYPTO_memcmp
- * takes the same time whatever the length of the guess. */
-static int auth_setup(struct rpc_server *srv, const struct rpc_config *cfg, char *err)
-{
-	char userpass[RPC_MAX_USERPASS];
-	bool has_user = cfg->user && *cfg->user, has_pass = cfg->password && *cfg->password;
-
-	if (has_user != has_pass)
-		return err_set(err, "rpcuser and rpcpassword must be given together");
-	if (has_user) {
-		if (strchr(cfg->user, ':'))
-			return err_set(err, "invalid rpcuser: ':' is not allowed");
-		size_t ul = strlen(cfg->user), pl = strlen(cfg->password);
-		if (ul + pl + 2 > sizeof(userpass))
-			return err_set(err, "rpcuser and rpcpassword are too long");
-		memcpy(userpass, cfg->user, ul);
-		userpass[ul] = ':';
-		memcpy(userpass + ul + 1, cfg->password, pl + 1);
-	} else {
-		uint8_t rnd[RPC_COOKIE_BYTES];
-		char hex[2 * RPC_COOKIE_BYTES + 1];
-		if (!cfg->cookie_path || !*cfg->cookie_path)
-			return err_set(err, "no rpc credentials: need rpcuser/rpcpassword or a cookie path");
-		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-			return err_set(err, "cannot make rpc cookie: no randomness");
-		hex_encode(hex, rnd, sizeof(rnd));
-		snprintf(userpass, sizeof(userpass), RPC_COOKIE_USER ":%s", hex);
-		OPENSSL_cleanse(rnd, sizeof(rnd));
-		OPENSSL_cleanse(hex, sizeof(hex));
-		if (cookie_write(cfg->cookie_path, userpass, err) != 0) {
-			OPENSSL_cleanse(userpass, sizeof(userpass));
-			return -1;
-		}
-		if (!(srv->cookie_path = strdup(cfg->cookie_path))) {
-			unlink(cfg->cookie_path);
-			OPENSSL_cleanse(userpass, sizeof(userpass));
-			return err_set(err, "cannot set up rpc: out of memory");
-		}
-	}
-	hash_sha256(srv->auth_digest, userpass, strlen(userpass));
-	OPENSSL_cleanse(userpass, sizeof(userpass));
-	return 0;
-}
-
-static bool authorized(const struct rpc_server *srv, struct evhttp_request *req)
-{
-	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-	uint8_t dec[768], digest[HASH_LEN];
-	size_t n;
-	int m;
-	bool ok;
-
-	if (!h || strncmp(h, "Basic ", 6) != 0)
-		return false;
-	for (h += 6; *h == ' '; h++)
-		;
-	n = strlen(h);
-	if (n == 0 || n % 4 != 0 || n / 4 * 3 > sizeof(dec))
-		return false;
-	m = EVP_DecodeBlock(dec, (const unsigned char *)h, (int)n);
-	if (m < 0)
-		return false;
-	/* EVP_DecodeBlock counts padding as zero bytes. */
-	m -= (h[n - 1] == '=') + (h[n - 2] == '=');
-	hash_sha256(digest, dec, (size_t)m);
-	ok = CRYPTO_memcmp(digest, srv->auth_digest, HASH_LEN) == 0;
-	OPENSSL_cleanse(dec, sizeof(dec));
-	return ok;
-}
-
 /* ---- HTTP ---- */
 
 static void send_text(struct rpc_server *srv, struct evhttp_request *req, int status, const char *reason,
@@ -462,7 +357,8 @@ static bool several_clients(struct rpc_server *srv, const void *conn)
 	return others;
 }
 
-static void serve_body(struct rpc_server *srv, struct evhttp_request *req, const char *wallet, const char *peer)
+static void serve_body(struct rpc_server *srv, struct evhttp_request *req, const char *wallet, const char *peer,
+		       const char *user)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
@@ -473,6 +369,13 @@ static void serve_body(struct rpc_server *srv, struct evhttp_request *req, const
 	/* evhttp refuses oversize bodies itself; this guards a chunked one. */
 	if (len > srv->max_body) {
 		send_text(srv, req, 413, "Payload Too Large", NULL);
+		return;
+	}
+	char method[64];
+	if (!rpc_auth_permits(srv->auth, user, body, len, method, sizeof(method))) {
+		log_info("RPC user %s from %s not allowed to call %s%s", user, peer, *method ? "method " : "any method",
+			 method);
+		send_text(srv, req, 403, "Forbidden", NULL);
 		return;
 	}
 	log_debug(LOG_RPC, "rpc request from %s: %zu bytes", peer, len);
@@ -514,7 +417,9 @@ static void on_request(struct evhttp_request *req, void *arg)
 		send_text(srv, req, 405, "Method Not Allowed", "JSONRPC server handles only POST requests");
 		return;
 	}
-	if (!authorized(srv, req)) {
+	char user[RPC_AUTH_MAX_USER];
+	if (!rpc_auth_check(srv->auth, evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization"),
+			    user)) {
 		log_debug(LOG_RPC, "rpc request from %s refused: not authenticated", peer);
 		evhttp_add_header(out, "WWW-Authenticate", "Basic realm=\"jsonrpc\"");
 		send_text(srv, req, 401, "Unauthorized", NULL);
@@ -522,7 +427,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 	}
 	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	if (!path || !*path || strcmp(path, "/") == 0) {
-		serve_body(srv, req, NULL, peer);
+		serve_body(srv, req, NULL, peer, user);
 		return;
 	}
 	/* Bitcoin Core's wallet endpoint: /wallet/NAME, the name URL-encoded.
@@ -540,7 +445,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 		send_text(srv, req, 404, "Not Found", NULL);
 		return;
 	}
-	serve_body(srv, req, wallet, peer);
+	serve_body(srv, req, wallet, peer, user);
 	free(wallet);
 }
 
@@ -659,7 +564,7 @@ struct rpc_server *rpc_server_new(struct event_base *base, const struct rpc_conf
 		err_set(err, "cannot start rpc server: no configuration");
 		goto fail;
 	}
-	if (allow_setup(srv, cfg, err) != 0 || auth_setup(srv, cfg, err) != 0 ||
+	if (allow_setup(srv, cfg, err) != 0 || !(srv->auth = rpc_auth_new(&cfg->auth, err)) ||
 	    http_setup(srv, base, cfg, err) != 0)
 		goto fail;
 	return srv;
@@ -678,11 +583,7 @@ void rpc_server_free(struct rpc_server *srv)
 		evhttp_free(srv->http);
 	if (srv->after_timer)
 		event_free(srv->after_timer);
-	if (srv->cookie_path) {
-		unlink(srv->cookie_path);
-		free(srv->cookie_path);
-	}
-	OPENSSL_cleanse(srv->auth_digest, sizeof(srv->auth_digest));
+	rpc_auth_free(srv->auth);
 	free(srv->methods);
 	free(srv);
 }

@@ -1,5 +1,6 @@
 /* The JSON-RPC server: HTTP POST through libevent's evhttp on the node's
- * event_base, Basic authentication (cookie file or user/password), an
+ * event_base, Basic authentication (rpc/auth.h: cookie file, user/password,
+ * hashed -rpcauth entries, per-user method whitelists), an
  * address allow-list, and dispatch of JSON-RPC 2.0 and 1.0-style requests
  * (single, batch, notification, positional or named params) to method
  * tables that each area (chain, mempool, net, wallet, ...) registers.
@@ -38,7 +39,7 @@
 
 #include <cJSON.h>
 
-#include "util/err.h"
+#include "rpc/auth.h"
 
 struct event_base;
 struct pool;
@@ -138,11 +139,9 @@ struct rpc_config {
 	 * "fd00::/8"); 127.0.0.0/8 and ::1 are always allowed. */
 	const char *const *allow;
 	size_t n_allow;
-	/* Both set: the credentials. Otherwise a cookie "__cookie__:<64 hex>"
-	 * is written to cookie_path (mode 0600) and removed by rpc_server_free. */
-	const char *user;
-	const char *password;
-	const char *cookie_path;
+	/* Credentials, -rpcauth entries and whitelists (rpc/auth.h); a cookie
+	 * written is removed by rpc_server_free. */
+	struct rpc_auth_config auth;
 	size_t max_body; /* 0: RPC_DEFAULT_MAX_BODY; larger bodies get 413 */
 	int timeout;	 /* seconds; 0: RPC_DEFAULT_TIMEOUT */
 	/* The node's workers, for the slow part of calls made while others

@@ -1,7 +1,7 @@
 /* What the server's two files share and nobody else sees.
  *
- *   server.c    the HTTP side: evhttp, the allow-list, authentication and
- *               the cookie, replies, work after a reply, deferral to the
+ *   server.c    the HTTP side: evhttp, the allow-list, authentication
+ *               (through rpc/auth.h), replies, work after a reply, deferral to the
  *               workers, draining at shut-down
  *   dispatch.c  JSON-RPC: the method tables, parsing, params and named
  *               args, batches, help, replies, and the helpers handlers use
@@ -56,8 +56,7 @@ struct rpc_server {
 	size_t n_methods;
 	struct rpc_subnet allow[RPC_MAX_ALLOW + 2];
 	size_t n_allow;
-	uint8_t auth_digest[HASH_LEN]; /* SHA-256 of "user:password" */
-	char *cookie_path;	       /* set when we wrote a cookie */
+	struct rpc_auth *auth;	  /* who may call, and what */
 	size_t max_body;
 	uint16_t port;
 };

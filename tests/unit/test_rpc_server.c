@@ -681,7 +681,7 @@ static void test_http(void **state)
 	assert_non_null(base);
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/.cookie", dir);
-	cfg.cookie_path = path;
+	cfg.auth.cookie_path = path;
 	cfg.max_body = 4096;
 	srv = rpc_server_new(base, &cfg, err);
 	if (!srv)
@@ -772,8 +772,8 @@ static void test_config_errors(void **state)
 	(void)state;
 
 	assert_non_null(base);
-	cfg.user = "u";
-	cfg.password = "p";
+	cfg.auth.user = "u";
+	cfg.auth.password = "p";
 	cfg.allow = ok_allow;
 	cfg.n_allow = sizeof(ok_allow) / sizeof(ok_allow[0]);
 	srv = rpc_server_new(base, &cfg, err);
@@ -802,12 +802,12 @@ static void test_config_errors(void **state)
 		assert_non_null(strstr(err, "rpcbind"));
 	}
 	cfg.n_bind = 0;
-	cfg.password = NULL;
+	cfg.auth.password = NULL;
 	assert_null(rpc_server_new(base, &cfg, err));
 	assert_non_null(strstr(err, "together"));
-	cfg.user = NULL;
+	cfg.auth.user = NULL;
 	assert_null(rpc_server_new(base, &cfg, err)); /* no cookie path either */
-	cfg.cookie_path = "/nonexistent-dir/.cookie";
+	cfg.auth.cookie_path = "/nonexistent-dir/.cookie";
 	assert_null(rpc_server_new(base, &cfg, err));
 	assert_non_null(strstr(err, "cannot write"));
 	assert_null(rpc_server_new(base, NULL, err));
