@@ -12,9 +12,11 @@
 #include "chain/address.h"
 #include "chain/mempool.h"
 #include "node/datadir.h"
+#include "node/feed.h"
 #include "node/journal.h"
 #include "node/miner.h"
 #include "rpc/amount.h"
+#include "rpc/events.h"
 #include "rpc/server.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -123,14 +125,17 @@ static void on_mempool_added(void *ctx, const struct tx *tx)
 	if (n->journal && journal_size(n->journal) > JOURNAL_MAX_BYTES)
 		save_mempool(n);
 	wallets_tx_added(&n->wallets, tx, clock_now());
+	if (n->feed)
+		feed_tx_added(n->feed, tx);
 	p2p_tx_added(n->p2p, tx);
 }
 
 static void on_mempool_removed(void *ctx, const uint8_t txid[32], enum mempool_removal why)
 {
 	struct node *n = ctx;
-	(void)why;
 	wallets_tx_removed(&n->wallets, txid);
+	if (n->feed)
+		feed_tx_removed(n->feed, txid, why);
 }
 
 /* After any change of tip: the mempool takes back what a reorganisation
@@ -195,6 +200,40 @@ static int open_journal(struct node *n, char *err)
 	return 0;
 }
 
+/* The event stream's buffer and what feeds it; its chain listener comes
+ * right after the mempool's, so that it sees the mempool agree with the
+ * chain. */
+static int open_events(struct node *n, char *err)
+{
+	int64_t replay = options_int(n->opts, "eventsreplay", EVENTS_DEFAULT_REPLAY);
+	int64_t clients = options_int(n->opts, "eventsmaxclients", EVENTS_DEFAULT_MAX_CLIENTS);
+	int64_t keepalive = options_int(n->opts, "eventskeepalive", EVENTS_DEFAULT_KEEPALIVE_MS);
+	int64_t buffer = options_int(n->opts, "eventsclientbuffer", EVENTS_DEFAULT_CLIENT_BUFFER);
+	if (replay < 1 || replay > 10000000)
+		return err_set(err, "-eventsreplay must be between 1 and 10000000");
+	if (clients < 1 || clients > 10000)
+		return err_set(err, "-eventsmaxclients must be between 1 and 10000");
+	if (keepalive < 10 || keepalive > 3600000)
+		return err_set(err, "-eventskeepalive must be between 10 and 3600000 ms");
+	if (buffer < 4096 || buffer > (int64_t)1 << 32)
+		return err_set(err, "-eventsclientbuffer must be between 4096 and 4294967296 bytes");
+	struct events_config cfg = { .replay = (size_t)replay, .max_clients = (size_t)clients,
+				     .keepalive_ms = (unsigned)keepalive, .client_buffer = (size_t)buffer };
+	if (!(n->events = events_new(n->base, &cfg, err)))
+		return -1;
+	if (!(n->feed = feed_new(n->cs, n->mp, n->events)))
+		return err_set(err, "cannot start the event stream: out of memory");
+	struct chain_events ev = feed_chain_events(n->feed);
+	return chainstate_listen(n->cs, &ev) == 0 ? 0 : err_set(err, "cannot follow the chain: too many listeners");
+}
+
+static void on_peer(void *ctx, const struct p2p_peer_event *e)
+{
+	struct node *n = ctx;
+	if (n->feed)
+		feed_peer(n->feed, e);
+}
+
 static int open_mempool(struct node *n, char *err)
 {
 	struct mempool_opts o;
@@ -215,6 +254,8 @@ static int open_mempool(struct node *n, char *err)
 	struct mempool_events mev = { on_mempool_added, on_mempool_removed, n };
 	if (chainstate_listen(n->cs, &ev) != 0)
 		return err_set(err, "cannot follow the chain: too many listeners");
+	if (open_events(n, err) != 0)
+		return -1;
 	mempool_set_events(n->mp, &mev);
 	if (!options_bool(n->opts, "persistmempool", true))
 		return 0;
@@ -435,6 +476,8 @@ static int open_p2p(struct node *n, char *err)
 		.bantime = bantime,
 		.datadir = n->datadir,
 		.pool = n->pool,
+		.on_peer = on_peer,
+		.peer_ctx = n,
 	};
 	cfg.n_bind = nb;
 	cfg.n_connect = nc;
@@ -453,13 +496,21 @@ static int open_p2p(struct node *n, char *err)
 	return chainstate_listen(n->cs, &ev) == 0 ? 0 : err_set(err, "cannot follow the chain: too many listeners");
 }
 
+static void serve_events(void *ctx, struct evhttp_request *req)
+{
+	events_serve(ctx, req);
+}
+
 static int open_rpc(struct node *n, char *err)
 {
 	char cookie[PATH_MAX];
 	size_t nbind, nallow, nauth, nwhite;
 	int64_t port = options_int(n->opts, "rpcport", n->p->rpc_port);
+	int64_t timeout = options_int(n->opts, "rpcservertimeout", RPC_DEFAULT_TIMEOUT);
 	if (port < 0 || port > 65535)
 		return err_set(err, "-rpcport must be between 0 and 65535");
+	if (timeout < 1 || timeout > 86400)
+		return err_set(err, "-rpcservertimeout must be between 1 and 86400 seconds");
 	if (datadir_join(cookie, sizeof(cookie), n->datadir, ".cookie", err) != 0)
 		return -1;
 	struct rpc_config cfg = {
@@ -476,6 +527,7 @@ static int open_rpc(struct node *n, char *err)
 						     ? options_bool(n->opts, "rpcwhitelistdefault", false)
 						     : -1,
 		},
+		.timeout = (int)timeout,
 		.pool = n->pool,
 	};
 	cfg.auth.n_rpcauth = nauth;
@@ -484,9 +536,9 @@ static int open_rpc(struct node *n, char *err)
 	cfg.n_allow = nallow;
 	if (!(n->rpc = rpc_server_new(n->base, &cfg, err)))
 		return -1;
-	n->chain_rpc = (struct chain_rpc){ .cs = n->cs };
+	n->chain_rpc = (struct chain_rpc){ .cs = n->cs, .events = n->events };
 	n->mining_rpc = (struct mining_rpc){ .cs = n->cs, .select = select_txs, .pooled = pooled, .ctx = n };
-	n->rawtx_rpc = (struct rawtx_rpc){ .cs = n->cs, .mp = n->mp };
+	n->rawtx_rpc = (struct rawtx_rpc){ .cs = n->cs, .mp = n->mp, .events = n->events };
 	n->asset_rpc = (struct asset_rpc){ .cs = n->cs, .mp = n->mp };
 	bool wallet = !options_bool(n->opts, "disablewallet", false);
 	if (rpc_server_add_methods(n->rpc, node_methods, sizeof(node_methods) / sizeof(node_methods[0]), n, err) != 0 ||
@@ -494,6 +546,8 @@ static int open_rpc(struct node *n, char *err)
 	    rawtx_rpc_register(n->rpc, &n->rawtx_rpc, err) != 0 || net_rpc_register(n->rpc, &n->net_rpc, err) != 0 ||
 	    (wallet && (wallet_rpc_register(n->rpc, &n->wallets, err) != 0 || wallets_register(n->rpc, &n->wallets, err) != 0)) ||
 	    asset_rpc_register(n->rpc, &n->asset_rpc, &n->wallets, err) != 0)
+		return -1;
+	if (rpc_server_route(n->rpc, "/events", "events", true, serve_events, n->events, err) != 0)
 		return -1;
 	log_info("JSON-RPC listening on port %u", rpc_server_port(n->rpc));
 	return 0;
@@ -533,6 +587,7 @@ void node_stop(struct node *n)
 	miner_free(n->miner);
 	n->miner = NULL;
 	rpc_server_drain(n->rpc, n->base, 2000);
+	events_end_streams(n->events); /* before their connections go */
 	rpc_server_free(n->rpc);
 	n->rpc = NULL;
 	if (n->p2p) {
@@ -549,6 +604,12 @@ void node_stop(struct node *n)
 	n->journal = NULL;
 	if (n->cs)
 		chainstate_unlisten(n->cs, n);
+	if (n->cs && n->feed)
+		chainstate_unlisten(n->cs, n->feed);
+	feed_free(n->feed);
+	n->feed = NULL;
+	events_free(n->events);
+	n->events = NULL;
 	if (n->mp)
 		mempool_set_events(n->mp, NULL);
 	wallets_free(&n->wallets);

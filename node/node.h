@@ -22,6 +22,8 @@ struct event;
 struct rpc_server;
 struct journal;
 struct miner;
+struct events;
+struct feed;
 
 struct node {
 	struct options *opts;
@@ -34,6 +36,8 @@ struct node {
 	struct mempool *mp;
 	struct journal *journal; /* NULL unless -persistmempool */
 	struct miner *miner;     /* NULL unless -mine */
+	struct events *events;   /* the event stream's buffer (GET /events) */
+	struct feed *feed;       /* turns chain, mempool and peer news into events */
 	struct rpc_server *rpc;
 	struct chain_rpc chain_rpc;
 	struct mining_rpc mining_rpc;

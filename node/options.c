@@ -42,6 +42,11 @@ static const struct opt_def table[] = {
 	{ "rpcwhitelistdefault", OPT_BOOL, "1 when -rpcwhitelist is given",
 	  "Users without a whitelist may call nothing (1) or every method (0)" },
 	{ "server", OPT_BOOL, "1", "Accept JSON-RPC commands" },
+	{ "rpcservertimeout", OPT_INT, "30", "Seconds an RPC client may be idle or slow before it is disconnected" },
+	{ "eventsreplay", OPT_INT, "10000", "Events kept for clients of GET /events that reconnect with Last-Event-ID" },
+	{ "eventsmaxclients", OPT_INT, "100", "Most GET /events streams open at once" },
+	{ "eventsclientbuffer", OPT_INT, "4194304",
+	  "Bytes of events a GET /events client may leave unread before it is cut off" },
 	{ "dbcache", OPT_INT, "16", "Database cache in MiB" },
 	{ "debug", OPT_LIST, NULL, "Log debug lines of a category (net, mempool, rpc, bench, validation, wallet, db, mine, all)" },
 	{ "printtoconsole", OPT_BOOL, "0", "Send log lines to the console as well as debug.log" },
@@ -59,6 +64,7 @@ static const struct opt_def table[] = {
 	{ "par", OPT_INT, "0", "Worker threads for signature checks, RPC calls and mining (0: one per core)" },
 	/* Hidden from -help and refused outside regtest: timers that tests
 	 * shorten (docs/protocol-behaviour.md). */
+	{ "eventskeepalive", OPT_INT, "15000", REGTEST_ONLY "Milliseconds between keep-alive comments on an idle event stream" },
 	{ "handshaketimeout", OPT_INT, "60", REGTEST_ONLY "Seconds a peer may take to finish the handshake" },
 	{ "pinginterval", OPT_INT, "120", REGTEST_ONLY "Seconds between pings to a peer" },
 	{ "pingtimeout", OPT_INT, "1200",

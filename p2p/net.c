@@ -68,6 +68,14 @@ static void send_ping(struct peer *p, uint64_t now)
 	p->next_ping = now + p->net->ping_interval_us;
 }
 
+static void tell_peer(struct peer *p, bool connected, const char *reason)
+{
+	const struct p2p_config *cfg = &p->net->cfg;
+	struct p2p_peer_event e = { p->id, p->addr_text, p->type, connected, reason };
+	if (cfg->on_peer)
+		cfg->on_peer(cfg->peer_ctx, &e);
+}
+
 static void peer_ready(struct peer *p)
 {
 	struct p2p *net = p->net;
@@ -78,6 +86,7 @@ static void peer_ready(struct peer *p)
 	addrrelay_peer_ready(p);
 	net_log_peer(net, "peer=%llu %s connected (%s, version %u, %s, height %u)", (unsigned long long)p->id,
 		     p->addr_text, p2p_conn_type_name(p->type), p->ver.version, p->ver.user_agent, p->ver.height);
+	tell_peer(p, true, NULL);
 	if (p->type == P2P_ADDR_FETCH)
 		return;
 	peer_send(p, MSG_SENDHEADERS, NULL, 0);
@@ -237,9 +246,10 @@ static void on_close(void *ctx, struct conn *c, const char *reason)
 	(void)ctx;
 	if (!p)
 		return;
-	if (p->ready)
+	if (p->ready) {
 		net_log_peer(p->net, "peer=%llu %s disconnected: %s", (unsigned long long)p->id, p->addr_text, reason);
-	else
+		tell_peer(p, false, reason);
+	} else
 		log_debug(LOG_NET, "connection %s closed before the handshake: %s", p->addr_text, reason);
 	close_peer(p);
 }

@@ -23,6 +23,7 @@ struct banman;
 struct event_base;
 struct mempool;
 struct p2p;
+struct p2p_peer_event;
 struct pool;
 
 struct p2p_config {
@@ -57,6 +58,9 @@ struct p2p_config {
 	 * inline. The mesh starts no threads of its own. */
 	struct pool *pool;
 	const char *datadir;          /* peers.dat and banlist.dat live here */
+	/* Told of peers coming and going (NULL: nobody); must not call the mesh. */
+	void (*on_peer)(void *ctx, const struct p2p_peer_event *e);
+	void *peer_ctx;
 };
 
 enum p2p_conn_type {
@@ -64,6 +68,16 @@ enum p2p_conn_type {
 	P2P_OUTBOUND,     /* chosen from the address manager */
 	P2P_MANUAL,       /* -addnode, -connect, addnode RPC */
 	P2P_ADDR_FETCH,   /* -seednode: addresses, then goodbye */
+};
+
+/* A peer finished its handshake (connected), or a peer that had went
+ * away (reason says why). The strings live for the call only. */
+struct p2p_peer_event {
+	uint64_t id;
+	const char *addr;
+	enum p2p_conn_type type;
+	bool connected;
+	const char *reason;
 };
 
 /* Creates the mesh, loads peers.dat and banlist.dat, starts listening and

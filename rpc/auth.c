@@ -357,6 +357,12 @@ bool rpc_auth_check(const struct rpc_auth *a, const char *h, char user[RPC_AUTH_
 	return ok;
 }
 
+bool rpc_auth_may(const struct rpc_auth *a, const char *user, const char *method)
+{
+	const struct whitelist *w = list_of(a, user);
+	return w ? listed(w, method) : !a->default_deny;
+}
+
 static bool method_permitted(const struct whitelist *w, const cJSON *req, char *method, size_t method_len)
 {
 	const cJSON *m = cJSON_IsObject(req) ? cJSON_GetObjectItemCaseSensitive(req, "method") : NULL;

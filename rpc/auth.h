@@ -51,6 +51,11 @@ bool rpc_auth_check(const struct rpc_auth *a, const char *header, char user[RPC_
  * entry without a string method is refused when the user has a
  * whitelist. On refusal, method names the first method refused (or is
  * empty when the default refuses everything). */
+/* True when user may call method (or read the endpoint of that name, such
+ * as "events"): it is on the user's whitelist, or the user has none and
+ * the default allows all. */
+bool rpc_auth_may(const struct rpc_auth *a, const char *user, const char *method);
+
 bool rpc_auth_permits(const struct rpc_auth *a, const char *user, const char *body, size_t len,
 		      char *method, size_t method_len);
 

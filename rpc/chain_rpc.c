@@ -90,7 +90,8 @@ static int getblockchaininfo(void *ctx, const cJSON *params, cJSON **result, str
 					(p->net != NET_REGTEST && tip->header.time + 24 * 3600 < now) ||
 						(hdr && hdr->height > tip->height + 144)) &&
 		  txjson_add_hex(j, "chainwork", work, 32) && cJSON_AddBoolToObject(j, "pruned", false) &&
-		  cJSON_AddStringToObject(j, "warnings", "");
+		  cJSON_AddStringToObject(j, "warnings", "") &&
+		  (!r->events || events_add_last(j, "sequence", r->events));
 	return rpc_result_if(result, j, ok, e);
 }
 

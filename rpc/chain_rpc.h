@@ -4,12 +4,14 @@
 #define CAIRN_RPC_CHAIN_RPC_H
 
 #include "chain/chainstate.h"
+#include "rpc/events.h"
 #include "rpc/server.h"
 
 struct chain_rpc {
 	/* Its listeners hear of every tip a call here brings (submitblock,
 	 * invalidateblock, reconsiderblock) as chain events. */
 	struct chainstate *cs;
+	const struct events *events; /* for "sequence"; NULL: none */
 };
 
 /* Registers the methods; r must outlive the server. */

@@ -502,7 +502,8 @@ static int getmempoolinfo(void *ctx, const cJSON *params, cJSON **result, struct
 		  cJSON_AddNumberToObject(j, "maxmempool", (double)m.max_usage) &&
 		  cJSON_AddItemToObject(j, "mempoolminfee", amount_to_json(m.min_relay_fee)) &&
 		  cJSON_AddItemToObject(j, "minrelaytxfee", amount_to_json(m.min_relay_fee)) &&
-		  cJSON_AddNumberToObject(j, "orphans", (double)m.orphans);
+		  cJSON_AddNumberToObject(j, "orphans", (double)m.orphans) &&
+		  (!r->events || events_add_last(j, "sequence", r->events));
 	return rpc_result_if(result, j, ok, e);
 }
 

@@ -6,11 +6,13 @@
 #define CAIRN_RPC_RAWTX_RPC_H
 
 #include "chain/mempool.h"
+#include "rpc/events.h"
 #include "rpc/server.h"
 
 struct rawtx_rpc {
 	struct chainstate *cs;
 	struct mempool *mp;
+	const struct events *events; /* for getmempoolinfo's "sequence"; NULL: none */
 };
 
 int rawtx_rpc_register(struct rpc_server *srv, struct rawtx_rpc *r, char *err) WUR;

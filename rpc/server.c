@@ -394,6 +394,54 @@ static void serve_body(struct rpc_server *srv, struct evhttp_request *req, const
 	free(text);
 }
 
+/* ---- routes outside JSON-RPC ---- */
+
+int rpc_server_route(struct rpc_server *srv, const char *path, const char *name, bool auth, rpc_route_fn fn,
+		     void *ctx, char *err)
+{
+	if (srv->n_routes == RPC_MAX_ROUTES)
+		return err_set(err, "cannot serve %s: too many routes", path);
+	srv->routes[srv->n_routes++] = (struct rpc_route){ path, name, auth, fn, ctx };
+	return 0;
+}
+
+static const struct rpc_route *find_route(const struct rpc_server *srv, const char *path)
+{
+	for (size_t i = 0; path && i < srv->n_routes; i++) {
+		const struct rpc_route *r = &srv->routes[i];
+		size_t n = strlen(r->path);
+		if (r->path[n - 1] == '/' ? strncmp(path, r->path, n) == 0 : strcmp(path, r->path) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+static bool authenticate(struct rpc_server *srv, struct evhttp_request *req, const char *peer,
+			 char user[RPC_AUTH_MAX_USER])
+{
+	if (rpc_auth_check(srv->auth, evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization"),
+			   user))
+		return true;
+	log_debug(LOG_RPC, "rpc request from %s refused: not authenticated", peer);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Basic realm=\"jsonrpc\"");
+	send_text(srv, req, 401, "Unauthorized", NULL);
+	return false;
+}
+
+static void serve_route(struct rpc_server *srv, struct evhttp_request *req, const struct rpc_route *r,
+			const char *peer)
+{
+	char user[RPC_AUTH_MAX_USER];
+	if (r->auth && !authenticate(srv, req, peer, user))
+		return;
+	if (r->auth && !rpc_auth_may(srv->auth, user, r->name)) {
+		log_info("RPC user %s from %s not allowed to read %s", user, peer, r->name);
+		send_text(srv, req, 403, "Forbidden", NULL);
+		return;
+	}
+	r->fn(r->ctx, req);
+}
+
 /* Every HTTP request lands here, on the loop. Checks run cheapest and least
  * revealing first; the Authorization header is never logged. */
 static void on_request(struct evhttp_request *req, void *arg)
@@ -412,20 +460,20 @@ static void on_request(struct evhttp_request *req, void *arg)
 		send_text(srv, req, 403, "Forbidden", NULL);
 		return;
 	}
+	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	const struct rpc_route *route = find_route(srv, path);
+	if (route) {
+		serve_route(srv, req, route, peer);
+		return;
+	}
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		evhttp_add_header(out, "Allow", "POST");
 		send_text(srv, req, 405, "Method Not Allowed", "JSONRPC server handles only POST requests");
 		return;
 	}
 	char user[RPC_AUTH_MAX_USER];
-	if (!rpc_auth_check(srv->auth, evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization"),
-			    user)) {
-		log_debug(LOG_RPC, "rpc request from %s refused: not authenticated", peer);
-		evhttp_add_header(out, "WWW-Authenticate", "Basic realm=\"jsonrpc\"");
-		send_text(srv, req, 401, "Unauthorized", NULL);
+	if (!authenticate(srv, req, peer, user))
 		return;
-	}
-	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	if (!path || !*path || strcmp(path, "/") == 0) {
 		serve_body(srv, req, NULL, peer, user);
 		return;

@@ -42,6 +42,7 @@
 #include "rpc/auth.h"
 
 struct event_base;
+struct evhttp_request;
 struct pool;
 
 /* Error codes: the JSON-RPC 2.0 ones, then Bitcoin Core's application codes
@@ -168,6 +169,15 @@ void rpc_server_free(struct rpc_server *srv);
  * runs base until every reply already handed to evhttp is written, for at
  * most timeout_ms, so that a signal never cuts a reply short. */
 void rpc_server_drain(struct rpc_server *srv, struct event_base *base, unsigned timeout_ms);
+
+/* A path served outside JSON-RPC (the event stream, REST, metrics): fn
+ * answers every request whose path is `path` (or starts with it, when it
+ * ends with '/'), whatever its method, after the allow-list and, with
+ * auth, after authentication (then a user with a whitelist needs `name`
+ * on it). fn owns the reply. 0, or -1 with err filled (too many routes). */
+typedef void (*rpc_route_fn)(void *ctx, struct evhttp_request *req);
+int rpc_server_route(struct rpc_server *srv, const char *path, const char *name, bool auth, rpc_route_fn fn,
+		     void *ctx, char *err) WUR;
 
 /* Registers n methods of table; ctx is passed to each of their handlers.
  * Returns 0, or -1 with err filled and nothing registered (a duplicate or

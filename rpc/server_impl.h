@@ -40,6 +40,16 @@ struct rpc_recent_client {
 	uint64_t at;
 };
 
+#define RPC_MAX_ROUTES 8
+
+struct rpc_route {
+	const char *path;
+	const char *name;
+	bool auth;
+	rpc_route_fn fn;
+	void *ctx;
+};
+
 struct rpc_server {
 	struct evhttp *http;
 	struct rpc_after pending; /* asked for by the running handler */
@@ -57,6 +67,8 @@ struct rpc_server {
 	struct rpc_subnet allow[RPC_MAX_ALLOW + 2];
 	size_t n_allow;
 	struct rpc_auth *auth;	  /* who may call, and what */
+	struct rpc_route routes[RPC_MAX_ROUTES];
+	size_t n_routes;
 	size_t max_body;
 	uint16_t port;
 };
