@@ -13,11 +13,20 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 
 /* A client that takes no bytes for this long is cut off. */
 #define WRITE_TIMEOUT_S 60
 #define MAX_QUERY 256
+/* Streams are written at most once every FLUSH_US: a write per stream per
+ * event would cost 100 streams a hundred writes for every transaction
+ * (docs/events.md has the figures). An event after a quiet spell goes out
+ * on the next turn of the loop. */
+#define FLUSH_US 50000
+/* Sets of topics gathered once a flush; streams with a rarer set get
+ * theirs on their own. */
+#define MAX_BATCHES 8
 
 static const char *const topic_names[EVENTS_N_TOPICS] = { "block", "tip", "tx", "asset", "peer" };
 
@@ -32,7 +41,9 @@ struct client {
 	struct events *ev;
 	struct evhttp_request *req;
 	struct evhttp_connection *conn;
-	unsigned topics; /* bit per enum events_topic */
+	struct evbuffer *pending; /* replayed records and comments not yet handed over */
+	uint64_t cursor;	  /* the last event it was given (or is owed as a reset) */
+	unsigned topics;	  /* bit per enum events_topic */
 	bool dropping;	 /* too slow: the reaper closes it */
 	char peer[64];
 	struct client *next;
@@ -49,11 +60,36 @@ struct events {
 	size_t n_clients;
 	struct event *keepalive;
 	struct event *reaper;
+	struct event *flusher;
+	bool flush_armed;
+	uint64_t last_flush_us; /* monotonic */
+	uint64_t flushed;	/* every stream has been given every event up to this */
 };
 
 const char *events_topic_name(enum events_topic topic)
 {
 	return topic < EVENTS_N_TOPICS ? topic_names[topic] : "?";
+}
+
+/* ---- the buffer ---- */
+
+static const struct stored *stored_at(const struct events *ev, size_t i)
+{
+	return &ev->ring[(ev->head + i) % ev->cfg.replay];
+}
+
+static void store(struct events *ev, uint64_t seq, enum events_topic topic, char *text, size_t len)
+{
+	struct stored *s;
+	if (ev->n == ev->cfg.replay) {
+		s = &ev->ring[ev->head];
+		free(s->text);
+		ev->head = (ev->head + 1) % ev->cfg.replay;
+		ev->n--;
+	}
+	s = &ev->ring[(ev->head + ev->n) % ev->cfg.replay];
+	*s = (struct stored){ .seq = seq, .topic = topic, .text = text, .len = len };
+	ev->n++;
 }
 
 /* ---- clients ---- */
@@ -77,6 +113,12 @@ static void client_unlink(struct client *c)
 		event_del(ev->keepalive);
 }
 
+static void client_free(struct client *c)
+{
+	evbuffer_free(c->pending);
+	free(c);
+}
+
 /* The connection is going (the client left, timed out, or we cut it). A
  * request the connection already let go of is ours to free. */
 static void on_client_close(struct evhttp_connection *conn, void *arg)
@@ -87,25 +129,129 @@ static void on_client_close(struct evhttp_connection *conn, void *arg)
 	client_unlink(c);
 	if (!evhttp_request_get_connection(c->req))
 		evhttp_request_free(c->req);
-	free(c);
+	client_free(c);
+}
+
+static void arm_flush(struct events *ev)
+{
+	if (!ev->flush_armed) {
+		uint64_t since = clock_mono_us() - ev->last_flush_us;
+		struct timeval tv = { 0, since >= FLUSH_US ? 0 : (suseconds_t)(FLUSH_US - since) };
+		event_add(ev->flusher, &tv);
+		ev->flush_armed = true;
+	}
 }
 
 static void client_send(struct client *c, const char *text, size_t len)
 {
-	struct evbuffer *out = client_output(c), *b;
+	struct evbuffer *out = client_output(c);
+	size_t unsent = evbuffer_get_length(c->pending) + (out ? evbuffer_get_length(out) : 0);
 	if (c->dropping)
 		return;
-	if (out && evbuffer_get_length(out) + len > c->ev->cfg.client_buffer) {
-		log_info("event stream to %s cut off: %zu bytes unread", c->peer, evbuffer_get_length(out));
+	if (unsent + len > c->ev->cfg.client_buffer) {
+		log_info("event stream to %s cut off: %zu bytes unread", c->peer, unsent);
 		c->dropping = true;
 		event_active(c->ev->reaper, EV_TIMEOUT, 0);
 		return;
 	}
-	if (!(b = evbuffer_new()))
-		return;
-	if (evbuffer_add(b, text, len) == 0)
-		evhttp_send_reply_chunk(c->req, b);
-	evbuffer_free(b);
+	if (evbuffer_add(c->pending, text, len) == 0)
+		arm_flush(c->ev);
+}
+
+/* The records of events after `after` that `topics` asks for, from the
+ * buffer, which holds them all (store flushes before it lets one go). */
+static int collect(const struct events *ev, uint64_t after, unsigned topics, struct evbuffer *out)
+{
+	size_t i = ev->n;
+	while (i > 0 && stored_at(ev, i - 1)->seq > after)
+		i--;
+	for (; i < ev->n; i++) {
+		const struct stored *s = stored_at(ev, i);
+		if ((topics & (1u << s->topic)) && evbuffer_add(out, s->text, s->len) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The new events for one stream: most streams follow the same topics and
+ * were given everything up to ev->flushed, so their records are gathered
+ * once per set of topics and copied whole. */
+struct batches {
+	unsigned topics[MAX_BATCHES];
+	struct evbuffer *buf[MAX_BATCHES];
+	size_t n;
+};
+
+static struct evbuffer *batch_for(struct events *ev, struct batches *b, unsigned topics)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (b->topics[i] == topics)
+			return b->buf[i];
+	if (b->n == MAX_BATCHES)
+		return NULL;
+	struct evbuffer *buf = evbuffer_new();
+	if (!buf || collect(ev, ev->flushed, topics, buf) != 0) {
+		if (buf)
+			evbuffer_free(buf);
+		return NULL;
+	}
+	b->topics[b->n] = topics;
+	return b->buf[b->n++] = buf;
+}
+
+static void give_new(struct events *ev, struct client *c, struct batches *b)
+{
+	struct evbuffer *shared = c->cursor == ev->flushed ? batch_for(ev, b, c->topics) : NULL;
+	struct evbuffer *own = shared ? NULL : evbuffer_new();
+	struct evbuffer *out = client_output(c);
+	size_t len, unsent = evbuffer_get_length(c->pending) + (out ? evbuffer_get_length(out) : 0);
+
+	if (!shared && (!own || collect(ev, c->cursor, c->topics, own) != 0)) {
+		if (own)
+			evbuffer_free(own);
+		return; /* no memory: the next flush tries again */
+	}
+	len = evbuffer_get_length(shared ? shared : own);
+	if (unsent + len > ev->cfg.client_buffer) {
+		log_info("event stream to %s cut off: %zu bytes unread", c->peer, unsent);
+		c->dropping = true;
+		event_active(ev->reaper, EV_TIMEOUT, 0);
+	} else if (shared ? evbuffer_add_buffer_reference(c->pending, shared) == 0 /* no copy */
+			  : evbuffer_add_buffer(c->pending, own) == 0) {
+		c->cursor = events_last(ev);
+	}
+	if (own)
+		evbuffer_free(own);
+}
+
+/* Hands every stream what it is owed, one chunk each. */
+static void flush_all(struct events *ev)
+{
+	struct batches b = { .n = 0 };
+	ev->flush_armed = false;
+	ev->last_flush_us = clock_mono_us();
+	event_del(ev->flusher);
+	for (struct client *c = ev->clients; c; c = c->next) {
+		if (c->dropping)
+			continue;
+		if (c->cursor < events_last(ev))
+			give_new(ev, c, &b);
+		if (evbuffer_get_length(c->pending))
+			evhttp_send_reply_chunk(c->req, c->pending); /* moves the bytes */
+	}
+	for (size_t i = 0; i < b.n; i++)
+		evbuffer_free(b.buf[i]);
+	ev->flushed = events_last(ev);
+	for (struct client *c = ev->clients; c; c = c->next)
+		if (!c->dropping && c->cursor < ev->flushed)
+			ev->flushed = c->cursor; /* one left behind by no memory */
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	flush_all(arg);
 }
 
 /* Closes the connections of clients marked too slow, outside any callback
@@ -129,27 +275,6 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (struct client *c = ev->clients; c; c = c->next)
 		client_send(c, ": keep-alive\n\n", 14);
-}
-
-/* ---- the buffer ---- */
-
-static const struct stored *stored_at(const struct events *ev, size_t i)
-{
-	return &ev->ring[(ev->head + i) % ev->cfg.replay];
-}
-
-static void store(struct events *ev, uint64_t seq, enum events_topic topic, char *text, size_t len)
-{
-	struct stored *s;
-	if (ev->n == ev->cfg.replay) {
-		s = &ev->ring[ev->head];
-		free(s->text);
-		ev->head = (ev->head + 1) % ev->cfg.replay;
-		ev->n--;
-	}
-	s = &ev->ring[(ev->head + ev->n) % ev->cfg.replay];
-	*s = (struct stored){ .seq = seq, .topic = topic, .text = text, .len = len };
-	ev->n++;
 }
 
 uint64_t events_publish(struct events *ev, enum events_topic topic, cJSON *data)
@@ -176,11 +301,15 @@ uint64_t events_publish(struct events *ev, enum events_topic topic, cJSON *data)
 		log_error("event %" PRIu64 " lost: out of memory", seq);
 		return 0;
 	}
+	/* The oldest record may go only once every stream has it. */
+	if (ev->n == ev->cfg.replay && ev->clients && ev->ring[ev->head].seq > ev->flushed)
+		flush_all(ev);
 	ev->next_seq++;
 	store(ev, seq, topic, text, (size_t)len);
-	for (struct client *c = ev->clients; c; c = c->next)
-		if (c->topics & (1u << topic))
-			client_send(c, text, (size_t)len);
+	if (ev->clients)
+		arm_flush(ev);
+	else
+		ev->flushed = seq;
 	return seq;
 }
 
@@ -303,6 +432,11 @@ void events_serve(struct events *ev, struct evhttp_request *req)
 	char *host = NULL;
 	ev_uint16_t port = 0;
 	*c = (struct client){ .ev = ev, .req = req, .conn = evhttp_request_get_connection(req), .topics = mask };
+	if (!(c->pending = evbuffer_new())) {
+		free(c);
+		reply_error(req, 503, "Service Unavailable", "out of memory");
+		return;
+	}
 	evhttp_connection_get_peer(c->conn, &host, &port);
 	snprintf(c->peer, sizeof(c->peer), "%s:%u", host ? host : "?", port);
 	evhttp_add_header(out, "Content-Type", "text/event-stream");
@@ -326,6 +460,7 @@ void events_serve(struct events *ev, struct evhttp_request *req)
 	log_debug(LOG_RPC, "event stream to %s opened", c->peer);
 	client_send(c, "retry: 1000\n\n", 13);
 	replay(ev, c, evhttp_find_header(evhttp_request_get_input_headers(req), "Last-Event-ID"));
+	c->cursor = events_last(ev);
 }
 
 /* ---- life cycle ---- */
@@ -348,10 +483,12 @@ struct events *events_new(struct event_base *base, const struct events_config *c
 	if (!ev->cfg.max_clients)
 		ev->cfg.max_clients = EVENTS_DEFAULT_MAX_CLIENTS;
 	ev->next_seq = ev->cfg.first_seq ? ev->cfg.first_seq : ((uint64_t)time(NULL) << 20);
+	ev->flushed = ev->next_seq - 1;
 	ev->ring = calloc(ev->cfg.replay, sizeof(*ev->ring));
 	ev->keepalive = event_new(base, -1, EV_PERSIST, on_keepalive, ev);
 	ev->reaper = event_new(base, -1, 0, on_reap, ev);
-	if (!ev->ring || !ev->keepalive || !ev->reaper) {
+	ev->flusher = event_new(base, -1, 0, on_flush, ev);
+	if (!ev->ring || !ev->keepalive || !ev->reaper || !ev->flusher) {
 		events_free(ev);
 		err_set(err, "cannot start the event stream: out of memory");
 		return NULL;
@@ -363,12 +500,13 @@ void events_end_streams(struct events *ev)
 {
 	if (!ev)
 		return;
+	flush_all(ev);
 	while (ev->clients) {
 		struct client *c = ev->clients;
 		client_unlink(c);
 		evhttp_connection_set_closecb(c->conn, NULL, NULL);
 		evhttp_send_reply_end(c->req);
-		free(c);
+		client_free(c);
 	}
 }
 
@@ -381,6 +519,8 @@ void events_free(struct events *ev)
 		event_free(ev->keepalive);
 	if (ev->reaper)
 		event_free(ev->reaper);
+	if (ev->flusher)
+		event_free(ev->flusher);
 	for (size_t i = 0; ev->ring && i < ev->n; i++)
 		free(ev->ring[(ev->head + i) % ev->cfg.replay].text);
 	free(ev->ring);

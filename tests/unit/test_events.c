@@ -176,6 +176,100 @@ static void test_reset(void **state)
 	free(got);
 }
 
+/* An open stream: a socket, and what it has read so far. */
+struct open_stream {
+	int fd;
+	size_t n;
+	char got[1 << 16];
+};
+
+static void pump(struct fixture *f, struct open_stream *s, const char *until)
+{
+	for (int i = 0; i < 2000 && !strstr(s->got, until); i++) {
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		ssize_t r = recv(s->fd, s->got + s->n, sizeof(s->got) - 1 - s->n, MSG_DONTWAIT);
+		if (r > 0)
+			s->n += (size_t)r;
+		else
+			usleep(1000);
+	}
+}
+
+/* Connects; with wait, until the stream has begun (which takes a write). */
+static struct open_stream *open_stream(struct fixture *f, const char *query, bool wait)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)f->port) };
+	struct open_stream *s = calloc(1, sizeof(*s));
+	char req[128];
+
+	assert_non_null(s);
+	snprintf(req, sizeof(req), "GET /events%s HTTP/1.1\r\nHost: x\r\n\r\n", query);
+	s->fd = socket(AF_INET, SOCK_STREAM, 0);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	assert_int_equal(connect(s->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(send(s->fd, req, strlen(req), 0), (ssize_t)strlen(req));
+	if (wait) {
+		pump(f, s, "retry: 1000\n\n");
+		assert_non_null(strstr(s->got, "retry: 1000\n\n"));
+	} else {
+		size_t before = events_clients(f->ev);
+		for (int i = 0; i < 2000 && events_clients(f->ev) == before; i++)
+			event_base_loop(f->base, EVLOOP_NONBLOCK);
+	}
+	return s;
+}
+
+static void close_stream(struct fixture *f, struct open_stream *s)
+{
+	close(s->fd);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	free(s);
+}
+
+/* Each "id: N" in text once, in order from first to last, and no other. */
+static void assert_ids(const char *text, uint64_t first, uint64_t last, uint64_t step)
+{
+	const char *p = text;
+	uint64_t want = first;
+	while ((p = strstr(p, "id: "))) {
+		assert_int_equal(strtoull(p + 4, NULL, 10), want);
+		want += step;
+		p += 4;
+	}
+	assert_int_equal(want, last + step);
+}
+
+/* Live events go out in batches: more events than the ring holds between
+ * two writes still reach every stream once each, in order, whatever it
+ * follows, and a stream that joins between two writes gets nothing twice. */
+static void test_live_batches(void **state)
+{
+	struct fixture *f = *state;
+	struct open_stream *all = open_stream(f, "", true), *tips = open_stream(f, "?topics=tip", true);
+
+	for (int i = 0; i < 10; i++) /* 1000..1009 in one turn of the loop; the ring keeps 4 */
+		publish(f, i % 2 ? EVENTS_TIP : EVENTS_BLOCK, i);
+	pump(f, all, "id: 1009\n");
+	pump(f, tips, "id: 1009\n");
+	assert_ids(all->got, 1000, 1009, 1);
+	assert_ids(tips->got, 1001, 1009, 2);
+	assert_null(strstr(tips->got, "event: block"));
+
+	/* 1010 just after a write, so it waits for the next one; a stream
+	 * joins and 1011 comes before that write */
+	publish(f, EVENTS_BLOCK, 10);
+	struct open_stream *late = open_stream(f, "", false);
+	publish(f, EVENTS_BLOCK, 11);
+	pump(f, all, "id: 1011\n");
+	pump(f, late, "id: 1011\n");
+	assert_ids(all->got, 1000, 1011, 1);
+	assert_ids(late->got, 1011, 1011, 1);
+	assert_int_equal(events_clients(f->ev), 3);
+	close_stream(f, all);
+	close_stream(f, tips);
+	close_stream(f, late);
+}
+
 static void test_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -197,6 +291,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_numbers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_and_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
