@@ -8,8 +8,9 @@
 #   make check-layers check every include against the layer table (tools/check_layers.py)
 #   make bench      build and run the benchmarks in bench/
 #   make scale      a 500-node regtest mesh on loopback, formed from one seed, measured
-#                   (make scale NODES=N DELAY_MS=D JITTER_MS=J; link delay is not implemented
-#                   yet: D and J must be 0); figures in build/scale/scale-N.json, docs/scale.md
+#                   (make scale NODES=N DELAY_MS=D JITTER_MS=J RATE_KBIT=R: one-way delay D ± J ms
+#                   per link and R kbit/s per node through build/relay, tests/scale/relay.c);
+#                   figures in build/scale/scale-N.json, docs/scale.md
 
 CC      ?= cc
 SAN     ?= 0
@@ -53,6 +54,7 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 TOOL_SRCS  := $(wildcard bench/tool_*.c)
 TOOL_BINS  := $(TOOL_SRCS:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+RELAY      := $(BUILD)/relay
 
 .PHONY: all deps run test unit bench scale fuzz clean check-layers
 .DEFAULT_GOAL := all
@@ -83,6 +85,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# The scale harness's delay relay: test tooling on libevent alone, never
+# linked into cairnd.
+$(RELAY): tests/scale/relay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs libevent 2>/dev/null)
+
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -96,7 +104,7 @@ run: deps
 TEST_ENV := $(if $(filter 1,$(TSAN)),CAIRN_TIMEOUT_FACTOR=$${CAIRN_TIMEOUT_FACTOR:-4})
 
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(TOOL_BINS)
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(TOOL_BINS) $(RELAY)
 	@$(TEST_ENV) python3 tests/run.py --build $(BUILD)
 
 unit: $(UNIT_BINS)
@@ -110,9 +118,10 @@ bench: deps
 NODES     ?= 500
 DELAY_MS  ?= 0
 JITTER_MS ?= 0
+RATE_KBIT ?= 0
 scale: deps
-	@$(MAKE) --no-print-directory all
-	@python3 tests/scale/scale.py --build $(BUILD) --nodes $(NODES) --delay-ms $(DELAY_MS) --jitter-ms $(JITTER_MS)
+	@$(MAKE) --no-print-directory all $(RELAY)
+	@python3 tests/scale/scale.py --build $(BUILD) --nodes $(NODES) --delay-ms $(DELAY_MS) --jitter-ms $(JITTER_MS) --rate-kbit $(RATE_KBIT)
 
 # libFuzzer harnesses, one per deserializer: make fuzz, then build/fuzz/fuzz_X corpus/
 fuzz:

@@ -33,10 +33,13 @@ finally block, SIGINT/SIGTERM/SIGHUP handlers, each node in its own
 process group, and PR_SET_PDEATHSIG so that even a SIGKILL of the harness
 takes the nodes with it).
 
-Link delay is not implemented yet: --delay-ms and --jitter-ms accept only
-0 (links are plain loopback, no added latency); anything else is refused.
+With --delay-ms D (and --jitter-ms J, --rate-kbit R) every P2P link goes
+through the delay relay (tests/scale/relay.c, tests/scale/delay.py): one
+way D ± J ms per connection and direction, R kbit/s per node each way; each
+node binds P2P to a private address and announces its own, where the relay
+listens. This kernel has no netem; the figures say which method was used.
 
-Usage: scale.py [--build DIR] [--nodes 500] [--delay-ms 0] [--jitter-ms 0]
+Usage: scale.py [--build DIR] [--nodes 500] [--delay-ms 0] [--jitter-ms 0] [--rate-kbit 0]
                 [--blocks 30] [--out FILE] [--form-timeout 120] [--net 10]
 """
 import argparse
@@ -60,6 +63,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "functional"))
 import bech32m  # noqa: E402  (the functional tests' encoder, standard library only)
+import delay  # noqa: E402  (the delay relay beside this file)
 from framework import wait_until  # noqa: E402
 
 OUTBOUND = 8
@@ -137,12 +141,14 @@ class RPCFailure(Exception):
 class Node:
     """One cairnd -regtest process on its own address."""
 
-    def __init__(self, index, host, workdir, p2p_port, rpc_port, cairnd, extra, wallet=False):
+    def __init__(self, index, host, workdir, p2p_port, rpc_port, cairnd, extra, wallet=False, private=None):
         self.index, self.host = index, host
         self.p2p_port, self.rpc_port = p2p_port, rpc_port
         self.datadir = os.path.join(workdir, f"node{index}")
         os.makedirs(self.datadir)
-        self.args = [cairnd, "-regtest", f"-datadir={self.datadir}", f"-bind={host}", f"-port={p2p_port}",
+        # behind the relay: bound to private, announcing host where the relay listens
+        bind = [f"-bind={private}", f"-externalip={host}"] if private else [f"-bind={host}"]
+        self.args = [cairnd, "-regtest", f"-datadir={self.datadir}"] + bind + [f"-port={p2p_port}",
                      f"-rpcbind={host}", f"-rpcport={rpc_port}", "-rpcallowip=127.0.0.0/8",
                      "-printtoconsole=0", "-persistmempool=0", "-debug=bench"] + LEAN + extra
         if not wallet:
@@ -269,7 +275,7 @@ class Node:
 
 
 class Mesh:
-    def __init__(self, build, n, workdir, net, template=None, log=print):
+    def __init__(self, build, n, workdir, net, template=None, log=print, link=None):
         self.n = n
         self.log = log
         self.workdir = workdir
@@ -279,7 +285,11 @@ class Mesh:
         p2p_port, rpc_port = free_port(), free_port()
         seed_addr = f"{host_of(0, net)}:{p2p_port}"
         self.nodes = [Node(i, host_of(i, net), workdir, p2p_port, rpc_port, cairnd,
-                           [] if i == 0 else [f"-seednode={seed_addr}"], wallet=i == FUNDER) for i in range(n)]
+                           [] if i == 0 else [f"-seednode={seed_addr}"], wallet=i == FUNDER,
+                           private=delay.private_of(host_of(i, net)) if link else None) for i in range(n)]
+        # link: (delay_ms, jitter_ms, rate_kbit) through the relay, or None
+        self.relay = delay.Relay(build, workdir, [(nd.host, delay.private_of(nd.host), p2p_port)
+                                                  for nd in self.nodes], *link) if link else None
         if template:
             for nd in self.nodes:
                 copy_template(template, nd.datadir, nd.index == FUNDER)
@@ -290,6 +300,8 @@ class Mesh:
 
     def start(self):
         t0 = time.monotonic()
+        if self.relay:
+            self.relay.start(preexec_fn=_die_with_parent)
         seed = self.nodes[0]
         seed.spawn()
         wait_until(lambda: seed.ready() or not seed.alive(), 60, 0.1, "timed out waiting for the seed to answer RPC")
@@ -310,6 +322,7 @@ class Mesh:
                 raise SystemExit(f"{len(pending)} nodes never answered RPC")
             time.sleep(0.2)
         self.all_ready = time.monotonic()
+        self.t0 = t0
         return {"spawn_s": round(self.last_start - t0, 2), "all_answering_rpc_s": round(self.all_ready - t0, 2)}
 
     def stop(self):
@@ -322,6 +335,8 @@ class Mesh:
             time.sleep(0.1)
         for nd in self.nodes:
             nd.kill()
+        if self.relay:
+            self.relay.stop()
         self.pool.shutdown(wait=False)
 
     def alive(self):
@@ -431,7 +446,8 @@ class Mesh:
         t0 = origin.seen.get(h, (None, None))[1]
         times = sorted((t - t0) / 1000.0 for _, t in have) if t0 is not None else []
         row = {"hash": h, "height": origin.seen.get(h, (None,))[0], "origin": origin.index,
-               "reached": len(have), "of": len(nodes)}
+               "reached": len(have), "of": len(nodes),
+               "arrivals_ms": [round(t, 2) for t in times]}  # every node's, sorted (tests/scale/plot.py)
         for pct in (50, 90, 99, 100):
             k = max(1, -(-pct * len(nodes) // 100))  # ceil
             row[f"ms_to_{pct}pct"] = round(times[k - 1], 2) if len(times) >= k else None
@@ -543,11 +559,13 @@ def arrival_summary(rows):
     return out
 
 
-def raise_fd_limit(n):
+def raise_fd_limit(n, relayed=False):
     """Room for one RPC connection per node and the nodes' own sockets
-    (they inherit the limit): at least 4 per node plus 1,024."""
+    (they inherit the limit): at least 4 per node plus 1,024; the relay
+    holds two sockets for each of the 8 outbound connections per node, and
+    a listener."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = max(soft, 4 * n + 1024)
+    want = max(soft, 4 * n + 1024, 24 * n + 1024 if relayed else 0)
     if hard != resource.RLIM_INFINITY:
         want = min(want, hard)
     if want > soft:
@@ -558,22 +576,26 @@ def raise_fd_limit(n):
 
 
 def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0, workdir=None,
-        template_blocks=TEMPLATE_BLOCKS, log=print):
+        template_blocks=TEMPLATE_BLOCKS, log=print, delay_ms=0, jitter_ms=0, rate_kbit=0):
     """Starts the mesh of n nodes on 127.net.0.0/16 and on, measures it
     (idle: seconds of the quiet window that prices an idle mesh) and stops
-    it. Returns the figures; the 'checks' entry says which expectations
-    held. Exits (SystemExit) when nodes cannot even start."""
-    fd_limit = raise_fd_limit(n)
+    it; with delay_ms, jitter_ms or rate_kbit, every link goes through the
+    delay relay. Returns the figures; the 'checks' entry says which
+    expectations held. Exits (SystemExit) when nodes cannot even start."""
+    link = (delay_ms, jitter_ms, rate_kbit) if delay_ms or jitter_ms or rate_kbit else None
+    fd_limit = raise_fd_limit(n, link is not None)
     own_dir = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="cairn-scale-")
     rnd = random.Random(seed)
-    res = {"nodes": n, "delay_ms": 0, "jitter_ms": 0, "link_delay": "none: plain loopback",
+    res = {"nodes": n, "delay_ms": delay_ms, "jitter_ms": jitter_ms, "rate_kbit": rate_kbit,
+           "link_delay": "relay" if link else "none: plain loopback",
+           "netem": "available, not used" if delay.netem_available() else "not available in this kernel",
            "machine": {"cores": os.cpu_count(), "fd_limit": fd_limit}}
     mesh = None
     try:
         log(f"mining a template chain of {template_blocks} blocks")
         template = make_template(build, workdir, f"127.{net}.0.1", template_blocks, log)
-        mesh = Mesh(build, n, workdir, net, template, log)
+        mesh = Mesh(build, n, workdir, net, template, log, link)
         log(f"starting {n} nodes on 127.{net}.0.0/16 ({PER_GROUP} per /24), seed {mesh.nodes[0].addr}")
         res["start"] = mesh.start()
         log(f"  spawned in {res['start']['spawn_s']} s, all answering RPC after "
@@ -616,12 +638,14 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
 
         totals0 = {nd.host: nd.call("getnettotals")["totalbytessent"] for nd in rest}
         cpu0 = {nd.host: nd.proc_figures()["cpu_s"] for nd in rest}
+        relay0 = mesh.relay.cpu_s() if mesh.relay else None
         log(f"mining {blocks} blocks on random nodes")
         t = time.monotonic()
         rows = mesh.propagation(rest, blocks, rnd)
         phase = time.monotonic() - t
         totals1 = {nd.host: nd.call("getnettotals")["totalbytessent"] for nd in rest}
         cpu1 = {nd.host: nd.proc_figures()["cpu_s"] for nd in rest}
+        relay1 = mesh.relay.cpu_s() if mesh.relay else None
         res["blocks"] = rows
         res["block_propagation"] = arrival_summary(rows)
         res["bytes_sent_per_node_per_block"] = dist(
@@ -637,6 +661,12 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
         tx_rows = mesh.tx_propagation(rest, funder, txs, rnd)
         res["txs"] = tx_rows
         res["tx_propagation"] = arrival_summary(tx_rows)
+        if mesh.relay:
+            res["relay"] = {"cpu_s": round(mesh.relay.cpu_s(), 3), "peak_rss_kib": mesh.relay.rss_kib(),
+                            "cpu_ms_per_block": round((relay1 - relay0) * 1000 / max(1, blocks), 2),
+                            "cpu_share_of_one_core_in_block_phase": round((relay1 - relay0) / phase, 3),
+                            "cpu_share_of_one_core_over_run": round(
+                                mesh.relay.cpu_s() / (time.monotonic() - mesh.t0), 3)}
 
         figs = [nd.proc_figures() for nd in mesh.nodes]
         for key, name in (("hwm_kib", "peak_rss_kib"), ("rss_kib", "rss_kib_at_end"),
@@ -655,13 +685,17 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
     finally:
         if mesh is not None:
             mesh.stop()
+            if mesh.relay and "relay" in res:
+                res["relay"]["counters"] = mesh.relay.counters
         if own_dir:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
 def summary(res):
     f, s, b = res.get("formation", {}), res.get("seed_loss", {}), res.get("block_propagation", {})
-    lines = [f"{res['nodes']} nodes, one seed, link delay: {res['link_delay']}"]
+    lines = [f"{res['nodes']} nodes, one seed, link delay: {res['link_delay']} ({res['delay_ms']} ± "
+             f"{res['jitter_ms']} ms one way, rate cap {res.get('rate_kbit') or 'none'} kbit/s; netem "
+             f"{res.get('netem')})"]
     if f:
         lines.append(f"formed (8 outbound each, one component): {f['ok']} in {f['seconds']} s after the last "
                      f"start ({f['seconds_after_all_answering_rpc']} s after all answered RPC)")
@@ -696,6 +730,8 @@ def summary(res):
         lines.append(f"CPU of one block over all nodes, divided by the {os.cpu_count()} cores: "
                      f"{res['cpu_ms_per_block_all_nodes_over_cores']} ms; idle mesh uses "
                      f"{res['idle_cpu_share_of_machine'] * 100:.1f} % of the machine")
+    if "relay" in res:
+        lines.append(f"relay: {res['relay']}")
     if "checks" in res:
         lines.append("checks: " + ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in res["checks"].items()))
     return "\n".join(lines)
@@ -703,20 +739,21 @@ def summary(res):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 epilog="Link delay is not implemented yet: --delay-ms and --jitter-ms "
-                                        "accept only 0.")
+                                 epilog="A delay, jitter or rate puts every link through the delay relay "
+                                        "(BUILD/relay).")
     ap.add_argument("--build", default="build")
     ap.add_argument("--nodes", type=int, default=500)
     ap.add_argument("--delay-ms", type=int, default=0)
     ap.add_argument("--jitter-ms", type=int, default=0)
+    ap.add_argument("--rate-kbit", type=int, default=0, help="per node and direction, 0 for no cap")
     ap.add_argument("--blocks", type=int, default=30)
     ap.add_argument("--txs", type=int, default=30)
     ap.add_argument("--form-timeout", type=float, default=120)
     ap.add_argument("--net", type=int, default=10, help="second octet of the nodes' 127.N.0.0/16")
     ap.add_argument("--out", help="JSON file (default build/scale/scale-N.json)")
     args = ap.parse_args()
-    if args.delay_ms or args.jitter_ms:
-        ap.error("link delay is not implemented yet: DELAY_MS and JITTER_MS must be 0")
+    if min(args.delay_ms, args.jitter_ms, args.rate_kbit) < 0 or args.jitter_ms > args.delay_ms:
+        ap.error("DELAY_MS, JITTER_MS and RATE_KBIT must be at least 0, JITTER_MS at most DELAY_MS")
     if args.nodes < MIN_NODES:
         ap.error(f"at least {MIN_NODES} nodes: each needs {OUTBOUND} outbound peers in {OUTBOUND} other /24s "
                  f"({PER_GROUP} nodes to a /24) and two nodes connect once, so smaller meshes cannot fill "
@@ -729,7 +766,8 @@ def main():
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
 
-    res = run(build, args.nodes, blocks=args.blocks, txs=args.txs, form_timeout=args.form_timeout, net=args.net)
+    res = run(build, args.nodes, blocks=args.blocks, txs=args.txs, form_timeout=args.form_timeout, net=args.net,
+              delay_ms=args.delay_ms, jitter_ms=args.jitter_ms, rate_kbit=args.rate_kbit)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as f:
         json.dump(res, f, indent=1)
