@@ -119,9 +119,11 @@ NODES     ?= 500
 DELAY_MS  ?= 0
 JITTER_MS ?= 0
 RATE_KBIT ?= 0
-scale: deps
+scale:
+	@sh tools/deps.sh scale
 	@$(MAKE) --no-print-directory all $(RELAY)
-	@python3 tests/scale/scale.py --build $(BUILD) --nodes $(NODES) --delay-ms $(DELAY_MS) --jitter-ms $(JITTER_MS) --rate-kbit $(RATE_KBIT)
+	@python3 tests/scale/scale.py --build $(BUILD) --nodes $(NODES) --delay-ms $(DELAY_MS) --jitter-ms $(JITTER_MS) --rate-kbit $(RATE_KBIT); \
+	  rc=$$?; python3 tests/scale/plot.py --out $(BUILD)/scale/propagation-$(NODES).png $(BUILD)/scale/scale-$(NODES).json $(BUILD)/scale/scale-$(NODES)-*.json; exit $$rc
 
 # libFuzzer harnesses, one per deserializer: make fuzz, then build/fuzz/fuzz_X corpus/
 fuzz:

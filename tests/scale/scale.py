@@ -27,7 +27,8 @@ through address relay. The harness
 5. reads each node's peak resident memory (VmHWM) and CPU seconds from
    /proc, and its bytes sent over the block phase.
 
-The figures go to a JSON file (default build/scale/scale-N.json) and to
+The figures go to a JSON file (default build/scale/scale-N.json, or
+scale-N-dD-jJ[-rR].json with a delay) and to
 stdout. Every process started is stopped however the harness ends (a
 finally block, SIGINT/SIGTERM/SIGHUP handlers, each node in its own
 process group, and PR_SET_PDEATHSIG so that even a SIGKILL of the harness
@@ -750,7 +751,8 @@ def main():
     ap.add_argument("--txs", type=int, default=30)
     ap.add_argument("--form-timeout", type=float, default=120)
     ap.add_argument("--net", type=int, default=10, help="second octet of the nodes' 127.N.0.0/16")
-    ap.add_argument("--out", help="JSON file (default build/scale/scale-N.json)")
+    ap.add_argument("--out", help="JSON file (default build/scale/scale-N.json, "
+                    "scale-N-dD-jJ[-rR].json with a link delay)")
     args = ap.parse_args()
     if min(args.delay_ms, args.jitter_ms, args.rate_kbit) < 0 or args.jitter_ms > args.delay_ms:
         ap.error("DELAY_MS, JITTER_MS and RATE_KBIT must be at least 0, JITTER_MS at most DELAY_MS")
@@ -759,7 +761,9 @@ def main():
                  f"({PER_GROUP} nodes to a /24) and two nodes connect once, so smaller meshes cannot fill "
                  f"every slot")
     build = os.path.join(ROOT, args.build) if not os.path.isabs(args.build) else args.build
-    out = args.out or os.path.join(ROOT, "build", "scale", f"scale-{args.nodes}.json")
+    link = "" if not (args.delay_ms or args.jitter_ms or args.rate_kbit) else \
+        f"-d{args.delay_ms}-j{args.jitter_ms}" + (f"-r{args.rate_kbit}" if args.rate_kbit else "")
+    out = args.out or os.path.join(ROOT, "build", "scale", f"scale-{args.nodes}{link}.json")
 
     def on_signal(signum, frame):
         raise SystemExit(f"stopped by signal {signum}")
