@@ -17,6 +17,7 @@ need libevent-dev     /usr/include/event2/event.h
 need libcjson-dev     /usr/include/cjson/cJSON.h
 need libcmocka-dev    /usr/include/cmocka.h
 need python3          /usr/bin/python3
+need prometheus       /usr/bin/promtool
 [ -z "$missing" ] && exit 0
 echo "installing:$missing"
 if [ "$(id -u)" != 0 ]; then
