@@ -491,18 +491,14 @@ static int call_ctx(void **ctx, const struct rpc_entry *en, const char *wallet, 
 	return 0;
 }
 
-/* Runs one parsed call; *result is the handler's on success. */
-static int call_exec(struct rpc_server *srv, const struct rpc_call *c, const char *wallet, cJSON **result,
-		     struct rpc_error *e)
+/* Runs one parsed call of en; *result is the handler's on success. */
+static int call_run(const struct rpc_entry *en, const struct rpc_call *c, const char *wallet, cJSON **result,
+		    struct rpc_error *e)
 {
-	const struct rpc_entry *en = find_method(srv, c->method);
 	cJSON *owned = NULL;
 	const cJSON *params = c->params;
 	int rc;
 
-	*result = NULL;
-	if (!en)
-		return rpc_error_set(e, RPC_METHOD_NOT_FOUND, "Method not found");
 	if (cJSON_IsObject(params)) {
 		if (map_named(&owned, en, params, e) != 0) {
 			cJSON_Delete(owned);
@@ -519,11 +515,7 @@ static int call_exec(struct rpc_server *srv, const struct rpc_call *c, const cha
 		e->code = 0;
 		e->message[0] = '\0';
 		void *ctx;
-		struct rpc_entry *stats = &srv->methods[en - srv->methods];
-		uint64_t t = clock_mono_us();
 		rc = call_ctx(&ctx, en, wallet, e) == 0 ? en->m->fn(ctx, params, result, e) : -1;
-		stats->calls++;
-		prom_hist_observe(&stats->latency, clock_mono_us() - t);
 		if (rc == RPC_DEFERRED && defer_slot && defer_slot->deferred) {
 			cJSON_Delete(owned);
 			return RPC_DEFERRED;
@@ -537,6 +529,24 @@ static int call_exec(struct rpc_server *srv, const struct rpc_call *c, const cha
 		}
 	}
 	cJSON_Delete(owned);
+	return rc;
+}
+
+/* Runs one parsed call and counts it for its method, whatever its outcome
+ * (a refused argument included); unknown methods are not counted, so no
+ * client can grow the table. */
+static int call_exec(struct rpc_server *srv, const struct rpc_call *c, const char *wallet, cJSON **result,
+		     struct rpc_error *e)
+{
+	const struct rpc_entry *en = find_method(srv, c->method);
+	*result = NULL;
+	if (!en)
+		return rpc_error_set(e, RPC_METHOD_NOT_FOUND, "Method not found");
+	size_t i = (size_t)(en - srv->methods); /* the table may grow meanwhile */
+	uint64_t t = clock_mono_us();
+	int rc = call_run(en, c, wallet, result, e);
+	srv->methods[i].calls++;
+	prom_hist_observe(&srv->methods[i].latency, clock_mono_us() - t);
 	return rc;
 }
 
