@@ -20,7 +20,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
 import urllib.parse
 
 import framework
@@ -216,8 +215,6 @@ def test(nodes):
     for _ in range(calls):
         a.getblockcount()
     text = scrape(a)
-    if os.environ.get("CAIRN_METRICS_DUMP"):
-        print(text)
     check_values(a, text, before, calls)
     check_promtool(text)
     # No credentials needed: the node listens on 127.0.0.1 only.
