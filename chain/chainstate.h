@@ -92,6 +92,9 @@ struct coin_view chainstate_view(struct chainstate *cs);
 int chainstate_find_tx(struct chainstate *cs, const uint8_t txid[32], struct block_index **bi, uint32_t *pos);
 /* 1 and *out, 0 when the asset id was never registered, -1 on error. */
 int chainstate_get_asset(struct chainstate *cs, const uint8_t id[32], struct asset_entry *out);
+/* The number of asset ids registered on the best chain (the asset index's
+ * entries); the last count when the store cannot be read. */
+size_t chainstate_asset_count(struct chainstate *cs);
 /* Calls fn for every unspent output (for consistency checks and rescans);
  * stops early and returns -1 when fn does. */
 int chainstate_for_each_coin(struct chainstate *cs, int (*fn)(void *ctx, const struct outpoint *op, const struct coin *c), void *ctx);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "chain/hash.h"
+#include "chain/probe.h"
 #include "util/hmap.h"
 
 bool sig_verify(const struct sig_job *j)
@@ -27,6 +28,7 @@ static struct {
 	uint8_t (*ring)[32];
 	size_t max, head, count;
 	bool ready;
+	uint64_t hits, misses; /* lookups, under the lock */
 } cache = { .lock = PTHREAD_MUTEX_INITIALIZER, .max = 40000 };
 
 static void cache_key(uint8_t out[32], const struct sig_job *j)
@@ -57,8 +59,20 @@ bool sigcache_has(const struct sig_job *j)
 	cache_key(k, j);
 	pthread_mutex_lock(&cache.lock);
 	bool hit = cache.ready && hmap_get(&cache.set, k) != NULL;
+	if (hit)
+		cache.hits++;
+	else
+		cache.misses++;
 	pthread_mutex_unlock(&cache.lock);
 	return hit;
+}
+
+void sigcache_stats(uint64_t *hits, uint64_t *misses)
+{
+	pthread_mutex_lock(&cache.lock);
+	*hits = cache.hits;
+	*misses = cache.misses;
+	pthread_mutex_unlock(&cache.lock);
 }
 
 static bool cache_ready_locked(void)
@@ -148,10 +162,16 @@ static size_t run_batch(const struct sig_job *jobs, size_t n, struct pool *pool,
 
 size_t sig_verify_batch(const struct sig_job *jobs, size_t n, struct pool *pool, bool feed)
 {
-	return run_batch(jobs, n, pool, feed, true);
+	uint64_t t = probe_start();
+	size_t bad = run_batch(jobs, n, pool, feed, true);
+	probe_stop(PROBE_SIGS, t);
+	return bad;
 }
 
 size_t sig_verify_uncached(const struct sig_job *jobs, size_t n, struct pool *pool)
 {
-	return run_batch(jobs, n, pool, false, false);
+	uint64_t t = probe_start();
+	size_t bad = run_batch(jobs, n, pool, false, false);
+	probe_stop(PROBE_SIGS, t);
+	return bad;
 }

@@ -33,6 +33,8 @@ size_t sig_verify_uncached(const struct sig_job *jobs, size_t n, struct pool *po
 /* The cache holds at most max entries (0 disables it); safe from any thread. */
 void sigcache_set_size(size_t max);
 bool sigcache_has(const struct sig_job *j);
+/* Lookups of sigcache_has since the start: found, and not found. */
+void sigcache_stats(uint64_t *hits, uint64_t *misses);
 void sigcache_add(const struct sig_job *j);
 
 #endif

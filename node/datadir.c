@@ -1,5 +1,6 @@
 #include "node/datadir.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -53,4 +54,20 @@ int datadir_lock(const char *dir, char *err)
 		return err_set(err, "cannot obtain a lock on data directory '%s': cairnd is probably already running", dir);
 	}
 	return fd;
+}
+
+uint64_t datadir_size(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	uint64_t total = 0;
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		struct stat st;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			total += (uint64_t)st.st_size;
+	}
+	closedir(d);
+	return total;
 }

@@ -3,6 +3,7 @@
 #define CAIRN_NODE_DATADIR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/err.h"
 
@@ -10,6 +11,9 @@
 int datadir_expand(char *out, size_t len, const char *path, char *err) WUR;
 /* Creates path (one level) with mode 0700 unless it exists as a folder. */
 int datadir_ensure(const char *path, char *err) WUR;
+/* The bytes of the regular files directly in dir (a LevelDB folder has no
+ * subfolders); 0 when it cannot be read. */
+uint64_t datadir_size(const char *dir);
 /* out = dir/name (name as is when absolute). */
 int datadir_join(char *out, size_t len, const char *dir, const char *name, char *err) WUR;
 /* Takes an exclusive lock on dir/.lock; returns its descriptor (keep it

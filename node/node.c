@@ -17,6 +17,7 @@
 #include "node/miner.h"
 #include "rpc/amount.h"
 #include "rpc/events.h"
+#include "rpc/metrics.h"
 #include "rpc/server.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -501,6 +502,38 @@ static void serve_events(void *ctx, struct evhttp_request *req)
 	events_serve(ctx, req);
 }
 
+static uint64_t chainstate_bytes(void *ctx)
+{
+	return datadir_size(ctx);
+}
+
+/* Before the workers start, so that the probe is in place before any
+ * thread checks a signature (chain/probe.h). */
+static int open_metrics(struct node *n, char *err)
+{
+	if (!options_bool(n->opts, "metrics", false))
+		return 0;
+	if (!(n->metrics = metrics_new()))
+		return err_set(err, "cannot start metrics: out of memory");
+	struct probe p = metrics_probe(n->metrics);
+	probe_set(&p);
+	return 0;
+}
+
+/* GET /metrics, or its 404 when -metrics is off. */
+static int serve_metrics(struct node *n, char *err)
+{
+	if (n->metrics) {
+		if (datadir_join(n->chainstate_dir, sizeof(n->chainstate_dir), n->datadir, "chainstate", err) != 0)
+			return -1;
+		struct metrics_sources src = { .cs = n->cs, .mp = n->mp, .p2p = n->p2p, .wallets = &n->wallets,
+					       .events = n->events, .rpc = n->rpc, .disk_bytes = chainstate_bytes,
+					       .disk_ctx = n->chainstate_dir };
+		metrics_set_sources(n->metrics, &src);
+	}
+	return metrics_register(n->rpc, n->metrics, err);
+}
+
 static int open_rpc(struct node *n, char *err)
 {
 	char cookie[PATH_MAX];
@@ -547,7 +580,8 @@ static int open_rpc(struct node *n, char *err)
 	    (wallet && (wallet_rpc_register(n->rpc, &n->wallets, err) != 0 || wallets_register(n->rpc, &n->wallets, err) != 0)) ||
 	    asset_rpc_register(n->rpc, &n->asset_rpc, &n->wallets, err) != 0)
 		return -1;
-	if (rpc_server_route(n->rpc, "/events", "events", true, serve_events, n->events, err) != 0)
+	if (rpc_server_route(n->rpc, "/events", "events", true, serve_events, n->events, err) != 0 ||
+	    serve_metrics(n, err) != 0)
 		return -1;
 	log_info("JSON-RPC listening on port %u", rpc_server_port(n->rpc));
 	return 0;
@@ -564,7 +598,7 @@ int node_start(struct node *n, struct options *opts, char *err)
 	log_info("cairn version %s starting on %s, data directory '%s'", CAIRN_VERSION, n->p->name, n->datadir);
 	if (evthread_use_pthreads() != 0 || !(n->base = event_base_new()))
 		return err_set(err, "cannot create the event loop");
-	if (write_pid(n, err) != 0 || add_signals(n, err) != 0 || open_pool(n, err) != 0 || open_chain(n, err) != 0 ||
+	if (write_pid(n, err) != 0 || add_signals(n, err) != 0 || open_metrics(n, err) != 0 || open_pool(n, err) != 0 || open_chain(n, err) != 0 ||
 	    open_mempool(n, err) != 0 || open_wallets(n, err) != 0 || open_p2p(n, err) != 0 ||
 	    open_miner(n, err) != 0)
 		return -1;
@@ -619,6 +653,9 @@ void node_stop(struct node *n)
 	n->cs = NULL;
 	pool_free(n->pool); /* last: every part above may use it */
 	n->pool = NULL;
+	probe_set(NULL); /* no chain work is left to time */
+	metrics_free(n->metrics);
+	n->metrics = NULL;
 	for (size_t i = 0; i < sizeof(n->signals) / sizeof(n->signals[0]); i++)
 		if (n->signals[i])
 			event_free(n->signals[i]);

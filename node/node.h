@@ -24,6 +24,7 @@ struct journal;
 struct miner;
 struct events;
 struct feed;
+struct metrics;
 
 struct node {
 	struct options *opts;
@@ -39,6 +40,8 @@ struct node {
 	struct events *events;   /* the event stream's buffer (GET /events) */
 	struct feed *feed;       /* turns chain, mempool and peer news into events */
 	struct rpc_server *rpc;
+	struct metrics *metrics; /* NULL unless -metrics (GET /metrics) */
+	char chainstate_dir[PATH_MAX];
 	struct chain_rpc chain_rpc;
 	struct mining_rpc mining_rpc;
 	struct rawtx_rpc rawtx_rpc;

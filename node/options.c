@@ -45,6 +45,7 @@ static const struct opt_def table[] = {
 	{ "rpcservertimeout", OPT_INT, "30", "Seconds an RPC client may be idle or slow before it is disconnected" },
 	{ "eventsreplay", OPT_INT, "10000", "Events kept for clients of GET /events that reconnect with Last-Event-ID" },
 	{ "eventsmaxclients", OPT_INT, "100", "Most GET /events streams open at once" },
+	{ "metrics", OPT_BOOL, "0", "Serve Prometheus metrics at GET /metrics on the RPC port (docs/metrics.md)" },
 	{ "eventsclientbuffer", OPT_INT, "4194304",
 	  "Bytes of events a GET /events client may leave unread before it is cut off" },
 	{ "dbcache", OPT_INT, "16", "Database cache in MiB" },

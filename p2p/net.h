@@ -127,6 +127,16 @@ bool p2p_active(const struct p2p *p);
 void p2p_set_active(struct p2p *p, bool on);
 uint16_t p2p_listen_port(const struct p2p *p);
 void p2p_totals(struct p2p *p, uint64_t *sent, uint64_t *recv);
+/* The same per command, indexed by msg_command_index() (the last is
+ * *other*), with the number of messages: since p2p_new, closed
+ * connections included. */
+struct p2p_msg_totals {
+	uint64_t bytes_sent[MSG_N_COMMANDS + 1], bytes_recv[MSG_N_COMMANDS + 1];
+	uint64_t msgs_sent[MSG_N_COMMANDS + 1], msgs_recv[MSG_N_COMMANDS + 1];
+};
+void p2p_msg_totals(struct p2p *p, struct p2p_msg_totals *out);
+/* Entries of the ban list (expired ones not yet swept included). */
+size_t p2p_banned_count(struct p2p *p);
 
 /* addnode: "add" keeps the peer connected, "remove" forgets it, "onetry"
  * connects once. Returns 0, or -1 with *code (an RPC code: -23 already

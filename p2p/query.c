@@ -122,6 +122,21 @@ void p2p_totals(struct p2p *net, uint64_t *sent, uint64_t *recv)
 	transport_totals(net->t, sent, recv);
 }
 
+void p2p_msg_totals(struct p2p *net, struct p2p_msg_totals *out)
+{
+	struct transport_msg_totals t;
+	transport_msg_totals(net->t, &t);
+	memcpy(out->bytes_sent, t.bytes_sent, sizeof(out->bytes_sent));
+	memcpy(out->bytes_recv, t.bytes_recv, sizeof(out->bytes_recv));
+	memcpy(out->msgs_sent, t.msgs_sent, sizeof(out->msgs_sent));
+	memcpy(out->msgs_recv, t.msgs_recv, sizeof(out->msgs_recv));
+}
+
+size_t p2p_banned_count(struct p2p *net)
+{
+	return banman_size(net->bm);
+}
+
 int p2p_addnode(struct p2p *net, const char *addr, const char *command, int *code, char *err)
 {
 	*code = 0;

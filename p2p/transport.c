@@ -50,6 +50,7 @@ struct transport {
 	struct net_addr src4, src6;
 	bool has_src4, has_src6;
 	uint64_t total_sent, total_recv;
+	struct transport_msg_totals by_msg; /* closed connections included */
 	bool freeing;
 };
 
@@ -201,6 +202,8 @@ static void count_recv(struct conn *c, const char *command, size_t bytes)
 	c->st.bytes_recv_per_msg[msg_command_index(command)] += bytes;
 	c->st.last_recv = clock_now();
 	c->t->total_recv += bytes;
+	c->t->by_msg.bytes_recv[msg_command_index(command)] += bytes;
+	c->t->by_msg.msgs_recv[msg_command_index(command)]++;
 }
 
 /* Delivers the frame at the front of in. Returns 1 when one was delivered,
@@ -445,6 +448,8 @@ int transport_send(struct conn *c, const char *command, const uint8_t *payload, 
 	c->st.bytes_sent_per_msg[msg_command_index(command)] += frame;
 	c->st.last_send = clock_now();
 	c->t->total_sent += frame;
+	c->t->by_msg.bytes_sent[msg_command_index(command)] += frame;
+	c->t->by_msg.msgs_sent[msg_command_index(command)]++;
 	return 0;
 }
 
@@ -577,6 +582,11 @@ void transport_totals(const struct transport *t, uint64_t *sent, uint64_t *recv)
 {
 	*sent = t->total_sent;
 	*recv = t->total_recv;
+}
+
+void transport_msg_totals(const struct transport *t, struct transport_msg_totals *out)
+{
+	*out = t->by_msg;
 }
 
 /* ---- per connection ---- */

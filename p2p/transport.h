@@ -166,5 +166,12 @@ void *transport_conn_user(const struct conn *c);
 size_t transport_conn_count(const struct transport *t);
 /* Bytes of all connections since transport_new, closed ones included. */
 void transport_totals(const struct transport *t, uint64_t *sent, uint64_t *recv);
+/* The same per command, indexed by msg_command_index() (the last is
+ * *other*): whole frames and their count. */
+struct transport_msg_totals {
+	uint64_t bytes_sent[MSG_N_COMMANDS + 1], bytes_recv[MSG_N_COMMANDS + 1];
+	uint64_t msgs_sent[MSG_N_COMMANDS + 1], msgs_recv[MSG_N_COMMANDS + 1];
+};
+void transport_msg_totals(const struct transport *t, struct transport_msg_totals *out);
 
 #endif

@@ -67,6 +67,11 @@ static double progress(const struct block_index *tip, uint64_t now)
 	return tip->height / (tip->height + missing);
 }
 
+double chain_rpc_progress(struct chainstate *cs, uint64_t now)
+{
+	return chainstate_params(cs)->net == NET_REGTEST ? 1.0 : progress(chainstate_tip(cs), now);
+}
+
 static int getblockchaininfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct chain_rpc *r = ctx;
@@ -76,7 +81,7 @@ static int getblockchaininfo(void *ctx, const cJSON *params, cJSON **result, str
 	uint8_t work[32];
 	(void)params;
 	u256_to_be(work, &tip->work);
-	double prog = p->net == NET_REGTEST ? 1.0 : progress(tip, now);
+	double prog = chain_rpc_progress(r->cs, now);
 	cJSON *j = cJSON_CreateObject();
 	bool ok = j && cJSON_AddStringToObject(j, "chain", p->name) &&
 		  cJSON_AddNumberToObject(j, "blocks", tip->height) &&

@@ -17,6 +17,10 @@ struct chain_rpc {
 /* Registers the methods; r must outlive the server. */
 int chain_rpc_register(struct rpc_server *srv, struct chain_rpc *r, char *err) WUR;
 
+/* getblockchaininfo's verificationprogress at now (unix seconds): 1.0 on
+ * regtest, else the share of the blocks expected by now that the tip has. */
+double chain_rpc_progress(struct chainstate *cs, uint64_t now);
+
 /* Parses a 64-hex-digit hash param; 0, or -1 with e filled (-8). */
 int chain_rpc_param_hash(uint8_t out[32], const cJSON *params, size_t i, const char *name, struct rpc_error *e) WUR;
 /* A block given by hash: 0 with *bi, or -1 with e filled (-5 not found). */

@@ -8,6 +8,7 @@
 
 #include "rpc/amount.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 /* JSON-RPC without HTTP: the method tables, a request's parsing and its
@@ -23,6 +24,10 @@ struct rpc_entry {
 	size_t n_args;
 	size_t n_required;
 	char names[RPC_MAX_ARGS][48];
+	/* Calls and their time on the loop (the handler's run; a deferred
+	 * call's work on a worker is not in it), for GET /metrics. */
+	uint64_t calls;
+	struct prom_hist latency;
 };
 
 int rpc_error_set(struct rpc_error *e, int code, const char *fmt, ...)
@@ -149,6 +154,15 @@ static int entry_parse_args(struct rpc_entry *en, const char *args, char *err)
 	return 0;
 }
 
+bool rpc_server_method_stats(const struct rpc_server *srv, size_t i, struct rpc_method_stats *out)
+{
+	if (i >= srv->n_methods)
+		return false;
+	const struct rpc_entry *en = &srv->methods[i];
+	*out = (struct rpc_method_stats){ en->m->name, en->calls, &en->latency };
+	return true;
+}
+
 static const struct rpc_entry *find_method(const struct rpc_server *srv, const char *name)
 {
 	for (size_t i = 0; i < srv->n_methods; i++)
@@ -179,6 +193,7 @@ int rpc_server_add_routed_methods(struct rpc_server *srv, const struct rpc_metho
 		struct rpc_entry *en = &grown[base + i];
 		const char *name = table[i].name;
 		memset(en, 0, sizeof(*en));
+		prom_hist_init(&en->latency);
 		en->m = &table[i];
 		en->ctx = ctx;
 		en->route = route;
@@ -476,18 +491,14 @@ static int call_ctx(void **ctx, const struct rpc_entry *en, const char *wallet, 
 	return 0;
 }
 
-/* Runs one parsed call; *result is the handler's on success. */
-static int call_exec(struct rpc_server *srv, const struct rpc_call *c, const char *wallet, cJSON **result,
-		     struct rpc_error *e)
+/* Runs one parsed call of en; *result is the handler's on success. */
+static int call_run(const struct rpc_entry *en, const struct rpc_call *c, const char *wallet, cJSON **result,
+		    struct rpc_error *e)
 {
-	const struct rpc_entry *en = find_method(srv, c->method);
 	cJSON *owned = NULL;
 	const cJSON *params = c->params;
 	int rc;
 
-	*result = NULL;
-	if (!en)
-		return rpc_error_set(e, RPC_METHOD_NOT_FOUND, "Method not found");
 	if (cJSON_IsObject(params)) {
 		if (map_named(&owned, en, params, e) != 0) {
 			cJSON_Delete(owned);
@@ -518,6 +529,24 @@ static int call_exec(struct rpc_server *srv, const struct rpc_call *c, const cha
 		}
 	}
 	cJSON_Delete(owned);
+	return rc;
+}
+
+/* Runs one parsed call and counts it for its method, whatever its outcome
+ * (a refused argument included); unknown methods are not counted, so no
+ * client can grow the table. */
+static int call_exec(struct rpc_server *srv, const struct rpc_call *c, const char *wallet, cJSON **result,
+		     struct rpc_error *e)
+{
+	const struct rpc_entry *en = find_method(srv, c->method);
+	*result = NULL;
+	if (!en)
+		return rpc_error_set(e, RPC_METHOD_NOT_FOUND, "Method not found");
+	size_t i = (size_t)(en - srv->methods); /* the table may grow meanwhile */
+	uint64_t t = clock_mono_us();
+	int rc = call_run(en, c, wallet, result, e);
+	srv->methods[i].calls++;
+	prom_hist_observe(&srv->methods[i].latency, clock_mono_us() - t);
 	return rc;
 }
 

@@ -551,6 +551,23 @@ static uint16_t bound_port(struct evhttp_bound_socket *bs)
 	return 0;
 }
 
+/* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+static bool bound_loopback(struct evhttp_bound_socket *bs)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl) != 0)
+		return false;
+	if (ss.ss_family == AF_INET)
+		return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+	if (ss.ss_family == AF_INET6) {
+		const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
 static int http_setup(struct rpc_server *srv, struct event_base *base,
 		      const struct rpc_config *cfg, char *err)
 {
@@ -575,6 +592,7 @@ static int http_setup(struct rpc_server *srv, struct event_base *base,
 						      EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
 						      EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(srv->http, on_request, srv);
+	srv->loopback_only = true;
 	for (size_t i = 0; i < n_bind; i++) {
 		char host[256];
 		uint16_t port = cfg->port;
@@ -587,6 +605,7 @@ static int http_setup(struct rpc_server *srv, struct event_base *base,
 				       strerror(errno));
 		if (i == 0)
 			srv->port = bound_port(bs);
+		srv->loopback_only = srv->loopback_only && bound_loopback(bs);
 		log_info("rpc listening on %s port %u", host, i == 0 ? srv->port : port);
 	}
 	return 0;
@@ -634,6 +653,11 @@ void rpc_server_free(struct rpc_server *srv)
 	rpc_auth_free(srv->auth);
 	free(srv->methods);
 	free(srv);
+}
+
+bool rpc_server_loopback_only(const struct rpc_server *srv)
+{
+	return srv && srv->http && srv->loopback_only;
 }
 
 uint16_t rpc_server_port(const struct rpc_server *srv)

@@ -44,6 +44,7 @@
 struct event_base;
 struct evhttp_request;
 struct pool;
+struct prom_hist;
 
 /* Error codes: the JSON-RPC 2.0 ones, then Bitcoin Core's application codes
  * (src/rpc/protocol.h), with the same numbers and meanings. */
@@ -178,6 +179,21 @@ void rpc_server_drain(struct rpc_server *srv, struct event_base *base, unsigned 
 typedef void (*rpc_route_fn)(void *ctx, struct evhttp_request *req);
 int rpc_server_route(struct rpc_server *srv, const char *path, const char *name, bool auth, rpc_route_fn fn,
 		     void *ctx, char *err) WUR;
+
+/* A registered method's calls since the start and their time on the loop
+ * (a deferred call's work on a worker not included): for GET /metrics. */
+struct rpc_method_stats {
+	const char *name;
+	uint64_t calls;
+	const struct prom_hist *latency; /* valid while srv lives */
+};
+/* The i-th registered method's (from 0, in registration order; `help`
+ * first): true and *out, or false past the last. On the loop only. */
+bool rpc_server_method_stats(const struct rpc_server *srv, size_t i, struct rpc_method_stats *out);
+
+/* True when every listener is bound to a loopback address (127.0.0.0/8,
+ * ::1): then only this host can connect, whatever -rpcallowip says. */
+bool rpc_server_loopback_only(const struct rpc_server *srv);
 
 /* Registers n methods of table; ctx is passed to each of their handlers.
  * Returns 0, or -1 with err filled and nothing registered (a duplicate or

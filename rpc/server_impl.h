@@ -11,6 +11,7 @@
 #define CAIRN_RPC_SERVER_IMPL_H
 
 #include "chain/hash.h"
+#include "rpc/prom.h"
 #include "rpc/server.h"
 
 #define RPC_MAX_ALLOW 64
@@ -71,6 +72,7 @@ struct rpc_server {
 	size_t n_routes;
 	size_t max_body;
 	uint16_t port;
+	bool loopback_only;	  /* every listener on a loopback address */
 };
 
 /* A handler's request to finish on a worker (rpc_defer), for the single

@@ -17,6 +17,7 @@ need libevent-dev     /usr/include/event2/event.h
 need libcjson-dev     /usr/include/cjson/cJSON.h
 need libcmocka-dev    /usr/include/cmocka.h
 need python3          /usr/bin/python3
+need prometheus       /usr/bin/promtool
 # make scale draws its propagation curves (tests/scale/plot.py)
 [ "$1" = scale ] && need gnuplot-nox /usr/bin/gnuplot
 [ -z "$missing" ] && exit 0
