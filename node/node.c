@@ -15,11 +15,14 @@
 #include "node/feed.h"
 #include "node/journal.h"
 #include "node/miner.h"
+#include "node/notify.h"
+#include "rpc/chain_rpc.h"
 #include "rpc/amount.h"
 #include "rpc/events.h"
 #include "rpc/metrics.h"
 #include "rpc/server.h"
 #include "util/clock.h"
+#include "util/hex.h"
 #include "util/log.h"
 #include "util/pool.h"
 
@@ -201,6 +204,40 @@ static int open_journal(struct node *n, char *err)
 	return 0;
 }
 
+/* ---- notify commands ---- */
+
+static int open_notify(struct node *n, char *err)
+{
+	struct notify_commands c = { options_str(n->opts, "blocknotify", NULL), options_str(n->opts, "walletnotify", NULL),
+				     options_str(n->opts, "assetnotify", NULL) };
+	return (n->notify = notify_new(n->base, &c, err)) ? 0 : -1;
+}
+
+static bool hash_of(uint8_t out[32], const cJSON *data, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(data, key);
+	return cJSON_IsString(v) && strlen(v->valuestring) == 64 && hex_decode(out, 32, v->valuestring);
+}
+
+/* A new tip (outside initial download, as Core) and an asset's step that
+ * is not its undoing, from the events the node publishes. */
+static void on_event(void *ctx, enum events_topic topic, const cJSON *data)
+{
+	struct node *n = ctx;
+	uint8_t hash[32];
+	const cJSON *action = cJSON_GetObjectItemCaseSensitive(data, "action");
+	if (topic == EVENTS_TIP && hash_of(hash, data, "hash") && !chain_rpc_initial_download(n->cs, clock_now()))
+		notify_block(n->notify, hash);
+	else if (topic == EVENTS_ASSET && cJSON_IsString(action) && strcmp(action->valuestring, "unconfirmed") != 0 &&
+		 hash_of(hash, data, "asset"))
+		notify_asset(n->notify, hash);
+}
+
+static void on_wallet_tx(void *ctx, const char *wallet, const uint8_t txid[32], const uint8_t *block, uint32_t height)
+{
+	notify_wallet(((struct node *)ctx)->notify, wallet, txid, block, height);
+}
+
 /* The event stream's buffer and what feeds it; its chain listener comes
  * right after the mempool's, so that it sees the mempool agree with the
  * chain. */
@@ -257,6 +294,7 @@ static int open_mempool(struct node *n, char *err)
 		return err_set(err, "cannot follow the chain: too many listeners");
 	if (open_events(n, err) != 0)
 		return -1;
+	events_observe(n->events, on_event, n);
 	mempool_set_events(n->mp, &mev);
 	if (!options_bool(n->opts, "persistmempool", true))
 		return 0;
@@ -320,6 +358,7 @@ static int open_wallets(struct node *n, char *err)
 		return -1;
 	/* Even without wallets: the asset methods route through the list. */
 	wallets_init(&n->wallets, enabled ? dir : "", n->cs, n->mp, fee, n->pool);
+	wallets_set_tx_hook(&n->wallets, on_wallet_tx, n);
 	if (!enabled)
 		return 0;
 	if (count == 0) {
@@ -598,7 +637,7 @@ int node_start(struct node *n, struct options *opts, char *err)
 	log_info("cairn version %s starting on %s, data directory '%s'", CAIRN_VERSION, n->p->name, n->datadir);
 	if (evthread_use_pthreads() != 0 || !(n->base = event_base_new()))
 		return err_set(err, "cannot create the event loop");
-	if (write_pid(n, err) != 0 || add_signals(n, err) != 0 || open_metrics(n, err) != 0 || open_pool(n, err) != 0 || open_chain(n, err) != 0 ||
+	if (write_pid(n, err) != 0 || add_signals(n, err) != 0 || open_notify(n, err) != 0 || open_metrics(n, err) != 0 || open_pool(n, err) != 0 || open_chain(n, err) != 0 ||
 	    open_mempool(n, err) != 0 || open_wallets(n, err) != 0 || open_p2p(n, err) != 0 ||
 	    open_miner(n, err) != 0)
 		return -1;
@@ -656,6 +695,8 @@ void node_stop(struct node *n)
 	probe_set(NULL); /* no chain work is left to time */
 	metrics_free(n->metrics);
 	n->metrics = NULL;
+	notify_free(n->notify);
+	n->notify = NULL;
 	for (size_t i = 0; i < sizeof(n->signals) / sizeof(n->signals[0]); i++)
 		if (n->signals[i])
 			event_free(n->signals[i]);

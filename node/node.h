@@ -41,6 +41,7 @@ struct node {
 	struct feed *feed;       /* turns chain, mempool and peer news into events */
 	struct rpc_server *rpc;
 	struct metrics *metrics; /* NULL unless -metrics (GET /metrics) */
+	struct notify *notify;   /* -blocknotify, -walletnotify, -assetnotify */
 	char chainstate_dir[PATH_MAX];
 	struct chain_rpc chain_rpc;
 	struct mining_rpc mining_rpc;

@@ -46,6 +46,11 @@ static const struct opt_def table[] = {
 	{ "eventsreplay", OPT_INT, "10000", "Events kept for clients of GET /events that reconnect with Last-Event-ID" },
 	{ "eventsmaxclients", OPT_INT, "100", "Most GET /events streams open at once" },
 	{ "metrics", OPT_BOOL, "0", "Serve Prometheus metrics at GET /metrics on the RPC port (docs/metrics.md)" },
+	{ "blocknotify", OPT_STR, NULL, "Run this command when the best block changes, outside initial download (%s: its hash)" },
+	{ "walletnotify", OPT_STR, NULL,
+	  "Run this command when a wallet transaction is added or confirmed (%s: txid, %w: wallet, %b: block hash or "
+	  "'unconfirmed', %h: height or -1)" },
+	{ "assetnotify", OPT_STR, NULL, "Run this command when an asset is registered, transferred or confirmed (%s: asset id)" },
 	{ "eventsclientbuffer", OPT_INT, "4194304",
 	  "Bytes of events a GET /events client may leave unread before it is cut off" },
 	{ "dbcache", OPT_INT, "16", "Database cache in MiB" },

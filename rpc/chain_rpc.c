@@ -72,6 +72,13 @@ double chain_rpc_progress(struct chainstate *cs, uint64_t now)
 	return chainstate_params(cs)->net == NET_REGTEST ? 1.0 : progress(chainstate_tip(cs), now);
 }
 
+bool chain_rpc_initial_download(struct chainstate *cs, uint64_t now)
+{
+	const struct block_index *tip = chainstate_tip(cs), *hdr = chainstate_best_header(cs);
+	return (chainstate_params(cs)->net != NET_REGTEST && tip->header.time + 24 * 3600 < now) ||
+	       (hdr && hdr->height > tip->height + 144);
+}
+
 static int getblockchaininfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct chain_rpc *r = ctx;
@@ -91,9 +98,7 @@ static int getblockchaininfo(void *ctx, const cJSON *params, cJSON **result, str
 		  cJSON_AddNumberToObject(j, "time", (double)tip->header.time) &&
 		  cJSON_AddNumberToObject(j, "mediantime", (double)index_median_time(tip)) &&
 		  cJSON_AddNumberToObject(j, "verificationprogress", prog) &&
-		  cJSON_AddBoolToObject(j, "initialblockdownload",
-					(p->net != NET_REGTEST && tip->header.time + 24 * 3600 < now) ||
-						(hdr && hdr->height > tip->height + 144)) &&
+		  cJSON_AddBoolToObject(j, "initialblockdownload", chain_rpc_initial_download(r->cs, now)) &&
 		  txjson_add_hex(j, "chainwork", work, 32) && cJSON_AddBoolToObject(j, "pruned", false) &&
 		  cJSON_AddStringToObject(j, "warnings", "") &&
 		  (!r->events || events_add_last(j, "sequence", r->events));

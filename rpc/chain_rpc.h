@@ -20,6 +20,10 @@ int chain_rpc_register(struct rpc_server *srv, struct chain_rpc *r, char *err) W
 /* getblockchaininfo's verificationprogress at now (unix seconds): 1.0 on
  * regtest, else the share of the blocks expected by now that the tip has. */
 double chain_rpc_progress(struct chainstate *cs, uint64_t now);
+/* getblockchaininfo's initialblockdownload at now: the tip more than a
+ * day old (not on regtest), or more than 144 blocks behind the best
+ * header. */
+bool chain_rpc_initial_download(struct chainstate *cs, uint64_t now);
 
 /* Parses a 64-hex-digit hash param; 0, or -1 with e filled (-8). */
 int chain_rpc_param_hash(uint8_t out[32], const cJSON *params, size_t i, const char *name, struct rpc_error *e) WUR;

@@ -64,6 +64,8 @@ struct events {
 	bool flush_armed;
 	uint64_t last_flush_us; /* monotonic */
 	uint64_t flushed;	/* every stream has been given every event up to this */
+	events_observer observer;
+	void *observer_ctx;
 };
 
 const char *events_topic_name(enum events_topic topic)
@@ -286,6 +288,8 @@ uint64_t events_publish(struct events *ev, enum events_topic topic, cJSON *data)
 	snprintf(num, sizeof(num), "%" PRIu64, seq); /* a double would print 2^50 and up in exponent form */
 	if (data && topic < EVENTS_N_TOPICS && cJSON_AddRawToObject(data, "seq", num))
 		json = cJSON_PrintUnformatted(data);
+	if (json && ev->observer)
+		ev->observer(ev->observer_ctx, topic, data);
 	cJSON_Delete(data);
 	if (json) {
 		size_t cap = strlen(json) + 64;
@@ -311,6 +315,12 @@ uint64_t events_publish(struct events *ev, enum events_topic topic, cJSON *data)
 	else
 		ev->flushed = seq;
 	return seq;
+}
+
+void events_observe(struct events *ev, events_observer fn, void *ctx)
+{
+	ev->observer = fn;
+	ev->observer_ctx = ctx;
 }
 
 uint64_t events_last(const struct events *ev)

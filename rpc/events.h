@@ -58,6 +58,10 @@ void events_free(struct events *ev);
  * Returns its number, or 0 when out of memory (then nothing is published,
  * and the next stream to connect is told to reset). */
 uint64_t events_publish(struct events *ev, enum events_topic topic, cJSON *data);
+/* fn sees every event as it is published (data with its "seq"), on the
+ * loop: one observer, the node's notify commands. */
+typedef void (*events_observer)(void *ctx, enum events_topic topic, const cJSON *data);
+void events_observe(struct events *ev, events_observer fn, void *ctx);
 /* The number of the last event published (first_seq - 1 before any): what
  * a state read now reflects. */
 uint64_t events_last(const struct events *ev);

@@ -88,6 +88,13 @@ static int folder_of(const struct wallets *set, const char *name, char *out, siz
 
 /* Brings a wallet just opened up to the chain and the mempool, both ways:
  * it learns what the pool holds, the pool gets back its unconfirmed ones. */
+static void on_wallet_tx(void *ctx, const uint8_t txid[32], const uint8_t *block, uint32_t height)
+{
+	struct wallet_rpc *r = ctx;
+	if (r->set->on_tx)
+		r->set->on_tx(r->set->on_tx_ctx, r->name, txid, block, height);
+}
+
 static int catch_up(struct wallet_rpc *r, char *err)
 {
 	char why[ERR_LEN];
@@ -137,10 +144,17 @@ int wallets_load(struct wallets *set, const char *name, bool create, struct wall
 		return rpc_error_set(e, RPC_WALLET_ERROR, "%s", err);
 	}
 	set->items[set->n++] = r;
+	wallet_set_tx_hook(r->w, on_wallet_tx, r);
 	log_info("wallet loaded: '%s'", path);
 	if (out)
 		*out = r;
 	return 0;
+}
+
+void wallets_set_tx_hook(struct wallets *set, wallets_tx_hook fn, void *ctx)
+{
+	set->on_tx = fn;
+	set->on_tx_ctx = ctx;
 }
 
 void wallets_block_connected(struct wallets *set, const struct block *b, const struct block_index *bi)

@@ -15,6 +15,11 @@
 #define WALLETS_MAX 64
 #define WALLETS_NAME_MAX WALLET_RPC_NAME_LEN /* bytes of a name, with the NUL */
 
+/* A loaded wallet's transaction recorded or confirmed (block NULL: from
+ * the mempool), with the wallet's name. */
+typedef void (*wallets_tx_hook)(void *ctx, const char *wallet, const uint8_t txid[32], const uint8_t *block,
+				uint32_t height);
+
 struct wallets {
 	struct wallet_rpc *items[WALLETS_MAX]; /* loaded, in the order loaded */
 	size_t n;
@@ -24,6 +29,8 @@ struct wallets {
 	const struct chain_params *p;
 	struct pool *pool;  /* what loading a wallet may use */
 	char dir[4096]; /* the wallets/ folder; "" with -disablewallet */
+	wallets_tx_hook on_tx;
+	void *on_tx_ctx;
 };
 
 /* Starts an empty list of wallets in the folder dir (which must exist)
@@ -31,6 +38,9 @@ struct wallets {
  * reads it on pool (may be NULL). */
 void wallets_init(struct wallets *set, const char *dir, struct chainstate *cs, struct mempool *mp, int64_t fee_rate,
 		  struct pool *pool);
+/* Tells fn of every loaded wallet's transactions from now on, and of
+ * those of wallets loaded later. */
+void wallets_set_tx_hook(struct wallets *set, wallets_tx_hook fn, void *ctx);
 /* Unloads every wallet. */
 void wallets_free(struct wallets *set);
 

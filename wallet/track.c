@@ -87,6 +87,8 @@ void wallet_block_connected(struct wallet *w, const struct block *b, const struc
 		if (!t)
 			continue;
 		if (added || !t->confirmed || memcmp(t->block, bi->hash, 32) != 0 || t->pos != i) {
+			if (w->on_tx && (added || !t->confirmed || memcmp(t->block, bi->hash, 32) != 0))
+				w->on_tx(w->on_tx_ctx, t->tx.txid, bi->hash, bi->height);
 			t->confirmed = true;
 			memcpy(t->block, bi->hash, 32);
 			t->height = bi->height;
@@ -123,8 +125,17 @@ void wallet_tx_added(struct wallet *w, const struct tx *tx, uint64_t now)
 	struct wstore_tx *t = track(w, tx, now, &added);
 	if (t)
 		t->in_mempool = true;
-	if (added)
+	if (added) {
 		wallet_save(w);
+		if (w->on_tx)
+			w->on_tx(w->on_tx_ctx, t->tx.txid, NULL, 0);
+	}
+}
+
+void wallet_set_tx_hook(struct wallet *w, wallet_tx_hook fn, void *ctx)
+{
+	w->on_tx = fn;
+	w->on_tx_ctx = ctx;
 }
 
 void wallet_tx_removed(struct wallet *w, const uint8_t txid[32])

@@ -158,6 +158,10 @@ uint64_t wallet_unlocked_until(const struct wallet *w);
 /* Chain events, in order, from the best chain. Failures to save are logged
  * and retried at the next save. */
 void wallet_block_connected(struct wallet *w, const struct block *b, const struct block_index *bi);
+/* Told of each transaction the wallet records, from the mempool (block
+ * NULL) or a block, and of each it sees confirmed (-walletnotify). */
+typedef void (*wallet_tx_hook)(void *ctx, const uint8_t txid[32], const uint8_t *block, uint32_t height);
+void wallet_set_tx_hook(struct wallet *w, wallet_tx_hook fn, void *ctx);
 void wallet_block_disconnected(struct wallet *w, const struct block *b, const struct block_index *bi);
 /* Mempool events: tx entered (first seen at now) or left the mempool. */
 void wallet_tx_added(struct wallet *w, const struct tx *tx, uint64_t now);

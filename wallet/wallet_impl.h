@@ -62,6 +62,8 @@ struct wallet {
 	uint32_t tip;
 	bool fresh;         /* created from a random seed: no history to scan */
 	bool batch;         /* a rescan saves once at its end */
+	wallet_tx_hook on_tx;
+	void *on_tx_ctx;
 };
 
 /* A transaction spends and credits only while confirmed or in the mempool. */
