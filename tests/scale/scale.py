@@ -65,6 +65,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tests", "functional"))
 import bech32m  # noqa: E402  (the functional tests' encoder, standard library only)
 import delay  # noqa: E402  (the delay relay beside this file)
+import faults  # noqa: E402  (the fault phases beside this file)
 from framework import wait_until  # noqa: E402
 
 OUTBOUND = 8
@@ -392,18 +393,19 @@ class Mesh:
     def diameter(cls, adj):
         return max((max(cls.depths(adj, start).values()) for start in adj), default=0)
 
-    def formed(self, nodes):
+    def formed(self, nodes, outbound=OUTBOUND):
         out, inb, adj = self.snapshot(nodes)
-        full = all(len(out[nd.host]) == OUTBOUND for nd in nodes)
+        full = all(len(out[nd.host]) >= outbound for nd in nodes)
         return full and self.components(adj) == 1, out, inb, adj
 
-    def wait_formed(self, nodes, timeout, since):
-        """Polls until every node of nodes has 8 outbound peers and the
-        graph is one component. Returns the figures (ok False on timeout)."""
+    def wait_formed(self, nodes, timeout, since, outbound=OUTBOUND):
+        """Polls until every node of nodes has `outbound` (8) outbound peers
+        and the graph is one component. Returns the figures (ok False on
+        timeout)."""
         deadline = time.monotonic() + timeout
         rounds = 0
         while True:
-            ok, out, inb, adj = self.formed(nodes)
+            ok, out, inb, adj = self.formed(nodes, outbound)
             rounds += 1
             now = time.monotonic()
             if ok or now > deadline:
@@ -577,7 +579,8 @@ def raise_fd_limit(n, relayed=False):
 
 
 def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0, workdir=None,
-        template_blocks=TEMPLATE_BLOCKS, log=print, delay_ms=0, jitter_ms=0, rate_kbit=0):
+        template_blocks=TEMPLATE_BLOCKS, log=print, delay_ms=0, jitter_ms=0, rate_kbit=0, phases=(),
+        churn_interval=30.0, churn_duration=300.0):
     """Starts the mesh of n nodes on 127.net.0.0/16 and on, measures it
     (idle: seconds of the quiet window that prices an idle mesh) and stops
     it; with delay_ms, jitter_ms or rate_kbit, every link goes through the
@@ -669,6 +672,12 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
                             "cpu_share_of_one_core_over_run": round(
                                 mesh.relay.cpu_s() / (time.monotonic() - mesh.t0), 3)}
 
+        if "churn" in phases:
+            res["churn"] = faults.churn_phase(mesh, rest, rnd, funder, [mesh.nodes[FUNDER]],
+                                              interval=churn_interval, duration=churn_duration, log=log)
+        if "kill" in phases:
+            res["kill"], rest = faults.kill_phase(mesh, rest, rnd, [mesh.nodes[FUNDER]], log=log)
+
         figs = [nd.proc_figures() for nd in mesh.nodes]
         for key, name in (("hwm_kib", "peak_rss_kib"), ("rss_kib", "rss_kib_at_end"),
                           ("anon_kib", "private_rss_kib_at_end"), ("pss_kib", "pss_kib_at_end"),
@@ -682,6 +691,9 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
             "every_block_reached_every_node": res["block_propagation"]["reaching_all"] == blocks,
             "every_tx_reached_every_node": res["tx_propagation"]["reaching_all"] == txs,
         }
+        for phase in ("churn", "kill"):
+            if phase in res:
+                res["checks"][f"{phase}_phase"] = res[phase]["ok"]
         return res
     finally:
         if mesh is not None:
@@ -733,6 +745,17 @@ def summary(res):
                      f"{res['idle_cpu_share_of_machine'] * 100:.1f} % of the machine")
     if "relay" in res:
         lines.append(f"relay: {res['relay']}")
+    if "churn" in res:
+        c = res["churn"]
+        lines.append(f"churn: {c['restarts']} restarts over {c['duration_s']:.0f} s, {c['blocks_mined']} blocks "
+                     f"({c['blocks_orphaned']} orphaned), {c['txs_sent']} transactions ({c['txs_mined']} mined, "
+                     f"{c['txs_pooled']} pooled, all in the next block: {c['unmined_mined_by_next_block']}, {c['txs_missing']} missing); one tip after "
+                     f"{c['one_tip_after_s']} s")
+    if "kill" in res:
+        k, r = res["kill"], res["kill"]["refill"]
+        lines.append(f"kill -9 of {k['killed']}: {k['survivors']} survivors one component with full slots after "
+                     f"{r['seconds']} s ({r['ok']}), diameter {r['diameter']}; next block to all survivors in "
+                     f"{k['next_block']['ms_to_100pct']} ms")
     if "checks" in res:
         lines.append("checks: " + ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in res["checks"].items()))
     return "\n".join(lines)
@@ -751,6 +774,10 @@ def main():
     ap.add_argument("--txs", type=int, default=30)
     ap.add_argument("--form-timeout", type=float, default=120)
     ap.add_argument("--net", type=int, default=10, help="second octet of the nodes' 127.N.0.0/16")
+    ap.add_argument("--phases", default="churn,kill",
+                    help="fault phases after the propagation ones: churn, kill (comma-separated; '' for none)")
+    ap.add_argument("--churn-interval", type=float, default=30.0)
+    ap.add_argument("--churn-duration", type=float, default=300.0)
     ap.add_argument("--out", help="JSON file (default build/scale/scale-N.json, "
                     "scale-N-dD-jJ[-rR].json with a link delay)")
     args = ap.parse_args()
@@ -771,7 +798,9 @@ def main():
         signal.signal(sig, on_signal)
 
     res = run(build, args.nodes, blocks=args.blocks, txs=args.txs, form_timeout=args.form_timeout, net=args.net,
-              delay_ms=args.delay_ms, jitter_ms=args.jitter_ms, rate_kbit=args.rate_kbit)
+              delay_ms=args.delay_ms, jitter_ms=args.jitter_ms, rate_kbit=args.rate_kbit,
+              phases=[p for p in args.phases.split(",") if p], churn_interval=args.churn_interval,
+              churn_duration=args.churn_duration)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as f:
         json.dump(res, f, indent=1)
