@@ -67,9 +67,9 @@ static int rpc_setmocktime(void *ctx, const cJSON *params, cJSON **result, struc
 }
 
 static const struct rpc_method node_methods[] = {
-	{ "stop", "control", "", "Stops the node.", rpc_stop },
-	{ "uptime", "control", "", "Returns the seconds since the node started.", rpc_uptime },
-	{ "setmocktime", "hidden", "timestamp", "Sets the node's clock (regtest only); 0 returns to the system clock.", rpc_setmocktime },
+	{ "stop", "control", "", "Stops the node.", rpc_stop, NULL, NULL },
+	{ "uptime", "control", "", "Returns the seconds since the node started.", rpc_uptime, NULL, NULL },
+	{ "setmocktime", "hidden", "timestamp", "Sets the node's clock (regtest only); 0 returns to the system clock.", rpc_setmocktime, NULL, NULL },
 };
 
 /* --- signals and stopping --- */

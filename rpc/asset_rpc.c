@@ -564,18 +564,18 @@ static int verifytxoutproof(void *ctx, const cJSON *params, cJSON **result, stru
 
 static const struct rpc_method methods[] = {
 	{ "getassethistory", "provenance", "asset",
-	  "Returns every custody step of an asset, oldest first, unconfirmed ones from the mempool included.", getassethistory },
+	  "Returns every custody step of an asset, oldest first, unconfirmed ones from the mempool included.", getassethistory, NULL, NULL },
 	{ "getassetproof", "provenance", "asset",
 	  "Returns a self-contained proof of an asset's confirmed custody history, for cairn-cli verifyassetproof.",
-	  getassetproof },
+	  getassetproof, NULL, NULL },
 	{ "getblockprovenance", "provenance", "block",
 	  "Returns where a block (hash or height) stands in the chain, who mined it and where this node first got it.",
-	  getblockprovenance },
+	  getblockprovenance, NULL, NULL },
 	{ "gettxoutproof", "blockchain", "txids [blockhash]",
-	  "Returns a hex proof that the transactions are in a block: header, RFC 6962 audit paths.", gettxoutproof },
+	  "Returns a hex proof that the transactions are in a block: header, RFC 6962 audit paths.", gettxoutproof, NULL, NULL },
 	{ "verifytxoutproof", "blockchain", "proof",
 	  "Checks a gettxoutproof proof; returns the txids it proves, or [] when its block is not in the best chain.",
-	  verifytxoutproof },
+	  verifytxoutproof, NULL, NULL },
 };
 
 /* The methods that need a wallet, and the one that uses it when picked. */
@@ -583,15 +583,15 @@ static const struct rpc_method wallet_methods[] = {
 	{ "registerasset", "provenance", "asset [metadata] [address]",
 	  "Registers an asset id (64 hex digits: the SHA-256 of a document) with up to 256 bytes of metadata "
 	  "(hex when the string is hex, else its UTF-8 bytes), owned by address or a new wallet address; returns the txid.",
-	  registerasset },
+	  registerasset, NULL, NULL },
 	{ "transferasset", "provenance", "asset address",
-	  "Passes an asset this wallet owns on to address; returns the txid.", transferasset },
-	{ "listassets", "provenance", "", "Returns the assets this wallet owns.", listassets },
+	  "Passes an asset this wallet owns on to address; returns the txid.", transferasset, NULL, NULL },
+	{ "listassets", "provenance", "", "Returns the assets this wallet owns.", listassets, NULL, NULL },
 };
 
 static const struct rpc_method picked_methods[] = {
 	{ "getassetinfo", "provenance", "asset",
-	  "Returns an asset's registration, first owner, metadata, current owner and output, and transfers.", getassetinfo },
+	  "Returns an asset's registration, first owner, metadata, current owner and output, and transfers.", getassetinfo, NULL, NULL },
 };
 
 int asset_rpc_register(struct rpc_server *srv, struct asset_rpc *r, struct wallets *wallets, char *err)

@@ -284,20 +284,20 @@ static int validateaddress(void *ctx, const cJSON *params, cJSON **result, struc
 }
 
 static const struct rpc_method methods[] = {
-	{ "getblockchaininfo", "blockchain", "", "Returns an object with the state of the best chain.", getblockchaininfo },
-	{ "getblockcount", "blockchain", "", "Returns the height of the best chain's tip.", getblockcount },
-	{ "getbestblockhash", "blockchain", "", "Returns the hash of the best chain's tip.", getbestblockhash },
-	{ "getblockhash", "blockchain", "height", "Returns the hash of the best chain's block at height.", getblockhash },
+	{ "getblockchaininfo", "blockchain", "", "Returns an object with the state of the best chain.", getblockchaininfo, NULL, NULL },
+	{ "getblockcount", "blockchain", "", "Returns the height of the best chain's tip.", getblockcount, NULL, NULL },
+	{ "getbestblockhash", "blockchain", "", "Returns the hash of the best chain's tip.", getbestblockhash, NULL, NULL },
+	{ "getblockhash", "blockchain", "height", "Returns the hash of the best chain's block at height.", getblockhash, NULL, NULL },
 	{ "getblock", "blockchain", "blockhash [verbosity]",
-	  "Returns a block: verbosity 0 hex, 1 (default) an object with txids, 2 with whole transactions.", getblock },
+	  "Returns a block: verbosity 0 hex, 1 (default) an object with txids, 2 with whole transactions.", getblock, NULL, NULL },
 	{ "getblockheader", "blockchain", "blockhash [verbose]",
-	  "Returns a block header as an object (default) or as hex.", getblockheader },
-	{ "getchaintips", "blockchain", "", "Returns every tip of the block tree: active, valid-fork, valid-headers, headers-only, invalid.", getchaintips },
-	{ "getdifficulty", "blockchain", "", "Returns the tip's difficulty: the main network's easiest target over the tip's.", getdifficulty },
-	{ "invalidateblock", "blockchain", "blockhash", "Marks a block and its descendants invalid and leaves their chain.", invalidateblock },
-	{ "reconsiderblock", "blockchain", "blockhash", "Undoes invalidateblock for a block, its ancestors and descendants.", reconsiderblock },
-	{ "submitblock", "mining", "hexdata [dummy]", "Submits a block in hex; null when accepted, else the reject reason.", submitblock },
-	{ "validateaddress", "util", "address", "Tells whether an address is valid on this network.", validateaddress },
+	  "Returns a block header as an object (default) or as hex.", getblockheader, NULL, NULL },
+	{ "getchaintips", "blockchain", "", "Returns every tip of the block tree: active, valid-fork, valid-headers, headers-only, invalid.", getchaintips, NULL, NULL },
+	{ "getdifficulty", "blockchain", "", "Returns the tip's difficulty: the main network's easiest target over the tip's.", getdifficulty, NULL, NULL },
+	{ "invalidateblock", "blockchain", "blockhash", "Marks a block and its descendants invalid and leaves their chain.", invalidateblock, NULL, NULL },
+	{ "reconsiderblock", "blockchain", "blockhash", "Undoes invalidateblock for a block, its ancestors and descendants.", reconsiderblock, NULL, NULL },
+	{ "submitblock", "mining", "hexdata [dummy]", "Submits a block in hex; null when accepted, else the reject reason.", submitblock, NULL, NULL },
+	{ "validateaddress", "util", "address", "Tells whether an address is valid on this network.", validateaddress, NULL, NULL },
 };
 
 int chain_rpc_register(struct rpc_server *srv, struct chain_rpc *r, char *err)

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "rpc/amount.h"
+#include "rpc/openrpc.h"
+#include "rpc/schema.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -117,41 +119,56 @@ static bool valid_name(const char *s, size_t n)
 	return true;
 }
 
-/* Splits "blockhash [verbosity]" into the entry's names; required ones must
- * come first, so that a positional call can always leave optional ones off. */
+/* A method name: words as valid_name's, joined by single dots (OpenRPC
+ * reserves "rpc." for rpc.discover). */
+static bool valid_method_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= 48 || s[0] == '.' || s[n - 1] == '.' || strstr(s, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != '.' && !valid_name(s + i, 1))
+			return false;
+	return true;
+}
+
+/* Reads the names out of args (rpc/schema.h's notation: "blockhash:hash
+ * [verbosity:int=1]"); required ones must come first, so that a positional
+ * call can always leave optional ones off. */
 static int entry_parse_args(struct rpc_entry *en, const char *args, char *err)
 {
 	const char *p = args ? args : "";
+	struct rpc_schema_param sp;
+	char why[ERR_LEN];
+	int rc;
 
-	while (*p) {
-		const char *start;
-		size_t n;
-		bool opt;
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		opt = (*p == '[');
-		start = p + opt;
-		n = strcspn(start, opt ? "]" : " [");
-		if (!valid_name(start, n) || (opt && start[n] != ']'))
-			return err_set(err, "cannot register '%s': bad args '%s'", en->m->name, args);
+	while ((rc = rpc_schema_next_param(&p, &sp, why)) == 1) {
 		if (en->n_args == RPC_MAX_ARGS)
 			return err_set(err, "cannot register '%s': too many args", en->m->name);
-		if (!opt && en->n_required < en->n_args)
+		if (!sp.optional && en->n_required < en->n_args)
 			return err_set(err, "cannot register '%s': required arg after optional",
 				       en->m->name);
-		memcpy(en->names[en->n_args], start, n);
-		en->names[en->n_args][n] = '\0';
+		memcpy(en->names[en->n_args], sp.name, sp.name_len);
+		en->names[en->n_args][sp.name_len] = '\0';
 		for (size_t i = 0; i < en->n_args; i++)
 			if (strcmp(en->names[i], en->names[en->n_args]) == 0)
 				return err_set(err, "cannot register '%s': arg '%s' twice",
 					       en->m->name, en->names[i]);
 		en->n_args++;
-		en->n_required += !opt;
-		p = start + n + opt;
+		en->n_required += !sp.optional;
 	}
+	if (rc < 0)
+		return err_set(err, "cannot register '%s': bad args '%s': %s", en->m->name, args, why);
 	return 0;
+}
+
+/* The row's types, defaults and error codes, checked once here so that
+ * rpc.discover never meets a malformed one. */
+static int entry_check_schema(const struct rpc_method *m, char *err)
+{
+	cJSON *d = rpc_openrpc_method(m, err);
+	cJSON_Delete(d);
+	return d ? 0 : -1;
 }
 
 bool rpc_server_method_stats(const struct rpc_server *srv, size_t i, struct rpc_method_stats *out)
@@ -197,11 +214,11 @@ int rpc_server_add_routed_methods(struct rpc_server *srv, const struct rpc_metho
 		en->m = &table[i];
 		en->ctx = ctx;
 		en->route = route;
-		if (!name || !valid_name(name, strlen(name)) || !table[i].fn ||
+		if (!name || !valid_method_name(name) || !table[i].fn ||
 		    !table[i].category || !valid_name(table[i].category, strlen(table[i].category)))
 			return err_set(err, "cannot register method '%s': bad entry",
 				       name ? name : "(null)");
-		if (entry_parse_args(en, table[i].args, err) != 0)
+		if (entry_parse_args(en, table[i].args, err) != 0 || entry_check_schema(&table[i], err) != 0)
 			return -1;
 		/* srv->n_methods is unchanged so far: duplicates within the table
 		 * are found by the loop over base..i. */
@@ -322,6 +339,11 @@ static int cmp_entry(const void *a, const void *b)
 	return c ? c : strcmp(x->m->name, y->m->name);
 }
 
+static int cmp_row_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct rpc_method *const *)a)->name, (*(const struct rpc_method *const *)b)->name);
+}
+
 /* "== Blockchain ==" sections as Bitcoin Core prints them, sorted by
  * category and then name. */
 static void put_index(struct buf *b, const struct rpc_server *srv)
@@ -375,16 +397,41 @@ static int rpc_help(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 	return rpc_result(result, v, e);
 }
 
+/* rpc.discover: the OpenRPC document of every registered method, in
+ * name order, built from the same rows as help. */
+static int rpc_discover(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	const struct rpc_server *srv = ctx;
+	const struct rpc_method **rows = malloc((srv->n_methods + 1) * sizeof(*rows));
+	char why[ERR_LEN];
+
+	(void)params;
+	if (!rows)
+		return rpc_oom(e);
+	for (size_t i = 0; i < srv->n_methods; i++)
+		rows[i] = srv->methods[i].m;
+	qsort(rows, srv->n_methods, sizeof(*rows), cmp_row_name);
+	cJSON *doc = rpc_openrpc_document(rows, srv->n_methods, why);
+	free(rows);
+	if (!doc)
+		return strstr(why, "memory") ? rpc_oom(e) : rpc_error_set(e, RPC_INTERNAL_ERROR, "%s", why);
+	return rpc_result(result, doc, e);
+}
+
 static const struct rpc_method builtin_methods[] = {
-	{ "help", "control", "[command]",
+	{ "help", "control", "[command:str (the command to explain)]",
 	  "Lists every command, or shows the help of one.\n"
 	  "Arguments: command (string, optional): the command to explain.",
-	  rpc_help },
+	  rpc_help, "str", "-8" },
+	{ "rpc.discover", "control", "",
+	  "Returns the OpenRPC 1.2.6 document of every method: parameters, results and errors (docs/rpc.md).",
+	  rpc_discover, "{openrpc:str,info:{title:str,description:str,version:str},methods:[{name:str,...}],...}", NULL },
 };
 
 int rpc_dispatch_add_builtins(struct rpc_server *srv, char *err)
 {
-	return rpc_server_add_methods(srv, builtin_methods, 1, srv, err);
+	return rpc_server_add_methods(srv, builtin_methods, sizeof(builtin_methods) / sizeof(builtin_methods[0]), srv,
+				      err);
 }
 
 /* ---- dispatch ---- */

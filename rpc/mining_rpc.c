@@ -89,8 +89,8 @@ static int getmininginfo(void *ctx, const cJSON *params, cJSON **result, struct 
 
 static const struct rpc_method methods[] = {
 	{ "generatetoaddress", "mining", "nblocks address [maxtries]",
-	  "Mines nblocks blocks paying address at once; returns their hashes.", generatetoaddress },
-	{ "getmininginfo", "mining", "", "Returns mining-related information.", getmininginfo },
+	  "Mines nblocks blocks paying address at once; returns their hashes.", generatetoaddress, NULL, NULL },
+	{ "getmininginfo", "mining", "", "Returns mining-related information.", getmininginfo, NULL, NULL },
 };
 
 int mining_rpc_register(struct rpc_server *srv, struct mining_rpc *m, char *err)

@@ -378,24 +378,24 @@ static int clearbanned(void *ctx, const cJSON *params, cJSON **result, struct rp
 }
 
 static const struct rpc_method net_methods[] = {
-	{ "getpeerinfo", "network", "", "Returns data about each connected peer.", getpeerinfo },
-	{ "getconnectioncount", "network", "", "Returns the number of connections to other nodes.", getconnectioncount },
-	{ "getnetworkinfo", "network", "", "Returns the state of the node's networking.", getnetworkinfo },
+	{ "getpeerinfo", "network", "", "Returns data about each connected peer.", getpeerinfo, NULL, NULL },
+	{ "getconnectioncount", "network", "", "Returns the number of connections to other nodes.", getconnectioncount, NULL, NULL },
+	{ "getnetworkinfo", "network", "", "Returns the state of the node's networking.", getnetworkinfo, NULL, NULL },
 	{ "addnode", "network", "node command",
-	  "Adds a node to keep connected (add), removes it (remove) or connects to it once (onetry).", addnode },
+	  "Adds a node to keep connected (add), removes it (remove) or connects to it once (onetry).", addnode, NULL, NULL },
 	{ "getaddednodeinfo", "network", "[node]", "Returns the added nodes and whether they are connected.",
-	  getaddednodeinfo },
+	  getaddednodeinfo, NULL, NULL },
 	{ "disconnectnode", "network", "[address] [nodeid]", "Disconnects a peer by address or by id.",
-	  disconnectnode },
+	  disconnectnode, NULL, NULL },
 	{ "getnodeaddresses", "network", "[count]", "Returns known addresses of the mesh (count 0: all).",
-	  getnodeaddresses },
+	  getnodeaddresses, NULL, NULL },
 	{ "setnetworkactive", "network", "state", "Disables or enables all peer-to-peer network activity.",
-	  setnetworkactive },
-	{ "getnettotals", "network", "", "Returns the bytes sent and received since start.", getnettotals },
+	  setnetworkactive, NULL, NULL },
+	{ "getnettotals", "network", "", "Returns the bytes sent and received since start.", getnettotals, NULL, NULL },
 	{ "setban", "network", "subnet command [bantime] [absolute]",
-	  "Adds or removes an IP/subnet from the ban list (bantime seconds, or an absolute unix time).", setban },
-	{ "listbanned", "network", "", "Lists the banned IPs and subnets.", listbanned },
-	{ "clearbanned", "network", "", "Clears the ban list.", clearbanned },
+	  "Adds or removes an IP/subnet from the ban list (bantime seconds, or an absolute unix time).", setban, NULL, NULL },
+	{ "listbanned", "network", "", "Lists the banned IPs and subnets.", listbanned, NULL, NULL },
+	{ "clearbanned", "network", "", "Clears the ban list.", clearbanned, NULL, NULL },
 };
 
 int net_rpc_register(struct rpc_server *srv, struct net_rpc *r, char *err)

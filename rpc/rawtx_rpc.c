@@ -544,19 +544,19 @@ static int gettxout(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 static const struct rpc_method methods[] = {
 	{ "getrawtransaction", "rawtransactions", "txid [verbose] [blockhash]",
 	  "Returns a transaction from the mempool or the chain: hex, or with verbose an object with its block, confirmations and merkle audit path.",
-	  getrawtransaction },
+	  getrawtransaction, NULL, NULL },
 	{ "createrawtransaction", "rawtransactions", "inputs outputs [locktime]",
 	  "Creates an unsigned transaction from [{\"txid\":..,\"vout\":n},..] and {\"address\":amount,..}; returns its hex.",
-	  createrawtransaction },
-	{ "decoderawtransaction", "rawtransactions", "hexstring", "Returns a transaction's fields as JSON.", decoderawtransaction },
+	  createrawtransaction, NULL, NULL },
+	{ "decoderawtransaction", "rawtransactions", "hexstring", "Returns a transaction's fields as JSON.", decoderawtransaction, NULL, NULL },
 	{ "sendrawtransaction", "rawtransactions", "hexstring [maxfeerate]",
-	  "Submits a signed transaction to the mempool and relays it; returns its txid. A fee rate above maxfeerate (CRN per 1,000 bytes, default 0.10; 0: no limit) is refused.", sendrawtransaction },
+	  "Submits a signed transaction to the mempool and relays it; returns its txid. A fee rate above maxfeerate (CRN per 1,000 bytes, default 0.10; 0: no limit) is refused.", sendrawtransaction, NULL, NULL },
 	{ "testmempoolaccept", "rawtransactions", "rawtxs [maxfeerate]",
-	  "Tells whether each transaction would be accepted to the mempool, without adding it.", testmempoolaccept },
-	{ "getrawmempool", "blockchain", "[verbose]", "Returns the txids in the mempool, or with verbose an object of entries.", getrawmempool },
-	{ "getmempoolinfo", "blockchain", "", "Returns the mempool's size, usage and fee limits.", getmempoolinfo },
-	{ "getmempoolentry", "blockchain", "txid", "Returns one mempool entry.", getmempoolentry },
-	{ "gettxout", "blockchain", "txid n [include_mempool]", "Returns an unspent output, or null when spent or unknown.", gettxout },
+	  "Tells whether each transaction would be accepted to the mempool, without adding it.", testmempoolaccept, NULL, NULL },
+	{ "getrawmempool", "blockchain", "[verbose]", "Returns the txids in the mempool, or with verbose an object of entries.", getrawmempool, NULL, NULL },
+	{ "getmempoolinfo", "blockchain", "", "Returns the mempool's size, usage and fee limits.", getmempoolinfo, NULL, NULL },
+	{ "getmempoolentry", "blockchain", "txid", "Returns one mempool entry.", getmempoolentry, NULL, NULL },
+	{ "gettxout", "blockchain", "txid n [include_mempool]", "Returns an unspent output, or null when spent or unknown.", gettxout, NULL, NULL },
 };
 
 int rawtx_rpc_register(struct rpc_server *srv, struct rawtx_rpc *r, char *err)

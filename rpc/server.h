@@ -24,9 +24,11 @@
  *     }
  *
  *     static const struct rpc_method chain_methods[] = {
- *             { "getblockhash", "blockchain", "height",
- *               "Returns the hash of the best-chain block at height.", getblockhash },
- *             { "getblock", "blockchain", "blockhash [verbosity]", "...", getblock },
+ *             { "getblockhash", "blockchain", "height:int (a best-chain height)",
+ *               "Returns the hash of the best-chain block at height.", getblockhash,
+ *               "hash", "-8" },
+ *             { "getblock", "blockchain", "blockhash:hash [verbosity:int=1]", "...", getblock,
+ *               "hex|{hash:hash,...}", "-5 -8" },
  *     };
  *     rpc_server_add_methods(srv, chain_methods, 2, chainstate, err);
  */
@@ -112,19 +114,29 @@ typedef int (*rpc_handler)(void *ctx, const cJSON *params, cJSON **result,
 			   struct rpc_error *e);
 
 /* One entry of a method table. Tables are static and must outlive the
- * server; nothing is copied.
- *   name      lowercase, unique across all tables
+ * server; nothing is copied. One row is the method's whole description:
+ * `help`, the named params and rpc.discover's OpenRPC document all come
+ * from it (the notation is rpc/schema.h's).
+ *   name      lowercase, unique across all tables ('.' allowed: rpc.discover)
  *   category  a lowercase word grouping `help` ("blockchain", "wallet")
- *   args      space-separated parameter names in order, an optional one in
- *             brackets: "blockhash [verbosity]"; NULL or "" takes none.
- *             Named params map by these names; `help` shows them.
- *   help      free text for `help NAME`, after a generated usage line. */
+ *   args      the parameters in order, each with its type, an optional one
+ *             in brackets with its default, and a description:
+ *             "blockhash:hash (the block) [verbosity:int=1 (0: hex)]";
+ *             NULL or "" takes none. Named params map by these names;
+ *             `help` shows them ("blockhash [verbosity]").
+ *   help      free text for `help NAME`, after a generated usage line.
+ *   result    the result's type: "hash", "{height:int,hash:hash}"; NULL: any
+ *   errors    the JSON-RPC error codes the method itself answers, "-5 -8";
+ *             rpc.discover adds those of the dispatcher (-32602, -32603,
+ *             -7, and -3 -8 for a method with parameters). NULL: none. */
 struct rpc_method {
 	const char *name;
 	const char *category;
 	const char *args;
 	const char *help;
 	rpc_handler fn;
+	const char *result;
+	const char *errors;
 };
 
 #define RPC_DEFAULT_MAX_BODY (32u * 1024 * 1024) /* Bitcoin Core's limit */

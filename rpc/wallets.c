@@ -417,17 +417,17 @@ static const struct rpc_method methods[] = {
 	{ "createwallet", "wallet",
 	  "wallet_name [disable_private_keys] [blank] [passphrase] [avoid_reuse] [descriptors] [load_on_startup] [external_signer]",
 	  "Creates and loads the wallet wallets/wallet_name/; with a passphrase it is encrypted from the start.",
-	  createwallet },
-	{ "loadwallet", "wallet", "filename [load_on_startup]", "Loads the wallet wallets/filename/.", loadwallet },
-	{ "listwallets", "wallet", "", "Returns the names of the loaded wallets.", listwallets },
-	{ "listwalletdir", "wallet", "", "Returns the wallets in the wallets folder, loaded or not.", listwalletdir },
+	  createwallet, NULL, NULL },
+	{ "loadwallet", "wallet", "filename [load_on_startup]", "Loads the wallet wallets/filename/.", loadwallet, NULL, NULL },
+	{ "listwallets", "wallet", "", "Returns the names of the loaded wallets.", listwallets, NULL, NULL },
+	{ "listwalletdir", "wallet", "", "Returns the wallets in the wallets folder, loaded or not.", listwalletdir, NULL, NULL },
 	{ "restorewallet", "wallet", "wallet_name backup_file [load_on_startup]",
-	  "Restores a backupwallet file into the new wallet wallets/wallet_name/ and loads it.", restorewallet },
+	  "Restores a backupwallet file into the new wallet wallets/wallet_name/ and loads it.", restorewallet, NULL, NULL },
 };
 
 static const struct rpc_method picked_methods[] = {
 	{ "unloadwallet", "wallet", "[wallet_name] [load_on_startup]",
-	  "Unloads the wallet wallet_name, or the one the request's endpoint names.", unloadwallet },
+	  "Unloads the wallet wallet_name, or the one the request's endpoint names.", unloadwallet, NULL, NULL },
 };
 
 int wallets_register(struct rpc_server *srv, struct wallets *set, char *err)

@@ -90,12 +90,12 @@ static int m_later(void *ctx, const cJSON *params, cJSON **result, struct rpc_er
 }
 
 static const struct rpc_method methods[] = {
-	{ "echo", "test", "a [b] [c]", "Returns its params.", m_echo },
-	{ "num", "test", "n [def]", "Integer params.", m_num },
-	{ "amount", "test", "amount", "An amount param.", m_amount },
-	{ "flags", "test", "[on] [s]", "Boolean and string params.", m_flags },
-	{ "fail", "test", NULL, "Fails without a code.", m_fail },
-	{ "later", "test", NULL, "Queues work for after the reply.", m_later },
+	{ "echo", "test", "a [b] [c]", "Returns its params.", m_echo, NULL, NULL },
+	{ "num", "test", "n [def]", "Integer params.", m_num, NULL, NULL },
+	{ "amount", "test", "amount", "An amount param.", m_amount, NULL, NULL },
+	{ "flags", "test", "[on] [s]", "Boolean and string params.", m_flags, NULL, NULL },
+	{ "fail", "test", NULL, "Fails without a code.", m_fail, NULL, NULL },
+	{ "later", "test", NULL, "Queues work for after the reply.", m_later, NULL, NULL },
 };
 
 static void shut_down(void)

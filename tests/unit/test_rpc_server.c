@@ -87,7 +87,7 @@ static int m_later(void *ctx, const cJSON *params, cJSON **result, struct rpc_er
 }
 
 static const struct rpc_method later_table[] = {
-	{ "later", "control", NULL, "Runs something after its reply.", m_later },
+	{ "later", "control", NULL, "Runs something after its reply.", m_later, NULL, NULL },
 };
 
 /* A route that picks the request's wallet name itself ("/" for /), and
@@ -109,15 +109,15 @@ static int m_whose(void *ctx, const cJSON *params, cJSON **result, struct rpc_er
 }
 
 static const struct rpc_method routed_table[] = {
-	{ "whose", "testing", NULL, "Names the wallet its request picks.", m_whose },
+	{ "whose", "testing", NULL, "Names the wallet its request picks.", m_whose, NULL, NULL },
 };
 
 static const struct rpc_method table[] = {
-	{ "echo", "testing", "a [b] [c]", "Returns its arguments.", m_echo },
-	{ "fail", "testing", NULL, "Always fails.", m_fail },
-	{ "silentfail", "testing", "", "Fails without saying why.", m_silent_fail },
-	{ "count", "control", "[x]", "Counts calls.", m_count },
-	{ "getbalance", "wallet", NULL, "Fifty.", m_balance },
+	{ "echo", "testing", "a [b] [c]", "Returns its arguments.", m_echo, NULL, NULL },
+	{ "fail", "testing", NULL, "Always fails.", m_fail, NULL, NULL },
+	{ "silentfail", "testing", "", "Fails without saying why.", m_silent_fail, NULL, NULL },
+	{ "count", "control", "[x]", "Counts calls.", m_count, NULL, NULL },
+	{ "getbalance", "wallet", NULL, "Fifty.", m_balance, NULL, NULL },
 };
 
 static int setup(void **state)
@@ -408,6 +408,7 @@ static void test_help(void **state)
 	assert_string_equal(text, "== Control ==\n"
 				  "count [x]\n"
 				  "help [command]\n"
+				  "rpc.discover\n"
 				  "\n== Testing ==\n"
 				  "echo a [b] [c]\n"
 				  "fail\n"
@@ -452,21 +453,21 @@ static void test_after_reply(void **state)
 
 static void test_register_errors(void **state)
 {
-	static const struct rpc_method dup[] = { { "echo", "x", NULL, "", m_echo } };
-	static const struct rpc_method twice[] = { { "aa", "x", NULL, "", m_echo },
-						   { "aa", "x", NULL, "", m_echo } };
+	static const struct rpc_method dup[] = { { "echo", "x", NULL, "", m_echo, NULL, NULL } };
+	static const struct rpc_method twice[] = { { "aa", "x", NULL, "", m_echo, NULL, NULL },
+						   { "aa", "x", NULL, "", m_echo, NULL, NULL } };
 	static const struct rpc_method bad[][1] = {
-		{ { "Upper", "x", NULL, "", m_echo } },
-		{ { "ok", "x", "[a] b", "", m_echo } },
-		{ { "ok", "x", "a a", "", m_echo } },
-		{ { "ok", "x", "[a", "", m_echo } },
-		{ { "ok", "x", "a-b", "", m_echo } },
-		{ { "ok", "x", NULL, "", NULL } },
-		{ { "ok", NULL, NULL, "", m_echo } },
-		{ { NULL, "x", NULL, "", m_echo } },
-		{ { "ok", "x", "a b c d e f g h i j k l m n o p q", "", m_echo } },
+		{ { "Upper", "x", NULL, "", m_echo, NULL, NULL } },
+		{ { "ok", "x", "[a] b", "", m_echo, NULL, NULL } },
+		{ { "ok", "x", "a a", "", m_echo, NULL, NULL } },
+		{ { "ok", "x", "[a", "", m_echo, NULL, NULL } },
+		{ { "ok", "x", "a-b", "", m_echo, NULL, NULL } },
+		{ { "ok", "x", NULL, "", NULL, NULL, NULL } },
+		{ { "ok", NULL, NULL, "", m_echo, NULL, NULL } },
+		{ { NULL, "x", NULL, "", m_echo, NULL, NULL } },
+		{ { "ok", "x", "a b c d e f g h i j k l m n o p q", "", m_echo, NULL, NULL } },
 	};
-	static const struct rpc_method good[] = { { "ok", "x", " a  [b]  ", "", m_echo } };
+	static const struct rpc_method good[] = { { "ok", "x", " a  [b]  ", "", m_echo, NULL, NULL } };
 	char err[ERR_LEN];
 	cJSON *r;
 
