@@ -67,9 +67,10 @@ static int rpc_setmocktime(void *ctx, const cJSON *params, cJSON **result, struc
 }
 
 static const struct rpc_method node_methods[] = {
-	{ "stop", "control", "", "Stops the node.", rpc_stop, NULL, NULL },
-	{ "uptime", "control", "", "Returns the seconds since the node started.", rpc_uptime, NULL, NULL },
-	{ "setmocktime", "hidden", "timestamp", "Sets the node's clock (regtest only); 0 returns to the system clock.", rpc_setmocktime, NULL, NULL },
+	{ "stop", "control", "", "Stops the node.", rpc_stop, "str", NULL },
+	{ "uptime", "control", "", "Returns the seconds since the node started.", rpc_uptime, "int", NULL },
+	{ "setmocktime", "hidden", "timestamp:int (unix seconds; 0: the system clock)",
+	  "Sets the node's clock (regtest only); 0 returns to the system clock.", rpc_setmocktime, "null", "-8" },
 };
 
 /* --- signals and stopping --- */

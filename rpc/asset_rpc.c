@@ -562,36 +562,61 @@ static int verifytxoutproof(void *ctx, const cJSON *params, cJSON **result, stru
 	return rpc_result_if(result, arr, ok, e);
 }
 
+/* Where a step is (add_place): null block fields while unconfirmed. */
+#define PLACE "confirmed:bool,confirmations:int,blockhash:hash|null,height:int|null,time:int|null"
+#define ASSET "asset:hash (64 hex digits: the SHA-256 of the document)"
+#define SUBMITTED "-27 -26 -25 -20 -13 -6 -4"
+
 static const struct rpc_method methods[] = {
-	{ "getassethistory", "provenance", "asset",
-	  "Returns every custody step of an asset, oldest first, unconfirmed ones from the mempool included.", getassethistory, NULL, NULL },
-	{ "getassetproof", "provenance", "asset",
+	{ "getassethistory", "provenance", ASSET,
+	  "Returns every custody step of an asset, oldest first, unconfirmed ones from the mempool included.", getassethistory,
+	  "[{txid:hash,type:'register'|'transfer',from:str|null,to:str,vout:int," PLACE "}]", "-5 -20 -1" },
+	{ "getassetproof", "provenance", ASSET,
 	  "Returns a self-contained proof of an asset's confirmed custody history, for cairn-cli verifyassetproof.",
-	  getassetproof, NULL, NULL },
-	{ "getblockprovenance", "provenance", "block",
+	  getassetproof,
+	  "{format:str,version:int,network:str,asset:hash,anchor:{coinbase:hex,leaves:int,path:[hash]},"
+	  "steps:[{tx:hex,blockhash:hash,height:int,index:int,leaves:int,path:[hash]}],headers:[hex],tip:hash}",
+	  "-5 -20 -1" },
+	{ "getblockprovenance", "provenance", "block:hash|int (a block's hash or best-chain height)",
 	  "Returns where a block (hash or height) stands in the chain, who mined it and where this node first got it.",
-	  getblockprovenance, NULL, NULL },
-	{ "gettxoutproof", "blockchain", "txids [blockhash]",
-	  "Returns a hex proof that the transactions are in a block: header, RFC 6962 audit paths.", gettxoutproof, NULL, NULL },
-	{ "verifytxoutproof", "blockchain", "proof",
+	  getblockprovenance,
+	  "{hash:hash,height:int,confirmations:int,chainwork:hash,in_best_chain:bool,"
+	  "branch:null|{status:str,fork_hash:hash|null,fork_height?:int,branch_length?:int},"
+	  "nextblockhash:hash|null,previousblockhash:hash|null,time:int,mediantime:int,nTx:int,"
+	  "coinbase_recipient:str|null,coinbase_value:amount|null,coinbase_txid?:hash,"
+	  "received:{time:int|null,source:'peer'|'mined'|'rpc'|'genesis'|'unknown',peer?:str}}",
+	  "-5" },
+	{ "gettxoutproof", "blockchain", "txids:[hash] (transactions of one block) [blockhash:hash (the block)]",
+	  "Returns a hex proof that the transactions are in a block: header, RFC 6962 audit paths.", gettxoutproof,
+	  "hex", "-5 -20" },
+	{ "verifytxoutproof", "blockchain", "proof:hex (a gettxoutproof proof)",
 	  "Checks a gettxoutproof proof; returns the txids it proves, or [] when its block is not in the best chain.",
-	  verifytxoutproof, NULL, NULL },
+	  verifytxoutproof, "[hash]", "-22 -25" },
 };
 
 /* The methods that need a wallet, and the one that uses it when picked. */
 static const struct rpc_method wallet_methods[] = {
-	{ "registerasset", "provenance", "asset [metadata] [address]",
+	{ "registerasset", "provenance",
+	  ASSET " [metadata:str (up to 256 bytes: hex, or text taken as UTF-8)] "
+	  "[address:str (the first owner; default: a new wallet address)]",
 	  "Registers an asset id (64 hex digits: the SHA-256 of a document) with up to 256 bytes of metadata "
 	  "(hex when the string is hex, else its UTF-8 bytes), owned by address or a new wallet address; returns the txid.",
-	  registerasset, NULL, NULL },
-	{ "transferasset", "provenance", "asset address",
-	  "Passes an asset this wallet owns on to address; returns the txid.", transferasset, NULL, NULL },
-	{ "listassets", "provenance", "", "Returns the assets this wallet owns.", listassets, NULL, NULL },
+	  registerasset, "hash", "-18 -19 -5 " SUBMITTED },
+	{ "transferasset", "provenance", ASSET " address:str (the new owner)",
+	  "Passes an asset this wallet owns on to address; returns the txid.", transferasset, "hash",
+	  "-18 -19 -5 " SUBMITTED },
+	{ "listassets", "provenance", "", "Returns the assets this wallet owns.", listassets,
+	  "[{asset:hash,txid:hash,vout:int,address:str,confirmations:int,metadata:hex,metadata_text?:str}]",
+	  "-18 -19 -4" },
 };
 
 static const struct rpc_method picked_methods[] = {
-	{ "getassetinfo", "provenance", "asset",
-	  "Returns an asset's registration, first owner, metadata, current owner and output, and transfers.", getassetinfo, NULL, NULL },
+	{ "getassetinfo", "provenance", ASSET,
+	  "Returns an asset's registration, first owner, metadata, current owner and output, and transfers.", getassetinfo,
+	  "{asset:hash,registration_txid:hash,registration_vout:int," PLACE ",first_owner:str,metadata:hex,"
+	  "metadata_text?:str,owner:str,current:{txid:hash,vout:int," PLACE "},transfers:int,"
+	  "unconfirmed_transfers:int,mine?:bool}",
+	  "-5 -20 -1" },
 };
 
 int asset_rpc_register(struct rpc_server *srv, struct asset_rpc *r, struct wallets *wallets, char *err)

@@ -88,9 +88,12 @@ static int getmininginfo(void *ctx, const cJSON *params, cJSON **result, struct 
 }
 
 static const struct rpc_method methods[] = {
-	{ "generatetoaddress", "mining", "nblocks address [maxtries]",
-	  "Mines nblocks blocks paying address at once; returns their hashes.", generatetoaddress, NULL, NULL },
-	{ "getmininginfo", "mining", "", "Returns mining-related information.", getmininginfo, NULL, NULL },
+	{ "generatetoaddress", "mining",
+	  "nblocks:int (how many blocks) address:str (who the coinbases pay) "
+	  "[maxtries:int=1000000 (nonces to try per block)]",
+	  "Mines nblocks blocks paying address at once; returns their hashes.", generatetoaddress, "[hash]", "-5" },
+	{ "getmininginfo", "mining", "", "Returns mining-related information.", getmininginfo,
+	  "{blocks:int,difficulty:num,pooledtx:int,chain:str,warnings:str}", NULL },
 };
 
 int mining_rpc_register(struct rpc_server *srv, struct mining_rpc *m, char *err)

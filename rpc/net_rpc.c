@@ -377,25 +377,49 @@ static int clearbanned(void *ctx, const cJSON *params, cJSON **result, struct rp
 	return 0;
 }
 
+/* Every method here answers -31 when the node runs without -listen and
+ * peers (need_p2p). */
+#define PEER                                                                                                   \
+	"{id:int,addr:str,services:hex,relaytxes:bool,lastsend:int,lastrecv:int,bytessent:int,bytesrecv:int,"   \
+	"conntime:int,pingtime?:num,minping?:num,pingwait?:num,version:int,subver:str,inbound:bool,"            \
+	"startingheight:int,synced_headers:int,synced_blocks:int,blocks_in_flight:int,banscore:int,"            \
+	"misbehavior_score:int,handshake_complete:bool,connection_type:str,bytessent_per_msg:{*:int},"          \
+	"bytesrecv_per_msg:{*:int}}"
+
 static const struct rpc_method net_methods[] = {
-	{ "getpeerinfo", "network", "", "Returns data about each connected peer.", getpeerinfo, NULL, NULL },
-	{ "getconnectioncount", "network", "", "Returns the number of connections to other nodes.", getconnectioncount, NULL, NULL },
-	{ "getnetworkinfo", "network", "", "Returns the state of the node's networking.", getnetworkinfo, NULL, NULL },
-	{ "addnode", "network", "node command",
-	  "Adds a node to keep connected (add), removes it (remove) or connects to it once (onetry).", addnode, NULL, NULL },
-	{ "getaddednodeinfo", "network", "[node]", "Returns the added nodes and whether they are connected.",
-	  getaddednodeinfo, NULL, NULL },
-	{ "disconnectnode", "network", "[address] [nodeid]", "Disconnects a peer by address or by id.",
-	  disconnectnode, NULL, NULL },
-	{ "getnodeaddresses", "network", "[count]", "Returns known addresses of the mesh (count 0: all).",
-	  getnodeaddresses, NULL, NULL },
-	{ "setnetworkactive", "network", "state", "Disables or enables all peer-to-peer network activity.",
-	  setnetworkactive, NULL, NULL },
-	{ "getnettotals", "network", "", "Returns the bytes sent and received since start.", getnettotals, NULL, NULL },
-	{ "setban", "network", "subnet command [bantime] [absolute]",
-	  "Adds or removes an IP/subnet from the ban list (bantime seconds, or an absolute unix time).", setban, NULL, NULL },
-	{ "listbanned", "network", "", "Lists the banned IPs and subnets.", listbanned, NULL, NULL },
-	{ "clearbanned", "network", "", "Clears the ban list.", clearbanned, NULL, NULL },
+	{ "getpeerinfo", "network", "", "Returns data about each connected peer.", getpeerinfo, "[" PEER "]", "-31" },
+	{ "getconnectioncount", "network", "", "Returns the number of connections to other nodes.", getconnectioncount,
+	  "int", "-31" },
+	{ "getnetworkinfo", "network", "", "Returns the state of the node's networking.", getnetworkinfo,
+	  "{version:int,subversion:str,protocolversion:int,localservices:hex,localrelay:bool,timeoffset:int,"
+	  "networkactive:bool,connections:int,connections_in:int,connections_out:int,networks:[],relayfee:amount,"
+	  "incrementalfee:amount,localaddresses:[{address:str,port:int,score:int}],warnings:str}",
+	  NULL },
+	{ "addnode", "network",
+	  "node:str (host:port) command:'add'|'remove'|'onetry' (keep connected, forget, or connect once)",
+	  "Adds a node to keep connected (add), removes it (remove) or connects to it once (onetry).", addnode, "null",
+	  "-31 -23 -24" },
+	{ "getaddednodeinfo", "network", "[node:str (only this added node)]",
+	  "Returns the added nodes and whether they are connected.", getaddednodeinfo,
+	  "[{addednode:str,connected:bool,addresses:[{address:str,connected:'outbound'}]}]", "-31 -24" },
+	{ "disconnectnode", "network",
+	  "[address:str (the peer's host:port)] [nodeid:int (the peer's id; give one of the two)]",
+	  "Disconnects a peer by address or by id.", disconnectnode, "null", "-31 -29" },
+	{ "getnodeaddresses", "network", "[count:int=1 (how many; 0: all)]",
+	  "Returns known addresses of the mesh (count 0: all).", getnodeaddresses,
+	  "[{time:int,services:int,address:str,port:int,network:'ipv4'|'ipv6'}]", "-31" },
+	{ "setnetworkactive", "network", "state:bool (false: disconnect and stay so; true: resume)",
+	  "Disables or enables all peer-to-peer network activity.", setnetworkactive, "bool", "-31" },
+	{ "getnettotals", "network", "", "Returns the bytes sent and received since start.", getnettotals,
+	  "{totalbytesrecv:int,totalbytessent:int,timemillis:int}", "-31" },
+	{ "setban", "network",
+	  "subnet:str (an IP or subnet: 10.0.0.0/8) command:'add'|'remove' (ban or unban) "
+	  "[bantime:int=0 (seconds; 0: the default -bantime)] [absolute:bool=false (bantime is a unix time)]",
+	  "Adds or removes an IP/subnet from the ban list (bantime seconds, or an absolute unix time).", setban, "null",
+	  "-31 -30 -23 -1" },
+	{ "listbanned", "network", "", "Lists the banned IPs and subnets.", listbanned,
+	  "[{address:str,ban_created:int,banned_until:int,ban_duration:int,time_remaining:int}]", "-31" },
+	{ "clearbanned", "network", "", "Clears the ban list.", clearbanned, "null", "-31" },
 };
 
 int net_rpc_register(struct rpc_server *srv, struct net_rpc *r, char *err)

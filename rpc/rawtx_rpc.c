@@ -541,22 +541,53 @@ static int gettxout(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 	return rpc_result_if(result, j, ok, e);
 }
 
+/* The verbose form adds where the transaction is, with the audit path of
+ * its txid to the block's merkle root. */
+#define VERBOSE_TX                                                                                          \
+	"{" TXJSON_TX_FIELDS ",hex:hex,blockhash?:hash,height?:int,confirmations?:int,time?:int,blocktime?:int," \
+	"in_active_chain?:bool,merkleproof?:{index:int,leaves:int,merkleroot:hash,path:[hash]}}"
+#define MEMPOOL_ENTRY                                                                                      \
+	"{vsize:int,size:int,time:int,height:int,descendantcount:int,descendantsize:int,ancestorcount:int," \
+	"ancestorsize:int,fees:{base:amount,ancestor:amount,descendant:amount},depends:[hash],spentby:[hash]}"
+#define REFUSED "-25 -26 -27 -20"
+
 static const struct rpc_method methods[] = {
-	{ "getrawtransaction", "rawtransactions", "txid [verbose] [blockhash]",
+	{ "getrawtransaction", "rawtransactions",
+	  "txid:hash (the transaction's id) [verbose:int|bool=0 (0 or false: hex; 1, 2 or true: an object)] "
+	  "[blockhash:hash (the block to look in)]",
 	  "Returns a transaction from the mempool or the chain: hex, or with verbose an object with its block, confirmations and merkle audit path.",
-	  getrawtransaction, NULL, NULL },
-	{ "createrawtransaction", "rawtransactions", "inputs outputs [locktime]",
+	  getrawtransaction, "hex|" VERBOSE_TX, "-5 -20" },
+	{ "createrawtransaction", "rawtransactions",
+	  "inputs:[{txid:hash,vout:int}] (the outputs to spend) "
+	  "outputs:{*:amount}|[{*:amount}] (address: amount, as one object or an array of one-key objects) "
+	  "[locktime:int=0 (the transaction's lock time)]",
 	  "Creates an unsigned transaction from [{\"txid\":..,\"vout\":n},..] and {\"address\":amount,..}; returns its hex.",
-	  createrawtransaction, NULL, NULL },
-	{ "decoderawtransaction", "rawtransactions", "hexstring", "Returns a transaction's fields as JSON.", decoderawtransaction, NULL, NULL },
-	{ "sendrawtransaction", "rawtransactions", "hexstring [maxfeerate]",
-	  "Submits a signed transaction to the mempool and relays it; returns its txid. A fee rate above maxfeerate (CRN per 1,000 bytes, default 0.10; 0: no limit) is refused.", sendrawtransaction, NULL, NULL },
-	{ "testmempoolaccept", "rawtransactions", "rawtxs [maxfeerate]",
-	  "Tells whether each transaction would be accepted to the mempool, without adding it.", testmempoolaccept, NULL, NULL },
-	{ "getrawmempool", "blockchain", "[verbose]", "Returns the txids in the mempool, or with verbose an object of entries.", getrawmempool, NULL, NULL },
-	{ "getmempoolinfo", "blockchain", "", "Returns the mempool's size, usage and fee limits.", getmempoolinfo, NULL, NULL },
-	{ "getmempoolentry", "blockchain", "txid", "Returns one mempool entry.", getmempoolentry, NULL, NULL },
-	{ "gettxout", "blockchain", "txid n [include_mempool]", "Returns an unspent output, or null when spent or unknown.", gettxout, NULL, NULL },
+	  createrawtransaction, "hex", "-5" },
+	{ "decoderawtransaction", "rawtransactions", "hexstring:hex (the serialized transaction)",
+	  "Returns a transaction's fields as JSON.", decoderawtransaction, TXJSON_TX, "-22" },
+	{ "sendrawtransaction", "rawtransactions",
+	  "hexstring:hex (the signed transaction) [maxfeerate:amount=0.1 (CRN per 1,000 bytes; 0: no limit)]",
+	  "Submits a signed transaction to the mempool and relays it; returns its txid. A fee rate above maxfeerate (CRN per 1,000 bytes, default 0.10; 0: no limit) is refused.",
+	  sendrawtransaction, "hash", "-22 " REFUSED },
+	{ "testmempoolaccept", "rawtransactions",
+	  "rawtxs:[hex] (the serialized transactions) [maxfeerate:amount=0.1 (CRN per 1,000 bytes; 0: no limit)]",
+	  "Tells whether each transaction would be accepted to the mempool, without adding it.", testmempoolaccept,
+	  "[{txid:hash,allowed:bool,vsize:int,fees:{base:amount}}|{txid:hash,allowed:bool,reject-reason:str}]",
+	  "-22" },
+	{ "getrawmempool", "blockchain", "[verbose:bool=false (true: an object of entries by txid)]",
+	  "Returns the txids in the mempool, or with verbose an object of entries.", getrawmempool,
+	  "[hash]|{*:" MEMPOOL_ENTRY "}", NULL },
+	{ "getmempoolinfo", "blockchain", "", "Returns the mempool's size, usage and fee limits.", getmempoolinfo,
+	  "{loaded:bool,size:int,bytes:int,usage:int,total_fee:amount,maxmempool:int,mempoolminfee:amount,"
+	  "minrelaytxfee:amount,orphans:int,sequence:int}",
+	  NULL },
+	{ "getmempoolentry", "blockchain", "txid:hash (a transaction in the mempool)", "Returns one mempool entry.",
+	  getmempoolentry, MEMPOOL_ENTRY, "-5" },
+	{ "gettxout", "blockchain",
+	  "txid:hash (the transaction) n:int (the output's index) "
+	  "[include_mempool:bool=true (see the mempool's spends and outputs)]",
+	  "Returns an unspent output, or null when spent or unknown.", gettxout,
+	  "null|{" TXJSON_OUTPUT_FIELDS_NO_N ",bestblock:hash,confirmations:int,coinbase:bool}", "-20" },
 };
 
 int rawtx_rpc_register(struct rpc_server *srv, struct rawtx_rpc *r, char *err)

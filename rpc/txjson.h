@@ -27,4 +27,19 @@ cJSON *txjson_header(struct chainstate *cs, const struct block_index *bi);
 /* getblock's answer: verbosity 1 lists txids, 2 whole transactions. */
 cJSON *txjson_block(struct chainstate *cs, const struct block_index *bi, const struct block *b, int verbosity);
 
+/* The shapes the builders above answer, in rpc/schema.h's notation, for
+ * the method rows whose results embed them. */
+#define TXJSON_OUTPUT_FIELDS_NO_N "value:amount,address:str,kind:'coin'|'asset',asset?:hash,metadata?:hex"
+#define TXJSON_OUTPUT_FIELDS "n:int," TXJSON_OUTPUT_FIELDS_NO_N
+#define TXJSON_INPUT "{txid:hash,vout:int,pubkey:hash,signature:hex}|{coinbase:int,data:hash}"
+#define TXJSON_TX_FIELDS                                                                               \
+	"txid:hash,hash:hash,size:int,vsize:int,version:int,locktime:int,vin:[" TXJSON_INPUT "],vout:[{" \
+	TXJSON_OUTPUT_FIELDS "}]"
+#define TXJSON_TX "{" TXJSON_TX_FIELDS "}"
+#define TXJSON_HEADER_FIELDS                                                                                  \
+	"hash:hash,confirmations:int,height:int,version:int,merkleroot:hash,time:int,mediantime:int,nonce:int," \
+	"bits:hex,difficulty:num,chainwork:hash,nTx:int,previousblockhash?:hash,nextblockhash?:hash"
+#define TXJSON_HEADER "{" TXJSON_HEADER_FIELDS "}"
+#define TXJSON_BLOCK "{" TXJSON_HEADER_FIELDS ",size:int,tx:[hash]|[" TXJSON_TX "]}"
+
 #endif

@@ -659,35 +659,94 @@ static int backupwallet(void *ctx, const cJSON *params, cJSON **result, struct r
 	return 0;
 }
 
+/* The wallet a request names (rpc/wallets.c's route): -18 none such, -19
+ * several loaded and none named. */
+#define PICK "-18 -19 "
+/* A wallet transaction entry (entry_json). */
+#define ENTRY                                                                                                 \
+	"{address:str,category:'send'|'receive'|'generate'|'immature'|'orphan',amount:amount,label:str,vout:int," \
+	"fee?:amount,asset?:hash,confirmations:int,blockhash?:hash,blockheight?:int,blockindex?:int,"             \
+	"trusted?:bool,txid:hash,time:int,timereceived:int}"
+/* Parameters Bitcoin Core's callers send and cairn accepts without use. */
+#define IGNORED "(accepted for Bitcoin Core's callers, ignored)"
+
 static const struct rpc_method methods[] = {
-	{ "getnewaddress", "wallet", "[label] [address_type]", "Returns a new receiving address of the wallet.", getnewaddress, NULL, NULL },
-	{ "getrawchangeaddress", "wallet", "[address_type]", "Returns a new change address.", getrawchangeaddress, NULL, NULL },
-	{ "getbalance", "wallet", "[dummy] [minconf] [include_watchonly] [avoid_reuse]",
-	  "Returns the wallet's trusted balance.", getbalance, NULL, NULL },
-	{ "getbalances", "wallet", "", "Returns the trusted, untrusted pending and immature balances.", getbalances, NULL, NULL },
-	{ "getwalletinfo", "wallet", "", "Returns the wallet's state.", getwalletinfo, NULL, NULL },
-	{ "listunspent", "wallet", "[minconf] [maxconf] [addresses]", "Returns the wallet's spendable outputs.", listunspent, NULL, NULL },
-	{ "lockunspent", "wallet", "unlock [transactions] [persistent]", "Locks or unlocks outputs against spending, in memory or (persistent) in the wallet too.", lockunspent, NULL, NULL },
-	{ "listlockunspent", "wallet", "", "Returns the locked outputs.", listlockunspent, NULL, NULL },
-	{ "sendtoaddress", "wallet", "address amount [comment] [comment_to] [subtractfeefromamount] [fee_rate]",
-	  "Sends an amount to an address; fee_rate in CRN per 1,000 bytes (default -paytxfee). Returns the txid.", sendtoaddress, NULL, NULL },
-	{ "sendmany", "wallet", "dummy amounts [minconf] [comment] [subtractfeefrom] [fee_rate]",
-	  "Sends to several addresses in one transaction: {\"address\": amount, ...}. Returns the txid.", sendmany, NULL, NULL },
-	{ "listtransactions", "wallet", "[label] [count] [skip] [include_watchonly]",
-	  "Returns the most recent wallet transactions, oldest first.", listtransactions, NULL, NULL },
-	{ "gettransaction", "wallet", "txid [include_watchonly] [verbose]", "Returns a wallet transaction.", gettransaction, NULL, NULL },
-	{ "signrawtransactionwithwallet", "wallet", "hexstring [prevtxs] [sighashtype]",
-	  "Signs the inputs of a raw transaction that the wallet's keys can sign.", signrawtransactionwithwallet, NULL, NULL },
-	{ "encryptwallet", "wallet", "passphrase", "Encrypts the wallet's secrets with a passphrase; the wallet is then locked.", encryptwallet, NULL, NULL },
-	{ "walletpassphrase", "wallet", "passphrase timeout", "Unlocks the wallet for timeout seconds.", walletpassphrase, NULL, NULL },
-	{ "walletlock", "wallet", "", "Locks the wallet.", walletlock, NULL, NULL },
-	{ "walletpassphrasechange", "wallet", "oldpassphrase newpassphrase", "Changes the passphrase.", walletpassphrasechange, NULL, NULL },
-	{ "backupwallet", "wallet", "destination", "Copies the wallet to destination as one file, atomically.", backupwallet, NULL, NULL },
-	{ "dumpprivkey", "wallet", "address", "Returns an address's private key as 64 hex digits.", dumpprivkey, NULL, NULL },
-	{ "importprivkey", "wallet", "privkey [label] [rescan]", "Imports a private key (64 hex digits) and rescans.", importprivkey, NULL, NULL },
-	{ "dumpseed", "wallet", "", "Returns the wallet's HD seed (64 hex digits): it restores every derived key.", dumpseed, NULL, NULL },
-	{ "sethdseed", "wallet", "newkeypool seed",
-	  "Restores the wallet from an HD seed, then rescans: only into a blank wallet (no address handed out, no key imported, no transaction) that is not encrypted.", sethdseed, NULL, NULL },
+	{ "getnewaddress", "wallet", "[label:str (the address's label)] [address_type:str " IGNORED "]",
+	  "Returns a new receiving address of the wallet.", getnewaddress, "str", PICK "-12 -4" },
+	{ "getrawchangeaddress", "wallet", "[address_type:str " IGNORED "]", "Returns a new change address.",
+	  getrawchangeaddress, "str", PICK "-12 -4" },
+	{ "getbalance", "wallet",
+	  "[dummy:str " IGNORED "] [minconf:int=0 (only coins of at least this many confirmations)] "
+	  "[include_watchonly:bool " IGNORED "] [avoid_reuse:bool " IGNORED "]",
+	  "Returns the wallet's trusted balance.", getbalance, "amount", PICK "-4" },
+	{ "getbalances", "wallet", "", "Returns the trusted, untrusted pending and immature balances.", getbalances,
+	  "{mine:{trusted:amount,untrusted_pending:amount,immature:amount}}", PICK },
+	{ "getwalletinfo", "wallet", "", "Returns the wallet's state.", getwalletinfo,
+	  "{walletname:str,balance:amount,unconfirmed_balance:amount,immature_balance:amount,txcount:int,"
+	  "paytxfee:amount,encrypted:bool,unlocked_until?:int}",
+	  PICK },
+	{ "listunspent", "wallet",
+	  "[minconf:int=1 (at least this many confirmations)] [maxconf:int=9999999 (at most this many)] "
+	  "[addresses:[str] (only these addresses' coins)]",
+	  "Returns the wallet's spendable outputs.", listunspent,
+	  "[{txid:hash,vout:int,address:str,label:str,amount:amount,confirmations:int,spendable:bool,solvable:bool,"
+	  "safe:bool}]",
+	  PICK "-5 -4" },
+	{ "lockunspent", "wallet",
+	  "unlock:bool (true unlocks, false locks) [transactions:[{txid:hash,vout:int}] (the outputs; none: all "
+	  "when unlocking)] [persistent:bool=false (store the locks in the wallet)]",
+	  "Locks or unlocks outputs against spending, in memory or (persistent) in the wallet too.", lockunspent,
+	  "bool", PICK "-4" },
+	{ "listlockunspent", "wallet", "", "Returns the locked outputs.", listlockunspent, "[{txid:hash,vout:int}]",
+	  PICK },
+	{ "sendtoaddress", "wallet",
+	  "address:str (who is paid) amount:amount (CRN) [comment:str " IGNORED "] [comment_to:str " IGNORED "] "
+	  "[subtractfeefromamount:bool=false (the payee pays the fee)] "
+	  "[fee_rate:amount (CRN per 1,000 bytes; default -paytxfee)]",
+	  "Sends an amount to an address; fee_rate in CRN per 1,000 bytes (default -paytxfee). Returns the txid.",
+	  sendtoaddress, "hash", PICK "-5 -6 -13 -4 -25 -26" },
+	{ "sendmany", "wallet",
+	  "dummy:str (\"\", as in Bitcoin Core) amounts:{*:amount} (address: amount) "
+	  "[minconf:int " IGNORED "] [comment:str " IGNORED "] "
+	  "[subtractfeefrom:[str] (the addresses that pay the fee, equally)] "
+	  "[fee_rate:amount (CRN per 1,000 bytes; default -paytxfee)]",
+	  "Sends to several addresses in one transaction: {\"address\": amount, ...}. Returns the txid.", sendmany,
+	  "hash", PICK "-5 -6 -13 -4 -25 -26" },
+	{ "listtransactions", "wallet",
+	  "[label:str=* (only this label's; * all)] [count:int=10 (how many)] [skip:int=0 (how many recent ones to "
+	  "skip)] [include_watchonly:bool " IGNORED "]",
+	  "Returns the most recent wallet transactions, oldest first.", listtransactions, "[" ENTRY "]", PICK "-4" },
+	{ "gettransaction", "wallet",
+	  "txid:hash (a wallet transaction) [include_watchonly:bool " IGNORED "] [verbose:bool " IGNORED "]",
+	  "Returns a wallet transaction.", gettransaction,
+	  "{amount:amount,fee?:amount,confirmations:int,trusted:bool,txid:hash,time:int,timereceived:int,"
+	  "details:[" ENTRY "],hex:hex,blockhash?:hash,blockheight?:int,blockindex?:int}",
+	  PICK "-5" },
+	{ "signrawtransactionwithwallet", "wallet",
+	  "hexstring:hex (the transaction) [prevtxs:[any] " IGNORED "] [sighashtype:str " IGNORED "]",
+	  "Signs the inputs of a raw transaction that the wallet's keys can sign.", signrawtransactionwithwallet,
+	  "{hex:hex,complete:bool,errors?:[{txid:hash,vout:int,error:str}]}", PICK "-22 -13 -4" },
+	{ "encryptwallet", "wallet", "passphrase:str (the new passphrase, not empty)",
+	  "Encrypts the wallet's secrets with a passphrase; the wallet is then locked.", encryptwallet, "str",
+	  PICK "-15 -4" },
+	{ "walletpassphrase", "wallet", "passphrase:str (the wallet's passphrase) timeout:int (seconds)",
+	  "Unlocks the wallet for timeout seconds.", walletpassphrase, "null", PICK "-14 -15 -4" },
+	{ "walletlock", "wallet", "", "Locks the wallet.", walletlock, "null", PICK "-15" },
+	{ "walletpassphrasechange", "wallet", "oldpassphrase:str (the current one) newpassphrase:str (the new one)",
+	  "Changes the passphrase.", walletpassphrasechange, "null", PICK "-14 -15 -4" },
+	{ "backupwallet", "wallet", "destination:str (a file path on the node's host)",
+	  "Copies the wallet to destination as one file, atomically.", backupwallet, "null", PICK "-4" },
+	{ "dumpprivkey", "wallet", "address:str (an address of the wallet)",
+	  "Returns an address's private key as 64 hex digits.", dumpprivkey, "hash", PICK "-5 -13 -4" },
+	{ "importprivkey", "wallet",
+	  "privkey:hex (64 hex digits) [label:str (its address's label)] [rescan:bool=true (find its coins in the "
+	  "chain)]",
+	  "Imports a private key (64 hex digits) and rescans.", importprivkey, "null", PICK "-5 -13 -4" },
+	{ "dumpseed", "wallet", "", "Returns the wallet's HD seed (64 hex digits): it restores every derived key.",
+	  dumpseed, "hash", PICK "-13 -4" },
+	{ "sethdseed", "wallet", "newkeypool:bool " IGNORED " seed:hex (64 hex digits)",
+	  "Restores the wallet from an HD seed, then rescans: only into a blank wallet (no address handed out, no key imported, no transaction) that is not encrypted.",
+	  sethdseed, "null", PICK "-5 -15 -4" },
 };
 
 int wallet_rpc_register(struct rpc_server *srv, struct wallets *set, char *err)

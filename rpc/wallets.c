@@ -413,21 +413,34 @@ static int restorewallet(void *ctx, const cJSON *params, cJSON **result, struct 
 	return name_result(result, name, "", e);
 }
 
+/* load_on_startup and the options cairn has no such wallet for are refused
+ * (-8) when true. */
+#define STARTUP "[load_on_startup:bool=false (refused when true: use -wallet=NAME)]"
+
 static const struct rpc_method methods[] = {
 	{ "createwallet", "wallet",
-	  "wallet_name [disable_private_keys] [blank] [passphrase] [avoid_reuse] [descriptors] [load_on_startup] [external_signer]",
+	  "wallet_name:str (the folder's name under wallets/) "
+	  "[disable_private_keys:bool=false (refused when true)] [blank:bool=false (no HD seed: sethdseed sets one)] "
+	  "[passphrase:str (encrypt with it from the start)] [avoid_reuse:bool=false (refused when true)] "
+	  "[descriptors:bool=true (accepted: every wallet is one kind)] " STARTUP " "
+	  "[external_signer:bool=false (refused when true)]",
 	  "Creates and loads the wallet wallets/wallet_name/; with a passphrase it is encrypted from the start.",
-	  createwallet, NULL, NULL },
-	{ "loadwallet", "wallet", "filename [load_on_startup]", "Loads the wallet wallets/filename/.", loadwallet, NULL, NULL },
-	{ "listwallets", "wallet", "", "Returns the names of the loaded wallets.", listwallets, NULL, NULL },
-	{ "listwalletdir", "wallet", "", "Returns the wallets in the wallets folder, loaded or not.", listwalletdir, NULL, NULL },
-	{ "restorewallet", "wallet", "wallet_name backup_file [load_on_startup]",
-	  "Restores a backupwallet file into the new wallet wallets/wallet_name/ and loads it.", restorewallet, NULL, NULL },
+	  createwallet, "{name:str,warning:str}", "-36 -35 -16 -4" },
+	{ "loadwallet", "wallet", "filename:str (the folder's name under wallets/) " STARTUP,
+	  "Loads the wallet wallets/filename/.", loadwallet, "{name:str,warning:str}", "-18 -35 -4" },
+	{ "listwallets", "wallet", "", "Returns the names of the loaded wallets.", listwallets, "[str]", NULL },
+	{ "listwalletdir", "wallet", "", "Returns the wallets in the wallets folder, loaded or not.", listwalletdir,
+	  "{wallets:[{name:str}]}", "-4" },
+	{ "restorewallet", "wallet",
+	  "wallet_name:str (the new folder's name under wallets/) backup_file:str (a backupwallet file) " STARTUP,
+	  "Restores a backupwallet file into the new wallet wallets/wallet_name/ and loads it.", restorewallet,
+	  "{name:str,warning:str}", "-36 -35 -4" },
 };
 
 static const struct rpc_method picked_methods[] = {
-	{ "unloadwallet", "wallet", "[wallet_name] [load_on_startup]",
-	  "Unloads the wallet wallet_name, or the one the request's endpoint names.", unloadwallet, NULL, NULL },
+	{ "unloadwallet", "wallet", "[wallet_name:str (default: the endpoint's wallet)] " STARTUP,
+	  "Unloads the wallet wallet_name, or the one the request's endpoint names.", unloadwallet, "{warning:str}",
+	  "-18 -19" },
 };
 
 int wallets_register(struct rpc_server *srv, struct wallets *set, char *err)
