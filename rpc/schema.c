@@ -378,7 +378,14 @@ static cJSON *default_json(const struct rpc_schema_param *p)
 	bool text = (p->type_len == 3 && (memcmp(p->type, "str", 3) == 0 || memcmp(p->type, "hex", 3) == 0));
 	if (text && p->def[0] != '"')
 		return string_of(p->def, p->def_len);
-	return cJSON_ParseWithLength(p->def, p->def_len);
+	/* cJSON stops at the value's end: the whole default must be the value. */
+	const char *end = NULL;
+	cJSON *v = cJSON_ParseWithLengthOpts(p->def, p->def_len, &end, false);
+	if (v && end != p->def + p->def_len) {
+		cJSON_Delete(v);
+		return NULL;
+	}
+	return v;
 }
 
 cJSON *rpc_schema_param_json(const struct rpc_schema_param *p, char *err)

@@ -18,6 +18,9 @@ need libcjson-dev     /usr/include/cjson/cJSON.h
 need libcmocka-dev    /usr/include/cmocka.h
 need python3          /usr/bin/python3
 need prometheus       /usr/bin/promtool
+# test_openrpc.py checks rpc.discover with npm's OpenRPC validator and ajv
+need nodejs           /usr/bin/node
+need npm              /usr/bin/npm
 # make scale draws its propagation curves (tests/scale/plot.py)
 [ "$1" = scale ] && need gnuplot-nox /usr/bin/gnuplot
 [ -z "$missing" ] && exit 0

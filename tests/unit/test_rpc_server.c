@@ -436,6 +436,29 @@ static void test_help(void **state)
 	cJSON_Delete(r);
 }
 
+/* rpc.discover describes every registered method from its row. */
+static void test_discover(void **state)
+{
+	cJSON *r = call(state, "{\"jsonrpc\":\"2.0\",\"method\":\"rpc.discover\",\"id\":1}", 200);
+	const cJSON *doc = cJSON_GetObjectItem(r, "result");
+	const cJSON *methods = cJSON_GetObjectItem(doc, "methods"), *m, *echo = NULL;
+
+	assert_string_equal(cJSON_GetObjectItem(doc, "openrpc")->valuestring, "1.2.6");
+	/* the table's five, help and rpc.discover */
+	assert_int_equal(cJSON_GetArraySize(methods), 7);
+	cJSON_ArrayForEach(m, methods)
+		if (strcmp(cJSON_GetObjectItem(m, "name")->valuestring, "echo") == 0)
+			echo = m;
+	assert_non_null(echo);
+	const cJSON *params = cJSON_GetObjectItem(echo, "params");
+	assert_int_equal(cJSON_GetArraySize(params), 3);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(params, 0), "required")));
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(params, 1), "required")));
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(params, 2), "name")->valuestring, "c");
+	assert_string_equal(cJSON_GetObjectItem(echo, "description")->valuestring, "Returns its arguments.");
+	cJSON_Delete(r);
+}
+
 static void test_after_reply(void **state)
 {
 	char err[ERR_LEN];
@@ -466,6 +489,14 @@ static void test_register_errors(void **state)
 		{ { "ok", NULL, NULL, "", m_echo, NULL, NULL } },
 		{ { NULL, "x", NULL, "", m_echo, NULL, NULL } },
 		{ { "ok", "x", "a b c d e f g h i j k l m n o p q", "", m_echo, NULL, NULL } },
+		{ { "ok", "x", "a:nosuchtype", "", m_echo, NULL, NULL } },
+		{ { "ok", "x", "[a:int=notjson]", "", m_echo, NULL, NULL } },
+		{ { "ok", "x", "a:int (unclosed", "", m_echo, NULL, NULL } },
+		{ { "ok", "x", NULL, "", m_echo, "{a:int", NULL } },
+		{ { "ok", "x", NULL, "", m_echo, "int", "-5 x" } },
+		{ { "ok", "x", NULL, "", m_echo, "int", "-12345" } },
+		{ { "rpc..x", "x", NULL, "", m_echo, NULL, NULL } },
+		{ { ".x", "x", NULL, "", m_echo, NULL, NULL } },
 	};
 	static const struct rpc_method good[] = { { "ok", "x", " a  [b]  ", "", m_echo, NULL, NULL } };
 	char err[ERR_LEN];
@@ -831,6 +862,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_amount_result, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_help, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_discover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_after_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_register_errors, setup, teardown),
 		cmocka_unit_test(test_param_helpers),
