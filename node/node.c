@@ -70,7 +70,7 @@ static const struct rpc_method node_methods[] = {
 	{ "stop", "control", "", "Stops the node.", rpc_stop, "str", NULL },
 	{ "uptime", "control", "", "Returns the seconds since the node started.", rpc_uptime, "int", NULL },
 	{ "setmocktime", "hidden", "timestamp:int (unix seconds; 0: the system clock)",
-	  "Sets the node's clock (regtest only); 0 returns to the system clock.", rpc_setmocktime, "null", "-8" },
+	  "Sets the node's clock (regtest only); 0 returns to the system clock.", rpc_setmocktime, "null", "-8 -32601" },
 };
 
 /* --- signals and stopping --- */
