@@ -103,6 +103,7 @@ int rpc_schema_next_param(const char **p, struct rpc_schema_param *out, char *er
 struct reader {
 	const char *p, *end;
 	int depth;
+	bool input; /* a parameter's type: amounts may be strings too */
 	char *err;
 };
 
@@ -153,6 +154,15 @@ static const struct {
 	{ "hash", "string", "^[0-9a-fA-F]{64}$" },
 };
 
+/* An amount a parameter takes (amount_from_json): a JSON number or a
+ * decimal string, never negative. */
+static cJSON *input_amount(struct reader *r)
+{
+	cJSON *s = cJSON_Parse("{\"anyOf\":[{\"type\":\"number\",\"minimum\":0},{\"type\":\"string\","
+			       "\"pattern\":\"^[0-9]+(\\\\.[0-9]+)?([eE][-+]?[0-9]+)?$\"}]}");
+	return s ? s : oom(r, NULL);
+}
+
 static cJSON *parse_word(struct reader *r)
 {
 	const char *s = r->p;
@@ -163,6 +173,8 @@ static cJSON *parse_word(struct reader *r)
 		cJSON *t = cJSON_CreateObject();
 		return t ? t : oom(r, NULL);
 	}
+	if (r->input && n == 6 && memcmp(s, "amount", 6) == 0)
+		return input_amount(r);
 	for (size_t i = 0; i < sizeof(prims) / sizeof(prims[0]); i++)
 		if (strlen(prims[i].word) == n && memcmp(s, prims[i].word, n) == 0) {
 			cJSON *t = typed(prims[i].type, prims[i].pattern);
@@ -363,13 +375,18 @@ static cJSON *parse_union(struct reader *r)
 	return any ? any : first;
 }
 
-cJSON *rpc_schema_type(const char *text, size_t len, char *err)
+static cJSON *schema_of(const char *text, size_t len, bool input, char *err)
 {
-	struct reader r = { text, text + len, 0, err };
+	struct reader r = { text, text + len, 0, input, err };
 	cJSON *s = parse_union(&r);
 	if (s && r.p != r.end)
 		return fail(&r, s, "trailing text");
 	return s;
+}
+
+cJSON *rpc_schema_type(const char *text, size_t len, char *err)
+{
+	return schema_of(text, len, false, err);
 }
 
 /* A default's JSON: the text itself for a str or hex parameter. */
@@ -390,7 +407,7 @@ static cJSON *default_json(const struct rpc_schema_param *p)
 
 cJSON *rpc_schema_param_json(const struct rpc_schema_param *p, char *err)
 {
-	cJSON *s = p->type_len ? rpc_schema_type(p->type, p->type_len, err) : cJSON_CreateObject();
+	cJSON *s = p->type_len ? schema_of(p->type, p->type_len, true, err) : cJSON_CreateObject();
 	if (!s) {
 		if (!p->type_len)
 			err_set(err, "out of memory");

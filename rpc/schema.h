@@ -9,7 +9,9 @@
  *   str int num bool null any  the JSON types; any: no constraint
  *   hex                        a string of hex digits, two per byte
  *   hash                       64 hex digits: a block or transaction hash
- *   amount                     a number of CRN (at most 8 decimals)
+ *   amount                     a number of CRN (at most 8 decimals); in a
+ *                              parameter also a decimal string ("0.1"), and
+ *                              never negative (rpc/amount.h)
  *   'word'                     exactly the string word
  *   [T]                        an array of T ([] any array)
  *   {k:T,j?:T}                 an object with exactly these keys, j? one that

@@ -137,7 +137,7 @@ def samples_of(a, b):
     call("gettxout", txid, 0, True)
     call("gettransaction", txid)
     call("generatetoaddress", 1, me)
-    call("sendmany", "", {b.address("x"): 0.5, b.address("y"): 0.25})
+    call("sendmany", "", {b.address("x"): 0.5, b.address("y"): "0.25"})
     call("getbalance")
     call("getbalances")
     call("getwalletinfo")

@@ -137,6 +137,10 @@ static void test_defaults(void **state)
 	t = param_text("[n:int=10]");
 	assert_string_equal(t, "{\"type\":\"integer\",\"default\":10}");
 	free(t);
+	t = param_text("x:{*:amount}");
+	assert_string_equal(t, "{\"type\":\"object\",\"additionalProperties\":{\"anyOf\":[{\"type\":\"number\","
+			       "\"minimum\":0},{\"type\":\"string\",\"pattern\":\"^[0-9]+(\\\\.[0-9]+)?([eE][-+]?[0-9]+)?$\"}]}}");
+	free(t);
 	t = param_text("[on:bool=true]");
 	assert_string_equal(t, "{\"type\":\"boolean\",\"default\":true}");
 	free(t);
