@@ -6,7 +6,7 @@
  * strings of the method tables, run when a table is registered (which
  * refuses a malformed one) and again by rpc.discover. */
 
-#define MAX_DEPTH 16 /* nesting of [] and {}: the tables use 4 at most */
+#define MAX_DEPTH 16 /* nested types (each [], {} member, | counts): far more than any row */
 
 /* ---- parameter lists ---- */
 
