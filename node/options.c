@@ -78,6 +78,8 @@ static const struct opt_def table[] = {
 	{ "stalltimeout", OPT_INT, "2000",
 	  REGTEST_ONLY "Milliseconds before the block requests of a peer holding up the download go to others "
 		       "(five times as long disconnects it)" },
+	{ "rescanloginterval", OPT_INT, "10000",
+	  REGTEST_ONLY "Milliseconds between the progress lines a wallet rescan logs (0: one per block)" },
 };
 
 #define N_OPTS (sizeof(table) / sizeof(table[0]))
