@@ -211,8 +211,12 @@ static void wait_line_show(struct wait_line *w, const struct cliargs *a, const s
 	double now = now_seconds();
 	if (!w->on)
 		return;
-	if (c->code == -28 && c->message)
+	if (c->code == -28 && c->message) {
 		snprintf(why, sizeof(why), " (%.200s)", c->message);
+		for (char *p = why; *p; p++) /* the server's text must not move the cursor */
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = ' ';
+	}
 	if (a->rpcwaittimeout > 0)
 		snprintf(line, sizeof(line), "Waiting for the node at %s:%u%s... %d s left", a->rpcconnect,
 			 cliargs_port(a), why, (int)(deadline - now + 0.999));
