@@ -518,6 +518,7 @@ static int open_p2p(struct node *n, char *err)
 		.seednode = options_list(n->opts, "seednode", &ns),
 		.externalip = options_list(n->opts, "externalip", &ne),
 		.max_connections = (int)maxconn,
+		.no_compact = !options_bool(n->opts, "compactblocks", true),
 		.bantime = bantime,
 		.datadir = n->datadir,
 		.pool = n->pool,
