@@ -520,12 +520,15 @@ class Mesh:
             wait_until(pooled, timeout, 0.2, "the transactions never reached every mempool")
             sent0 = list(self.pool.map(lambda nd: nd.call("getnettotals")["totalbytessent"], nodes))
             blk0 = self.block_bytes(nodes)
+            cpu0 = [nd.proc_figures()["cpu_s"] for nd in nodes]
             origin = rnd.choice(nodes)
             h = origin.call("generatetoaddress", 1, pay)[0]
             row = self.arrival(nodes, h, origin, timeout)
             time.sleep(0.5)  # the last getblocktxn round trips
             sent1 = list(self.pool.map(lambda nd: nd.call("getnettotals")["totalbytessent"], nodes))
             blk1 = self.block_bytes(nodes)
+            cpu1 = [nd.proc_figures()["cpu_s"] for nd in nodes]
+            row["cpu_ms_per_node"] = round((sum(cpu1) - sum(cpu0)) * 1000 / len(nodes), 2)
             row["txs"] = len(origin.call("getblock", h)["tx"])
             row["bytes_sent_per_node"] = round((sum(sent1) - sum(sent0)) / len(nodes))
             row["block_msg_bytes_sent_per_node"] = round((sum(blk1) - sum(blk0)) / len(nodes))
@@ -718,6 +721,7 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
             res["full_block_propagation"] = arrival_summary(rows)
             res["full_block_bytes_sent_per_node"] = dist([r["bytes_sent_per_node"] for r in rows])
             res["full_block_msg_bytes_sent_per_node"] = dist([r["block_msg_bytes_sent_per_node"] for r in rows])
+            res["full_block_cpu_ms_per_node"] = dist([r["cpu_ms_per_node"] for r in rows])
             stats = list(mesh.pool.map(lambda nd: nd.call("getnetworkinfo")["compactblocks"], rest))
             res["compact_counters"] = {k: sum(s[k] for s in stats) for k in ("rebuilt", "from_mempool",
                                                                               "requested", "fallbacks")}
@@ -792,7 +796,8 @@ def summary(res):
     if "full_block_msg_bytes_sent_per_node" in res:
         lines.append(f"  compact blocks {'on' if res['compact_blocks'] else 'off'}: block-message bytes sent per node "
                      f"per block {res['full_block_msg_bytes_sent_per_node']}, all bytes "
-                     f"{res['full_block_bytes_sent_per_node']}; counters {res.get('compact_counters')}")
+                     f"{res['full_block_bytes_sent_per_node']}; CPU ms per node per block (with the 0.5 s after "
+                     f"it) {res.get('full_block_cpu_ms_per_node')}; counters {res.get('compact_counters')}")
     tx = res.get("tx_propagation", {})
     for pct in (50, 90, 99, 100):
         d = tx.get(f"{pct}pct_ms")
