@@ -9,7 +9,8 @@
 #   make bench      build and run the benchmarks in bench/
 #   make scale      a 500-node regtest mesh on loopback, formed from one seed, measured
 #                   (make scale NODES=N DELAY_MS=D JITTER_MS=J RATE_KBIT=R: one-way delay D ± J ms
-#                   per link and R kbit/s per node through build/relay, tests/scale/relay.c);
+#                   per link and R kbit/s per node through build/relay, tests/scale/relay.c;
+#                   COMPACT=0: every node with -compactblocks=0);
 #                   figures in build/scale/scale-N.json, docs/scale.md
 
 CC      ?= cc
@@ -119,11 +120,14 @@ NODES     ?= 500
 DELAY_MS  ?= 0
 JITTER_MS ?= 0
 RATE_KBIT ?= 0
+COMPACT   ?= 1
 scale:
 	@sh tools/deps.sh scale
 	@$(MAKE) --no-print-directory all $(RELAY)
-	@python3 tests/scale/scale.py --build $(BUILD) --nodes $(NODES) --delay-ms $(DELAY_MS) --jitter-ms $(JITTER_MS) --rate-kbit $(RATE_KBIT); \
-	  rc=$$?; python3 tests/scale/plot.py --out $(BUILD)/scale/propagation-$(NODES).png $(BUILD)/scale/scale-$(NODES).json $(BUILD)/scale/scale-$(NODES)-*.json; exit $$rc
+	@python3 tests/scale/scale.py --build $(BUILD) --nodes $(NODES) --delay-ms $(DELAY_MS) --jitter-ms $(JITTER_MS) --rate-kbit $(RATE_KBIT) $(if $(filter 0,$(COMPACT)),--no-compact); \
+	  rc=$$?; runs="$(BUILD)/scale/scale-$(NODES).json $(BUILD)/scale/scale-$(NODES)-*.json"; \
+	  python3 tests/scale/plot.py --out $(BUILD)/scale/propagation-$(NODES).png $$runs; \
+	  python3 tests/scale/plot.py --what full_blocks --out $(BUILD)/scale/propagation-full-$(NODES).png $$runs; exit $$rc
 
 # libFuzzer harnesses, one per deserializer: make fuzz, then build/fuzz/fuzz_X corpus/
 fuzz:

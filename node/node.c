@@ -25,6 +25,7 @@
 #include "util/hex.h"
 #include "util/log.h"
 #include "util/pool.h"
+#include "wallet/wallet.h"
 
 #define CAIRN_VERSION "0.1.0"
 
@@ -355,6 +356,10 @@ static int open_wallets(struct node *n, char *err)
 	if (amount_parse(&fee, options_str(n->opts, "paytxfee", "0.0001"), why) != 0)
 		return err_set(err, "invalid -paytxfee: %s", why);
 	bool enabled = !options_bool(n->opts, "disablewallet", false);
+	int64_t log_ms = options_int(n->opts, "rescanloginterval", WALLET_RESCAN_LOG_MS);
+	if (log_ms < 0 || log_ms > 86400000)
+		return err_set(err, "-rescanloginterval must be between 0 and 86400000");
+	wallet_set_rescan_log_interval((uint64_t)log_ms);
 	if (enabled && wallets_dir(n, dir, sizeof(dir), err) != 0)
 		return -1;
 	/* Even without wallets: the asset methods route through the list. */
@@ -514,6 +519,7 @@ static int open_p2p(struct node *n, char *err)
 		.seednode = options_list(n->opts, "seednode", &ns),
 		.externalip = options_list(n->opts, "externalip", &ne),
 		.max_connections = (int)maxconn,
+		.no_compact = !options_bool(n->opts, "compactblocks", true),
 		.bantime = bantime,
 		.datadir = n->datadir,
 		.pool = n->pool,

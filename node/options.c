@@ -28,6 +28,7 @@ static const struct opt_def table[] = {
 	{ "externalip", OPT_LIST, NULL,
 	  "Announce this address to peers as where to reach the node: IP or IP:PORT, numeric (repeatable)" },
 	{ "maxconnections", OPT_INT, "125", "Maximum peer connections, inbound and outbound" },
+	{ "compactblocks", OPT_BOOL, "1", "Relay blocks as compact blocks (BIP 152) to peers that take them" },
 	{ "bantime", OPT_INT, "86400", "Seconds a misbehaving peer's address stays banned" },
 	{ "rpcport", OPT_INT, "9732, regtest 19732", "Listen for JSON-RPC on this port" },
 	{ "rpcbind", OPT_LIST, "127.0.0.1", "Listen for JSON-RPC on this address[:port] (repeatable)" },
@@ -78,6 +79,8 @@ static const struct opt_def table[] = {
 	{ "stalltimeout", OPT_INT, "2000",
 	  REGTEST_ONLY "Milliseconds before the block requests of a peer holding up the download go to others "
 		       "(five times as long disconnects it)" },
+	{ "rescanloginterval", OPT_INT, "10000",
+	  REGTEST_ONLY "Milliseconds between the progress lines a wallet rescan logs (0: one per block)" },
 };
 
 #define N_OPTS (sizeof(table) / sizeof(table[0]))

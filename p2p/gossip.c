@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "p2p/cmpct.h"
 #include "p2p/sync.h"
 #include "util/clock.h"
 #include "util/grow.h"
@@ -66,6 +67,11 @@ void gossip_known(struct peer *p, const uint8_t h[32])
 {
 	if (invset_add(&p->gossip->known, h) != 0)
 		log_debug(LOG_NET, "out of memory for the inventory of peer=%llu", (unsigned long long)p->id);
+}
+
+bool gossip_knows(const struct peer *p, const uint8_t h[32])
+{
+	return invset_has(&p->gossip->known, h);
 }
 
 /* BIP 130: the peer takes new blocks as headers, which saves it the
@@ -189,7 +195,7 @@ void gossip_on_inv(struct peer *p, const uint8_t *payload, size_t len)
 		gossip_known(p, it->hash);
 		if (it->type == INV_BLOCK) {
 			sync_block_announced(p, it->hash);
-		} else if (p->gossip->tx_requests < GOSSIP_MAX_TX_REQUESTS && tx_wanted(p->net, it->hash) &&
+		} else if (it->type == INV_TX && p->gossip->tx_requests < GOSSIP_MAX_TX_REQUESTS && tx_wanted(p->net, it->hash) &&
 			   ask_tx(p, it->hash)) {
 			want[n_want++] = *it;
 		}
@@ -283,7 +289,9 @@ void gossip_serve(struct peer *p)
 	size_t n_nf = 0;
 	while (p->gossip->gd_head < p->gossip->gd_n && !p->closing && peer_sendq(p) < GOSSIP_SERVE_SENDQ) {
 		struct inv_item *it = &p->gossip->gd[p->gossip->gd_head++];
-		bool ok = it->type == INV_BLOCK ? serve_block(p, it->hash) : serve_tx(p, it->hash);
+		bool ok = it->type == INV_BLOCK	      ? serve_block(p, it->hash)
+			  : it->type == INV_CMPCT_BLOCK ? cmpct_serve(p, it->hash)
+							: serve_tx(p, it->hash);
 		if (!ok && !p->closing) {
 			nf[n_nf++] = *it;
 			if (n_nf == sizeof(nf) / sizeof(nf[0])) {
@@ -390,10 +398,13 @@ void gossip_trickle(struct peer *p, uint64_t now_us)
 	send_inv(p, MSG_INV, items, n);
 }
 
-/* A peer that asked for headers and has the block's parent gets the
- * header itself, so it can ask for the block at once; any other an inv. */
+/* A peer that asked for compact blocks in high bandwidth gets the block
+ * itself as one; a peer that asked for headers and has the block's parent
+ * gets the header, so it can ask for the block at once; any other an inv. */
 static void announce_to(struct peer *p, struct block_index *bi)
 {
+	if (cmpct_announce(p, bi))
+		return;
 	if (p->gossip->wants_headers && bi->prev && sync_peer_has_header(p, bi->prev)) {
 		struct block_header hdr = bi->header;
 		struct msg_headers h = { 1, &hdr };

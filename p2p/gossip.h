@@ -28,6 +28,8 @@ void gossip_peer_free(struct gossip_peer *gp);
 /* Marks that the peer knows h (it sent or was sent it): h is not offered
  * to it again while its bounded set remembers it. */
 void gossip_known(struct peer *p, const uint8_t h[32]);
+/* The peer has or was told of h, as far as its set remembers. */
+bool gossip_knows(const struct peer *p, const uint8_t h[32]);
 
 void gossip_on_sendheaders(struct peer *p, const uint8_t *payload, size_t len);
 void gossip_on_inv(struct peer *p, const uint8_t *payload, size_t len);

@@ -12,6 +12,7 @@
 static const char *const commands[MSG_N_COMMANDS] = {
 	MSG_VERSION, MSG_VERACK, MSG_PING, MSG_PONG, MSG_GETADDR, MSG_ADDR, MSG_SENDHEADERS,
 	MSG_INV, MSG_GETDATA, MSG_NOTFOUND, MSG_GETHEADERS, MSG_HEADERS, MSG_TX, MSG_BLOCK,
+	MSG_SENDCMPCT, MSG_CMPCTBLOCK, MSG_GETBLOCKTXN, MSG_BLOCKTXN,
 };
 
 #define ADDR_ENTRY_SIZE 30 /* time u32 | services u64 | ip 16 | port u16 */
@@ -376,7 +377,7 @@ static int read_inv_items(struct cursor *c, struct msg_inv *m, char *err)
 		struct inv_item *it = &m->items[i];
 		if (!cursor_u32(c, &it->type) || !cursor_bytes(c, it->hash, 32))
 			return err_set(err, "truncated inventory entry");
-		if (it->type != INV_TX && it->type != INV_BLOCK)
+		if (it->type != INV_TX && it->type != INV_BLOCK && it->type != INV_CMPCT_BLOCK)
 			return err_set(err, "unknown inventory type %u", it->type);
 	}
 	return expect_end(c, "inventory", err);

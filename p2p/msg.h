@@ -52,9 +52,14 @@
 #define MSG_HEADERS "headers"
 #define MSG_TX "tx"
 #define MSG_BLOCK "block"
+/* compact blocks (BIP 152; p2p/cblock.h has their payloads) */
+#define MSG_SENDCMPCT "sendcmpct"
+#define MSG_CMPCTBLOCK "cmpctblock"
+#define MSG_GETBLOCKTXN "getblocktxn"
+#define MSG_BLOCKTXN "blocktxn"
 
 /* Number of known commands; msg_command_index() returns this for others. */
-#define MSG_N_COMMANDS 14
+#define MSG_N_COMMANDS 18
 
 /* ---- commands and the frame header ---- */
 
@@ -134,7 +139,8 @@ struct msg_addr {
 	struct net_addr *addrs; /* owned */
 };
 
-enum inv_type { INV_TX = 1, INV_BLOCK = 2 };
+/* INV_CMPCT_BLOCK is only asked for (getdata): the answer is a cmpctblock. */
+enum inv_type { INV_TX = 1, INV_BLOCK = 2, INV_CMPCT_BLOCK = 4 };
 
 struct inv_item {
 	uint32_t type; /* enum inv_type */
@@ -178,7 +184,8 @@ int msg_empty_decode(const uint8_t *p, size_t len, char *err) WUR;
 int msg_ping_decode(struct msg_ping *m, const uint8_t *p, size_t len, char *err) WUR;
 /* Allocates m->addrs (release with msg_addr_release). */
 int msg_addr_decode(struct msg_addr *m, const uint8_t *p, size_t len, char *err) WUR;
-/* Allocates m->items; types other than INV_TX and INV_BLOCK are refused. */
+/* Allocates m->items; types other than the three of enum inv_type are
+ * refused. */
 int msg_inv_decode(struct msg_inv *m, const uint8_t *p, size_t len, char *err) WUR;
 int msg_getheaders_decode(struct msg_getheaders *m, const uint8_t *p, size_t len, char *err) WUR;
 /* Allocates m->headers; a nonzero transaction count is refused. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "p2p/addrrelay.h"
+#include "p2p/cmpct.h"
 #include "p2p/connman.h"
 #include "p2p/gossip.h"
 #include "p2p/peer.h"
@@ -90,6 +91,7 @@ static void peer_ready(struct peer *p)
 	if (p->type == P2P_ADDR_FETCH)
 		return;
 	peer_send(p, MSG_SENDHEADERS, NULL, 0);
+	cmpct_peer_ready(p);
 	send_ping(p, clock_mono_us());
 	sync_peer_ready(p);
 }
@@ -190,6 +192,10 @@ static void dispatch(struct peer *p, const char *cmd, const uint8_t *payload, si
 		{ MSG_BLOCK, sync_on_block },
 		{ MSG_VERACK, on_verack },
 		{ MSG_SENDHEADERS, gossip_on_sendheaders },
+		{ MSG_SENDCMPCT, cmpct_on_sendcmpct },
+		{ MSG_CMPCTBLOCK, cmpct_on_cmpctblock },
+		{ MSG_GETBLOCKTXN, cmpct_on_getblocktxn },
+		{ MSG_BLOCKTXN, cmpct_on_blocktxn },
 	};
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		if (strcmp(cmd, table[i].cmd) == 0)
@@ -237,6 +243,7 @@ static void close_peer(struct peer *p)
 {
 	sync_peer_closed(p);
 	gossip_peer_closed(p);
+	cmpct_peer_closed(p);
 	peer_free(p);
 }
 
@@ -501,6 +508,7 @@ void p2p_free(struct p2p *net)
 		close_peer(net->peers);
 	sync_free(net);
 	gossip_free(net);
+	cmpct_free(net);
 	addrman_free(net->am);
 	banman_free(net->bm);
 	free(net);
@@ -524,7 +532,8 @@ struct p2p *p2p_new(struct event_base *base, struct chainstate *cs, struct mempo
 	net->nonce = net_random();
 	net->active = true;
 	set_timers(net);
-	if (!(net->sync = sync_new()) || !(net->gossip = gossip_new(chainstate_tip(cs)->hash))) {
+	if (!(net->sync = sync_new()) || !(net->gossip = gossip_new(chainstate_tip(cs)->hash)) ||
+	    !(net->cmpct = cmpct_new(!cfg->no_compact))) {
 		err_set(err, "cannot create the mesh: out of memory");
 		p2p_free(net);
 		return NULL;

@@ -46,6 +46,7 @@ struct p2p_config {
 	const char *const *externalip;
 	size_t n_externalip;
 	int max_connections;          /* inbound and outbound together */
+	bool no_compact;              /* -compactblocks=0: no BIP 152 relay */
 	int64_t bantime;              /* seconds */
 	/* Timers, 0 for the default (regtest tests shorten them): seconds
 	 * the handshake may take (60), between pings (120) and before an
@@ -115,6 +116,7 @@ struct p2p_peer_info {
 	int score;
 	size_t inflight;
 	bool ready;
+	bool hb_to, hb_from; /* BIP 152 high bandwidth: we push new blocks to it / it to us */
 };
 
 const char *p2p_conn_type_name(enum p2p_conn_type t);
@@ -127,6 +129,15 @@ bool p2p_active(const struct p2p *p);
 void p2p_set_active(struct p2p *p, bool on);
 uint16_t p2p_listen_port(const struct p2p *p);
 void p2p_totals(struct p2p *p, uint64_t *sent, uint64_t *recv);
+/* Compact block relay since p2p_new (getnetworkinfo's compactblocks). */
+struct p2p_compact_info {
+	bool enabled;
+	uint64_t rebuilt;      /* blocks rebuilt from a compact block */
+	uint64_t from_mempool; /* their transactions the mempool had */
+	uint64_t requested;    /* their transactions asked with getblocktxn */
+	uint64_t fallbacks;    /* compact blocks given up for the whole block */
+};
+void p2p_compact_info(struct p2p *p, struct p2p_compact_info *out);
 /* The same per command, indexed by msg_command_index() (the last is
  * *other*), with the number of messages: since p2p_new, closed
  * connections included. */

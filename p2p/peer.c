@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "p2p/addrrelay.h"
+#include "p2p/cmpct.h"
 #include "p2p/gossip.h"
 #include "p2p/sync.h"
 #include "util/clock.h"
@@ -96,10 +97,12 @@ static struct peer *peer_alloc(struct p2p *net, enum p2p_conn_type type)
 	p->sync = sync_peer_new();
 	p->gossip = gossip_peer_new();
 	p->addrs = addrrelay_peer_new();
-	if (!p->sync || !p->gossip || !p->addrs) {
+	p->cmpct = cmpct_peer_new();
+	if (!p->sync || !p->gossip || !p->addrs || !p->cmpct) {
 		sync_peer_free(p->sync);
 		gossip_peer_free(p->gossip);
 		addrrelay_peer_free(p->addrs);
+		cmpct_peer_free(p->cmpct);
 		free(p);
 		return NULL;
 	}
@@ -166,6 +169,7 @@ void peer_free(struct peer *p)
 	sync_peer_free(p->sync);
 	gossip_peer_free(p->gossip);
 	addrrelay_peer_free(p->addrs);
+	cmpct_peer_free(p->cmpct);
 	free(p);
 }
 

@@ -49,6 +49,7 @@ void invset_clear(struct invset *s);
 struct sync_peer;      /* sync.c's part of a peer */
 struct gossip_peer;    /* gossip.c's */
 struct addrrelay_peer; /* addrrelay.c's */
+struct cmpct_peer;     /* cmpct.c's */
 
 struct peer {
 	struct p2p *net;
@@ -73,6 +74,7 @@ struct peer {
 	struct sync_peer *sync;
 	struct gossip_peer *gossip;
 	struct addrrelay_peer *addrs;
+	struct cmpct_peer *cmpct;
 };
 
 /* A node kept connected by -addnode / addnode add (or -connect). */
@@ -91,6 +93,7 @@ struct added_node {
 
 struct sync;   /* sync.c's state */
 struct gossip; /* gossip.c's */
+struct cmpct;  /* cmpct.c's */
 
 struct p2p {
 	struct event_base *base;
@@ -127,6 +130,7 @@ struct p2p {
 	uint64_t seeds_backoff;  /* us */
 	struct sync *sync;
 	struct gossip *gossip;
+	struct cmpct *cmpct;
 	uint64_t log_budget_at;
 	int log_budget;
 };

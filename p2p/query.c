@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "p2p/cmpct.h"
 #include "p2p/connman.h"
 #include "p2p/peer.h"
 #include "p2p/sync.h"
@@ -56,6 +57,7 @@ static void peer_info(const struct peer *p, struct p2p_peer_info *o)
 	sync_peer_info(p, &o->synced_headers, &o->synced_blocks, &o->inflight);
 	o->score = p->score;
 	o->ready = p->ready;
+	cmpct_peer_info(p, &o->hb_to, &o->hb_from);
 }
 
 int p2p_peers(struct p2p *net, struct p2p_peer_info **out, size_t *n)
@@ -115,6 +117,17 @@ void p2p_set_active(struct p2p *net, bool on)
 uint16_t p2p_listen_port(const struct p2p *net)
 {
 	return net->listen_port;
+}
+
+void p2p_compact_info(struct p2p *net, struct p2p_compact_info *out)
+{
+	struct cmpct_stats s;
+	cmpct_get_stats(net, &s);
+	out->enabled = !net->cfg.no_compact;
+	out->rebuilt = s.rebuilt;
+	out->from_mempool = s.from_pool;
+	out->requested = s.requested;
+	out->fallbacks = s.fallbacks;
 }
 
 void p2p_totals(struct p2p *net, uint64_t *sent, uint64_t *recv)

@@ -10,6 +10,7 @@
 
 #include "chain/sigcheck.h"
 #include "chain/validate.h"
+#include "p2p/cmpct.h"
 #include "p2p/gossip.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -36,6 +37,7 @@ struct held_block {
 	uint64_t peer;
 	char addr[NET_ADDR_TEXT_LEN];
 	bool checked; /* every signature of b verified (by the check stage) */
+	bool compact; /* rebuilt from a compact block */
 };
 
 struct window {
@@ -333,9 +335,14 @@ void sync_peer_closed(struct peer *p)
 		inflight_drop(p, p->sync->n_inflight - 1);
 }
 
+static bool catching_up(struct p2p *net);
+
 /* Hands one block to the chainstate and answers for it: the peer (when
- * still there) is credited, asked for headers, or scored. */
-static void accept_block(struct p2p *net, uint64_t peer_id, const char *addr, const struct block *b, bool verified)
+ * still there) is credited, asked for headers, or scored, except for a
+ * rule a compact block broke: BIP 152 lets a peer push a block before it
+ * has validated it, so that is not its fault (its header was checked). */
+static void accept_block(struct p2p *net, uint64_t peer_id, const char *addr, const struct block *b, bool verified,
+			 bool compact)
 {
 	struct verdict v;
 	struct peer *p = peer_by_id(net, peer_id);
@@ -347,17 +354,23 @@ static void accept_block(struct p2p *net, uint64_t peer_id, const char *addr, co
 		ok = chainstate_accept_block(net->cs, b, clock_now(), SOURCE_PEER, addr, &v);
 	if (ok) {
 		if (p) {
+			struct block_index *bi = chainstate_lookup(net->cs, b->hash);
 			p->last_block = clock_mono_us();
-			set_best_known(p, chainstate_lookup(net->cs, b->hash));
+			set_best_known(p, bi);
+			if (bi == chainstate_tip(net->cs) && !catching_up(net))
+				cmpct_block_delivered(p);
 		}
 	} else if (v.result == VR_ERROR) {
 		log_error("cannot store block from %s: %s %s", addr, v.reason, v.debug);
 	} else if (p && !p->closing && v.result == VR_MISSING_PREV) {
 		sync_getheaders(p);
 	} else if (p && !p->closing) {
-		int score = peer_verdict_score(v.result);
+		int score = compact ? 0 : peer_verdict_score(v.result);
 		if (score)
 			peer_misbehaving(p, score, v.reason);
+		else if (compact)
+			net_log_peer(net, "compact block from peer=%llu %s is invalid: %s", (unsigned long long)p->id,
+				     p->addr_text, v.reason);
 	}
 }
 
@@ -370,7 +383,7 @@ static bool catching_up(struct p2p *net)
 }
 
 /* Keeps b (moved in) for the next flush; false when it cannot be held. */
-static bool hold(struct p2p *net, const struct peer *p, struct block *b, size_t bytes)
+static bool hold(struct p2p *net, const struct peer *p, struct block *b, size_t bytes, bool compact)
 {
 	if (net->sync->n_held == SYNC_HOLD_BLOCKS || hmap_get(&net->sync->held_map, b->hash))
 		return false;
@@ -379,6 +392,7 @@ static bool hold(struct p2p *net, const struct peer *p, struct block *b, size_t 
 		return false;
 	h->b = *b;
 	h->peer = p->id;
+	h->compact = compact;
 	snprintf(h->addr, sizeof(h->addr), "%s", p->addr_text);
 	net->sync->n_held++;
 	net->sync->held_bytes += bytes;
@@ -455,7 +469,7 @@ static size_t check_take(struct p2p *net, struct held_block *ready, bool *ok)
 static void hand_over(struct p2p *net, struct held_block *h)
 {
 	hmap_del(&net->sync->held_map, h->b.hash);
-	accept_block(net, h->peer, h->addr, &h->b, h->checked);
+	accept_block(net, h->peer, h->addr, &h->b, h->checked, h->compact);
 	block_release(&h->b);
 }
 
@@ -546,25 +560,47 @@ void sync_free(struct p2p *net)
 
 /* During catch-up blocks are held and connected in batches whose
  * signatures were checked over every core at once (a block of a few dozen
- * inputs is too small to split); at the tip each block connects at once. */
-void sync_on_block(struct peer *p, const uint8_t *payload, size_t len)
+ * inputs is too small to split); at the tip each block connects at once,
+ * pushed first to the peers that asked for compact blocks in high
+ * bandwidth. */
+void sync_take_block(struct peer *p, struct block *b, size_t len, bool compact)
 {
 	struct p2p *net = p->net;
+	request_done(net, b->hash);
+	gossip_known(p, b->hash);
+	p->sync->stall_since = 0;
+	if (catching_up(net) && hold(net, p, b, len, compact)) {
+		if (net->sync->n_held == SYNC_HOLD_BLOCKS || net->sync->held_bytes >= SYNC_HOLD_BYTES || net->sync->blk_asked.count == 0)
+			sync_flush(net);
+	} else {
+		if (!catching_up(net))
+			cmpct_relay_early(net, p, b);
+		accept_block(net, p->id, p->addr_text, b, false, compact);
+		block_release(b);
+	}
+	sync_download(net);
+}
+
+void sync_on_block(struct peer *p, const uint8_t *payload, size_t len)
+{
 	struct block b;
 	char err[ERR_LEN];
 	if (msg_block_decode(&b, payload, len, err) != 0)
 		return peer_misbehaving(p, PEER_BAN_SCORE, "malformed block");
-	request_done(net, b.hash);
-	gossip_known(p, b.hash);
-	p->sync->stall_since = 0;
-	if (catching_up(net) && hold(net, p, &b, len)) {
-		if (net->sync->n_held == SYNC_HOLD_BLOCKS || net->sync->held_bytes >= SYNC_HOLD_BYTES || net->sync->blk_asked.count == 0)
-			sync_flush(net);
-	} else {
-		accept_block(net, p->id, p->addr_text, &b, false);
-		block_release(&b);
-	}
-	sync_download(net);
+	sync_take_block(p, &b, len, false);
+}
+
+bool sync_block_claim(struct peer *p, const uint8_t hash[32])
+{
+	struct p2p *net = p->net;
+	if (hmap_get(&net->sync->blk_asked, hash))
+		return true;
+	if (p->sync->n_inflight == SYNC_MAX_BLOCKS_IN_FLIGHT || hmap_put(&net->sync->blk_asked, hash, p) != 0)
+		return false;
+	memcpy(p->sync->inflight[p->sync->n_inflight], hash, 32);
+	p->sync->inflight_at[p->sync->n_inflight++] = clock_mono_us();
+	net_wake(net);
+	return true;
 }
 
 /* ---- the download window ---- */
@@ -606,6 +642,9 @@ static void request_blocks(struct peer *p, const struct window *w, bool *has)
 	struct inv_item items[SYNC_MAX_BLOCKS_IN_FLIGHT];
 	struct msg_inv m = { 0, items };
 	uint64_t now = clock_mono_us();
+	/* The one block the tip needs, asked of a peer that speaks BIP 152,
+	 * comes as a compact block: the mempool likely has its transactions. */
+	bool compact = w->n == 1 && w->fork == chainstate_tip(p->net->cs) && cmpct_peer_capable(p);
 	peer_has(p, w, has);
 	for (size_t i = 0; i < w->n && p->sync->n_inflight < SYNC_MAX_BLOCKS_IN_FLIGHT; i++) {
 		struct block_index *b = w->b[i];
@@ -616,7 +655,7 @@ static void request_blocks(struct peer *p, const struct window *w, bool *has)
 			break;
 		memcpy(p->sync->inflight[p->sync->n_inflight], b->hash, 32);
 		p->sync->inflight_at[p->sync->n_inflight++] = now;
-		items[m.n].type = INV_BLOCK;
+		items[m.n].type = compact ? INV_CMPCT_BLOCK : INV_BLOCK;
 		memcpy(items[m.n++].hash, b->hash, 32);
 	}
 	if (m.n == 0)

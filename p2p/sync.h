@@ -51,6 +51,13 @@ void sync_block_announced(struct peer *p, const uint8_t hash[32]);
 void sync_on_getheaders(struct peer *p, const uint8_t *payload, size_t len);
 void sync_on_headers(struct peer *p, const uint8_t *payload, size_t len);
 void sync_on_block(struct peer *p, const uint8_t *payload, size_t len);
+/* A whole block from p (moved in, released by the call), parsed from a
+ * block message or rebuilt from a compact one (whose invalidity is then
+ * not held against p). */
+void sync_take_block(struct peer *p, struct block *b, size_t len, bool compact);
+/* The block is on its way from p (a compact block being completed): it is
+ * not asked of anyone else meanwhile. False when p's requests are full. */
+bool sync_block_claim(struct peer *p, const uint8_t hash[32]);
 /* Connects the batch whose signatures the check job verified (waiting
  * for it) and starts checking the blocks held since, over every core, so
  * that checking one batch overlaps connecting the one before. Runs when the

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -172,13 +173,68 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Whether -rpcwait shows its count-down: when stderr is a terminal, so
+ * scripts see nothing new. CAIRN_CLI_FORCE_PROGRESS=1 (or 0) decides
+ * instead, for tests that read stderr through a pipe. */
+static bool progress_wanted(void)
+{
+	const char *force = getenv("CAIRN_CLI_FORCE_PROGRESS");
+	if (force && *force)
+		return strcmp(force, "0") != 0;
+	return isatty(STDERR_FILENO) == 1;
+}
+
+/* The -rpcwait status line, rewritten in place with '\r'. */
+struct wait_line {
+	bool on;
+	int shown; /* characters on the line now */
+};
+
+static void wait_line_put(struct wait_line *w, const char *text, bool end)
+{
+	int n = (int)strlen(text);
+	if (!w->on)
+		return;
+	/* spaces over what is left of a longer previous line */
+	fprintf(stderr, "\r%s%*s", text, w->shown > n ? w->shown - n : 0, "");
+	if (w->shown > n)
+		fprintf(stderr, "\r%s", text);
+	fputs(end ? "\n" : "", stderr);
+	fflush(stderr);
+	w->shown = end ? 0 : n;
+}
+
+static void wait_line_show(struct wait_line *w, const struct cliargs *a, const struct call_result *c,
+			   double start, double deadline)
+{
+	char line[3 * CLIARGS_FIELD_LEN], why[CLIARGS_FIELD_LEN] = "";
+	double now = now_seconds();
+	if (!w->on)
+		return;
+	if (c->code == -28 && c->message) {
+		snprintf(why, sizeof(why), " (%.200s)", c->message);
+		for (char *p = why; *p; p++) /* the server's text must not move the cursor */
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = ' ';
+	}
+	if (a->rpcwaittimeout > 0)
+		snprintf(line, sizeof(line), "Waiting for the node at %s:%u%s... %d s left", a->rpcconnect,
+			 cliargs_port(a), why, (int)(deadline - now + 0.999));
+	else
+		snprintf(line, sizeof(line), "Waiting for the node at %s:%u%s... %d s", a->rpcconnect,
+			 cliargs_port(a), why, (int)(now - start));
+	wait_line_put(w, line, false);
+}
+
 /* -rpcwait: retries while the server is not there yet or still warming up
  * (-28), once a second, until -rpcwaittimeout (0: forever). */
 static enum outcome call(struct call_result *c, const struct cliargs *a, const char *method,
 			 const cJSON *params)
 {
 	char *body = cliargs_request(method, params, 1);
-	double deadline = now_seconds() + a->rpcwaittimeout;
+	double start = now_seconds(), deadline = start + a->rpcwaittimeout;
+	struct wait_line w = { .on = a->rpcwait && progress_wanted() };
+	char line[3 * CLIARGS_FIELD_LEN];
 	enum outcome o;
 
 	if (!body) {
@@ -189,11 +245,20 @@ static enum outcome call(struct call_result *c, const struct cliargs *a, const c
 	for (;;) {
 		o = call_once(c, a, body);
 		bool retry = o == CALL_NO_SERVER || (o == CALL_RPC_ERROR && c->code == -28);
-		if (!a->rpcwait || !retry || (a->rpcwaittimeout > 0 && now_seconds() >= deadline))
+		if (!a->rpcwait || !retry)
 			break;
+		if (a->rpcwaittimeout > 0 && now_seconds() >= deadline) {
+			snprintf(line, sizeof(line), "Waiting for the node at %s:%u... gave up after %d s",
+				 a->rpcconnect, cliargs_port(a), a->rpcwaittimeout);
+			wait_line_put(&w, line, true);
+			break;
+		}
+		wait_line_show(&w, a, c, start, deadline);
 		call_result_release(c);
 		nanosleep(&(struct timespec){ 1, 0 }, NULL);
 	}
+	if (w.shown) /* answered: the line goes, and what follows starts clean */
+		fprintf(stderr, "\r%*s\r", w.shown, "");
 	free(body);
 	return o;
 }

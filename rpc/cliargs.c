@@ -574,19 +574,57 @@ static void put_network(struct buf *b, const cJSON *net, const cJSON *conns)
 		put_field(b, "Connections", net, "connections");
 }
 
+void cliargs_progress_bar(char out[CLIARGS_BAR_LEN], double progress)
+{
+	/* UTF-8 of U+2592 MEDIUM SHADE and U+2591 LIGHT SHADE, Bitcoin Core's
+	 * cells. */
+	static const char done[] = "\xe2\x96\x92", todo[] = "\xe2\x96\x91";
+	int filled = progress >= 1.0 ? CLIARGS_BAR_CELLS
+		     : progress > 0.0 ? (int)(progress * CLIARGS_BAR_CELLS + 1e-9) : 0;
+	for (int i = 0; i < CLIARGS_BAR_CELLS; i++)
+		memcpy(out + 3 * i, i < filled ? done : todo, 3);
+	out[3 * CLIARGS_BAR_CELLS] = '\0';
+}
+
+/* How far the node is: its verificationprogress, but never past
+ * blocks/headers, since blocks it knows of and does not have yet are
+ * still to come (on regtest verificationprogress is always 1). With the
+ * bar while the node is in initial download or below 99 %, as bitcoin-cli
+ * shows it. */
+static void put_progress(struct buf *b, const cJSON *chain)
+{
+	double progress, blocks, headers;
+	char bar[CLIARGS_BAR_LEN];
+
+	if (!num_value(cJSON_GetObjectItemCaseSensitive(chain, "verificationprogress"), &progress))
+		return;
+	if (num_value(cJSON_GetObjectItemCaseSensitive(chain, "blocks"), &blocks) &&
+	    num_value(cJSON_GetObjectItemCaseSensitive(chain, "headers"), &headers) && blocks >= 0 &&
+	    headers > blocks && blocks / headers < progress)
+		progress = blocks / headers;
+	if (!(progress >= 0.0)) /* NaN too */
+		progress = 0.0;
+	if (progress > 1.0)
+		progress = 1.0;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(chain, "initialblockdownload")) || progress < 0.99) {
+		cliargs_progress_bar(bar, progress);
+		putf(b, "Verification progress: %s %.4f%%\n", bar, progress * 100.0);
+	} else {
+		putf(b, "Verification progress: %.4f%%\n", progress * 100.0);
+	}
+}
+
 char *cliargs_getinfo(const cJSON *chain, const cJSON *network, const cJSON *connections,
 		      const cJSON *mempool, const cJSON *balance)
 {
 	struct buf b = BUF_INIT;
-	double progress;
 	char text[64];
 	size_t len;
 
 	put_field(&b, "Chain", chain, "chain");
 	put_field(&b, "Blocks", chain, "blocks");
 	put_field(&b, "Headers", chain, "headers");
-	if (num_value(cJSON_GetObjectItemCaseSensitive(chain, "verificationprogress"), &progress))
-		putf(&b, "Verification progress: %.4f%%\n", progress * 100.0);
+	put_progress(&b, chain);
 	put_field(&b, "Difficulty", chain, "difficulty");
 	put_network(&b, network, connections);
 	if (num_text(cJSON_GetObjectItemCaseSensitive(mempool, "size"), text, sizeof(text)))
@@ -618,7 +656,8 @@ const char *cliargs_usage(void)
 	       "  -rpcuser=USER         user name for the RPC server\n"
 	       "  -rpcpassword=PW       password (default: use the cookie file DIR/.cookie)\n"
 	       "  -rpcwallet=NAME       send wallet calls to the wallet NAME (endpoint /wallet/NAME)\n"
-	       "  -rpcwait              wait for the server to start answering\n"
+	       "  -rpcwait              wait for the server to start answering (a count-down\n"
+	       "                        on stderr when it is a terminal)\n"
 	       "  -rpcwaittimeout=N     give up waiting after N seconds (default: 0, never)\n"
 	       "  -rpcclienttimeout=N   HTTP timeout in seconds, 0 for none (default: 900)\n"
 	       "  -named                pass ARGS as name=value pairs\n"

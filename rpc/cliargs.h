@@ -94,10 +94,19 @@ char *cliargs_format(const cJSON *result);
 
 /* The -getinfo summary from the results of getblockchaininfo,
  * getnetworkinfo, getconnectioncount, getmempoolinfo and getbalance, any of
- * which may be NULL (that line is left out). Caller frees; NULL when out of
+ * which may be NULL (that line is left out). The verification progress is
+ * capped at blocks/headers and drawn as a bar (cliargs_progress_bar) while
+ * initialblockdownload is true or the progress is below 99 %. Caller frees; NULL when out of
  * memory. */
 char *cliargs_getinfo(const cJSON *chain, const cJSON *network, const cJSON *connections,
 		      const cJSON *mempool, const cJSON *balance);
+
+/* The -getinfo progress bar: CLIARGS_BAR_CELLS cells of 5 % each, the
+ * first floor(progress * 20) of them '\u2592' and the rest '\u2591' (UTF-8,
+ * three bytes a cell), NUL-terminated. progress is clamped to [0, 1]. */
+#define CLIARGS_BAR_CELLS 20
+#define CLIARGS_BAR_LEN (3 * CLIARGS_BAR_CELLS + 1)
+void cliargs_progress_bar(char out[CLIARGS_BAR_LEN], double progress);
 
 /* The text of -help. */
 const char *cliargs_usage(void);

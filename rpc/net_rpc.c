@@ -63,6 +63,7 @@ static cJSON *peer_json(const void *item)
 		  cJSON_AddNumberToObject(o, "misbehavior_score", i->score) &&
 		  cJSON_AddBoolToObject(o, "handshake_complete", i->ready) &&
 		  cJSON_AddStringToObject(o, "connection_type", p2p_conn_type_name(i->type)) &&
+		  cJSON_AddBoolToObject(o, "bip152_hb_to", i->hb_to) && cJSON_AddBoolToObject(o, "bip152_hb_from", i->hb_from) &&
 		  add_per_msg(o, "bytessent_per_msg", i->sent_per_msg) &&
 		  add_per_msg(o, "bytesrecv_per_msg", i->recv_per_msg);
 	return rpc_json_if(o, ok);
@@ -131,6 +132,21 @@ static cJSON *local_addresses_json(struct p2p *p2p)
 	return arr;
 }
 
+/* getnetworkinfo's compactblocks: cairn's own counters of BIP 152 relay. */
+static cJSON *compact_json(struct p2p *p2p)
+{
+	struct p2p_compact_info ci = { 0 };
+	if (p2p)
+		p2p_compact_info(p2p, &ci);
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && cJSON_AddBoolToObject(o, "enabled", ci.enabled) &&
+		  cJSON_AddNumberToObject(o, "rebuilt", (double)ci.rebuilt) &&
+		  cJSON_AddNumberToObject(o, "from_mempool", (double)ci.from_mempool) &&
+		  cJSON_AddNumberToObject(o, "requested", (double)ci.requested) &&
+		  cJSON_AddNumberToObject(o, "fallbacks", (double)ci.fallbacks);
+	return rpc_json_if(o, ok);
+}
+
 static int getnetworkinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct net_rpc *r = ctx;
@@ -155,6 +171,7 @@ static int getnetworkinfo(void *ctx, const cJSON *params, cJSON **result, struct
 		  cJSON_AddItemToObject(o, "relayfee", amount_to_json(mi.min_relay_fee)) &&
 		  cJSON_AddItemToObject(o, "incrementalfee", amount_to_json(mi.min_relay_fee)) &&
 		  cJSON_AddItemToObject(o, "localaddresses", local_addresses_json(r->p2p)) &&
+		  cJSON_AddItemToObject(o, "compactblocks", compact_json(r->p2p)) &&
 		  cJSON_AddStringToObject(o, "warnings", "");
 	return rpc_result_if(result, o, ok, e);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 
 /* Following the best chain and the mempool, and what the wallet then
@@ -159,13 +160,71 @@ static void unconfirm_stale(struct wallet *w, struct chainstate *cs)
 	}
 }
 
+/* Milliseconds between "Still rescanning" lines. One setting for the
+ * process, as the log's own are: the node sets it once at start. */
+static uint64_t rescan_log_ms = WALLET_RESCAN_LOG_MS;
+
+void wallet_set_rescan_log_interval(uint64_t ms)
+{
+	rescan_log_ms = ms;
+}
+
+/* The wallet's name for log lines: its folder's last part. */
+static const char *log_name(const struct wallet *w)
+{
+	const char *slash = w->s.dir ? strrchr(w->s.dir, '/') : NULL;
+	return slash ? slash + 1 : w->s.dir ? w->s.dir : "";
+}
+
+/* A rescan's progress in debug.log, as Bitcoin Core writes it: a line as
+ * it starts, one at most every rescan_log_ms while it runs, one at its
+ * end with the time it took. */
+struct rescan_log {
+	uint32_t from, to;
+	uint64_t start_us, last_us;
+};
+
+static void rescan_log_start(struct rescan_log *l, const struct wallet *w, uint32_t from, uint32_t to)
+{
+	l->from = from;
+	l->to = to;
+	l->start_us = l->last_us = clock_mono_us();
+	log_info("wallet '%s': Rescan started from block %u (to block %u, %u blocks)", log_name(w), from, to,
+		 to - from + 1);
+}
+
+static void rescan_log_step(struct rescan_log *l, const struct wallet *w, uint32_t h)
+{
+	uint64_t now = clock_mono_us();
+	if (now - l->last_us < rescan_log_ms * 1000)
+		return;
+	l->last_us = now;
+	log_info("wallet '%s': Still rescanning. At block %u. Progress=%.6f", log_name(w), h,
+		 (double)(h - l->from + 1) / (double)(l->to - l->from + 1));
+}
+
+static void rescan_log_end(const struct rescan_log *l, const struct wallet *w, uint32_t h, bool ok)
+{
+	unsigned long long ms = (clock_mono_us() - l->start_us) / 1000;
+	if (ok)
+		log_info("wallet '%s': Rescan completed in %llu ms: blocks %u to %u", log_name(w), ms, l->from,
+			 l->to);
+	else
+		log_warn("wallet '%s': Rescan failed at block %u after %llu ms", log_name(w), h, ms);
+}
+
 int wallet_rescan(struct wallet *w, struct chainstate *cs, uint32_t from_height, char *err)
 {
 	struct block_index *tip = chainstate_tip(cs);
+	struct rescan_log l = { 0 };
+	bool logged = tip && from_height <= tip->height;
+	uint32_t h = from_height;
 	int r = WALLET_OK;
 	unconfirm_stale(w, cs);
 	w->batch = true;
-	for (uint32_t h = from_height; tip && h <= tip->height && r == WALLET_OK; h++) {
+	if (logged)
+		rescan_log_start(&l, w, from_height, tip->height);
+	for (; tip && h <= tip->height && r == WALLET_OK; h++) {
 		struct block b;
 		struct block_index *bi = chainstate_at(cs, h);
 		if (!bi || chainstate_read_block(cs, bi, &b, err) != 0) {
@@ -174,8 +233,11 @@ int wallet_rescan(struct wallet *w, struct chainstate *cs, uint32_t from_height,
 		}
 		wallet_block_connected(w, &b, bi);
 		block_release(&b);
+		rescan_log_step(&l, w, h);
 	}
 	w->batch = false;
+	if (logged)
+		rescan_log_end(&l, w, h, r == WALLET_OK);
 	if (r == WALLET_OK && tip)
 		set_best(w, tip->hash, tip->height);
 	return wallet_save_now(w, r == WALLET_OK ? err : NULL) == WALLET_OK ? r : WALLET_ERROR;

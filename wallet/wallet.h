@@ -168,8 +168,15 @@ void wallet_tx_added(struct wallet *w, const struct tx *tx, uint64_t now);
 void wallet_tx_removed(struct wallet *w, const uint8_t txid[32]);
 /* Re-reads the best chain from from_height to the tip: first unconfirms
  * transactions whose block left the best chain, then feeds every block to
- * wallet_block_connected. For restores and imports. */
+ * wallet_block_connected. For restores and imports. Logs its progress
+ * (wallet_set_rescan_log_interval) when there is any block to read. */
 int wallet_rescan(struct wallet *w, struct chainstate *cs, uint32_t from_height, char *err) WUR;
+/* How often a running rescan logs "Still rescanning. At block N.
+ * Progress=P" (it always logs its start and its end): at most once every
+ * ms milliseconds, for every wallet of the process (0: after each block).
+ * The node sets it at start (-rescanloginterval on regtest). */
+#define WALLET_RESCAN_LOG_MS 10000
+void wallet_set_rescan_log_interval(uint64_t ms);
 /* At start-up: catches up from the last block saved (or the fork below it)
  * to the tip. A wallet created with a random seed starts at the tip. */
 int wallet_sync(struct wallet *w, struct chainstate *cs, char *err) WUR;

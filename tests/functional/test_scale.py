@@ -17,6 +17,7 @@ import scale  # noqa: E402
 
 PARALLEL = False
 NODES = 30
+FULL_BLOCKS = 2
 
 
 def check(res):
@@ -32,6 +33,11 @@ def check(res):
     assert_true(c["every_block_reached_every_node"], f"blocks: {res['blocks']}")
     assert_true(c["every_tx_reached_every_node"], f"transactions: {res['txs']}")
     assert_true(res["peak_rss_kib"]["max"] > 0 and res["cpu_ms_per_block_per_node"]["n"] == NODES - 1)
+    # blocks of pooled transactions travel as compact blocks, rebuilt from
+    # the mempools: each node rebuilds each (the miner aside)
+    assert_true(c["every_full_block_reached_every_node"], f"full blocks: {res['full_blocks']}")
+    cc = res["compact_counters"]
+    assert_true(cc["rebuilt"] >= (NODES - 2) * FULL_BLOCKS and cc["fallbacks"] == 0, f"compact blocks: {cc}")
 
 
 def main():
@@ -40,7 +46,8 @@ def main():
     signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(int(scaled(150)))
     try:
-        res = scale.run(BUILD, NODES, blocks=3, txs=3, form_timeout=scaled(60), net=40, idle=1.0)
+        res = scale.run(BUILD, NODES, blocks=3, txs=3, form_timeout=scaled(60), net=40, idle=1.0,
+                        full_blocks=FULL_BLOCKS, full_block_txs=20)
         check(res)
     except BaseException:
         traceback.print_exc()

@@ -35,19 +35,22 @@ def median_curve(rows):
     return [(median([a[k] for a in full]), (k + 1) / n) for k in range(n)]
 
 
-def label(res, path):
+def label(res, what):
     d = res.get("delay_ms", 0)
     link = f"{d} ± {res.get('jitter_ms', 0)} ms one way" if res.get("link_delay") == "relay" else "no added delay"
     if res.get("rate_kbit"):
         link += f", {res['rate_kbit']} kbit/s"
-    return f"{res['nodes']} nodes, {link} ({len(res.get('blocks', []))} blocks)"
+    if "compact_blocks" in res:
+        link += ", compact blocks " + ("on" if res["compact_blocks"] else "off")
+    return f"{res['nodes']} nodes, {link} ({len(res.get(what, []))} {what.replace('_', ' ')})"
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("runs", nargs="+", help="run JSON files")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "scale-propagation.png"))
-    ap.add_argument("--what", choices=("blocks", "txs"), default="blocks")
+    ap.add_argument("--what", choices=("blocks", "txs", "full_blocks"), default="blocks",
+                    help="full_blocks: the blocks mined once every mempool held their transactions")
     args = ap.parse_args()
     gnuplot = shutil.which("gnuplot")
     if not gnuplot:
@@ -62,7 +65,7 @@ def main():
         pts = median_curve(res.get(args.what, []))
         if not pts:
             sys.exit(f"{path}: no {args.what} with per-node arrival times that reached every node")
-        curves.append((label(res, path), pts))
+        curves.append((label(res, args.what), pts))
     if not curves:
         print("no run to draw")
         return 0
@@ -74,14 +77,14 @@ def main():
                 f.write("0 0\n")  # the origin: the miner has it at 0 ms
                 f.writelines(f"{t} {frac}\n" for t, frac in pts)
             plots.append(f"'{data}' using 1:($2*100) with steps lw 2 title \"{name}\"")
-        thing = "block" if args.what == "blocks" else "transaction"
+        thing = {"blocks": "block", "txs": "transaction", "full_blocks": "block of pooled transactions"}[args.what]
+        mined = args.what != "txs"
         script = "\n".join([
             "set terminal pngcairo size 900,540 font ',11'",
             f"set output '{args.out}'",
-            f"set title 'Share of nodes that have a {thing}, by time since it was mined (median over {args.what})'"
-            if args.what == "blocks" else
-            f"set title 'Share of nodes that have a {thing}, by time since it was sent (median over {args.what})'",
-            f"set xlabel 'ms since the {thing} was {'mined' if args.what == 'blocks' else 'sent'}'",
+            f"set title 'Share of nodes that have a {thing}, by time since it was {'mined' if mined else 'sent'}"
+            f" (median)'",
+            f"set xlabel 'ms since it was {'mined' if mined else 'sent'}'",
             "set ylabel '% of nodes'",
             "set yrange [0:100]", "set xrange [0:*]", "set grid", "set key bottom right",
             "set ytics 10",

@@ -277,7 +277,7 @@ class Node:
 
 
 class Mesh:
-    def __init__(self, build, n, workdir, net, template=None, log=print, link=None):
+    def __init__(self, build, n, workdir, net, template=None, log=print, link=None, extra=()):
         self.n = n
         self.log = log
         self.workdir = workdir
@@ -287,7 +287,7 @@ class Mesh:
         p2p_port, rpc_port = free_port(), free_port()
         seed_addr = f"{host_of(0, net)}:{p2p_port}"
         self.nodes = [Node(i, host_of(i, net), workdir, p2p_port, rpc_port, cairnd,
-                           [] if i == 0 else [f"-seednode={seed_addr}"], wallet=i == FUNDER,
+                           ([] if i == 0 else [f"-seednode={seed_addr}"]) + list(extra), wallet=i == FUNDER,
                            private=delay.private_of(host_of(i, net)) if link else None) for i in range(n)]
         # link: (delay_ms, jitter_ms, rate_kbit) through the relay, or None
         self.relay = delay.Relay(build, workdir, [(nd.host, delay.private_of(nd.host), p2p_port)
@@ -492,6 +492,54 @@ class Mesh:
         return results
 
 
+    BLOCK_MSGS = ("block", "cmpctblock", "getblocktxn", "blocktxn")
+
+    def block_bytes(self, nodes):
+        """Per node, bytes it sent in the messages that carry blocks."""
+        def one(nd):
+            return sum(p["bytessent_per_msg"].get(m, 0) for p in nd.call("getpeerinfo") for m in self.BLOCK_MSGS)
+        return list(self.pool.map(one, nodes))
+
+    def full_block_propagation(self, nodes, funder, count, per_block, rnd, timeout=60):
+        """Blocks whose transactions every mempool already holds, what
+        compact blocks are for: per block, per_block transactions sent on
+        random nodes, a wait until every mempool holds the same ones, then
+        one block mined on a random node, timed as propagation() times,
+        with the bytes every node sent for it (in all, and in the messages
+        that carry blocks)."""
+        self.skip_marks(nodes)
+        pay = pay_address()
+        rows = []
+
+        def pooled():
+            sizes = list(self.pool.map(lambda nd: nd.call("getmempoolinfo")["size"], nodes))
+            return min(sizes) == max(sizes) >= per_block
+        for b in range(count):
+            for _ in range(per_block):
+                rnd.choice(nodes).call("sendrawtransaction", funder.next_tx())
+            wait_until(pooled, timeout, 0.2, "the transactions never reached every mempool")
+            sent0 = list(self.pool.map(lambda nd: nd.call("getnettotals")["totalbytessent"], nodes))
+            blk0 = self.block_bytes(nodes)
+            cpu0 = [nd.proc_figures()["cpu_s"] for nd in nodes]
+            origin = rnd.choice(nodes)
+            h = origin.call("generatetoaddress", 1, pay)[0]
+            row = self.arrival(nodes, h, origin, timeout)
+            time.sleep(0.5)  # the last getblocktxn round trips
+            sent1 = list(self.pool.map(lambda nd: nd.call("getnettotals")["totalbytessent"], nodes))
+            blk1 = self.block_bytes(nodes)
+            cpu1 = [nd.proc_figures()["cpu_s"] for nd in nodes]
+            row["cpu_ms_per_node"] = round((sum(cpu1) - sum(cpu0)) * 1000 / len(nodes), 2)
+            row["txs"] = len(origin.call("getblock", h)["tx"])
+            row["bytes_sent_per_node"] = round((sum(sent1) - sum(sent0)) / len(nodes))
+            row["block_msg_bytes_sent_per_node"] = round((sum(blk1) - sum(blk0)) / len(nodes))
+            rows.append(row)
+            self.log(f"  full block {b + 1}/{count} ({row['txs']} transactions) from node{origin.index}: "
+                     + ", ".join(f"{p}% {row[f'ms_to_{p}pct']} ms" for p in (50, 90, 99, 100))
+                     + f"; {row['block_msg_bytes_sent_per_node']} block bytes, {row['bytes_sent_per_node']} "
+                       f"in all per node")
+        return rows
+
+
 class Funder:
     """Signs transactions with the funder node's wallet, one template
     coinbase each, paid to a fixed address: they are valid on every node
@@ -580,7 +628,7 @@ def raise_fd_limit(n, relayed=False):
 
 def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0, workdir=None,
         template_blocks=TEMPLATE_BLOCKS, log=print, delay_ms=0, jitter_ms=0, rate_kbit=0, phases=(),
-        churn_interval=30.0, churn_duration=300.0):
+        churn_interval=30.0, churn_duration=300.0, full_blocks=10, full_block_txs=100, compact=True):
     """Starts the mesh of n nodes on 127.net.0.0/16 and on, measures it
     (idle: seconds of the quiet window that prices an idle mesh) and stops
     it; with delay_ms, jitter_ms or rate_kbit, every link goes through the
@@ -592,6 +640,7 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
     workdir = workdir or tempfile.mkdtemp(prefix="cairn-scale-")
     rnd = random.Random(seed)
     res = {"nodes": n, "delay_ms": delay_ms, "jitter_ms": jitter_ms, "rate_kbit": rate_kbit,
+           "compact_blocks": compact,
            "link_delay": "relay" if link else "none: plain loopback",
            "netem": "available, not used" if delay.netem_available() else "not available in this kernel",
            "machine": {"cores": os.cpu_count(), "fd_limit": fd_limit}}
@@ -599,7 +648,7 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
     try:
         log(f"mining a template chain of {template_blocks} blocks")
         template = make_template(build, workdir, f"127.{net}.0.1", template_blocks, log)
-        mesh = Mesh(build, n, workdir, net, template, log, link)
+        mesh = Mesh(build, n, workdir, net, template, log, link, [] if compact else ["-compactblocks=0"])
         log(f"starting {n} nodes on 127.{net}.0.0/16 ({PER_GROUP} per /24), seed {mesh.nodes[0].addr}")
         res["start"] = mesh.start()
         log(f"  spawned in {res['start']['spawn_s']} s, all answering RPC after "
@@ -665,6 +714,17 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
         tx_rows = mesh.tx_propagation(rest, funder, txs, rnd)
         res["txs"] = tx_rows
         res["tx_propagation"] = arrival_summary(tx_rows)
+        if full_blocks:
+            log(f"mining {full_blocks} blocks of {full_block_txs} transactions every mempool holds")
+            rows = mesh.full_block_propagation(rest, funder, full_blocks, full_block_txs, rnd)
+            res["full_blocks"] = rows
+            res["full_block_propagation"] = arrival_summary(rows)
+            res["full_block_bytes_sent_per_node"] = dist([r["bytes_sent_per_node"] for r in rows])
+            res["full_block_msg_bytes_sent_per_node"] = dist([r["block_msg_bytes_sent_per_node"] for r in rows])
+            res["full_block_cpu_ms_per_node"] = dist([r["cpu_ms_per_node"] for r in rows])
+            stats = list(mesh.pool.map(lambda nd: nd.call("getnetworkinfo")["compactblocks"], rest))
+            res["compact_counters"] = {k: sum(s[k] for s in stats) for k in ("rebuilt", "from_mempool",
+                                                                              "requested", "fallbacks")}
         if mesh.relay:
             res["relay"] = {"cpu_s": round(mesh.relay.cpu_s(), 3), "peak_rss_kib": mesh.relay.rss_kib(),
                             "cpu_ms_per_block": round((relay1 - relay0) * 1000 / max(1, blocks), 2),
@@ -691,6 +751,9 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
             "every_block_reached_every_node": res["block_propagation"]["reaching_all"] == blocks,
             "every_tx_reached_every_node": res["tx_propagation"]["reaching_all"] == txs,
         }
+        if full_blocks:
+            res["checks"]["every_full_block_reached_every_node"] = \
+                res["full_block_propagation"]["reaching_all"] == full_blocks
         for phase in ("churn", "kill"):
             if phase in res:
                 res["checks"][f"{phase}_phase"] = res[phase]["ok"]
@@ -724,6 +787,17 @@ def summary(res):
         if d:
             lines.append(f"block to {pct:3d}% of nodes: p50 {d['p50']} ms, p90 {d['p90']} ms, max {d['max']} ms "
                          f"({d['n']} blocks)")
+    fb = res.get("full_block_propagation", {})
+    for pct in (90, 100):
+        d = fb.get(f"{pct}pct_ms")
+        if d:
+            lines.append(f"block of pooled transactions to {pct:3d}% of nodes: p50 {d['p50']} ms, p90 {d['p90']} ms, "
+                         f"max {d['max']} ms ({d['n']} blocks)")
+    if "full_block_msg_bytes_sent_per_node" in res:
+        lines.append(f"  compact blocks {'on' if res['compact_blocks'] else 'off'}: block-message bytes sent per node "
+                     f"per block {res['full_block_msg_bytes_sent_per_node']}, all bytes "
+                     f"{res['full_block_bytes_sent_per_node']}; CPU ms per node per block (with the 0.5 s after "
+                     f"it) {res.get('full_block_cpu_ms_per_node')}; counters {res.get('compact_counters')}")
     tx = res.get("tx_propagation", {})
     for pct in (50, 90, 99, 100):
         d = tx.get(f"{pct}pct_ms")
@@ -778,6 +852,10 @@ def main():
                     help="fault phases after the propagation ones: churn, kill (comma-separated; '' for none)")
     ap.add_argument("--churn-interval", type=float, default=30.0)
     ap.add_argument("--churn-duration", type=float, default=300.0)
+    ap.add_argument("--full-blocks", type=int, default=10,
+                    help="blocks mined after their transactions reached every mempool")
+    ap.add_argument("--full-block-txs", type=int, default=100)
+    ap.add_argument("--no-compact", action="store_true", help="every node with -compactblocks=0")
     ap.add_argument("--out", help="JSON file (default build/scale/scale-N.json, "
                     "scale-N-dD-jJ[-rR].json with a link delay)")
     args = ap.parse_args()
@@ -790,6 +868,8 @@ def main():
     build = os.path.join(ROOT, args.build) if not os.path.isabs(args.build) else args.build
     link = "" if not (args.delay_ms or args.jitter_ms or args.rate_kbit) else \
         f"-d{args.delay_ms}-j{args.jitter_ms}" + (f"-r{args.rate_kbit}" if args.rate_kbit else "")
+    if args.no_compact:
+        link += "-nocmpct"
     out = args.out or os.path.join(ROOT, "build", "scale", f"scale-{args.nodes}{link}.json")
 
     def on_signal(signum, frame):
@@ -800,7 +880,8 @@ def main():
     res = run(build, args.nodes, blocks=args.blocks, txs=args.txs, form_timeout=args.form_timeout, net=args.net,
               delay_ms=args.delay_ms, jitter_ms=args.jitter_ms, rate_kbit=args.rate_kbit,
               phases=[p for p in args.phases.split(",") if p], churn_interval=args.churn_interval,
-              churn_duration=args.churn_duration)
+              churn_duration=args.churn_duration, full_blocks=args.full_blocks,
+              full_block_txs=args.full_block_txs, compact=not args.no_compact)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as f:
         json.dump(res, f, indent=1)

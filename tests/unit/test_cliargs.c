@@ -357,6 +357,82 @@ static void test_format(void **state)
 	free(s);
 }
 
+#define DONE "\xe2\x96\x92"
+#define TODO "\xe2\x96\x91"
+#define FIVE_DONE DONE DONE DONE DONE DONE
+#define FIVE_TODO TODO TODO TODO TODO TODO
+#define HALF_BAR FIVE_DONE FIVE_DONE FIVE_TODO FIVE_TODO
+
+static void expect_bar(double progress, int filled)
+{
+	char bar[CLIARGS_BAR_LEN], want[CLIARGS_BAR_LEN];
+	for (int i = 0; i < CLIARGS_BAR_CELLS; i++)
+		memcpy(want + 3 * i, i < filled ? DONE : TODO, 3);
+	want[3 * CLIARGS_BAR_CELLS] = '\0';
+	cliargs_progress_bar(bar, progress);
+	assert_string_equal(bar, want);
+}
+
+static void test_progress_bar(void **state)
+{
+	(void)state;
+	expect_bar(0.0, 0);
+	expect_bar(0.049, 0);
+	expect_bar(0.05, 1);
+	expect_bar(0.15, 3); /* as a double, 0.15 is a hair under 3/20 */
+	expect_bar(0.5, 10);
+	expect_bar(0.523, 10);
+	expect_bar(0.99, 19);
+	expect_bar(1.0, 20);
+	expect_bar(-3.0, 0);
+	expect_bar(7.0, 20);
+	expect_bar(0.0 / 0.0, 0); /* NaN */
+}
+
+/* The progress line of -getinfo for one getblockchaininfo result. */
+static void expect_progress(const char *chain_json, const char *line)
+{
+	char err[ERR_LEN], *msg, *text;
+	cJSON *chain;
+	int code;
+	assert_int_equal(cliargs_reply(&chain, &code, &msg, chain_json, strlen(chain_json), err), 0);
+	text = cliargs_getinfo(chain, NULL, NULL, NULL, NULL);
+	assert_non_null(text);
+	if (!strstr(text, line))
+		print_error("got:\n%s\nwant the line:%s", text, line);
+	assert_non_null(strstr(text, line));
+	free(text);
+	cJSON_Delete(chain);
+}
+
+static void test_getinfo_progress(void **state)
+{
+	(void)state;
+	/* synced: the plain percentage */
+	expect_progress("{\"result\":{\"blocks\":5,\"headers\":5,\"verificationprogress\":1,"
+			"\"initialblockdownload\":false},\"id\":1}",
+			"\nVerification progress: 100.0000%\n");
+	/* regtest in initial download: verificationprogress is 1, the
+	 * blocks still to come are not */
+	expect_progress("{\"result\":{\"blocks\":100,\"headers\":400,\"verificationprogress\":1,"
+			"\"initialblockdownload\":true},\"id\":1}",
+			"\nVerification progress: " FIVE_DONE FIVE_TODO FIVE_TODO FIVE_TODO " 25.0000%\n");
+	/* an old tip: the node's own estimate, below 99 % */
+	expect_progress("{\"result\":{\"blocks\":10,\"headers\":10,\"verificationprogress\":0.3,"
+			"\"initialblockdownload\":false},\"id\":1}",
+			"\nVerification progress: " FIVE_DONE DONE TODO FIVE_TODO FIVE_TODO TODO TODO TODO
+			" 30.0000%\n");
+	/* in initial download at 99.5 %: still the bar */
+	expect_progress("{\"result\":{\"blocks\":10,\"headers\":10,\"verificationprogress\":0.995,"
+			"\"initialblockdownload\":true},\"id\":1}",
+			"\nVerification progress: " FIVE_DONE FIVE_DONE FIVE_DONE DONE DONE DONE DONE TODO
+			" 99.5000%\n");
+	/* one block behind its header, not in download: plain */
+	expect_progress("{\"result\":{\"blocks\":199,\"headers\":200,\"verificationprogress\":1,"
+			"\"initialblockdownload\":false},\"id\":1}",
+			"\nVerification progress: 99.5000%\n");
+}
+
 static void test_getinfo(void **state)
 {
 	char err[ERR_LEN], *msg, *text;
@@ -378,7 +454,7 @@ static void test_getinfo(void **state)
 	assert_string_equal(text, "Chain: regtest\n"
 				  "Blocks: 101\n"
 				  "Headers: 102\n"
-				  "Verification progress: 50.0000%\n"
+				  "Verification progress: " HALF_BAR " 50.0000%\n"
 				  "Difficulty: 4.6e-10\n"
 				  "Version: /cairn:0.1/\n"
 				  "Network: in 1, out 8\n"
@@ -390,7 +466,7 @@ static void test_getinfo(void **state)
 	/* the optional ones missing */
 	text = cliargs_getinfo(chain, NULL, conns, NULL, NULL);
 	assert_string_equal(text, "Chain: regtest\nBlocks: 101\nHeaders: 102\n"
-				  "Verification progress: 50.0000%\nDifficulty: 4.6e-10\nConnections: 9\n");
+				  "Verification progress: " HALF_BAR " 50.0000%\nDifficulty: 4.6e-10\nConnections: 9\n");
 	free(text);
 	text = cliargs_getinfo(NULL, NULL, NULL, NULL, NULL);
 	assert_string_equal(text, "");
@@ -416,6 +492,8 @@ int main(void)
 		cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_getinfo),
+		cmocka_unit_test(test_progress_bar),
+		cmocka_unit_test(test_getinfo_progress),
 		cmocka_unit_test(test_uri_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -185,7 +185,8 @@ static void test_commands(void **state)
 	(void)state;
 	static const char *const known[] = { "version", "verack", "ping", "pong", "getaddr",
 					     "addr", "sendheaders", "inv", "getdata", "notfound",
-					     "getheaders", "headers", "tx", "block" };
+					     "getheaders", "headers", "tx", "block", "sendcmpct",
+					     "cmpctblock", "getblocktxn", "blocktxn" };
 	assert_int_equal(sizeof(known) / sizeof(known[0]), MSG_N_COMMANDS);
 	for (size_t i = 0; i < MSG_N_COMMANDS; i++) {
 		assert_true(msg_command_known(known[i]));
@@ -460,7 +461,7 @@ static void test_inv(void **state)
 	check_strict(dec_inv, b.data, b.len);
 
 	/* unknown inventory types */
-	static const uint32_t bad_types[] = { 0, 3, 0x40000001 };
+	static const uint32_t bad_types[] = { 0, 3, 5, 0x40000001 };
 	for (size_t i = 0; i < 3; i++) {
 		b.data[1 + 36] = (uint8_t)bad_types[i];
 		b.data[1 + 36 + 3] = (uint8_t)(bad_types[i] >> 24);
