@@ -400,7 +400,8 @@ static int clearbanned(void *ctx, const cJSON *params, cJSON **result, struct rp
 	"{id:int,addr:str,services:hex,relaytxes:bool,lastsend:int,lastrecv:int,bytessent:int,bytesrecv:int,"   \
 	"conntime:int,pingtime?:num,minping?:num,pingwait?:num,version:int,subver:str,inbound:bool,"            \
 	"startingheight:int,synced_headers:int,synced_blocks:int,blocks_in_flight:int,banscore:int,"            \
-	"misbehavior_score:int,handshake_complete:bool,connection_type:str,bytessent_per_msg:{*:int},"          \
+	"misbehavior_score:int,handshake_complete:bool,connection_type:str,bip152_hb_to:bool,"                 \
+	"bip152_hb_from:bool,bytessent_per_msg:{*:int},"                                                        \
 	"bytesrecv_per_msg:{*:int}}"
 
 static const struct rpc_method net_methods[] = {
@@ -410,7 +411,8 @@ static const struct rpc_method net_methods[] = {
 	{ "getnetworkinfo", "network", "", "Returns the state of the node's networking.", getnetworkinfo,
 	  "{version:int,subversion:str,protocolversion:int,localservices:hex,localrelay:bool,timeoffset:int,"
 	  "networkactive:bool,connections:int,connections_in:int,connections_out:int,networks:[],relayfee:amount,"
-	  "incrementalfee:amount,localaddresses:[{address:str,port:int,score:int}],warnings:str}",
+	  "incrementalfee:amount,localaddresses:[{address:str,port:int,score:int}],warnings:str,"
+	  "compactblocks:{enabled:bool,rebuilt:int,from_mempool:int,requested:int,fallbacks:int}}",
 	  NULL },
 	{ "addnode", "network",
 	  "node:str (host:port) command:'add'|'remove'|'onetry' (keep connected, forget, or connect once)",
