@@ -70,7 +70,9 @@ def test(nodes):
     wait_until(lambda: len(lines(assets)) == 2, 20)
     assert_equal(lines(assets), [[doc], [doc]])
 
-    # a failing command is logged, and the node goes on
+    # a failing command is logged, and the node goes on (b first holds
+    # a's tip, so no block from a lands between the count and the mining)
+    wait_until(lambda: b.getbestblockhash() == a.getbestblockhash(), 20)
     b.restart(["-blocknotify=exit 3"])
     before = b.getblockcount()
     b.generatetoaddress(1, b.getnewaddress())
