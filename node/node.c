@@ -488,14 +488,24 @@ static int open_chain(struct node *n, char *err)
 /* The mesh's timers (regtest-only options, for tests). */
 static int set_timers(struct node *n, struct p2p_config *cfg, char *err)
 {
-	static const char *const names[] = { "handshaketimeout", "pinginterval", "pingtimeout", "stalltimeout" };
-	unsigned *fields[] = { &cfg->handshake_timeout, &cfg->ping_interval, &cfg->ping_timeout, &cfg->stall_timeout_ms };
+	static const char *const names[] = { "handshaketimeout", "pinginterval", "pingtimeout", "stalltimeout",
+					     "feelerinterval", "blockrelayinterval" };
+	unsigned *fields[] = { &cfg->handshake_timeout, &cfg->ping_interval, &cfg->ping_timeout, &cfg->stall_timeout_ms,
+			       &cfg->feeler_interval_ms, &cfg->block_relay_interval_ms };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		int64_t v = options_int(n->opts, names[i], 0);
 		if (v < 0 || v > 86400000)
 			return err_set(err, "-%s must be between 0 and 86400000", names[i]);
 		*fields[i] = (unsigned)v;
 	}
+	/* fewer outbound slots than Core's 8 + 2, so that a test mesh of a
+	 * few nodes can fill them */
+	int64_t full = options_int(n->opts, "fullrelayslots", 8), block = options_int(n->opts, "blockrelayslots", 2);
+	if (full < 1 || full > 8 || block < 0 || block > 2)
+		return err_set(err, "-fullrelayslots must be between 1 and 8, -blockrelayslots between 0 and 2");
+	cfg->slots_given = options_is_set(n->opts, "fullrelayslots") || options_is_set(n->opts, "blockrelayslots");
+	cfg->full_relay_slots = (unsigned)full;
+	cfg->block_relay_slots = (unsigned)block;
 	return 0;
 }
 

@@ -79,6 +79,12 @@ static const struct opt_def table[] = {
 	{ "stalltimeout", OPT_INT, "2000",
 	  REGTEST_ONLY "Milliseconds before the block requests of a peer holding up the download go to others "
 		       "(five times as long disconnects it)" },
+	{ "feelerinterval", OPT_INT, "120000",
+	  REGTEST_ONLY "Milliseconds on average between feeler connections (tests of a new-table address)" },
+	{ "blockrelayinterval", OPT_INT, "300000",
+	  REGTEST_ONLY "Milliseconds on average between extra block-relay-only peers" },
+	{ "fullrelayslots", OPT_INT, "8", REGTEST_ONLY "Outbound full-relay slots (at most 8)" },
+	{ "blockrelayslots", OPT_INT, "2", REGTEST_ONLY "Outbound block-relay-only slots (at most 2)" },
 	{ "rescanloginterval", OPT_INT, "10000",
 	  REGTEST_ONLY "Milliseconds between the progress lines a wallet rescan logs (0: one per block)" },
 };

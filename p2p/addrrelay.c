@@ -137,7 +137,7 @@ static void relay_addr(struct p2p *net, const struct peer *from, const struct ne
 	struct peer *best[ADDR_RELAY_PEERS] = { NULL };
 	uint64_t rank[ADDR_RELAY_PEERS];
 	for (struct peer *p = net->peers; p; p = p->next) {
-		if (p == from || !p->ready || p->closing || p->type == P2P_ADDR_FETCH)
+		if (p == from || !p->ready || p->closing || p->type == P2P_ADDR_FETCH || !peer_relays_addrs(p))
 			continue;
 		uint64_t r = relay_rank(net, a, now / 86400, p->id);
 		for (size_t k = 0; k < ADDR_RELAY_PEERS; k++)
@@ -270,6 +270,12 @@ void addrrelay_on_addr(struct peer *p, const uint8_t *payload, size_t len)
 {
 	struct msg_addr m;
 	char err[ERR_LEN];
+	/* no address relay on a block-relay-only connection (Core ignores
+	 * them unread): what it learns there cannot reveal the link */
+	if (!peer_relays_addrs(p)) {
+		log_debug(LOG_NET, "peer=%llu: addr ignored on a block-relay-only connection", (unsigned long long)p->id);
+		return;
+	}
 	if (msg_addr_decode(&m, payload, len, err) != 0)
 		return peer_misbehaving(p, PEER_BAN_SCORE, "malformed addr");
 	bool solicited = p->addrs->getaddr_sent;
@@ -317,7 +323,7 @@ void addrrelay_on_getaddr(struct peer *p, const uint8_t *payload, size_t len)
 
 void addrrelay_peer_ready(struct peer *p)
 {
-	if (p->type == P2P_INBOUND)
+	if (p->type == P2P_INBOUND || !peer_relays_addrs(p))
 		return;
 	peer_send(p, MSG_GETADDR, NULL, 0);
 	p->addrs->getaddr_sent = true;

@@ -1,13 +1,15 @@
 /* Connections: which peers to have. connman.c owns the added nodes
  * (net->added, retried with a doubling backoff), the outbound slots filled
- * from the address manager, the seed nodes asked for addresses (at start,
- * again when starved), and inbound admission (bans, the limit, eviction of
- * the least useful). */
+ * from the address manager as p2p/slots.c decides (full relay, block relay
+ * only, the extra block-relay-only peer and feelers), the seed nodes asked
+ * for addresses (at start, again when starved), and inbound admission
+ * (bans, the limit, eviction of the least useful). */
 #include "p2p/connman.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "p2p/sync.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -62,7 +64,9 @@ bool connman_accept_ok(void *ctx, const struct sockaddr *sa)
 		log_debug(LOG_NET, "refused inbound from a banned address");
 		return false;
 	}
-	int max_in = net->cfg.max_connections - NET_MAX_OUTBOUND;
+	/* Core's split: the automatic outbound slots and one feeler come off
+	 * -maxconnections first */
+	int max_in = net->cfg.max_connections - (int)(net->slots.max_full + net->slots.max_block + 1);
 	if (max_in <= 0)
 		return false;
 	if (count_type(net, P2P_INBOUND) >= (size_t)max_in)
@@ -167,30 +171,93 @@ static bool is_self(struct p2p *net, const struct net_addr *a)
 static bool group_taken(struct p2p *net, const struct net_addr *a)
 {
 	for (struct peer *p = net->peers; p; p = p->next)
-		if (!p->closing && p->type == P2P_OUTBOUND && addrman_same_group(net->am, &p->addr, a))
+		if (!p->closing && (p->type == P2P_OUTBOUND || p->type == P2P_BLOCK_RELAY) &&
+		    addrman_same_group(net->am, &p->addr, a))
 			return true;
 	return false;
 }
 
-/* Opens one outbound connection to an address the address manager picks,
- * skipping ours, connected ones, taken groups and bans. Returns false
- * when a slot is free but nothing known can fill it now. */
-static bool open_outbound(struct p2p *net)
+/* Opens one connection of type to an address the address manager picks
+ * (a feeler: from the new table), skipping ours, connected ones, bans and,
+ * but for a feeler, taken groups (Core's rule). False when nothing known
+ * fits now. */
+static bool open_picked(struct p2p *net, enum p2p_conn_type type)
 {
 	struct net_addr a;
 	uint64_t now = clock_now();
-	if (net->cfg.connect_only || count_type(net, P2P_OUTBOUND) >= NET_MAX_OUTBOUND)
-		return true;
+	bool feeler = type == P2P_FEELER;
 	for (int tries = 0; tries < OUTBOUND_TRIES; tries++) {
-		if (!addrman_select(net->am, &a, false, now))
+		if (!addrman_select(net->am, &a, feeler, now))
 			return false;
-		if (already_connected(net, &a) || is_self(net, &a) || group_taken(net, &a) ||
+		if (already_connected(net, &a) || is_self(net, &a) || (!feeler && group_taken(net, &a)) ||
 		    banman_is_banned(net->bm, a.ip, now))
 			continue;
 		addrman_attempt(net->am, &a, now);
-		return connect_to(net, &a, P2P_OUTBOUND) != NULL;
+		struct peer *p = connect_to(net, &a, type);
+		if (p && type != P2P_OUTBOUND)
+			log_debug(LOG_NET, "opening a %s connection to %s", p2p_conn_type_name(type), p->addr_text);
+		return p != NULL;
 	}
 	return false;
+}
+
+/* The node is synced (its tip at its best header): extra block-relay-only
+ * peers may start (Core waits for the end of the initial download). */
+static bool synced(struct p2p *net)
+{
+	struct block_index *tip = chainstate_tip(net->cs), *best = chainstate_best_header(net->cs);
+	return !best || best->height <= tip->height;
+}
+
+/* Opens the automatic connection p2p/slots.c says is due, at most one a
+ * tick. Returns false when a full-relay slot is free but nothing known
+ * can fill it now (the seeds are then asked again). */
+static bool open_outbound(struct p2p *net, uint64_t now)
+{
+	if (net->cfg.connect_only)
+		return true;
+	switch (slots_next(&net->slots, count_type(net, P2P_OUTBOUND), count_type(net, P2P_BLOCK_RELAY),
+			   synced(net), now, net_random())) {
+	case SLOTS_OPEN_FULL_RELAY:
+		return open_picked(net, P2P_OUTBOUND);
+	case SLOTS_OPEN_BLOCK_RELAY:
+	case SLOTS_OPEN_EXTRA_BLOCK_RELAY:
+		open_picked(net, P2P_BLOCK_RELAY);
+		return true;
+	case SLOTS_OPEN_FEELER:
+		open_picked(net, P2P_FEELER);
+		return true;
+	case SLOTS_NONE:
+		break;
+	}
+	return true;
+}
+
+#define EVICT_SCAN_MAX 32
+
+/* More block-relay-only peers than slots (an extra one was opened): one
+ * goes as p2p/slots.c says, the newcomer unless it brought a new block
+ * first. Checked every tick (Core: every 45 s). */
+static void evict_extra(struct p2p *net, uint64_t now)
+{
+	struct slots_peer sp[EVICT_SCAN_MAX];
+	struct peer *who[EVICT_SCAN_MAX];
+	size_t n = 0;
+	for (struct peer *p = net->peers; p && n < EVICT_SCAN_MAX; p = p->next) {
+		if (p->closing || p->type != P2P_BLOCK_RELAY)
+			continue;
+		int32_t h, b;
+		size_t inflight;
+		sync_peer_info(p, &h, &b, &inflight);
+		sp[n] = (struct slots_peer){ p->id, p->since, p->last_block, inflight > 0 };
+		who[n++] = p;
+	}
+	int go = slots_evict_extra(&net->slots, sp, n, now);
+	if (go < 0)
+		return;
+	net_log_peer(net, "disconnecting extra block-relay-only peer=%llu %s (%s)", (unsigned long long)who[go]->id,
+		     who[go]->addr_text, who[go]->last_block ? "an older block source" : "no new block from it");
+	peer_disconnect(who[go], "extra block-relay-only peer");
 }
 
 static void ask_seeds(struct p2p *net, const char *why)
@@ -230,7 +297,7 @@ static void open_seeds(struct p2p *net, uint64_t now, bool starved)
 	if (net->cfg.connect_only)
 		return;
 	if (!starved) {
-		if (count_type(net, P2P_OUTBOUND) >= NET_MAX_OUTBOUND)
+		if (count_type(net, P2P_OUTBOUND) >= net->slots.max_full)
 			net->seeds_backoff = SEED_RETRY_MIN_US;
 		return;
 	}
@@ -247,7 +314,8 @@ void connman_open(struct p2p *net, uint64_t now)
 		return;
 	net->opened = true;
 	connman_open_added(net, now);
-	open_seeds(net, now, !open_outbound(net));
+	open_seeds(net, now, !open_outbound(net, now));
+	evict_extra(net, now);
 }
 
 int connman_add_node(struct p2p *net, const char *text, bool one_try, int *code, char *err)

@@ -1,7 +1,8 @@
 /* Connection management: the added nodes (-addnode, -connect, the addnode
- * RPC) kept connected with a backoff of 2 s doubling to 60 s, up to
- * NET_MAX_OUTBOUND outbound peers chosen from the address manager (none
- * with -connect), one per network group, -seednode peers asked for
+ * RPC) kept connected with a backoff of 2 s doubling to 60 s, outbound
+ * peers chosen from the address manager (none with -connect), one per
+ * network group, in the slots p2p/slots.h describes (8 full relay, 2
+ * block relay only, an extra block-relay-only peer and feelers), -seednode peers asked for
  * addresses at start and again while the outbound slots cannot be filled,
  * and inbound connections admitted while under the limit and not banned,
  * evicting the least useful inbound peer when full. */
@@ -12,9 +13,10 @@
 
 /* The transport's inbound filter (ctx is the struct p2p). */
 bool connman_accept_ok(void *ctx, const struct sockaddr *sa);
-/* Opens what is due: added nodes, an outbound slot, the seeds (at the
- * first call; later when no known address fills a slot). Nothing while
- * the network is off. */
+/* Once a tick: opens what is due (added nodes, an outbound slot, an
+ * extra block-relay-only peer or a feeler, the seeds at the first call
+ * and later when no known address fills a full-relay slot) and lets a
+ * surplus block-relay-only peer go. Nothing while the network is off. */
 void connman_open(struct p2p *net, uint64_t now);
 /* Connects the added nodes whose retry is due; onetry entries are then
  * forgotten. */

@@ -195,6 +195,11 @@ void gossip_on_inv(struct peer *p, const uint8_t *payload, size_t len)
 		gossip_known(p, it->hash);
 		if (it->type == INV_BLOCK) {
 			sync_block_announced(p, it->hash);
+		} else if (it->type == INV_TX && p->type == P2P_BLOCK_RELAY) {
+			/* we asked it for none in our version (Core disconnects) */
+			net_log_peer(p->net, "peer=%llu %s: transaction inv on a block-relay-only connection",
+				     (unsigned long long)p->id, p->addr_text);
+			peer_disconnect(p, "transaction inv on a block-relay-only connection");
 		} else if (it->type == INV_TX && p->gossip->tx_requests < GOSSIP_MAX_TX_REQUESTS && tx_wanted(p->net, it->hash) &&
 			   ask_tx(p, it->hash)) {
 			want[n_want++] = *it;
@@ -334,6 +339,10 @@ void gossip_on_tx(struct peer *p, const uint8_t *payload, size_t len)
 	char err[ERR_LEN];
 	if (msg_tx_decode(&tx, payload, len, err) != 0)
 		return peer_misbehaving(p, PEER_BAN_SCORE, "malformed tx");
+	if (p->type == P2P_BLOCK_RELAY) {
+		tx_release(&tx);
+		return peer_disconnect(p, "transaction on a block-relay-only connection");
+	}
 	gossip_known(p, tx.txid);
 	ask_done(net, tx.txid);
 	if (mempool_has(net->mp, tx.txid) || invset_has(&net->gossip->rejects, tx.txid))
@@ -363,7 +372,7 @@ out:
 void gossip_queue_tx(struct p2p *net, const uint8_t txid[32])
 {
 	for (struct peer *p = net->peers; p; p = p->next) {
-		if (!p->ready || p->closing || p->type == P2P_ADDR_FETCH || invset_has(&p->gossip->known, txid))
+		if (!p->ready || p->closing || !peer_relays_txs(p) || invset_has(&p->gossip->known, txid))
 			continue;
 		if (grow_array(&p->gossip->txq, &p->gossip->txq_cap, p->gossip->txq_n + 1, sizeof(*p->gossip->txq), 64,
 			       GOSSIP_TXQ_MAX) != 0)

@@ -46,7 +46,9 @@ static void send_version(struct peer *p)
 	v.nonce = net->nonce;
 	snprintf(v.user_agent, sizeof(v.user_agent), "%s", USER_AGENT);
 	v.height = chainstate_tip(net->cs)->height;
-	v.relay = true;
+	/* a block-relay-only peer is asked for no transactions (BIP 37's
+	 * relay flag, as Core's block-relay-only connections send it) */
+	v.relay = p->type != P2P_BLOCK_RELAY;
 	if (msg_version_encode(&b, &v) != 0) {
 		buf_release(&b);
 		return;
@@ -80,6 +82,14 @@ static void tell_peer(struct peer *p, bool connected, const char *reason)
 static void peer_ready(struct peer *p)
 {
 	struct p2p *net = p->net;
+	/* A feeler only tests the address: the handshake moved it to the
+	 * tried table; nothing more is said (Core disconnects its feelers
+	 * on their version). */
+	if (p->type == P2P_FEELER) {
+		connman_peer_ready(p);
+		log_debug(LOG_NET, "feeler connection to %s completed", p->addr_text);
+		return peer_disconnect(p, "feeler connection completed");
+	}
 	p->ready = true;
 	/* An address fetch that never answers our getaddr is given up. */
 	transport_set_timeout(p->c, p->type == P2P_ADDR_FETCH ? ADDR_FETCH_TIMEOUT : 0);
@@ -486,6 +496,15 @@ static void set_timers(struct p2p *net)
 	net->ping_timeout_us = (uint64_t)(c->ping_timeout ? c->ping_timeout : PING_TIMEOUT) * 1000000u;
 	net->stall_us = (uint64_t)(c->stall_timeout_ms ? c->stall_timeout_ms : SYNC_STALL_MS) * 1000u;
 	net->block_timeout_us = net->stall_us * SYNC_TIMEOUT_FACTOR;
+	size_t full = c->slots_given ? c->full_relay_slots : SLOTS_FULL_RELAY;
+	size_t block = c->slots_given ? c->block_relay_slots : SLOTS_BLOCK_RELAY;
+	slots_init(&net->slots, full, block, (uint64_t)c->feeler_interval_ms * 1000u,
+		   (uint64_t)c->block_relay_interval_ms * 1000u, clock_mono_us(), net_random(), net_random());
+	if (c->slots_given || c->feeler_interval_ms || c->block_relay_interval_ms)
+		log_info("outbound slots: %zu full relay, %zu block relay only; a feeler every %llu ms, an extra "
+			 "block-relay-only peer every %llu ms on average",
+			 full, block, (unsigned long long)(net->slots.feeler_us / 1000u),
+			 (unsigned long long)(net->slots.extra_us / 1000u));
 	if (c->handshake_timeout || c->ping_interval || c->ping_timeout || c->stall_timeout_ms)
 		log_info("mesh timers: handshake %u s, ping every %llu s, ping timeout %llu s, stall %llu ms",
 			 net->handshake_secs, (unsigned long long)(net->ping_interval_us / 1000000u),

@@ -54,6 +54,13 @@ struct p2p_config {
 	 * milliseconds after which a block request holding the download up
 	 * moves to another peer (2,000; one five times as old disconnects). */
 	unsigned handshake_timeout, ping_interval, ping_timeout, stall_timeout_ms;
+	/* Milliseconds on average between feeler connections (120,000) and
+	 * between extra block-relay-only peers (300,000); 0 for the default. */
+	unsigned feeler_interval_ms, block_relay_interval_ms;
+	/* Outbound slots (p2p/slots.h): with slots_given, these counts of
+	 * full-relay and block-relay-only peers; otherwise Core's 8 and 2. */
+	bool slots_given;
+	unsigned full_relay_slots, block_relay_slots;
 	/* The node's worker pool: the catch-up check stage runs on it, so it
 	 * overlaps connecting the batch before. NULL runs the check stage
 	 * inline. The mesh starts no threads of its own. */
@@ -69,6 +76,8 @@ enum p2p_conn_type {
 	P2P_OUTBOUND,     /* chosen from the address manager */
 	P2P_MANUAL,       /* -addnode, -connect, addnode RPC */
 	P2P_ADDR_FETCH,   /* -seednode: addresses, then goodbye */
+	P2P_BLOCK_RELAY,  /* chosen from the address manager: blocks only */
+	P2P_FEELER,       /* a new-table address tested: handshake, goodbye */
 };
 
 /* A peer finished its handshake (connected), or a peer that had went
@@ -116,6 +125,7 @@ struct p2p_peer_info {
 	int score;
 	size_t inflight;
 	bool ready;
+	bool relay_txs; /* we announce transactions to it (Core's relaytxes) */
 	bool hb_to, hb_from; /* BIP 152 high bandwidth: we push new blocks to it / it to us */
 };
 

@@ -110,6 +110,7 @@ static struct peer *peer_alloc(struct p2p *net, enum p2p_conn_type type)
 	p->type = type;
 	p->added = -1;
 	p->ping_us = p->min_ping_us = -1;
+	p->since = clock_mono_us();
 	return p;
 }
 
@@ -146,6 +147,7 @@ struct peer *peer_new_captured(struct p2p *net, uint64_t id, enum p2p_conn_type 
 	p->id = id;
 	snprintf(p->addr_text, sizeof(p->addr_text), "captured-%llu", (unsigned long long)id);
 	p->got_version = p->got_verack = p->ready = true;
+	p->ver.relay = true; /* as a peer that sent version with relay 1 */
 	peer_link(p);
 	return p;
 }
@@ -263,9 +265,19 @@ void peer_misbehaving(struct peer *p, int points, const char *what)
 		banman_format(text, &s);
 		net_log_peer(net, "banned %s for %lld s", text, (long long)net->cfg.bantime);
 	}
-	if (p->type == P2P_OUTBOUND || p->type == P2P_ADDR_FETCH)
+	if (p->type == P2P_OUTBOUND || p->type == P2P_ADDR_FETCH || p->type == P2P_BLOCK_RELAY || p->type == P2P_FEELER)
 		addrman_remove(net->am, &p->addr);
 	peer_disconnect(p, "misbehaviour");
+}
+
+bool peer_relays_txs(const struct peer *p)
+{
+	return p->ver.relay && p->type != P2P_BLOCK_RELAY && p->type != P2P_ADDR_FETCH && p->type != P2P_FEELER;
+}
+
+bool peer_relays_addrs(const struct peer *p)
+{
+	return p->type != P2P_BLOCK_RELAY && p->type != P2P_FEELER;
 }
 
 void net_log_peer(struct p2p *net, const char *fmt, ...)

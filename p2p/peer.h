@@ -24,6 +24,7 @@
 #include "p2p/localaddr.h"
 #include "p2p/msg.h"
 #include "p2p/net.h"
+#include "p2p/slots.h"
 #include "p2p/transport.h"
 #include "util/hmap.h"
 
@@ -70,6 +71,7 @@ struct peer {
 	/* monotonic us a new block (sync.c) / transaction (gossip.c) came
 	 * from it last: what spares it from eviction (connman.c) */
 	uint64_t last_block, last_tx;
+	uint64_t since;         /* monotonic us the peer was created */
 	/* each module's own state, allocated and touched by it alone */
 	struct sync_peer *sync;
 	struct gossip_peer *gossip;
@@ -88,7 +90,6 @@ struct added_node {
 };
 
 #define NET_MAX_ADDED 64
-#define NET_MAX_OUTBOUND 8
 #define NET_ADDED_BACKOFF_MIN_US 2000000u
 
 struct sync;   /* sync.c's state */
@@ -128,6 +129,7 @@ struct p2p {
 	bool seeds_asked;        /* at start */
 	uint64_t seeds_next;     /* monotonic us the seeds may be asked again */
 	uint64_t seeds_backoff;  /* us */
+	struct slots slots;      /* the outbound slot policy's state */
 	struct sync *sync;
 	struct gossip *gossip;
 	struct cmpct *cmpct;
@@ -173,6 +175,12 @@ void net_wake(struct p2p *net);
 /* a is an address of this network's peers: routable, or on regtest also
  * loopback and private (regtest meshes run on 127.0.0.0/8); port not 0. */
 bool peer_addr_usable(const struct p2p *net, const struct net_addr *a);
+/* Transactions go both ways with p: not a block-relay-only peer, not one
+ * whose version asked for none (relay 0), not an address fetch or a
+ * feeler (Core's relaytxes). */
+bool peer_relays_txs(const struct peer *p);
+/* Addresses go both ways with p: not a block-relay-only peer or a feeler. */
+bool peer_relays_addrs(const struct peer *p);
 /* A log line a peer can trigger: at info level while the budget lasts
  * (20 per minute for the node), at debug level after that. */
 void net_log_peer(struct p2p *net, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

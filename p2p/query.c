@@ -27,6 +27,10 @@ const char *p2p_conn_type_name(enum p2p_conn_type t)
 		return "manual";
 	case P2P_ADDR_FETCH:
 		return "addr-fetch";
+	case P2P_BLOCK_RELAY:
+		return "block-relay-only";
+	case P2P_FEELER:
+		return "feeler";
 	}
 	return "unknown";
 }
@@ -57,6 +61,7 @@ static void peer_info(const struct peer *p, struct p2p_peer_info *o)
 	sync_peer_info(p, &o->synced_headers, &o->synced_blocks, &o->inflight);
 	o->score = p->score;
 	o->ready = p->ready;
+	o->relay_txs = peer_relays_txs(p);
 	cmpct_peer_info(p, &o->hb_to, &o->hb_from);
 }
 

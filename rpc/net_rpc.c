@@ -44,7 +44,7 @@ static cJSON *peer_json(const void *item)
 	cJSON *o = cJSON_CreateObject();
 	services_hex(svc, i->services);
 	bool ok = o && cJSON_AddNumberToObject(o, "id", (double)i->id) && cJSON_AddStringToObject(o, "addr", i->addr) &&
-		  cJSON_AddStringToObject(o, "services", svc) && cJSON_AddBoolToObject(o, "relaytxes", true) &&
+		  cJSON_AddStringToObject(o, "services", svc) && cJSON_AddBoolToObject(o, "relaytxes", i->relay_txs) &&
 		  cJSON_AddNumberToObject(o, "lastsend", (double)i->last_send) &&
 		  cJSON_AddNumberToObject(o, "lastrecv", (double)i->last_recv) &&
 		  cJSON_AddNumberToObject(o, "bytessent", (double)i->bytes_sent) &&

@@ -1,4 +1,4 @@
-"""Inbound eviction: with -maxconnections=11 a node keeps 3 inbound slots.
+"""Inbound eviction: with -maxconnections=14 a node keeps 3 inbound slots (14 less 8 full-relay, 2 block-relay-only and 1 feeler slot).
 When they are full a newcomer takes the place of the least useful inbound
 peer: never one that brought a new block or transaction in the last
 minute, and among the rest the slowest by minimum ping, a peer that never
@@ -65,5 +65,5 @@ def test(nodes):
 
 if __name__ == "__main__":
     run(test, num_nodes=3,
-        extra_args=[["-connect=0", "-listen=1", "-maxconnections=11"], ["-connect=0", "-listen=1"],
+        extra_args=[["-connect=0", "-listen=1", "-maxconnections=14"], ["-connect=0", "-listen=1"],
                     ["-connect=0", "-listen=1"]], timeout=90)
