@@ -137,7 +137,11 @@ static void relay_addr(struct p2p *net, const struct peer *from, const struct ne
 	struct peer *best[ADDR_RELAY_PEERS] = { NULL };
 	uint64_t rank[ADDR_RELAY_PEERS];
 	for (struct peer *p = net->peers; p; p = p->next) {
-		if (p == from || !p->ready || p->closing || p->type == P2P_ADDR_FETCH || !peer_relays_addrs(p))
+		/* only to peers that take part in address relay (Core's
+		 * m_addr_relay_enabled): not the inbound end of a
+		 * block-relay-only link, which never asks */
+		if (p == from || !p->ready || p->closing || p->type == P2P_ADDR_FETCH || !peer_relays_addrs(p) ||
+		    !p->addrs->next_self)
 			continue;
 		uint64_t r = relay_rank(net, a, now / 86400, p->id);
 		for (size_t k = 0; k < ADDR_RELAY_PEERS; k++)

@@ -179,16 +179,16 @@ static bool group_taken(struct p2p *net, const struct net_addr *a)
 
 /* Opens one connection of type to an address the address manager picks
  * (a feeler: from the new table), skipping ours, connected ones, bans and,
- * but for a feeler, taken groups (Core's rule). False when nothing known
+ * but for a feeler, taken groups (Core's rule). NULL when nothing known
  * fits now. */
-static bool open_picked(struct p2p *net, enum p2p_conn_type type)
+static struct peer *open_picked(struct p2p *net, enum p2p_conn_type type)
 {
 	struct net_addr a;
 	uint64_t now = clock_now();
 	bool feeler = type == P2P_FEELER;
 	for (int tries = 0; tries < OUTBOUND_TRIES; tries++) {
 		if (!addrman_select(net->am, &a, feeler, now))
-			return false;
+			return NULL;
 		if (already_connected(net, &a) || is_self(net, &a) || (!feeler && group_taken(net, &a)) ||
 		    banman_is_banned(net->bm, a.ip, now))
 			continue;
@@ -196,9 +196,9 @@ static bool open_picked(struct p2p *net, enum p2p_conn_type type)
 		struct peer *p = connect_to(net, &a, type);
 		if (p && type != P2P_OUTBOUND)
 			log_debug(LOG_NET, "opening a %s connection to %s", p2p_conn_type_name(type), p->addr_text);
-		return p != NULL;
+		return p;
 	}
-	return false;
+	return NULL;
 }
 
 /* The node is synced (its tip at its best header): extra block-relay-only
@@ -219,11 +219,16 @@ static bool open_outbound(struct p2p *net, uint64_t now)
 	switch (slots_next(&net->slots, count_type(net, P2P_OUTBOUND), count_type(net, P2P_BLOCK_RELAY),
 			   synced(net), now, net_random())) {
 	case SLOTS_OPEN_FULL_RELAY:
-		return open_picked(net, P2P_OUTBOUND);
+		return open_picked(net, P2P_OUTBOUND) != NULL;
 	case SLOTS_OPEN_BLOCK_RELAY:
-	case SLOTS_OPEN_EXTRA_BLOCK_RELAY:
 		open_picked(net, P2P_BLOCK_RELAY);
 		return true;
+	case SLOTS_OPEN_EXTRA_BLOCK_RELAY: {
+		struct peer *p = open_picked(net, P2P_BLOCK_RELAY);
+		if (p)
+			net_log_peer(net, "opening an extra block-relay-only connection to %s", p->addr_text);
+		return true;
+	}
 	case SLOTS_OPEN_FEELER:
 		open_picked(net, P2P_FEELER);
 		return true;
