@@ -62,7 +62,7 @@ int slots_evict_extra(const struct slots *s, const struct slots_peer *peers, siz
 	int go = young;
 	if (peers[young].last_block > (next < 0 ? 0 : peers[next].last_block))
 		go = next;
-	if (go < 0 || now - peers[go].since < s->min_connect_us || peers[go].busy)
+	if (go < 0 || now < peers[go].since + s->min_connect_us || peers[go].busy)
 		return -1;
 	return go;
 }

@@ -126,6 +126,7 @@ static void test_evict_youngest(void **state)
 	struct slots_peer p[3] = { { 5, 100 * S, 300 * S, false }, { 9, 400 * S, 0, false },
 				   { 7, 200 * S, 250 * S, false } };
 	assert_int_equal(slots_evict_extra(&s, p, 3, 429 * S), -1); /* too young */
+	assert_int_equal(slots_evict_extra(&s, p, 3, 399 * S), -1); /* connected after now */
 	assert_int_equal(slots_evict_extra(&s, p, 3, 430 * S), 1);
 	p[1].busy = true; /* a block on its way from it */
 	assert_int_equal(slots_evict_extra(&s, p, 3, 430 * S), -1);
