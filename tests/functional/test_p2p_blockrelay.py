@@ -12,8 +12,8 @@ no transaction, addr or getaddr crosses it either way, while blocks do.
 Extra block-relay-only peers come and go (no new block from them), and
 feelers test new-table addresses and hang up.
 
-partition: ten nodes with one full-relay slot each, cut into two halves
-of five by setban on every node of the other half's addresses. Both
+partition: twelve nodes with one full-relay slot each, cut into two
+halves of six by setban on every node of the other half's addresses. Both
 halves mine (the second more), the first with a transaction mined in its
 blocks, one left in its mempools, and one that the second half's chain
 spends differently. Each half refills its slots on its own side, so no
@@ -42,6 +42,18 @@ def mesh(tmp, first, n, net, args):
     return nodes
 
 
+def wait_for(pred, timeout, what):
+    """wait_until, whose failure tells the state at the end (what())."""
+    try:
+        wait_until(pred, timeout=timeout)
+    except AssertionError:
+        raise AssertionError(what()) from None
+
+
+def types(nodes):
+    return "; ".join(f"{nd.host}: {[p['connection_type'] for p in nd.getpeerinfo()]}" for nd in nodes)
+
+
 def of_type(node, kind):
     return [p for p in node.getpeerinfo() if p["connection_type"] == kind and p["handshake_complete"]]
 
@@ -54,10 +66,8 @@ def slots(tmp):
     nodes = mesh(tmp, 200, 8, 40, ["-fullrelayslots=1", "-blockrelayslots=1", "-blockrelayinterval=1000",
                                    "-feelerinterval=500"])
     by_host = {nd.host: nd for nd in nodes}
-    wait_until(lambda: all(len(of_type(nd, "outbound-full-relay")) == 1 and len(of_type(nd, "block-relay-only")) >= 1
-                           for nd in nodes), timeout=60,
-               msg="slots not filled: " + "; ".join(
-                   f"{nd.host}: {[p['connection_type'] for p in nd.getpeerinfo()]}" for nd in nodes))
+    wait_for(lambda: all(len(of_type(nd, "outbound-full-relay")) == 1 and len(of_type(nd, "block-relay-only")) >= 1
+                         for nd in nodes), 60, lambda: "slots not filled: " + types(nodes))
     pay = txgen("address")[0]
     nodes[0].generatetoaddress(101, pay)
     wait_until(lambda: all(nd.getblockcount() == 101 for nd in nodes), timeout=30)
@@ -92,9 +102,8 @@ def slots(tmp):
 
 
 def partition(tmp):
-    nodes = mesh(tmp, 300, 10, 41, ["-fullrelayslots=1", "-blockrelayslots=0", "-blockrelayinterval=2000",
-                                    "-feelerinterval=1000"])
-    a, b = nodes[:5], nodes[5:]
+    nodes = mesh(tmp, 300, 12, 41, ["-fullrelayslots=1", "-blockrelayslots=0", "-blockrelayinterval=2000"])
+    a, b = nodes[:6], nodes[6:]
     pay = txgen("address")[0]
     nodes[0].generatetoaddress(103, pay)
     wait_until(lambda: all(nd.getblockcount() == 103 for nd in nodes), timeout=30)
@@ -109,12 +118,18 @@ def partition(tmp):
                 nd.setban(m.host, "add")
     crossing = lambda: [(nd.host, host(p)) for nd in nodes for p in nd.getpeerinfo()  # noqa: E731
                         if host(p) in {m.host for m in (b if nd in a else a)}]
-    wait_until(lambda: not crossing(), timeout=10, msg=f"still across the cut: {crossing()}")
+    wait_for(lambda: not crossing(), 10, lambda: f"still across the cut: {crossing()}")
 
     # every slot is refilled on each side: refilling alone cannot heal the cut
-    wait_until(lambda: all(len(of_type(nd, "outbound-full-relay")) == 1 for nd in nodes), timeout=30,
-               msg="slots not full: " + "; ".join(f"{nd.host}: {len(of_type(nd, 'outbound-full-relay'))}"
-                                                   for nd in nodes))
+    # (an address attempted in the last minute is not picked again: the
+    # extra peers tried most of each half's addresses, hence the wait)
+    # A node that every other node of its half dialled has no address
+    # left to dial: it counts as full (it may then heal by refilling).
+    def full(nd):
+        side = a if nd in a else b
+        return len(of_type(nd, "outbound-full-relay")) == 1 or \
+            {host(p) for p in nd.getpeerinfo()} >= {m.host for m in side if m is not nd}
+    wait_for(lambda: all(full(nd) for nd in nodes), 120, lambda: "slots not full: " + types(nodes))
     mined = a[0].sendrawtransaction(txgen("fanout", cbs[0], 50 * 10**8, 2)[0])
     loser = a[0].sendrawtransaction(txgen("fanout", cbs[2], 50 * 10**8, 2)[0])
     a[0].generatetoaddress(2, pay)
@@ -126,18 +141,18 @@ def partition(tmp):
                all(nd.getbestblockhash() == b_tip for nd in b), timeout=30, msg="a half did not agree on its tip")
     wait_until(lambda: all(pooled in nd.getrawmempool() for nd in a), timeout=15,
                msg="a transaction did not reach the whole first half")
-    assert_true(all(len(of_type(nd, "outbound-full-relay")) == 1 for nd in nodes))
+    assert_true(all(full(nd) for nd in nodes))
     assert_equal(crossing(), [])
 
     for nd in nodes:
         nd.clearbanned()
-    wait_until(lambda: all(nd.getbestblockhash() == b_tip for nd in nodes), timeout=60,
-               msg="not every node on the heavier chain: " + ", ".join(str(nd.getblockcount()) for nd in nodes))
+    wait_for(lambda: all(nd.getbestblockhash() == b_tip for nd in nodes), 60,
+             lambda: "not every node on the heavier chain: " + ", ".join(str(nd.getblockcount()) for nd in nodes))
     assert_true(any("opening an extra block-relay-only connection" in nd.log() for nd in nodes))
     # the first half's transactions are back in its mempools, but the one
     # whose coin the heavier chain spent
-    wait_until(lambda: all({mined, pooled} <= set(nd.getrawmempool()) for nd in a), timeout=15,
-               msg="the first half's transactions are not back: " + str([nd.getrawmempool() for nd in a]))
+    wait_for(lambda: all({mined, pooled} <= set(nd.getrawmempool()) for nd in a), 15,
+             lambda: "the first half's transactions are not back: " + str([nd.getrawmempool() for nd in a]))
     for nd in nodes:
         assert_true(loser not in nd.getrawmempool(), "a conflicting transaction came back")
     tip = a[3].generatetoaddress(1, pay)[0]
