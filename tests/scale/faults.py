@@ -9,10 +9,17 @@ run after the mesh has formed and the seed has gone:
   flow; nothing may be lost: at the end every live node has every block
   (one tip for all) and every transaction that was accepted is in a block
   or in the mempool of a node never stopped, whose next block takes it; a block that lost a race to another is
-  counted (orphaned), its transactions must be back in the mempools.
+  counted (orphaned), its transactions must be back in the mempools;
+- partition: the nodes cut into two halves by /24 with setban (every node
+  bans the other half's subnets), both halves mine, the first fewer blocks
+  and with transactions of its own, then the bans are cleared: every node
+  must come to the heavier chain, and the lighter side's transactions that
+  the heavier chain does not contradict must be back in its mempools and
+  in its next block.
 
 Each returns its figures as a dict, with an "ok" entry."""
 import http.client
+import ipaddress
 import time
 
 OUTBOUND = 8
@@ -158,3 +165,178 @@ def _confirmations(nd, h):
         return None
     return info["confirmations"] if info.get("confirmations", -1) >= 0 else None
 
+
+
+# -- partition --
+
+def _halves(nodes):
+    """The nodes split in two by /24 (regtest's address-manager group):
+    the first half of the groups in address order, and the rest."""
+    from scale import group_of
+    groups = sorted({group_of(nd.host) for nd in nodes}, key=lambda g: ipaddress.ip_address(g + ".0"))
+    first = set(groups[:len(groups) // 2])
+    return [nd for nd in nodes if group_of(nd.host) in first], [nd for nd in nodes if group_of(nd.host) not in first]
+
+
+def _subnets(side):
+    """The fewest subnets that cover exactly the /24s of side's nodes (a
+    few setban calls per node instead of one per address)."""
+    from scale import group_of
+    nets = sorted({ipaddress.ip_network(group_of(nd.host) + ".0/24") for nd in side})
+    return [str(n) for n in ipaddress.collapse_addresses(nets)]
+
+
+def _crossing(mesh, a, b):
+    """Connections between the halves, by the dialler's connection type
+    (an inbound row is the far end of one counted from the other side)."""
+    hosts_a, hosts_b = {nd.host for nd in a}, {nd.host for nd in b}
+
+    def peers(nd):
+        try:
+            return nd, nd.call("getpeerinfo", timeout=30)
+        except _rpc_errors():
+            return nd, []
+    kinds = {}
+    for nd, info in mesh.pool.map(peers, a + b):
+        other = hosts_b if nd.host in hosts_a else hosts_a
+        for p in info:
+            if p["addr"].rsplit(":", 1)[0] in other and p["connection_type"] != "inbound":
+                kinds[p["connection_type"]] = kinds.get(p["connection_type"], 0) + 1
+    return kinds
+
+
+def _slots(mesh, nodes):
+    """Per node, its (outbound-full-relay, block-relay-only) peers."""
+    def one(nd):
+        try:
+            info = nd.call("getpeerinfo", timeout=30)
+        except _rpc_errors():
+            return (0, 0)
+        return (sum(p["connection_type"] == "outbound-full-relay" for p in info),
+                sum(p["connection_type"] == "block-relay-only" for p in info))
+    return list(mesh.pool.map(one, nodes))
+
+
+def _tips(mesh, nodes):
+    return list(mesh.pool.map(_tip, nodes))
+
+
+def _wait(pred, timeout, step=0.2):
+    t = time.monotonic()
+    while not pred():
+        if time.monotonic() - t > timeout:
+            return None
+        time.sleep(step)
+    return round(time.monotonic() - t, 2)
+
+
+def _double_spend(funder):
+    """Two transactions spending one funder coin to different amounts."""
+    u = funder.coins.pop()
+    out = []
+    for fee in (funder.FEE, 2 * funder.FEE):
+        raw = funder.node.call("createrawtransaction", [{"txid": u["txid"], "vout": u["vout"]}],
+                               {funder.pay: f"{round(u['amount'] - fee, 8):.8f}"})
+        out.append(funder.node.call("signrawtransactionwithwallet", raw)["hex"])
+    return out
+
+
+def partition_phase(mesh, nodes, rnd, funder, light_blocks=2, heavy_blocks=4, txs=10, refill_timeout=60,
+                    timeout=300, log=print):
+    """Cuts nodes into two halves, lets both mine, heals, and measures
+    how long until every node is on the heavier chain."""
+    from scale import pay_address
+    pay = pay_address()
+    a, b = _halves(nodes)
+    ban_a, ban_b = _subnets(b), _subnets(a)
+    log(f"partition: {len(a)} nodes ({len(ban_a)} subnets) against {len(b)} ({len(ban_b)} subnets), "
+        f"{light_blocks} blocks against {heavy_blocks}")
+    before = _crossing(mesh, a, b)
+
+    def ban(nd):
+        for net in (ban_a if nd in a else ban_b):
+            nd.call("setban", net, "add", 86400)
+    t = time.monotonic()
+    list(mesh.pool.map(ban, nodes))
+    cut_s = _wait(lambda: not _crossing(mesh, a, b), 30)
+    # each half refills its slots from its own side (an address tried in the
+    # last minute waits): healing must not lean on free slots where it can
+    # be helped
+    full = lambda: all(f >= 8 and r >= 2 for f, r in _slots(mesh, nodes))  # noqa: E731
+    refill_s = _wait(full, refill_timeout, 1.0)
+    slots = _slots(mesh, nodes)
+    log(f"  cut after {cut_s} s ({round(time.monotonic() - t, 1)} s with the bans); slots full on both sides: "
+        f"{refill_s} s; {sum(f >= 8 and r >= 2 for f, r in slots)} of {len(nodes)} nodes with 8 + 2")
+
+    # the light side: transactions mined in its blocks, some left pooled,
+    # and one whose coin the heavy side spends otherwise
+    mined = [rnd.choice(a).call("sendrawtransaction", funder.next_tx()) for _ in range(txs)]
+    mine_a, mine_b = _double_spend(funder)
+    conflict = rnd.choice(a).call("sendrawtransaction", mine_a)
+    miner_a = rnd.choice(a)
+    _wait(lambda: set(mined + [conflict]) <= set(miner_a.call("getrawmempool")), 30)
+    light_hashes = []
+    for _ in range(light_blocks):
+        light_hashes += miner_a.call("generatetoaddress", 1, pay)
+        time.sleep(0.2)
+    pooled = [rnd.choice(a).call("sendrawtransaction", funder.next_tx()) for _ in range(txs)]
+    miner_b = rnd.choice(b)
+    miner_b.call("sendrawtransaction", mine_b)
+    for _ in range(heavy_blocks):
+        miner_b.call("generatetoaddress", 1, pay)
+        time.sleep(0.2)
+    heavy = miner_b.call("getbestblockhash")
+    light = miner_a.call("getbestblockhash")
+    apart_s = _wait(lambda: set(_tips(mesh, a)) == {light} and set(_tips(mesh, b)) == {heavy}, 60)
+    in_light = {x for h in light_hashes for x in miner_a.call("getblock", h)["tx"]}
+    log(f"  halves on their own tips after {apart_s} s; the light chain holds {len(set(mined) & in_light)} of "
+        f"{len(mined)} of its transactions (+ the conflicting one: {conflict in in_light})")
+
+    t = time.monotonic()
+    list(mesh.pool.map(lambda nd: nd.call("clearbanned"), nodes))
+    heal_s = _wait(lambda: set(_tips(mesh, nodes)) == {heavy}, timeout)
+    if heal_s is not None:
+        heal_s = round(time.monotonic() - t, 2)
+    after = _crossing(mesh, a, b)
+    log(f"  healed: every node on the heavier tip {heal_s} s after clearbanned; links across the cut "
+        f"{after} (before the cut {before})")
+
+    want = set(mined + pooled)
+    back_s = _wait(lambda: all(want <= set(x) for x in mesh.pool.map(lambda nd: nd.call("getrawmempool"), a)), 60)
+    pools_a = list(mesh.pool.map(lambda nd: set(nd.call("getrawmempool")), a))
+    pools_b = list(mesh.pool.map(lambda nd: set(nd.call("getrawmempool")), b))
+    conflict_pooled = sum(conflict in x for x in pools_a + pools_b)
+    origin = rnd.choice(a)
+    last = origin.call("generatetoaddress", 1, pay)[0]
+    in_next = set(origin.call("getblock", last)["tx"])
+    reached = _wait(lambda: set(_tips(mesh, nodes)) == {last}, 60)
+    res = {"light_side": len(a), "heavy_side": len(b), "light_blocks": light_blocks, "heavy_blocks": heavy_blocks,
+           "subnets_banned_per_node": [len(ban_a), len(ban_b)], "cut_s": cut_s,
+           "slots_full_s": refill_s, "nodes_with_full_slots_at_heal": sum(f >= 8 and r >= 2 for f, r in slots),
+           "outbound_full_relay_at_heal": _dist([f for f, _ in slots]),
+           "block_relay_only_at_heal": _dist([r for _, r in slots]),
+           "links_across_before_cut": before, "links_across_after_heal": after,
+           "heal_s": heal_s, "light_txs": len(want), "light_txs_in_light_chain": len(set(mined) & in_light), "light_txs_back_in_light_mempools_s": back_s,
+           "light_txs_in_heavy_mempools": _dist([len(want & x) for x in pools_b]),
+           "conflicting_tx_in_mempools": conflict_pooled,
+           "next_block_from_light_side_takes_them": want <= in_next, "next_block_reached_all_s": reached}
+    res["ok"] = heal_s is not None and back_s is not None and conflict_pooled == 0 and want <= in_next \
+        and reached is not None
+    log(f"  the light side's {len(want)} transactions back in its mempools after {back_s} s (in the heavy "
+        f"side's: {res['light_txs_in_heavy_mempools']}); the conflicting one in {conflict_pooled} mempools; "
+        f"the light side's next block takes them all: {want <= in_next}, reached every node: {reached} s")
+    return res
+
+
+def _dist(values):
+    from scale import dist
+    return dist(values)
+
+
+def partition_summary(p):
+    return (f"partition {p['light_side']} | {p['heavy_side']} nodes, {p['light_blocks']} vs {p['heavy_blocks']} "
+            f"blocks: cut in {p['cut_s']} s, {p['nodes_with_full_slots_at_heal']} nodes with full slots; every "
+            f"node on the heavier tip {p['heal_s']} s after clearbanned (links across after: "
+            f"{p['links_across_after_heal']}); the light side's {p['light_txs']} transactions back in its mempools "
+            f"after {p['light_txs_back_in_light_mempools_s']} s, in its next block: "
+            f"{p['next_block_from_light_side_takes_them']}; conflicting one pooled: {p['conflicting_tx_in_mempools']}")

@@ -732,6 +732,8 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
                             "cpu_share_of_one_core_over_run": round(
                                 mesh.relay.cpu_s() / (time.monotonic() - mesh.t0), 3)}
 
+        if "partition" in phases:
+            res["partition"] = faults.partition_phase(mesh, rest, rnd, funder, log=log)
         if "churn" in phases:
             res["churn"] = faults.churn_phase(mesh, rest, rnd, funder, [mesh.nodes[FUNDER]],
                                               interval=churn_interval, duration=churn_duration, log=log)
@@ -754,7 +756,7 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
         if full_blocks:
             res["checks"]["every_full_block_reached_every_node"] = \
                 res["full_block_propagation"]["reaching_all"] == full_blocks
-        for phase in ("churn", "kill"):
+        for phase in ("partition", "churn", "kill"):
             if phase in res:
                 res["checks"][f"{phase}_phase"] = res[phase]["ok"]
         return res
@@ -830,6 +832,8 @@ def summary(res):
         lines.append(f"kill -9 of {k['killed']}: {k['survivors']} survivors one component with full slots after "
                      f"{r['seconds']} s ({r['ok']}), diameter {r['diameter']}; next block to all survivors in "
                      f"{k['next_block']['ms_to_100pct']} ms")
+    if "partition" in res:
+        lines.append(faults.partition_summary(res["partition"]))
     if "checks" in res:
         lines.append("checks: " + ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in res["checks"].items()))
     return "\n".join(lines)
@@ -849,7 +853,8 @@ def main():
     ap.add_argument("--form-timeout", type=float, default=120)
     ap.add_argument("--net", type=int, default=10, help="second octet of the nodes' 127.N.0.0/16")
     ap.add_argument("--phases", default="churn,kill",
-                    help="fault phases after the propagation ones: churn, kill (comma-separated; '' for none)")
+                    help="fault phases after the propagation ones: partition, churn, kill (comma-separated; "
+                         "'' for none)")
     ap.add_argument("--churn-interval", type=float, default=30.0)
     ap.add_argument("--churn-duration", type=float, default=300.0)
     ap.add_argument("--full-blocks", type=int, default=10,
