@@ -258,6 +258,7 @@ def partition_phase(mesh, nodes, rnd, funder, light_blocks=2, heavy_blocks=4, tx
             nd.call("setban", net, "add", 86400)
     t = time.monotonic()
     list(mesh.pool.map(ban, nodes))
+    bans_s = round(time.monotonic() - t, 2)
     cut_s = _wait(lambda: not _crossing(mesh, a, b), 30)
     # each half refills its slots from its own side (an address tried in the
     # last minute waits): healing must not lean on free slots where it can
@@ -265,7 +266,7 @@ def partition_phase(mesh, nodes, rnd, funder, light_blocks=2, heavy_blocks=4, tx
     full = lambda: all(f >= 8 and r >= 2 for f, r in _slots(mesh, nodes))  # noqa: E731
     refill_s = _wait(full, refill_timeout, 1.0)
     slots = _slots(mesh, nodes)
-    log(f"  cut after {cut_s} s ({round(time.monotonic() - t, 1)} s with the bans); slots full on both sides: "
+    log(f"  bans set in {bans_s} s, nothing across {cut_s} s later; slots full on both sides: "
         f"{refill_s} s; {sum(f >= 8 and r >= 2 for f, r in slots)} of {len(nodes)} nodes with 8 + 2")
 
     # the light side: transactions mined in its blocks, some left pooled,
@@ -311,7 +312,7 @@ def partition_phase(mesh, nodes, rnd, funder, light_blocks=2, heavy_blocks=4, tx
     in_next = set(origin.call("getblock", last)["tx"])
     reached = _wait(lambda: set(_tips(mesh, nodes)) == {last}, 60)
     res = {"light_side": len(a), "heavy_side": len(b), "light_blocks": light_blocks, "heavy_blocks": heavy_blocks,
-           "subnets_banned_per_node": [len(ban_a), len(ban_b)], "cut_s": cut_s,
+           "subnets_banned_per_node": [len(ban_a), len(ban_b)], "bans_set_s": bans_s, "cut_s": cut_s,
            "slots_full_s": refill_s, "nodes_with_full_slots_at_heal": sum(f >= 8 and r >= 2 for f, r in slots),
            "outbound_full_relay_at_heal": _dist([f for f, _ in slots]),
            "block_relay_only_at_heal": _dist([r for _, r in slots]),
