@@ -241,15 +241,37 @@ def _double_spend(funder):
     return out
 
 
-def partition_phase(mesh, nodes, rnd, funder, light_blocks=2, heavy_blocks=4, txs=10, refill_timeout=60,
+def partition_phase(mesh, nodes, rnd, funder, rounds=3, log=print, **kw):
+    """rounds partitions of nodes into the same two halves, each healed
+    (partition_round); the figures of each round and the distribution of
+    the time to heal."""
+    a, b = _halves(nodes)
+    log(f"partition: {len(a)} nodes against {len(b)}, {rounds} rounds")
+    rows = []
+    for r in range(rounds):
+        log(f" round {r + 1}/{rounds}")
+        rows.append(partition_round(mesh, a, b, rnd, funder, log=log, **kw))
+    heal = [x["heal_s"] for x in rows if x["heal_s"] is not None]
+    return {"ok": all(x["ok"] for x in rows), "rounds": rows, "light_side": len(a), "heavy_side": len(b),
+            "heal_s": _dist(heal), "healed_rounds": len(heal),
+            "nodes_with_full_slots_at_heal": _dist([x["nodes_with_full_slots_at_heal"] for x in rows]),
+            "links_across_after_heal": [x["links_across_after_heal"] for x in rows],
+            "light_txs_back_everywhere_on_light_side": all(x["light_txs_back_in_light_mempools_s"] is not None
+                                                           for x in rows),
+            "next_block_takes_them": all(x["next_block_from_light_side_takes_them"] for x in rows),
+            "conflicting_tx_pooled": sum(x["conflicting_tx_in_mempools"] for x in rows)}
+
+
+def partition_round(mesh, a, b, rnd, funder, light_blocks=2, heavy_blocks=4, txs=10, refill_timeout=60,
                     timeout=300, log=print):
-    """Cuts nodes into two halves, lets both mine, heals, and measures
-    how long until every node is on the heavier chain."""
+    """Cuts the halves a and b apart, lets both mine (a fewer blocks, with
+    transactions of its own), heals, and measures how long until every
+    node is on the heavier chain."""
     from scale import pay_address
     pay = pay_address()
-    a, b = _halves(nodes)
+    nodes = a + b
     ban_a, ban_b = _subnets(b), _subnets(a)
-    log(f"partition: {len(a)} nodes ({len(ban_a)} subnets) against {len(b)} ({len(ban_b)} subnets), "
+    log(f"  {len(a)} nodes ({len(ban_a)} subnets banned) against {len(b)} ({len(ban_b)}), "
         f"{light_blocks} blocks against {heavy_blocks}")
     before = _crossing(mesh, a, b)
 
@@ -263,11 +285,18 @@ def partition_phase(mesh, nodes, rnd, funder, light_blocks=2, heavy_blocks=4, tx
     # each half refills its slots from its own side (an address tried in the
     # last minute waits): healing must not lean on free slots where it can
     # be helped
-    full = lambda: all(f >= 8 and r >= 2 for f, r in _slots(mesh, nodes))  # noqa: E731
-    refill_s = _wait(full, refill_timeout, 1.0)
+    # (or settle: halves of a small mesh cannot fill 8 + 2 slots in distinct /24s)
+    seen = {"slots": None, "since": time.monotonic()}
+
+    def settled():
+        now = _slots(mesh, nodes)
+        if now != seen["slots"]:
+            seen["slots"], seen["since"] = now, time.monotonic()
+        return all(f >= 8 and r >= 2 for f, r in now) or time.monotonic() - seen["since"] > 10
+    refill_s = _wait(settled, refill_timeout, 1.0)
     slots = _slots(mesh, nodes)
-    log(f"  bans set in {bans_s} s, nothing across {cut_s} s later; slots full on both sides: "
-        f"{refill_s} s; {sum(f >= 8 and r >= 2 for f, r in slots)} of {len(nodes)} nodes with 8 + 2")
+    log(f"  bans set in {bans_s} s, nothing across {cut_s} s later; slots refilled or settled after "
+        f"{refill_s} s: {sum(f >= 8 and r >= 2 for f, r in slots)} of {len(nodes)} nodes with 8 + 2")
 
     # the light side: transactions mined in its blocks, some left pooled,
     # and one whose coin the heavy side spends otherwise
@@ -311,9 +340,9 @@ def partition_phase(mesh, nodes, rnd, funder, light_blocks=2, heavy_blocks=4, tx
     last = origin.call("generatetoaddress", 1, pay)[0]
     in_next = set(origin.call("getblock", last)["tx"])
     reached = _wait(lambda: set(_tips(mesh, nodes)) == {last}, 60)
-    res = {"light_side": len(a), "heavy_side": len(b), "light_blocks": light_blocks, "heavy_blocks": heavy_blocks,
+    res = {"light_blocks": light_blocks, "heavy_blocks": heavy_blocks,
            "subnets_banned_per_node": [len(ban_a), len(ban_b)], "bans_set_s": bans_s, "cut_s": cut_s,
-           "slots_full_s": refill_s, "nodes_with_full_slots_at_heal": sum(f >= 8 and r >= 2 for f, r in slots),
+           "slots_refilled_or_settled_s": refill_s, "nodes_with_full_slots_at_heal": sum(f >= 8 and r >= 2 for f, r in slots),
            "outbound_full_relay_at_heal": _dist([f for f, _ in slots]),
            "block_relay_only_at_heal": _dist([r for _, r in slots]),
            "links_across_before_cut": before, "links_across_after_heal": after,
@@ -335,9 +364,9 @@ def _dist(values):
 
 
 def partition_summary(p):
-    return (f"partition {p['light_side']} | {p['heavy_side']} nodes, {p['light_blocks']} vs {p['heavy_blocks']} "
-            f"blocks: cut in {p['cut_s']} s, {p['nodes_with_full_slots_at_heal']} nodes with full slots; every "
-            f"node on the heavier tip {p['heal_s']} s after clearbanned (links across after: "
-            f"{p['links_across_after_heal']}); the light side's {p['light_txs']} transactions back in its mempools "
-            f"after {p['light_txs_back_in_light_mempools_s']} s, in its next block: "
-            f"{p['next_block_from_light_side_takes_them']}; conflicting one pooled: {p['conflicting_tx_in_mempools']}")
+    return (f"partition {p['light_side']} | {p['heavy_side']} nodes, {p['healed_rounds']} of {len(p['rounds'])} "
+            f"rounds healed: every node on the heavier tip after clearbanned in {p['heal_s']} s; nodes with full "
+            f"slots at the heal {p['nodes_with_full_slots_at_heal']}; links across after: "
+            f"{p['links_across_after_heal']}; the light side's transactions back in all its mempools: "
+            f"{p['light_txs_back_everywhere_on_light_side']}, in its next block: {p['next_block_takes_them']}; "
+            f"conflicting ones pooled: {p['conflicting_tx_pooled']}")

@@ -628,7 +628,8 @@ def raise_fd_limit(n, relayed=False):
 
 def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0, workdir=None,
         template_blocks=TEMPLATE_BLOCKS, log=print, delay_ms=0, jitter_ms=0, rate_kbit=0, phases=(),
-        churn_interval=30.0, churn_duration=300.0, full_blocks=10, full_block_txs=100, compact=True):
+        churn_interval=30.0, churn_duration=300.0, full_blocks=10, full_block_txs=100, compact=True,
+        partition_rounds=3):
     """Starts the mesh of n nodes on 127.net.0.0/16 and on, measures it
     (idle: seconds of the quiet window that prices an idle mesh) and stops
     it; with delay_ms, jitter_ms or rate_kbit, every link goes through the
@@ -733,7 +734,7 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
                                 mesh.relay.cpu_s() / (time.monotonic() - mesh.t0), 3)}
 
         if "partition" in phases:
-            res["partition"] = faults.partition_phase(mesh, rest, rnd, funder, log=log)
+            res["partition"] = faults.partition_phase(mesh, rest, rnd, funder, rounds=partition_rounds, log=log)
         if "churn" in phases:
             res["churn"] = faults.churn_phase(mesh, rest, rnd, funder, [mesh.nodes[FUNDER]],
                                               interval=churn_interval, duration=churn_duration, log=log)
@@ -855,6 +856,7 @@ def main():
     ap.add_argument("--phases", default="churn,kill",
                     help="fault phases after the propagation ones: partition, churn, kill (comma-separated; "
                          "'' for none)")
+    ap.add_argument("--partition-rounds", type=int, default=3, help="cuts healed in the partition phase")
     ap.add_argument("--churn-interval", type=float, default=30.0)
     ap.add_argument("--churn-duration", type=float, default=300.0)
     ap.add_argument("--full-blocks", type=int, default=10,
@@ -886,7 +888,8 @@ def main():
               delay_ms=args.delay_ms, jitter_ms=args.jitter_ms, rate_kbit=args.rate_kbit,
               phases=[p for p in args.phases.split(",") if p], churn_interval=args.churn_interval,
               churn_duration=args.churn_duration, full_blocks=args.full_blocks,
-              full_block_txs=args.full_block_txs, compact=not args.no_compact)
+              full_block_txs=args.full_block_txs, compact=not args.no_compact,
+              partition_rounds=args.partition_rounds)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as f:
         json.dump(res, f, indent=1)
