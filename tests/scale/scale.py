@@ -853,7 +853,7 @@ def main():
     ap.add_argument("--txs", type=int, default=30)
     ap.add_argument("--form-timeout", type=float, default=120)
     ap.add_argument("--net", type=int, default=10, help="second octet of the nodes' 127.N.0.0/16")
-    ap.add_argument("--phases", default="churn,kill",
+    ap.add_argument("--phases", default="partition,churn,kill",
                     help="fault phases after the propagation ones: partition, churn, kill (comma-separated; "
                          "'' for none)")
     ap.add_argument("--partition-rounds", type=int, default=3, help="cuts healed in the partition phase")
