@@ -66,7 +66,7 @@ def check_bad_options(tmp):
     fails(base + ["-rpcport=abc"], "rpcport", "abc")
     fails(base + ["-regtest=maybe"], "regtest", "maybe")
     fails(base + ["-metrics=2"], "metrics", "takes 0 or 1")
-    fails(base + ["-rest=yes"], "rest", "takes 0 or 1")
+    fails(base + ["-rest=maybe"], "rest", "takes 0 or 1")
     fails(base + ["-dbcache"], "dbcache")
     fails(base + ["stray"], "stray")
     fails(["-regtest", f"-datadir={os.path.join(tmp, 'nosuchdir')}"], "nosuchdir", "does not exist")
