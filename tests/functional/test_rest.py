@@ -290,6 +290,9 @@ def check_refusals(a):
     for method in ("POST", "PUT", "DELETE"):
         r = refused(a, "/rest/chaininfo.json", 405, "REST answers GET and HEAD only", method)
         assert_equal(r.getheader("Allow"), "GET, HEAD")
+    # Credentials are neither needed nor looked at: wrong ones change nothing.
+    status, _, body, _ = get(a, "/rest/chaininfo.json", headers={"Authorization": "Basic d3Jvbmc6d3Jvbmc="})
+    assert_equal((status, json.loads(body)), (200, a.getblockchaininfo()), "REST ignores Authorization")
     status, ctype, body, _ = get(a, "/rest/chaininfo.json", "HEAD")
     assert_equal((status, ctype, body), (200, "application/json", b""), "HEAD: the headers only")
 
