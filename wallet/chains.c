@@ -41,8 +41,6 @@ static size_t ancestors(const struct wallet *w, struct wstore_tx *t, struct wsto
 
 int wallet_chains_init(struct wallet_chains *c, const struct wallet *w)
 {
-	const void *key;
-	void *value;
 	struct wstore_tx *set[CHAINS_MAX_WALK];
 	hmap_init(&c->index, 32);
 	c->desc = NULL;
@@ -50,8 +48,8 @@ int wallet_chains_init(struct wallet_chains *c, const struct wallet *w)
 	size_t cap = 0;
 	/* every pooled transaction adds one descendant to each of its
 	 * ancestors and to itself */
-	for (size_t it = 0; hmap_next(&w->txs, &it, &key, &value);) {
-		struct wstore_tx *t = value;
+	for (size_t i = 0; i < w->s.n_txs; i++) {
+		struct wstore_tx *t = w->s.txs[i];
 		if (t->confirmed || !t->in_mempool)
 			continue;
 		size_t n = ancestors(w, t, set);
