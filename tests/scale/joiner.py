@@ -1,0 +1,231 @@
+"""The late joiner phase of the scale harness (tests/scale/scale.py,
+docs/scale.md): a newcomer syncs the mesh's chain from many peers while
+serving what it already has to a second newcomer.
+
+1. The chain is brought to at least `target` blocks (2,000): the mesh
+   starts on the template chain, and whatever is missing is mined on one
+   node in chunks and relayed by the mesh to every node.
+2. Node A starts on an empty data directory knowing one address only,
+   `-seednode` of a random live node (the formation phase's seed is gone),
+   as a newcomer would: every other peer it finds through address relay.
+3. As soon as A holds its first blocks, node B starts the same way but
+   with A as an added node (`-addnode`), so that A, still syncing, serves
+   B the blocks it already has.
+4. A's getpeerinfo is polled all along (its peers come and go, so each
+   peer's figures are the largest seen): the block bytes A received from
+   each peer (bytesrecv_per_msg["block"]), and the block bytes A sent to
+   B (bytessent_per_msg["block"] on the connection from B's address) with
+   A's height at each poll, so the harness sees whether A served B before
+   it had finished its own sync.
+
+Checks: A and B reach the mesh's tip, A downloaded blocks from at least 4
+peers, and A had sent B blocks while A was still behind the tip."""
+import http.client
+import os
+import time
+
+MIN_PEERS = 4
+POLL_S = 0.05
+
+
+def _errors():
+    from scale import RPCFailure  # the harness's own error, imported late (scale imports faults, us)
+    return (OSError, RPCFailure, http.client.HTTPException, ValueError)
+
+
+def top_up(ref, nodes, target, pay, timeout, log):
+    """Mines on ref until the chain has target blocks, 250 at a time, and
+    waits until every node of nodes has ref's tip. Returns the figures."""
+    height = ref.call("getblockcount")
+    mined = 0
+    t = time.monotonic()
+    while height + mined < target:
+        n = min(250, target - height - mined)
+        ref.call("generatetoaddress", n, pay, timeout=120)
+        mined += n
+    tip = ref.call("getbestblockhash")
+    behind = list(nodes)
+    while behind and time.monotonic() - t < timeout:
+        behind = [nd for nd in behind if nd.call("getbestblockhash") != tip]
+        time.sleep(0.2)
+    secs = round(time.monotonic() - t, 2)
+    if mined:
+        log(f"  mined {mined} blocks on node{ref.index} to reach {target}; every node had them after {secs} s")
+    return {"mined": mined, "height": ref.call("getblockcount"), "tip": tip, "relayed_s": secs if mined else 0,
+            "nodes_behind": len(behind)}
+
+
+def new_node(mesh, index, host, extra):
+    """A node outside the mesh's list (the mesh does not stop it: the
+    phase does), on the mesh's ports and options."""
+    from scale import Node
+    first = mesh.nodes[0]
+    return Node(index, host, mesh.workdir, first.p2p_port, first.rpc_port, first.args[0], extra)
+
+
+def _peer_rows(nd):
+    try:
+        return nd.call("getpeerinfo", timeout=10)
+    except _errors():
+        return None
+
+
+class Watch:
+    """What A's getpeerinfo showed over the phase."""
+
+    def __init__(self, b_host):
+        self.b_host = b_host
+        self.recv = {}      # peer address -> largest block bytes A received from it
+        self.types = {}     # peer address -> its connection type
+        self.to_b = 0       # largest block bytes A sent to B
+        self.to_b_first = None  # (seconds since A started, A's height) of the first poll showing some
+        self.to_b_behind = 0   # block bytes A had sent B at the last poll where A was still behind
+        self.peers_max = 0
+        self.outbound_at = []  # (seconds, outbound peers) while syncing
+
+    def poll(self, info, height, target, since):
+        secs = round(time.monotonic() - since, 2)
+        ready = [p for p in info if p["connection_type"] != "addr-fetch"]
+        self.peers_max = max(self.peers_max, len(ready))
+        out = sum(p["connection_type"] == "outbound-full-relay" for p in info)
+        if not self.outbound_at or self.outbound_at[-1][1] != out:
+            self.outbound_at.append((secs, out))
+        for p in info:
+            addr = p["addr"]
+            got = p["bytesrecv_per_msg"].get("block", 0)
+            if got:
+                self.recv[addr] = max(self.recv.get(addr, 0), got)
+                self.types[addr] = p["connection_type"]
+            if addr.rsplit(":", 1)[0] == self.b_host:
+                sent = p["bytessent_per_msg"].get("block", 0)
+                self.to_b = max(self.to_b, sent)
+                if sent and self.to_b_first is None:
+                    self.to_b_first = (secs, height)
+                if sent and height < target:
+                    self.to_b_behind = max(self.to_b_behind, sent)
+
+
+def _wait_ready(nd, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not nd.alive():
+            raise SystemExit(f"the joiner {nd.host} exited:\n" + open(os.path.join(nd.datadir, "stderr.txt")).read())
+        if nd.ready():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def joiner_phase(mesh, nodes, rnd, target=2000, timeout=300, log=print):
+    """Runs the phase on the live nodes of nodes (see the module's
+    comment). Returns its figures, with an "ok" entry."""
+    from scale import host_of, pay_address
+    errors = _errors()
+    ref = rnd.choice(nodes)
+    log(f"late joiner: the chain brought to {target} blocks, then a newcomer syncing it while serving another")
+    chain = top_up(ref, nodes, target, pay_address(), timeout, log)
+    tip, height = chain["tip"], chain["height"]
+    net = int(nodes[0].host.split(".")[1])
+    # two groups past the mesh's last, so that A and B are in /24s of their own
+    base = (len(mesh.nodes) + 1) // 2 * 2
+    seed = rnd.choice(nodes)
+    a = new_node(mesh, "joinerA", host_of(base, net), [f"-seednode={seed.addr}"])
+    b_host = host_of(base + 2, net)
+    watch = Watch(b_host)
+    b = None
+    a_done = b_done = b_started_at_a_height = None
+    t0 = time.monotonic()
+    a.spawn()
+    try:
+        _wait_ready(a, 60)
+        b_started = None
+        deadline = t0 + timeout
+        while time.monotonic() < deadline:
+            try:
+                h_a = a.call("getblockcount", timeout=10)
+            except errors:
+                h_a = None
+            info = _peer_rows(a)
+            if info is not None and h_a is not None:
+                watch.poll(info, h_a, height, t0)
+            if h_a is not None and h_a >= height and a_done is None and a.call("getbestblockhash") == tip:
+                a_done = round(time.monotonic() - t0, 2)
+            if b is None and h_a:
+                b = new_node(mesh, "joinerB", b_host, [f"-seednode={seed.addr}", f"-addnode={a.addr}"])
+                b_started = time.monotonic()
+                b.spawn()
+                b_started_at_a_height = h_a
+            if b is not None and b_done is None and b.ready():
+                try:
+                    if b.call("getbestblockhash", timeout=10) == tip:
+                        b_done = round(time.monotonic() - b_started, 2)
+                except errors:
+                    pass
+            if a_done is not None and b_done is not None:
+                break
+            time.sleep(POLL_S)
+        info = _peer_rows(a)
+        if info is not None:
+            watch.poll(info, a.call("getblockcount"), height, t0)
+        b_peers = _peer_rows(b) if b is not None else None
+        b_recv = {}
+        for p in b_peers or []:
+            got = p["bytesrecv_per_msg"].get("block", 0)
+            if got:
+                b_recv[p["addr"]] = got
+        a.proc_figures()
+        if b is not None:
+            b.proc_figures()
+    finally:
+        for nd in (a, b):
+            if nd is not None:
+                nd.terminate()
+        for nd in (a, b):
+            if nd is not None:
+                try:
+                    nd.proc.wait(timeout=30)
+                except Exception:
+                    pass
+                nd.kill()
+
+    sources = sorted(watch.recv.items(), key=lambda kv: -kv[1])
+    res = {
+        "chain": chain,
+        "a_sync_s": a_done,
+        "a_seed": seed.addr,
+        "a_peers_downloaded_from": len(sources),
+        "a_block_bytes_per_peer": [{"addr": k, "type": watch.types[k], "block_bytes": v} for k, v in sources],
+        "a_block_bytes_total": sum(v for _, v in sources),
+        "a_outbound_over_time": watch.outbound_at,
+        "a_peers_max": watch.peers_max,
+        "b_started_at_a_height": b_started_at_a_height,
+        "b_sync_s": b_done,
+        "a_block_bytes_sent_to_b": watch.to_b,
+        "a_block_bytes_sent_to_b_while_a_behind": watch.to_b_behind,
+        "a_first_served_b_at": {"s": watch.to_b_first[0], "a_height": watch.to_b_first[1]}
+        if watch.to_b_first else None,
+        "b_block_bytes_per_peer": [{"addr": k, "block_bytes": v} for k, v in sorted(b_recv.items(),
+                                                                                   key=lambda kv: -kv[1])],
+        "a_cpu_s": a.final.get("cpu_s"),
+        "a_peak_rss_kib": a.final.get("hwm_kib"),
+    }
+    res["checks"] = {
+        "a_synced": a_done is not None,
+        "b_synced": b_done is not None,
+        f"a_downloaded_from_at_least_{MIN_PEERS}_peers": len(sources) >= MIN_PEERS,
+        "a_served_b_while_syncing": watch.to_b_behind > 0,
+    }
+    res["ok"] = all(res["checks"].values())
+    log(f"  A synced {height} blocks in {a_done} s from {len(sources)} peers "
+        f"({', '.join(str(v) for _, v in sources)} block bytes); outbound over time {watch.outbound_at}")
+    log(f"  B started at A's height {res['b_started_at_a_height']}, synced in {b_done} s; A sent B "
+        f"{watch.to_b} block bytes, {watch.to_b_behind} of them while A was behind (first at "
+        f"{res['a_first_served_b_at']})")
+    return res
+
+
+def summary(j):
+    return (f"late joiner: A synced {j['chain']['height']} blocks in {j['a_sync_s']} s from "
+            f"{j['a_peers_downloaded_from']} peers (block bytes {[r['block_bytes'] for r in j['a_block_bytes_per_peer']]}); "
+            f"B synced in {j['b_sync_s']} s, A sent it {j['a_block_bytes_sent_to_b']} block bytes, "
+            f"{j['a_block_bytes_sent_to_b_while_a_behind']} while A was behind")
