@@ -242,7 +242,7 @@ static void open_seeds(struct p2p *net, uint64_t now, bool starved)
 	ask_seeds(net, " again: no known address fills the outbound slots");
 }
 
-/* Once a second (and from the 100 ms timer while far behind): added
+/* Once a second (and when headers leave the node far behind): added
  * nodes, one outbound slot, the seeds when starved. A node far behind
  * the best header fills every free slot at once instead: each peer is
  * asked for SYNC_MAX_BLOCKS_IN_FLIGHT blocks at a time, and a newcomer

@@ -328,9 +328,6 @@ static void fast_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	sync_flush(net);
 	sync_download(net);
-	/* far behind: the free outbound slots need not wait for the tick */
-	if (sync_far_behind(net))
-		connman_open(net, now);
 	if (fast_pending(net))
 		net_wake(net);
 }

@@ -11,6 +11,7 @@
 #include "chain/sigcheck.h"
 #include "chain/validate.h"
 #include "p2p/cmpct.h"
+#include "p2p/connman.h"
 #include "p2p/gossip.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -361,6 +362,10 @@ void sync_on_headers(struct peer *p, const uint8_t *payload, size_t len)
 	}
 	p->sync->unconnecting = 0;
 	accept_headers(p, &h);
+	/* Far behind now: the free outbound slots are filled at once, not
+	 * at the next tick (a short chain is fetched within one). */
+	if (sync_far_behind(p->net))
+		connman_open(p->net, clock_mono_us());
 	sync_download(p->net);
 out:
 	msg_headers_release(&h);

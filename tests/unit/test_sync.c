@@ -378,7 +378,8 @@ static size_t outbound(struct p2p *net)
 }
 
 /* An outbound slot a tick, except far behind the best header: then every
- * free slot is filled at once (here from twelve addresses in twelve /24s,
+ * free slot is filled at once, when the headers that leave the node far
+ * behind arrive (here from twelve addresses in twelve /24s,
  * nothing listening: the connections are only started). The three
  * captured peers take three of the eight slots. */
 static void test_far_behind_fills_every_slot(void **state)
@@ -402,9 +403,9 @@ static void test_far_behind_fills_every_slot(void **state)
 	connman_open(m->net, clock_mono_us());
 	assert_int_equal(outbound(m->net), 5);
 
-	send_headers(m, 0, 40); /* 40 behind: the other three at once */
+	/* 40 behind: the other three at once, as the headers come */
+	send_headers(m, 0, 40);
 	assert_true(sync_far_behind(m->net));
-	connman_open(m->net, clock_mono_us());
 	assert_int_equal(outbound(m->net), NET_MAX_OUTBOUND);
 	connman_open(m->net, clock_mono_us());
 	assert_int_equal(outbound(m->net), NET_MAX_OUTBOUND);
