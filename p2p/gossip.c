@@ -216,6 +216,8 @@ void gossip_on_notfound(struct peer *p, const uint8_t *payload, size_t len)
 		struct tx_ask *a = hmap_get(&p->net->gossip->tx_asked, m.items[i].hash);
 		if (m.items[i].type == INV_TX && a && a->peer == p->id)
 			ask_done(p->net, m.items[i].hash);
+		else if (m.items[i].type == INV_BLOCK || m.items[i].type == INV_CMPCT_BLOCK)
+			sync_block_notfound(p, m.items[i].hash);
 	}
 	msg_inv_release(&m);
 }

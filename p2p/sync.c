@@ -393,6 +393,26 @@ static void request_done(struct p2p *net, const uint8_t hash[32])
 	hmap_del(&net->sync->blk_asked, hash);
 }
 
+/* The peer answered notfound for a block (it told us of a header before
+ * it had the block, or no longer has it): the request goes back to the
+ * others at once, not after the stall timeout, and the peer is taken to
+ * hold nothing from that block on until it tells us of more. */
+void sync_block_notfound(struct peer *p, const uint8_t hash[32])
+{
+	struct p2p *net = p->net;
+	if (hmap_get(&net->sync->blk_asked, hash) != p)
+		return;
+	for (size_t i = 0; i < p->sync->n_inflight; i++)
+		if (memcmp(p->sync->inflight[i], hash, 32) == 0) {
+			inflight_drop(p, i);
+			break;
+		}
+	struct block_index *bi = chainstate_lookup(net->cs, hash), *known = p->sync->best_known;
+	if (bi && known && known->height >= bi->height && index_ancestor(known, bi->height) == bi)
+		p->sync->best_known = bi->prev;
+	sync_download(net);
+}
+
 void sync_peer_closed(struct peer *p)
 {
 	while (p->sync->n_inflight)

@@ -55,6 +55,10 @@ void sync_locator(struct msg_getheaders *m, struct block_index *from);
 void sync_getheaders(struct peer *p);
 /* The peer completed its handshake. */
 void sync_peer_ready(struct peer *p);
+/* The peer answered notfound for block hash: our request to it (if any)
+ * is freed for the others, and the peer taken to lack that block and its
+ * descendants until it announces more. */
+void sync_block_notfound(struct peer *p, const uint8_t hash[32]);
 /* The peer is going: its requests are freed for others. */
 void sync_peer_closed(struct peer *p);
 /* An inv named block hash. */

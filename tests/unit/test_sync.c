@@ -15,6 +15,7 @@
 #include "chain/mempool.h"
 #include "p2p/addrman.h"
 #include "p2p/connman.h"
+#include "p2p/gossip.h"
 #include "p2p/peer.h"
 #include "p2p/sync.h"
 #include "util/clock.h"
@@ -412,6 +413,51 @@ static void test_far_behind_fills_every_slot(void **state)
 	mesh_free(m);
 }
 
+/* Peer i answers notfound for the source chain's block at height. */
+static void send_notfound(struct mesh *m, int i, uint32_t height)
+{
+	struct inv_item it = { INV_BLOCK, { 0 } };
+	struct msg_inv inv = { 1, &it };
+	struct buf b = BUF_INIT;
+	memcpy(it.hash, src_hash(m, height), 32);
+	assert_int_equal(msg_inv_encode(&b, &inv), 0);
+	gossip_on_notfound(m->peer[i], b.data, b.len);
+	buf_release(&b);
+}
+
+/* A block a peer answers notfound for goes at once to a peer with free
+ * slots; the first is not asked for it, nor for any block above it, until
+ * it announces them again. A notfound for a block asked of another peer
+ * changes nothing. */
+static void test_notfound_reassigns(void **state)
+{
+	(void)state;
+	struct mesh *m = mesh_new(20, false);
+	uint32_t h[64];
+
+	send_headers(m, 0, 20);
+	assert_heights(h, asked(m, 0, h, 64), 1, 16);
+	send_headers(m, 1, 20);
+	assert_heights(h, asked(m, 1, h, 64), 17, 20);
+
+	send_notfound(m, 1, 5); /* not asked of peer 1 */
+	assert_int_equal(inflight(m->peer[0]), 16);
+	assert_int_equal(asked(m, 1, h, 64), 0);
+
+	send_notfound(m, 0, 5);
+	assert_int_equal(inflight(m->peer[0]), 15);
+	assert_heights(h, asked(m, 1, h, 64), 5, 5);
+	assert_int_equal(asked(m, 0, h, 64), 0);
+	send_block(m, 0, 1); /* a slot frees: not filled with anything above 4 */
+	assert_int_equal(asked(m, 0, h, 64), 0);
+
+	send_headers(m, 0, 20); /* it has them after all */
+	send_block(m, 0, 2);
+	assert_int_equal(asked(m, 0, h, 64), 0); /* all 20 are in flight or here */
+	assert_int_equal(inflight(m->peer[0]) + inflight(m->peer[1]), 18);
+	mesh_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_catch_up_on_pool),
 		cmocka_unit_test(test_progress_told_to_newcomer),
 		cmocka_unit_test(test_far_behind_fills_every_slot),
+		cmocka_unit_test(test_notfound_reassigns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
