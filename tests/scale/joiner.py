@@ -57,12 +57,23 @@ def top_up(ref, nodes, target, pay, timeout, log):
             "nodes_behind": len(behind)}
 
 
+def hosts(n, net):
+    """A's and B's addresses beside a mesh of n nodes: two groups past
+    its last, so that each is in a /24 of its own."""
+    from scale import host_of
+    base = (n + 1) // 2 * 2
+    return [host_of(base, net), host_of(base + 2, net)]
+
+
 def new_node(mesh, index, host, extra):
     """A node outside the mesh's list (the mesh does not stop it: the
-    phase does), on the mesh's ports and options."""
+    phase does), on the mesh's ports and options; behind the delay relay
+    when the mesh has one (the relay was told of host at its start)."""
     from scale import Node
+    import delay
     first = mesh.nodes[0]
-    return Node(index, host, mesh.workdir, first.p2p_port, first.rpc_port, first.args[0], extra)
+    return Node(index, host, mesh.workdir, first.p2p_port, first.rpc_port, first.args[0], extra,
+                private=delay.private_of(host) if mesh.relay else None)
 
 
 def _peer_rows(nd):
@@ -121,21 +132,19 @@ def _wait_ready(nd, timeout):
 def joiner_phase(mesh, nodes, rnd, target=2000, timeout=300, log=print):
     """Runs the phase on the live nodes of nodes (see the module's
     comment). Returns its figures, with an "ok" entry."""
-    from scale import host_of, pay_address
+    from scale import pay_address
     errors = _errors()
     ref = rnd.choice(nodes)
     log(f"late joiner: the chain brought to {target} blocks, then a newcomer syncing it while serving another")
     chain = top_up(ref, nodes, target, pay_address(), timeout, log)
     tip, height = chain["tip"], chain["height"]
-    net = int(nodes[0].host.split(".")[1])
-    # two groups past the mesh's last, so that A and B are in /24s of their own
-    base = (len(mesh.nodes) + 1) // 2 * 2
+    net = int(mesh.nodes[0].host.split(".")[1])
+    a_host, b_host = hosts(len(mesh.nodes), net)
     seed = rnd.choice(nodes)
-    a = new_node(mesh, "joinerA", host_of(base, net), [f"-seednode={seed.addr}"])
-    b_host = host_of(base + 2, net)
+    a = new_node(mesh, "joinerA", a_host, [f"-seednode={seed.addr}"])
     watch = Watch(b_host)
     b = None
-    a_done = b_done = b_started_at_a_height = None
+    a_done = b_done = b_started_at_a_height = a_first = None
     t0 = time.monotonic()
     a.spawn()
     try:
@@ -150,6 +159,8 @@ def joiner_phase(mesh, nodes, rnd, target=2000, timeout=300, log=print):
             info = _peer_rows(a)
             if info is not None and h_a is not None:
                 watch.poll(info, h_a, height, t0)
+            if h_a and a_first is None:
+                a_first = round(time.monotonic() - t0, 2)
             if h_a is not None and h_a >= height and a_done is None and a.call("getbestblockhash") == tip:
                 a_done = round(time.monotonic() - t0, 2)
             if b is None and h_a is not None:
@@ -194,6 +205,7 @@ def joiner_phase(mesh, nodes, rnd, target=2000, timeout=300, log=print):
     res = {
         "chain": chain,
         "a_sync_s": a_done,
+        "a_first_block_seen_s": a_first,
         "a_seed": seed.addr,
         "a_peers_downloaded_from": len(sources),
         "a_block_bytes_per_peer": [{"addr": k, "type": watch.types[k], "block_bytes": v} for k, v in sources],

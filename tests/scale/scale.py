@@ -278,7 +278,7 @@ class Node:
 
 
 class Mesh:
-    def __init__(self, build, n, workdir, net, template=None, log=print, link=None, extra=()):
+    def __init__(self, build, n, workdir, net, template=None, log=print, link=None, extra=(), spare_hosts=()):
         self.n = n
         self.log = log
         self.workdir = workdir
@@ -290,9 +290,11 @@ class Mesh:
         self.nodes = [Node(i, host_of(i, net), workdir, p2p_port, rpc_port, cairnd,
                            ([] if i == 0 else [f"-seednode={seed_addr}"]) + list(extra), wallet=i == FUNDER,
                            private=delay.private_of(host_of(i, net)) if link else None) for i in range(n)]
-        # link: (delay_ms, jitter_ms, rate_kbit) through the relay, or None
-        self.relay = delay.Relay(build, workdir, [(nd.host, delay.private_of(nd.host), p2p_port)
-                                                  for nd in self.nodes], *link) if link else None
+        # link: (delay_ms, jitter_ms, rate_kbit) through the relay, or None;
+        # spare_hosts: nodes a phase starts later, behind the relay too
+        hosts = [nd.host for nd in self.nodes] + list(spare_hosts)
+        self.relay = delay.Relay(build, workdir, [(h, delay.private_of(h), p2p_port) for h in hosts],
+                                 *link) if link else None
         if template:
             for nd in self.nodes:
                 copy_template(template, nd.datadir, nd.index == FUNDER)
@@ -649,7 +651,8 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
     try:
         log(f"mining a template chain of {template_blocks} blocks")
         template = make_template(build, workdir, f"127.{net}.0.1", template_blocks, log)
-        mesh = Mesh(build, n, workdir, net, template, log, link, [] if compact else ["-compactblocks=0"])
+        mesh = Mesh(build, n, workdir, net, template, log, link, [] if compact else ["-compactblocks=0"],
+                    joiner.hosts(n, net) if "joiner" in phases else ())
         log(f"starting {n} nodes on 127.{net}.0.0/16 ({PER_GROUP} per /24), seed {mesh.nodes[0].addr}")
         res["start"] = mesh.start()
         log(f"  spawned in {res['start']['spawn_s']} s, all answering RPC after "
