@@ -262,6 +262,15 @@ void connman_open(struct p2p *net, uint64_t now)
 	open_seeds(net, now, !filled);
 }
 
+/* A seed answered with addresses we did not know: a node without any
+ * outbound peer yet (a newcomer) opens one from them now, not at the next
+ * tick; its first peer's headers tell it whether it is far behind. */
+void connman_addresses_fetched(struct p2p *net)
+{
+	if (net->active && count_type(net, P2P_OUTBOUND) == 0)
+		connman_open(net, clock_mono_us());
+}
+
 int connman_add_node(struct p2p *net, const char *text, bool one_try, int *code, char *err)
 {
 	struct net_addr a;

@@ -10,21 +10,36 @@ than one a second (the 1,000 blocks come within a tick). It must
 download blocks from all five (bytesrecv_per_msg["block"] of each in
 getpeerinfo).
 
-A second newcomer B connects to A alone while A is still syncing. A does
-not announce its tip while catching up, but it tells a peer that lacks
-the tip's header of its progress every 16 blocks; so B fetches from A the
-blocks A already has, and A's getpeerinfo shows block bytes sent to B
-while A is still behind the chain. B ends on the same tip."""
+A second newcomer B opens no connection of its own (-connect=0) and is
+A's added node, so their link is up before A's download starts (the
+1,000 blocks come within a fraction of a second). A does not announce
+its tip while catching up, but it tells a peer that lacks the tip's
+header of its progress every 16 blocks; so B fetches from A the blocks A
+already has. The -debug=bench tip marks of both, on the machine's one
+monotonic clock, show B holding blocks before A had reached the tip; B
+ends on the same tip, every block from A."""
 import os
+import re
 
 from framework import assert_equal, assert_true, run, wait_until
 from test_p2p_discovery import HostNode
 
 BLOCKS = 1000
+MARK = re.compile(r"mesh: tip ([0-9a-f]{64}) height (\d+) at (\d+) us")
 
 
 def block_bytes(node, key):
     return {p["addr"].rsplit(":", 1)[0]: p[key].get("block", 0) for p in node.getpeerinfo()}
+
+
+def tips(node):
+    """(height, monotonic us) of every tip the node marked, and when it
+    marked each hash."""
+    rows, at = [], {}
+    for m in MARK.finditer(node.log()):
+        rows.append((int(m.group(2)), int(m.group(3))))
+        at.setdefault(m.group(1), int(m.group(3)))
+    return rows, at
 
 
 def test(nodes):
@@ -45,37 +60,28 @@ def test(nodes):
     wait_until(lambda: len(hub.getnodeaddresses(0)) >= 5, timeout=30,
                msg=f"the hub knows {hub.getnodeaddresses(0)}")
 
-    # B first, connected to no one: it is pointed at A as soon as A answers
-    b = HostNode(210, tmp, "127.23.20.1", ["-connect=0", "-listen=1"])
+    b = HostNode(210, tmp, "127.23.20.1", ["-connect=0", "-listen=1", "-debug=bench"])
     b.start()
-    a = HostNode(209, tmp, "127.23.10.1", [f"-seednode={hub.addr}"])
+    a = HostNode(209, tmp, "127.23.10.1", [f"-seednode={hub.addr}", f"-addnode={b.addr}", "-debug=bench"])
     a.start()
-    b.addnode(a.addr, "onetry")
-
-    served_behind = 0
-    height_when_b_came = None
-    while True:
-        height = a.getblockcount()
-        to_b = block_bytes(a, "bytessent_per_msg").get(b.host)
-        if to_b is not None and height_when_b_came is None:
-            height_when_b_came = height
-        if to_b and height < BLOCKS:
-            served_behind = max(served_behind, to_b)
-        if a.getbestblockhash() == tip:
-            break
-        wait_until(lambda: True, timeout=0.05)
-    assert_true(height_when_b_came is not None and height_when_b_came < BLOCKS,
-                f"B connected only after A had synced (A at {height_when_b_came})")
+    wait_until(lambda: a.getbestblockhash() == tip and b.getbestblockhash() == tip, timeout=60,
+               msg=f"A at {a.getblockcount()}, B at {b.getblockcount()}")
 
     got = block_bytes(a, "bytesrecv_per_msg")
     from_servers = {s.host: got.get(s.host, 0) for s in servers}
     assert_true(all(v > 0 for v in from_servers.values()), f"A's block bytes per server: {from_servers}")
     outbound = [p for p in a.getpeerinfo() if p["connection_type"] == "outbound-full-relay"]
     assert_equal(len(outbound), 5)
-    assert_true(served_behind > 0, "A sent B no block before it had synced itself")
 
-    wait_until(lambda: b.getbestblockhash() == tip, timeout=60, msg=f"B at {b.getblockcount()}")
-    assert_equal(list(block_bytes(b, "bytesrecv_per_msg")), [a.host])
+    a_rows, a_at = tips(a)
+    b_rows, b_at = tips(b)
+    assert_true(tip in a_at and tip in b_at, "no tip mark")
+    before = max((h for h, t in b_rows if t <= a_at[tip]), default=0)
+    assert_true(before > 0, f"B had no block from A before A had synced (A's tip marks {a_rows[:3]}..., "
+                            f"B's {b_rows[:3]}...)")
+    b_got = {k: v for k, v in block_bytes(b, "bytesrecv_per_msg").items() if v}
+    assert_equal(list(b_got), [a.host])
+    assert_true(block_bytes(a, "bytessent_per_msg")[b.host] > 0)
     for n in [a, b, hub] + servers:
         n.stop()
 

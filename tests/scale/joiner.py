@@ -5,23 +5,26 @@ serving what it already has to a second newcomer.
 1. The chain is brought to at least `target` blocks (2,000): the mesh
    starts on the template chain, and whatever is missing is mined on one
    node in chunks and relayed by the mesh to every node.
-2. Node A starts on an empty data directory knowing one address only,
+2. Node B, the second newcomer, starts on an empty data directory and
+   opens no connection of its own (-connect=0): whatever it gets, it gets
+   from A.
+3. Node A starts on an empty data directory knowing one address only,
    `-seednode` of a random live node (the formation phase's seed is gone),
    as a newcomer would: every other peer it finds through address relay.
-3. As soon as A answers RPC, node B starts the same way but with A as an
-   added node (`-addnode`), so that A, still syncing, serves B the blocks
-   it already has (2,000 blocks of a few hundred bytes sync in well under
-   a second on loopback: a B started once A holds blocks would find A
-   done).
-4. A's getpeerinfo is polled all along (its peers come and go, so each
-   peer's figures are the largest seen): the block bytes A received from
-   each peer (bytesrecv_per_msg["block"]), and the block bytes A sent to
-   B (bytessent_per_msg["block"] on the connection from B's address) with
-   A's height at each poll, so the harness sees whether A served B before
-   it had finished its own sync.
+   B is its added node (-addnode), so the link between the two is up
+   before A's download starts: 2,000 blocks of a few hundred bytes come
+   within a fraction of a second on loopback, and a B that dialled A once
+   A answered RPC would find A done.
+4. A's getpeerinfo is polled all along (peers come and go, so each peer's
+   figures are the largest seen): the block bytes A received from each
+   peer (bytesrecv_per_msg["block"]) and sent to B. When each node had
+   which block comes from their -debug=bench tip marks, on the machine's
+   one monotonic clock: B's height at the moment A reached the tip says
+   whether A served B before it had finished its own sync, which polling
+   could miss.
 
 Checks: A and B reach the mesh's tip, A downloaded blocks from at least 4
-peers, and A had sent B blocks while A was still behind the tip."""
+peers, and B had blocks (from A, its only peer) before A had synced."""
 import http.client
 import os
 import time
@@ -129,6 +132,17 @@ def _wait_ready(nd, timeout):
     return False
 
 
+def tip_marks(nd):
+    """(height, monotonic seconds) of every tip the node's -debug=bench
+    log marked, oldest first, and the hash of each (a dict hash -> s)."""
+    rows, at = [], {}
+    for kind, h, height, t in nd.marks():
+        if kind == "tip":
+            rows.append((height, t / 1e6))
+            at.setdefault(h, t / 1e6)
+    return rows, at
+
+
 def joiner_phase(mesh, nodes, rnd, target=2000, timeout=300, log=print):
     """Runs the phase on the live nodes of nodes (see the module's
     comment). Returns its figures, with an "ok" entry."""
@@ -141,54 +155,37 @@ def joiner_phase(mesh, nodes, rnd, target=2000, timeout=300, log=print):
     net = int(mesh.nodes[0].host.split(".")[1])
     a_host, b_host = hosts(len(mesh.nodes), net)
     seed = rnd.choice(nodes)
-    a = new_node(mesh, "joinerA", a_host, [f"-seednode={seed.addr}"])
+    b = new_node(mesh, "joinerB", b_host, ["-connect=0"])
+    a = None
     watch = Watch(b_host)
-    b = None
-    a_done = b_done = b_started_at_a_height = a_first = None
-    t0 = time.monotonic()
-    a.spawn()
+    a_done = b_done = None
     try:
+        b.spawn()
+        _wait_ready(b, 60)
+        a = new_node(mesh, "joinerA", a_host, [f"-seednode={seed.addr}", f"-addnode={b.addr}"])
+        t0 = time.monotonic()
+        a.spawn()
         _wait_ready(a, 60)
-        b_started = None
         deadline = t0 + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and (a_done is None or b_done is None):
             try:
                 h_a = a.call("getblockcount", timeout=10)
+                info = _peer_rows(a)
+                if info is not None:
+                    watch.poll(info, h_a, height, t0)
+                if a_done is None and h_a >= height and a.call("getbestblockhash") == tip:
+                    a_done = True
+                if b_done is None and b.call("getbestblockhash", timeout=10) == tip:
+                    b_done = True
             except errors:
-                h_a = None
-            info = _peer_rows(a)
-            if info is not None and h_a is not None:
-                watch.poll(info, h_a, height, t0)
-            if h_a and a_first is None:
-                a_first = round(time.monotonic() - t0, 2)
-            if h_a is not None and h_a >= height and a_done is None and a.call("getbestblockhash") == tip:
-                a_done = round(time.monotonic() - t0, 2)
-            if b is None and h_a is not None:
-                b = new_node(mesh, "joinerB", b_host, [f"-seednode={seed.addr}", f"-addnode={a.addr}"])
-                b_started = time.monotonic()
-                b.spawn()
-                b_started_at_a_height = h_a
-            if b is not None and b_done is None and b.ready():
-                try:
-                    if b.call("getbestblockhash", timeout=10) == tip:
-                        b_done = round(time.monotonic() - b_started, 2)
-                except errors:
-                    pass
-            if a_done is not None and b_done is not None:
-                break
+                pass
             time.sleep(POLL_S)
         info = _peer_rows(a)
         if info is not None:
             watch.poll(info, a.call("getblockcount"), height, t0)
-        b_peers = _peer_rows(b) if b is not None else None
-        b_recv = {}
-        for p in b_peers or []:
-            got = p["bytesrecv_per_msg"].get("block", 0)
-            if got:
-                b_recv[p["addr"]] = got
+        b_recv = {p["addr"]: p["bytesrecv_per_msg"].get("block", 0) for p in _peer_rows(b) or []}
         a.proc_figures()
-        if b is not None:
-            b.proc_figures()
+        b.proc_figures()
     finally:
         for nd in (a, b):
             if nd is not None:
@@ -201,45 +198,49 @@ def joiner_phase(mesh, nodes, rnd, target=2000, timeout=300, log=print):
                     pass
                 nd.kill()
 
+    # when each had what, from the marks on the machine's one monotonic clock
+    a_rows, a_at = tip_marks(a)
+    b_rows, b_at = tip_marks(b)
+    a_end, b_end = a_at.get(tip), b_at.get(tip)
+    b_before = max((h for h, t in b_rows if a_end is not None and t <= a_end), default=0)
     sources = sorted(watch.recv.items(), key=lambda kv: -kv[1])
+    rel = lambda t: round(t - t0, 3) if t is not None else None  # noqa: E731
     res = {
         "chain": chain,
-        "a_sync_s": a_done,
-        "a_first_block_seen_s": a_first,
         "a_seed": seed.addr,
+        "a_sync_s": rel(a_end),
+        "a_first_block_s": rel(a_rows[0][1]) if a_rows else None,
         "a_peers_downloaded_from": len(sources),
         "a_block_bytes_per_peer": [{"addr": k, "type": watch.types[k], "block_bytes": v} for k, v in sources],
         "a_block_bytes_total": sum(v for _, v in sources),
         "a_outbound_over_time": watch.outbound_at,
-        "a_peers_max": watch.peers_max,
-        "b_started_at_a_height": b_started_at_a_height,
-        "b_sync_s": b_done,
+        "b_sync_s": rel(b_end),
+        "b_first_block_s": rel(b_rows[0][1]) if b_rows else None,
+        "b_height_when_a_synced": b_before,
         "a_block_bytes_sent_to_b": watch.to_b,
-        "a_block_bytes_sent_to_b_while_a_behind": watch.to_b_behind,
-        "a_first_served_b_at": {"s": watch.to_b_first[0], "a_height": watch.to_b_first[1]}
-        if watch.to_b_first else None,
-        "b_block_bytes_per_peer": [{"addr": k, "block_bytes": v} for k, v in sorted(b_recv.items(),
-                                                                                   key=lambda kv: -kv[1])],
+        "a_block_bytes_sent_to_b_seen_while_a_behind": watch.to_b_behind,
+        "b_block_bytes_per_peer": [{"addr": k, "block_bytes": v} for k, v in b_recv.items() if v],
         "a_cpu_s": a.final.get("cpu_s"),
         "a_peak_rss_kib": a.final.get("hwm_kib"),
     }
     res["checks"] = {
-        "a_synced": a_done is not None,
-        "b_synced": b_done is not None,
+        "a_synced": a_end is not None,
+        "b_synced": b_end is not None,
         f"a_downloaded_from_at_least_{MIN_PEERS}_peers": len(sources) >= MIN_PEERS,
-        "a_served_b_while_syncing": watch.to_b_behind > 0,
+        "a_served_b_while_syncing": b_before > 0,
     }
     res["ok"] = all(res["checks"].values())
-    log(f"  A synced {height} blocks in {a_done} s from {len(sources)} peers "
-        f"({', '.join(str(v) for _, v in sources)} block bytes); outbound over time {watch.outbound_at}")
-    log(f"  B started at A's height {res['b_started_at_a_height']}, synced in {b_done} s; A sent B "
-        f"{watch.to_b} block bytes, {watch.to_b_behind} of them while A was behind (first at "
-        f"{res['a_first_served_b_at']})")
+    log(f"  A synced {height} blocks {res['a_sync_s']} s after its start (first block at "
+        f"{res['a_first_block_s']} s) from {len(sources)} peers ({', '.join(str(v) for _, v in sources)} "
+        f"block bytes); outbound over time {watch.outbound_at}")
+    log(f"  B, fed by A alone, at height {b_before} when A had synced, synced {res['b_sync_s']} s after A's "
+        f"start; A sent B {watch.to_b} block bytes")
     return res
 
 
 def summary(j):
     return (f"late joiner: A synced {j['chain']['height']} blocks in {j['a_sync_s']} s from "
-            f"{j['a_peers_downloaded_from']} peers (block bytes {[r['block_bytes'] for r in j['a_block_bytes_per_peer']]}); "
-            f"B synced in {j['b_sync_s']} s, A sent it {j['a_block_bytes_sent_to_b']} block bytes, "
-            f"{j['a_block_bytes_sent_to_b_while_a_behind']} while A was behind")
+            f"{j['a_peers_downloaded_from']} peers (block bytes "
+            f"{[r['block_bytes'] for r in j['a_block_bytes_per_peer']]}); B, fed by A alone, was at height "
+            f"{j['b_height_when_a_synced']} when A had synced, synced after {j['b_sync_s']} s; A sent it "
+            f"{j['a_block_bytes_sent_to_b']} block bytes")
