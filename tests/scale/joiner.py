@@ -143,7 +143,7 @@ def tip_marks(nd):
     return rows, at
 
 
-def joiner_phase(mesh, nodes, rnd, target=2000, timeout=300, log=print):
+def joiner_phase(mesh, nodes, rnd, target=2000, timeout=120, log=print):
     """Runs the phase on the live nodes of nodes (see the module's
     comment). Returns its figures, with an "ok" entry."""
     from scale import pay_address
@@ -155,7 +155,7 @@ def joiner_phase(mesh, nodes, rnd, target=2000, timeout=300, log=print):
     net = int(mesh.nodes[0].host.split(".")[1])
     a_host, b_host = hosts(len(mesh.nodes), net)
     seed = rnd.choice(nodes)
-    b = new_node(mesh, "joinerB", b_host, ["-connect=0"])
+    b = new_node(mesh, "joinerB", b_host, ["-connect=0", "-listen=1"])
     a = None
     watch = Watch(b_host)
     a_done = b_done = None
