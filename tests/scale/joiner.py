@@ -94,15 +94,11 @@ class Watch:
         self.recv = {}      # peer address -> largest block bytes A received from it
         self.types = {}     # peer address -> its connection type
         self.to_b = 0       # largest block bytes A sent to B
-        self.to_b_first = None  # (seconds since A started, A's height) of the first poll showing some
-        self.to_b_behind = 0   # block bytes A had sent B at the last poll where A was still behind
-        self.peers_max = 0
+        self.to_b_behind = 0  # block bytes A had sent B at the last poll where A was still behind
         self.outbound_at = []  # (seconds, outbound peers) while syncing
 
     def poll(self, info, height, target, since):
         secs = round(time.monotonic() - since, 2)
-        ready = [p for p in info if p["connection_type"] != "addr-fetch"]
-        self.peers_max = max(self.peers_max, len(ready))
         out = sum(p["connection_type"] == "outbound-full-relay" for p in info)
         if not self.outbound_at or self.outbound_at[-1][1] != out:
             self.outbound_at.append((secs, out))
@@ -115,8 +111,6 @@ class Watch:
             if addr.rsplit(":", 1)[0] == self.b_host:
                 sent = p["bytessent_per_msg"].get("block", 0)
                 self.to_b = max(self.to_b, sent)
-                if sent and self.to_b_first is None:
-                    self.to_b_first = (secs, height)
                 if sent and height < target:
                     self.to_b_behind = max(self.to_b_behind, sent)
 
