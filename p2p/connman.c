@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "p2p/sync.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -241,13 +242,33 @@ static void open_seeds(struct p2p *net, uint64_t now, bool starved)
 	ask_seeds(net, " again: no known address fills the outbound slots");
 }
 
+/* Once a second (and when headers leave the node far behind): added
+ * nodes, one outbound slot, the seeds when starved. A node far behind
+ * the best header fills every free slot at once instead: each peer is
+ * asked for SYNC_MAX_BLOCKS_IN_FLIGHT blocks at a time, and a newcomer
+ * that opened one slot a second would fetch a short chain from its first
+ * one or two peers alone, leaving it slow and one peer's to mislead. */
 void connman_open(struct p2p *net, uint64_t now)
 {
 	if (!net->active)
 		return;
 	net->opened = true;
 	connman_open_added(net, now);
-	open_seeds(net, now, !open_outbound(net));
+	size_t out = count_type(net, P2P_OUTBOUND);
+	size_t n = !sync_far_behind(net) ? 1 : out < NET_MAX_OUTBOUND ? NET_MAX_OUTBOUND - out : 1;
+	bool filled = true;
+	for (size_t i = 0; i < n && filled; i++)
+		filled = open_outbound(net);
+	open_seeds(net, now, !filled);
+}
+
+/* A seed answered with addresses we did not know: a node without any
+ * outbound peer yet (a newcomer) opens one from them now, not at the next
+ * tick; its first peer's headers tell it whether it is far behind. */
+void connman_addresses_fetched(struct p2p *net)
+{
+	if (net->active && count_type(net, P2P_OUTBOUND) == 0)
+		connman_open(net, clock_mono_us());
 }
 
 int connman_add_node(struct p2p *net, const char *text, bool one_try, int *code, char *err)

@@ -12,10 +12,14 @@
 
 /* The transport's inbound filter (ctx is the struct p2p). */
 bool connman_accept_ok(void *ctx, const struct sockaddr *sa);
-/* Opens what is due: added nodes, an outbound slot, the seeds (at the
- * first call; later when no known address fills a slot). Nothing while
- * the network is off. */
+/* Opens what is due: added nodes, an outbound slot (every free one while
+ * far behind the best header, sync_far_behind), the seeds (at the first
+ * call; later when no known address fills a slot). Nothing while the
+ * network is off. */
 void connman_open(struct p2p *net, uint64_t now);
+/* A seed's answer brought new addresses: with no outbound peer yet, one
+ * is opened now rather than at the next tick. */
+void connman_addresses_fetched(struct p2p *net);
 /* Connects the added nodes whose retry is due; onetry entries are then
  * forgotten. */
 void connman_open_added(struct p2p *net, uint64_t now);
