@@ -636,8 +636,10 @@ static int open_rpc(struct node *n, char *err)
 	    (wallet && (wallet_rpc_register(n->rpc, &n->wallets, err) != 0 || wallets_register(n->rpc, &n->wallets, err) != 0)) ||
 	    asset_rpc_register(n->rpc, &n->asset_rpc, &n->wallets, err) != 0)
 		return -1;
+	n->rest = (struct rest){ .chain = &n->chain_rpc, .rawtx = &n->rawtx_rpc, .asset = &n->asset_rpc };
+	bool rest = options_bool(n->opts, "rest", false);
 	if (rpc_server_route(n->rpc, "/events", "events", true, serve_events, n->events, err) != 0 ||
-	    serve_metrics(n, err) != 0)
+	    serve_metrics(n, err) != 0 || rest_register(n->rpc, rest ? &n->rest : NULL, err) != 0)
 		return -1;
 	log_info("JSON-RPC listening on port %u", rpc_server_port(n->rpc));
 	return 0;

@@ -15,6 +15,7 @@
 #include "rpc/mining_rpc.h"
 #include "rpc/net_rpc.h"
 #include "rpc/rawtx_rpc.h"
+#include "rpc/rest.h"
 #include "rpc/wallets.h"
 
 struct event_base;
@@ -50,6 +51,7 @@ struct node {
 	struct net_rpc net_rpc;
 	struct wallets wallets; /* none loaded with -disablewallet */
 	struct asset_rpc asset_rpc;
+	struct rest rest; /* what GET /rest/ reads, with -rest */
 	struct event *signals[4];
 	int lock_fd;
 	uint64_t started; /* unix seconds */

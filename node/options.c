@@ -46,6 +46,9 @@ static const struct opt_def table[] = {
 	{ "rpcservertimeout", OPT_INT, "30", "Seconds an RPC client may be idle or slow before it is disconnected" },
 	{ "eventsreplay", OPT_INT, "10000", "Events kept for clients of GET /events that reconnect with Last-Event-ID" },
 	{ "eventsmaxclients", OPT_INT, "100", "Most GET /events streams open at once" },
+	{ "rest", OPT_BOOL, "0",
+	  "Serve public chain data at GET /rest/ on the RPC port, without authentication (Bitcoin Core's REST; "
+	  "docs/rest.md)" },
 	{ "metrics", OPT_BOOL, "0", "Serve Prometheus metrics at GET /metrics on the RPC port (docs/metrics.md)" },
 	{ "blocknotify", OPT_STR, NULL, "Run this command when the best block changes, outside initial download (%s: its hash)" },
 	{ "walletnotify", OPT_STR, NULL,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "chain/hash.h"
+#include "p2p/connman.h"
 #include "util/clock.h"
 #include "util/grow.h"
 #include "util/log.h"
@@ -296,8 +297,11 @@ void addrrelay_on_addr(struct peer *p, const uint8_t *payload, size_t len)
 	msg_addr_release(&m);
 	if (p->type == P2P_INBOUND)
 		relay_enabled(p);
-	if (p->type == P2P_ADDR_FETCH && solicited)
+	if (p->type == P2P_ADDR_FETCH && solicited) {
 		peer_disconnect(p, "addresses fetched");
+		if (added)
+			connman_addresses_fetched(p->net);
+	}
 }
 
 /* Answered once per connection, and only to inbound peers, as Bitcoin Core

@@ -313,14 +313,35 @@ static void open_seeds(struct p2p *net, uint64_t now, bool starved)
 	ask_seeds(net, " again: no known address fills the outbound slots");
 }
 
+/* Once a second (and when headers leave the node far behind): added
+ * nodes, one automatic connection (p2p/slots.c), the seeds when starved,
+ * a surplus block-relay-only peer let go. A node far behind the best
+ * header fills every free full-relay slot at once instead: each peer is
+ * asked for SYNC_MAX_BLOCKS_IN_FLIGHT blocks at a time, and a newcomer
+ * that opened one slot a second would fetch a short chain from its first
+ * one or two peers alone, leaving it slow and one peer's to mislead. */
 void connman_open(struct p2p *net, uint64_t now)
 {
 	if (!net->active)
 		return;
 	net->opened = true;
 	connman_open_added(net, now);
-	open_seeds(net, now, !open_outbound(net, now));
+	size_t out = count_type(net, P2P_OUTBOUND);
+	size_t n = !sync_far_behind(net) ? 1 : out < net->slots.max_full ? net->slots.max_full - out : 1;
+	bool filled = true;
+	for (size_t i = 0; i < n && filled; i++)
+		filled = open_outbound(net, now);
+	open_seeds(net, now, !filled);
 	evict_extra(net, now);
+}
+
+/* A seed answered with addresses we did not know: a node without any
+ * outbound peer yet (a newcomer) opens one from them now, not at the next
+ * tick; its first peer's headers tell it whether it is far behind. */
+void connman_addresses_fetched(struct p2p *net)
+{
+	if (net->active && count_type(net, P2P_OUTBOUND) == 0)
+		connman_open(net, clock_mono_us());
 }
 
 int connman_add_node(struct p2p *net, const char *text, bool one_try, int *code, char *err)

@@ -13,11 +13,16 @@
 
 /* The transport's inbound filter (ctx is the struct p2p). */
 bool connman_accept_ok(void *ctx, const struct sockaddr *sa);
-/* Once a tick: opens what is due (added nodes, an outbound slot, an
- * extra block-relay-only peer or a feeler, the seeds at the first call
- * and later when no known address fills a full-relay slot) and lets a
+/* Once a tick (and when headers leave the node far behind): opens what
+ * is due (added nodes, an outbound slot — every free full-relay one while
+ * far behind the best header, sync_far_behind —, an extra
+ * block-relay-only peer or a feeler, the seeds at the first call and
+ * later when no known address fills a full-relay slot) and lets a
  * surplus block-relay-only peer go. Nothing while the network is off. */
 void connman_open(struct p2p *net, uint64_t now);
+/* A seed's answer brought new addresses: with no outbound peer yet, one
+ * is opened now rather than at the next tick. */
+void connman_addresses_fetched(struct p2p *net);
 /* Connects the added nodes whose retry is due; onetry entries are then
  * forgotten. */
 void connman_open_added(struct p2p *net, uint64_t now);

@@ -221,6 +221,8 @@ void gossip_on_notfound(struct peer *p, const uint8_t *payload, size_t len)
 		struct tx_ask *a = hmap_get(&p->net->gossip->tx_asked, m.items[i].hash);
 		if (m.items[i].type == INV_TX && a && a->peer == p->id)
 			ask_done(p->net, m.items[i].hash);
+		else if (m.items[i].type == INV_BLOCK || m.items[i].type == INV_CMPCT_BLOCK)
+			sync_block_notfound(p, m.items[i].hash);
 	}
 	msg_inv_release(&m);
 }
@@ -435,13 +437,16 @@ bool gossip_tip_is_new(const struct p2p *net, const uint8_t tip[32])
 }
 
 /* Announced once the tip is within a few blocks of the best header, so a
- * syncing node does not shower its peers with every block it connects. */
+ * syncing node does not shower its peers with every block it connects;
+ * until then only the peers behind us hear of our progress, in steps. */
 bool gossip_tip_changed(struct p2p *net)
 {
 	struct block_index *tip = chainstate_tip(net->cs), *best = chainstate_best_header(net->cs);
 	invset_clear(&net->gossip->rejects);
-	if (best && best->height > tip->height + 8)
+	if (best && best->height > tip->height + 8) {
+		sync_announce_progress(net);
 		return false;
+	}
 	memcpy(net->gossip->announced, tip->hash, 32);
 	gossip_announce_block(net, tip->hash);
 	return true;

@@ -11,6 +11,7 @@
 #include "chain/sigcheck.h"
 #include "chain/validate.h"
 #include "p2p/cmpct.h"
+#include "p2p/connman.h"
 #include "p2p/gossip.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -236,6 +237,65 @@ void sync_on_getheaders(struct peer *p, const uint8_t *payload, size_t len)
 	free(all);
 }
 
+/* ---- telling newcomers while catching up ---- */
+
+/* The highest block of our best chain the peer has the header of: where
+ * its best header we know, or the last one we sent it, meets our chain
+ * (genesis when neither). */
+static struct block_index *peer_shared(struct peer *p, struct block_index *tip)
+{
+	struct block_index *marks[2] = { p->sync->best_sent, p->sync->best_known };
+	struct block_index *best = index_ancestor(tip, 0);
+	for (size_t k = 0; k < 2; k++) {
+		struct block_index *f = marks[k] ? index_fork(tip, marks[k]) : NULL;
+		if (f && (!best || f->height > best->height))
+			best = f;
+	}
+	return best;
+}
+
+/* Sends p the headers of our best chain after from, up to tip (at most
+ * MSG_MAX_HEADERS), and remembers the last as sent. */
+static void send_headers_after(struct peer *p, struct block_index *from, struct block_index *tip)
+{
+	struct chainstate *cs = p->net->cs;
+	uint32_t n = tip->height - from->height;
+	if (n > MSG_MAX_HEADERS)
+		n = MSG_MAX_HEADERS;
+	struct block_header *all = malloc(sizeof(*all) * n);
+	struct msg_headers h = { 0, all };
+	struct buf b = BUF_INIT;
+	if (!all)
+		return;
+	for (uint32_t ht = from->height + 1; h.n < n; ht++)
+		all[h.n++] = chainstate_at(cs, ht)->header;
+	if (msg_headers_encode(&b, &h) == 0 && peer_send_buf(p, MSG_HEADERS, &b)) {
+		p->sync->best_sent = chainstate_at(cs, from->height + n);
+		gossip_known(p, p->sync->best_sent->hash);
+	} else {
+		buf_release(&b);
+	}
+	free(all);
+}
+
+/* While catching up the tip is not announced: the peers we download from
+ * have it already, and each block would be a message to each of them. A
+ * peer that lacks our tip's header (a newcomer that connected to us, or
+ * one further behind) is told every SYNC_PROGRESS_STEP blocks, with the
+ * headers of what we connected since it last heard, so that it can fetch
+ * from us what we already have while we fetch the rest. */
+void sync_announce_progress(struct p2p *net)
+{
+	struct block_index *tip = chainstate_tip(net->cs);
+	for (struct peer *p = net->peers; p; p = p->next) {
+		if (!p->ready || p->closing || p->type == P2P_ADDR_FETCH || sync_peer_has_header(p, tip))
+			continue;
+		struct block_index *from = peer_shared(p, tip);
+		if (from && tip->height >= from->height + SYNC_PROGRESS_STEP)
+			send_headers_after(p, from, tip);
+	}
+}
+
 /* ---- receiving headers ---- */
 
 static bool headers_continuous(const struct msg_headers *h)
@@ -302,6 +362,10 @@ void sync_on_headers(struct peer *p, const uint8_t *payload, size_t len)
 	}
 	p->sync->unconnecting = 0;
 	accept_headers(p, &h);
+	/* Far behind now: the free outbound slots are filled at once, not
+	 * at the next tick (a short chain is fetched within one). */
+	if (sync_far_behind(p->net))
+		connman_open(p->net, clock_mono_us());
 	sync_download(p->net);
 out:
 	msg_headers_release(&h);
@@ -327,6 +391,26 @@ static void request_done(struct p2p *net, const uint8_t hash[32])
 		if (memcmp(owner->sync->inflight[i], hash, 32) == 0)
 			return inflight_drop(owner, i);
 	hmap_del(&net->sync->blk_asked, hash);
+}
+
+/* The peer answered notfound for a block (it told us of a header before
+ * it had the block, or no longer has it): the request goes back to the
+ * others at once, not after the stall timeout, and the peer is taken to
+ * hold nothing from that block on until it tells us of more. */
+void sync_block_notfound(struct peer *p, const uint8_t hash[32])
+{
+	struct p2p *net = p->net;
+	if (hmap_get(&net->sync->blk_asked, hash) != p)
+		return;
+	for (size_t i = 0; i < p->sync->n_inflight; i++)
+		if (memcmp(p->sync->inflight[i], hash, 32) == 0) {
+			inflight_drop(p, i);
+			break;
+		}
+	struct block_index *bi = chainstate_lookup(net->cs, hash), *known = p->sync->best_known;
+	if (bi && known && known->height >= bi->height && index_ancestor(known, bi->height) == bi)
+		p->sync->best_known = bi->prev;
+	sync_download(net);
 }
 
 void sync_peer_closed(struct peer *p)
@@ -380,6 +464,12 @@ static bool catching_up(struct p2p *net)
 {
 	struct block_index *tip = chainstate_tip(net->cs), *best = chainstate_best_header(net->cs);
 	return best && best->height > tip->height + 1;
+}
+
+bool sync_far_behind(const struct p2p *net)
+{
+	struct block_index *tip = chainstate_tip(net->cs), *best = chainstate_best_header(net->cs);
+	return best && best->height > tip->height + SYNC_MAX_BLOCKS_IN_FLIGHT;
 }
 
 /* Keeps b (moved in) for the next flush; false when it cannot be held. */

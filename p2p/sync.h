@@ -37,6 +37,17 @@ bool sync_peer_has_header(const struct peer *p, const struct block_index *bi);
 /* We sent the peer bi's header (an announcement). */
 void sync_header_sent(struct peer *p, struct block_index *bi);
 
+/* A catching-up node tells peers that lack its tip's header of its
+ * progress every this many blocks. */
+#define SYNC_PROGRESS_STEP 16
+/* The tip moved while catching up (it is not announced then): each peer
+ * that lacks the tip's header and heard of nothing for
+ * SYNC_PROGRESS_STEP blocks gets the headers connected since. */
+void sync_announce_progress(struct p2p *net);
+/* The best header is more than SYNC_MAX_BLOCKS_IN_FLIGHT blocks ahead of
+ * the tip: more to fetch than one peer is asked for at a time. */
+bool sync_far_behind(const struct p2p *net);
+
 /* Fills m with a locator from `from` back to genesis: ten steps of one,
  * then doubling, always ending with genesis. */
 void sync_locator(struct msg_getheaders *m, struct block_index *from);
@@ -44,6 +55,10 @@ void sync_locator(struct msg_getheaders *m, struct block_index *from);
 void sync_getheaders(struct peer *p);
 /* The peer completed its handshake. */
 void sync_peer_ready(struct peer *p);
+/* The peer answered notfound for block hash: our request to it (if any)
+ * is freed for the others, and the peer taken to lack that block and its
+ * descendants until it announces more. */
+void sync_block_notfound(struct peer *p, const uint8_t hash[32]);
 /* The peer is going: its requests are freed for others. */
 void sync_peer_closed(struct peer *p);
 /* An inv named block hash. */

@@ -275,9 +275,8 @@ static int listassets(void *ctx, const cJSON *params, cJSON **result, struct rpc
 
 /* ---- getassetinfo, getassethistory, getassetproof ---- */
 
-static cJSON *step_json(struct asset_rpc *r, const struct asset_step *s)
+static cJSON *step_json(const struct chain_params *p, const struct asset_step *s)
 {
-	const struct chain_params *p = chainstate_params(r->cs);
 	cJSON *j = cJSON_CreateObject();
 	bool ok = j && txjson_add_hex(j, "txid", s->tx.txid, 32) &&
 		  cJSON_AddStringToObject(j, "type", s->has_from ? "transfer" : "register") &&
@@ -286,19 +285,28 @@ static cJSON *step_json(struct asset_rpc *r, const struct asset_step *s)
 	return rpc_json_if(j, ok);
 }
 
-static int getassethistory(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+int asset_rpc_history_json(struct chainstate *cs, struct mempool *mp, cJSON **out, const uint8_t id[32],
+			   struct rpc_error *e)
 {
-	struct asset_rpc *r = ctx;
-	uint8_t id[32];
 	struct asset_history h;
-	if (param_asset(id, params, 0, e) != 0 || asset_rpc_history(r->cs, r->mp, id, &h, e) != 0)
+	*out = NULL;
+	if (asset_rpc_history(cs, mp, id, &h, e) != 0)
 		return -1;
 	cJSON *arr = cJSON_CreateArray();
 	bool ok = arr != NULL;
 	for (size_t i = 0; ok && i < h.n; i++)
-		ok = rpc_array_add(arr, step_json(r, &h.steps[i]));
+		ok = rpc_array_add(arr, step_json(chainstate_params(cs), &h.steps[i]));
 	asset_history_release(&h);
-	return rpc_result_if(result, arr, ok, e);
+	return rpc_result_if(out, arr, ok, e);
+}
+
+static int getassethistory(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct asset_rpc *r = ctx;
+	uint8_t id[32];
+	if (param_asset(id, params, 0, e) != 0)
+		return -1;
+	return asset_rpc_history_json(r->cs, r->mp, result, id, e);
 }
 
 static bool add_current(cJSON *j, const struct asset_step *cur)
@@ -308,9 +316,8 @@ static bool add_current(cJSON *j, const struct asset_step *cur)
 	       add_place(now, cur);
 }
 
-static bool add_info(cJSON *j, struct wallet_rpc *r, const struct asset_history *h)
+static bool add_info(cJSON *j, const struct chain_params *p, struct wallet *w, const struct asset_history *h)
 {
-	const struct chain_params *p = chainstate_params(r->cs);
 	const struct asset_step *reg = &h->steps[0], *cur = &h->steps[h->n - 1];
 	size_t unconfirmed = 0;
 	for (size_t i = 1; i < h->n; i++)
@@ -321,38 +328,55 @@ static bool add_info(cJSON *j, struct wallet_rpc *r, const struct asset_history 
 		  add_address(j, "owner", p, cur->to) && add_current(j, cur) &&
 		  cJSON_AddNumberToObject(j, "transfers", (double)(h->n - 1)) &&
 		  cJSON_AddNumberToObject(j, "unconfirmed_transfers", (double)unconfirmed);
-	if (ok && r->w)
-		ok = cJSON_AddBoolToObject(j, "mine", wallet_is_mine(r->w, cur->to, NULL, NULL)) != NULL;
+	if (ok && w)
+		ok = cJSON_AddBoolToObject(j, "mine", wallet_is_mine(w, cur->to, NULL, NULL)) != NULL;
 	return ok;
 }
 
 /* The history walk gives everything getassetinfo shows; one block read per
  * custody step, through the indexes. */
+int asset_rpc_info_json(struct chainstate *cs, struct mempool *mp, struct wallet *w, cJSON **out,
+			const uint8_t id[32], struct rpc_error *e)
+{
+	struct asset_history h;
+	*out = NULL;
+	if (asset_rpc_history(cs, mp, id, &h, e) != 0)
+		return -1;
+	cJSON *j = cJSON_CreateObject();
+	bool ok = j && txjson_add_hex(j, "asset", id, 32) && add_info(j, chainstate_params(cs), w, &h);
+	asset_history_release(&h);
+	return rpc_result_if(out, j, ok, e);
+}
+
 /* ctx: the wallet the request picks, or one without a wallet
  * (wallets_route_optional). */
 static int getassetinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct wallet_rpc *r = ctx;
 	uint8_t id[32];
-	struct asset_history h;
-	if (param_asset(id, params, 0, e) != 0 || asset_rpc_history(r->cs, r->mp, id, &h, e) != 0)
+	if (param_asset(id, params, 0, e) != 0)
 		return -1;
-	cJSON *j = cJSON_CreateObject();
-	bool ok = j && txjson_add_hex(j, "asset", id, 32) && add_info(j, r, &h);
-	asset_history_release(&h);
-	return rpc_result_if(result, j, ok, e);
+	return asset_rpc_info_json(r->cs, r->mp, r->w, result, id, e);
+}
+
+int asset_rpc_proof_json(struct chainstate *cs, cJSON **out, const uint8_t id[32], struct rpc_error *e)
+{
+	struct proof_bundle b;
+	*out = NULL;
+	if (asset_rpc_build_proof(cs, id, &b, e) != 0)
+		return -1;
+	cJSON *j = proof_json_encode(&b);
+	proof_bundle_release(&b);
+	return rpc_result(out, j, e);
 }
 
 static int getassetproof(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct asset_rpc *r = ctx;
 	uint8_t id[32];
-	struct proof_bundle b;
-	if (param_asset(id, params, 0, e) != 0 || asset_rpc_build_proof(r->cs, id, &b, e) != 0)
+	if (param_asset(id, params, 0, e) != 0)
 		return -1;
-	cJSON *j = proof_json_encode(&b);
-	proof_bundle_release(&b);
-	return rpc_result(result, j, e);
+	return asset_rpc_proof_json(r->cs, result, id, e);
 }
 
 /* ---- getblockprovenance ---- */

@@ -34,4 +34,16 @@ int asset_rpc_history(struct chainstate *cs, struct mempool *mp, const uint8_t i
  * does not hold the asset) and *out empty. */
 int asset_rpc_build_proof(struct chainstate *cs, const uint8_t id[32], struct proof_bundle *out, struct rpc_error *e) WUR;
 
+/* The answers of getassethistory, getassetinfo and getassetproof for asset
+ * id, which REST (rpc/rest.h) gives too, built here once so the two can
+ * never differ. Each returns 0 with *out a new item (the caller frees it),
+ * or -1 with e filled as asset_rpc_history or asset_rpc_build_proof fill it
+ * and *out NULL. getassetinfo's "mine" is there only with a wallet w (NULL:
+ * none). */
+int asset_rpc_history_json(struct chainstate *cs, struct mempool *mp, cJSON **out, const uint8_t id[32],
+			   struct rpc_error *e) WUR;
+int asset_rpc_info_json(struct chainstate *cs, struct mempool *mp, struct wallet *w, cJSON **out,
+			const uint8_t id[32], struct rpc_error *e) WUR;
+int asset_rpc_proof_json(struct chainstate *cs, cJSON **out, const uint8_t id[32], struct rpc_error *e) WUR;
+
 #endif

@@ -79,14 +79,12 @@ bool chain_rpc_initial_download(struct chainstate *cs, uint64_t now)
 	       (hdr && hdr->height > tip->height + 144);
 }
 
-static int getblockchaininfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+cJSON *chain_rpc_chaininfo(struct chain_rpc *r)
 {
-	struct chain_rpc *r = ctx;
 	const struct chain_params *p = chainstate_params(r->cs);
 	const struct block_index *tip = chainstate_tip(r->cs), *hdr = chainstate_best_header(r->cs);
 	uint64_t now = clock_now();
 	uint8_t work[32];
-	(void)params;
 	u256_to_be(work, &tip->work);
 	double prog = chain_rpc_progress(r->cs, now);
 	cJSON *j = cJSON_CreateObject();
@@ -102,7 +100,13 @@ static int getblockchaininfo(void *ctx, const cJSON *params, cJSON **result, str
 		  txjson_add_hex(j, "chainwork", work, 32) && cJSON_AddBoolToObject(j, "pruned", false) &&
 		  cJSON_AddStringToObject(j, "warnings", "") &&
 		  (!r->events || events_add_last(j, "sequence", r->events));
-	return rpc_result_if(result, j, ok, e);
+	return rpc_json_if(j, ok);
+}
+
+static int getblockchaininfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	(void)params;
+	return rpc_result(result, chain_rpc_chaininfo(ctx), e);
 }
 
 static int getdifficulty(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -110,6 +114,17 @@ static int getdifficulty(void *ctx, const cJSON *params, cJSON **result, struct 
 	struct chain_rpc *r = ctx;
 	(void)params;
 	return rpc_result(result, cJSON_CreateNumber(txjson_difficulty(chainstate_tip(r->cs)->header.bits)), e);
+}
+
+int chain_rpc_read_block(struct chainstate *cs, struct block *b, const struct block_index *bi, struct rpc_error *e)
+{
+	char err[ERR_LEN];
+	block_init(b);
+	if (!(bi->status & BLOCK_HAVE_DATA))
+		return rpc_error_set(e, RPC_MISC_ERROR, "Block not available (not fully downloaded)");
+	if (chainstate_read_block(cs, bi, b, err) != 0)
+		return rpc_error_set(e, RPC_DATABASE_ERROR, "%s", err);
+	return 0;
 }
 
 static int verbosity_param(int64_t *out, const cJSON *params, size_t i, int64_t def, struct rpc_error *e)
@@ -128,13 +143,9 @@ static int getblock(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 	struct block_index *bi;
 	struct block b;
 	int64_t verbosity;
-	char err[ERR_LEN];
-	if (chain_rpc_find_block(r->cs, &bi, params, 0, e) != 0 || verbosity_param(&verbosity, params, 1, 1, e) != 0)
+	if (chain_rpc_find_block(r->cs, &bi, params, 0, e) != 0 || verbosity_param(&verbosity, params, 1, 1, e) != 0 ||
+	    chain_rpc_read_block(r->cs, &b, bi, e) != 0)
 		return -1;
-	if (!(bi->status & BLOCK_HAVE_DATA))
-		return rpc_error_set(e, RPC_MISC_ERROR, "Block not available (not fully downloaded)");
-	if (chainstate_read_block(r->cs, bi, &b, err) != 0)
-		return rpc_error_set(e, RPC_DATABASE_ERROR, "%s", err);
 	cJSON *j;
 	if (verbosity == 0) {
 		struct buf raw = BUF_INIT;

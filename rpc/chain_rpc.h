@@ -25,6 +25,16 @@ double chain_rpc_progress(struct chainstate *cs, uint64_t now);
  * header. */
 bool chain_rpc_initial_download(struct chainstate *cs, uint64_t now);
 
+/* The results that REST (rpc/rest.h) answers too, built here once so the
+ * two can never differ. */
+
+/* getblockchaininfo's answer; NULL when out of memory. */
+cJSON *chain_rpc_chaininfo(struct chain_rpc *r);
+/* getblock's read of bi's block: 0 with *b filled (block_release it), or
+ * -1 with e filled (-1 the block's data is not here, -20 unreadable) and
+ * *b empty. Its JSON is txjson_block's. */
+int chain_rpc_read_block(struct chainstate *cs, struct block *b, const struct block_index *bi, struct rpc_error *e) WUR;
+
 /* Parses a 64-hex-digit hash param; 0, or -1 with e filled (-8). */
 int chain_rpc_param_hash(uint8_t out[32], const cJSON *params, size_t i, const char *name, struct rpc_error *e) WUR;
 /* A block given by hash: 0 with *bi, or -1 with e filled (-5 not found). */

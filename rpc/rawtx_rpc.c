@@ -36,11 +36,7 @@ static char *tx_hex(const struct tx *tx)
 	return h;
 }
 
-/* The transaction txid: in the block in_block when given, else in the
- * mempool or on the best chain. 0 with *tx filled (release it), *bi its
- * block (NULL when unconfirmed) and *pos, or -1 with e filled (-5 not
- * found). */
-static int find_tx(struct txlookup *l, struct tx *tx, struct block_index **bi, uint32_t *pos,
+int rawtx_rpc_find(struct txlookup *l, struct tx *tx, struct block_index **bi, uint32_t *pos,
 		   struct block_index *in_block, const uint8_t txid[32], struct rpc_error *e)
 {
 	char err[ERR_LEN];
@@ -93,8 +89,8 @@ static cJSON *audit_path(struct txlookup *l, const struct block_index *bi, uint3
 	return j;
 }
 
-static cJSON *verbose_tx(struct rawtx_rpc *r, struct txlookup *l, const struct tx *tx, struct block_index *bi,
-			 uint32_t pos)
+cJSON *rawtx_rpc_verbose_tx(struct rawtx_rpc *r, struct txlookup *l, const struct tx *tx, struct block_index *bi,
+			    uint32_t pos)
 {
 	cJSON *j = txjson_tx(tx, chainstate_params(r->cs));
 	char *hex = tx_hex(tx);
@@ -133,13 +129,13 @@ static int getrawtransaction(void *ctx, const cJSON *params, cJSON **result, str
 	if (rpc_param(params, 2) && chain_rpc_find_block(r->cs, &in_block, params, 2, e) != 0)
 		return -1;
 	txlookup_init(&l, r->cs, r->mp);
-	if (find_tx(&l, &tx, &bi, &pos, in_block, txid, e) != 0) {
+	if (rawtx_rpc_find(&l, &tx, &bi, &pos, in_block, txid, e) != 0) {
 		txlookup_release(&l);
 		return -1;
 	}
 	cJSON *j;
 	if (verbose) {
-		j = verbose_tx(r, &l, &tx, bi, pos);
+		j = rawtx_rpc_verbose_tx(r, &l, &tx, bi, pos);
 	} else {
 		char *hex = tx_hex(&tx);
 		j = hex ? cJSON_CreateString(hex) : NULL;
@@ -463,13 +459,9 @@ static int getmempoolentry(void *ctx, const cJSON *params, cJSON **result, struc
 	return rpc_result(result, j, e);
 }
 
-static int getrawmempool(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+cJSON *rawtx_rpc_mempool(struct rawtx_rpc *r, bool verbose)
 {
-	struct rawtx_rpc *r = ctx;
-	bool verbose;
 	const struct tx *tx;
-	if (rpc_param_bool(&verbose, params, 0, "verbose", false, e) != 0)
-		return -1;
 	cJSON *j = verbose ? cJSON_CreateObject() : cJSON_CreateArray();
 	bool ok = j != NULL;
 	for (size_t it = 0; ok && (tx = mempool_next(r->mp, &it));) {
@@ -486,14 +478,20 @@ static int getrawmempool(void *ctx, const cJSON *params, cJSON **result, struct 
 			mempool_entry_info_release(&m);
 		ok = x && cJSON_AddItemToObject(j, h, x);
 	}
-	return rpc_result_if(result, j, ok, e);
+	return rpc_json_if(j, ok);
 }
 
-static int getmempoolinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+static int getrawmempool(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
-	struct rawtx_rpc *r = ctx;
+	bool verbose;
+	if (rpc_param_bool(&verbose, params, 0, "verbose", false, e) != 0)
+		return -1;
+	return rpc_result(result, rawtx_rpc_mempool(ctx, verbose), e);
+}
+
+cJSON *rawtx_rpc_mempool_info(struct rawtx_rpc *r)
+{
 	struct mempool_info m;
-	(void)params;
 	mempool_get_info(r->mp, &m);
 	cJSON *j = cJSON_CreateObject();
 	bool ok = j && cJSON_AddBoolToObject(j, "loaded", true) && cJSON_AddNumberToObject(j, "size", (double)m.count) &&
@@ -504,7 +502,13 @@ static int getmempoolinfo(void *ctx, const cJSON *params, cJSON **result, struct
 		  cJSON_AddItemToObject(j, "minrelaytxfee", amount_to_json(m.min_relay_fee)) &&
 		  cJSON_AddNumberToObject(j, "orphans", (double)m.orphans) &&
 		  (!r->events || events_add_last(j, "sequence", r->events));
-	return rpc_result_if(result, j, ok, e);
+	return rpc_json_if(j, ok);
+}
+
+static int getmempoolinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	(void)params;
+	return rpc_result(result, rawtx_rpc_mempool_info(ctx), e);
 }
 
 static int gettxout(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)

@@ -6,6 +6,7 @@
 #define CAIRN_RPC_RAWTX_RPC_H
 
 #include "chain/mempool.h"
+#include "chain/txlookup.h"
 #include "rpc/events.h"
 #include "rpc/server.h"
 
@@ -21,5 +22,24 @@ int rawtx_rpc_register(struct rpc_server *srv, struct rawtx_rpc *r, char *err) W
  * filled (release it), or -1 with e filled (-22 "TX decode failed: ...")
  * and *tx holding nothing to release. */
 int rawtx_param_tx(struct tx *tx, const cJSON *params, size_t i, struct rpc_error *e) WUR;
+
+/* The results that REST (rpc/rest.h) answers too, built here once so the
+ * two can never differ. */
+
+/* getrawtransaction's lookup: txid in block in_block when given, else in
+ * the mempool or on the best chain, through l. 0 with *tx filled (release
+ * it), *bi its block (NULL when unconfirmed) and *pos its place there, or
+ * -1 with e filled (-5 not found, -20 a store error, -7) and *tx empty. */
+int rawtx_rpc_find(struct txlookup *l, struct tx *tx, struct block_index **bi, uint32_t *pos,
+		   struct block_index *in_block, const uint8_t txid[32], struct rpc_error *e) WUR;
+/* getrawtransaction's verbose answer for what rawtx_rpc_find found with l
+ * (whose kept block gives the audit path); NULL when out of memory. */
+cJSON *rawtx_rpc_verbose_tx(struct rawtx_rpc *r, struct txlookup *l, const struct tx *tx, struct block_index *bi,
+			    uint32_t pos);
+/* getrawmempool's answer: the txids, or with verbose the entries by txid;
+ * NULL when out of memory. */
+cJSON *rawtx_rpc_mempool(struct rawtx_rpc *r, bool verbose);
+/* getmempoolinfo's answer; NULL when out of memory. */
+cJSON *rawtx_rpc_mempool_info(struct rawtx_rpc *r);
 
 #endif

@@ -172,22 +172,42 @@ static int cmp_pick(const void *a, const void *b)
 }
 
 /* The candidates of one tier: coins worth more than the fee of their own
- * input, confirmed ones only when confirmed_only, largest first. */
+ * input, confirmed ones only when confirmed_only, none whose mempool chain
+ * is longer than max_chain, largest first. */
 static size_t tier(struct pick *cand, const struct coinselect_coin *coins, size_t n, const struct coinselect_req *req,
-		   bool confirmed_only, int64_t *total)
+		   bool confirmed_only, uint32_t max_chain, int64_t *total)
 {
 	size_t k = 0;
 	int64_t input_fee = coinselect_fee(req->fee_rate, TX_INPUT_SIZE);
 	*total = 0;
 	for (size_t i = 0; i < n; i++)
 		if (coins[i].value > input_fee && money_range(coins[i].value) &&
-		    (coins[i].confirmed || !confirmed_only) && *total <= MAX_MONEY) {
+		    (coins[i].confirmed || !confirmed_only) && coins[i].chain <= max_chain && *total <= MAX_MONEY) {
 			cand[k].value = coins[i].value;
 			cand[k++].index = i;
 			*total += coins[i].value;
 		}
 	qsort(cand, k, sizeof(*cand), cmp_pick);
 	return k;
+}
+
+/* Bitcoin Core's eligibility filters: confirmed coins, then unconfirmed
+ * ones whose chain is at most 2, min(4, limit / 3), limit / 2 and
+ * limit - 1 long, so that a spend never makes a chain the mempool
+ * refuses and short chains are used up first. */
+static size_t tiers(uint32_t *max_chain, uint32_t limit)
+{
+	size_t n = 0;
+	max_chain[n++] = 0;
+	if (!limit) {
+		max_chain[n++] = UINT32_MAX;
+		return n;
+	}
+	uint32_t steps[] = { 2, limit / 3 < 4 ? limit / 3 : 4, limit / 2, limit - 1 };
+	for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++)
+		if (steps[i] > max_chain[n - 1] && steps[i] <= limit - 1)
+			max_chain[n++] = steps[i];
+	return n;
 }
 
 static int check_req(const struct coinselect_coin *coins, size_t n, const struct coinselect_req *req, char *err)
@@ -214,17 +234,24 @@ int coinselect_select(struct coinselect_result *res, const struct coinselect_coi
 	if (!cand)
 		return err_set(err, "cannot select coins: out of memory");
 	int r = COINSELECT_INSUFFICIENT;
-	int64_t total = 0;
-	for (int t = 0; t < 2 && r == COINSELECT_INSUFFICIENT; t++) {
+	int64_t total = 0, all = 0;
+	uint32_t max_chain[6];
+	size_t n_tiers = tiers(max_chain, req->chain_limit);
+	for (size_t t = 0; t < n_tiers && r == COINSELECT_INSUFFICIENT; t++) {
 		struct search s = { .cand = cand, .req = req, .dust = coinselect_dust(req->fee_rate) };
-		s.n_cand = tier(cand, coins, n, req, t == 0, &total);
+		s.n_cand = tier(cand, coins, n, req, t == 0, max_chain[t], &total);
 		if (!req->subtract_fee)
 			r = try_bnb(res, &s);
 		if (r == COINSELECT_INSUFFICIENT)
 			r = try_largest(res, &s);
 	}
-	free(cand);
 	if (r == COINSELECT_INSUFFICIENT)
+		(void)tier(cand, coins, n, req, false, UINT32_MAX, &all);
+	free(cand);
+	if (r == COINSELECT_INSUFFICIENT && all >= req->target && all > total)
+		err_set(err, "Unconfirmed UTXOs are available, but spending them creates a chain of transactions "
+			     "that will be rejected by the mempool");
+	else if (r == COINSELECT_INSUFFICIENT)
 		err_set(err, "insufficient funds: %lld units spendable, %lld needed before fees",
 			(long long)total, (long long)req->target);
 	else if (r == COINSELECT_ERROR)

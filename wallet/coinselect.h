@@ -4,7 +4,9 @@
  * Sizes are exact (every input is TX_INPUT_SIZE bytes, a coin output 29),
  * so the fee is fee_rate × size / 1,000 rounded up, for the very transaction
  * that will be signed. The algorithm, in order, first over confirmed coins
- * only and then over all of them:
+ * only and then over unconfirmed ones too, in tiers of how long a mempool
+ * chain they are part of (short chains first, never one a spend would
+ * push past chain_limit):
  *   1. Branch and bound (no fee subtraction only): a depth-first search,
  *      largest coins first and at most COINSELECT_BNB_TRIES steps, for a
  *      set that pays target + fee with an excess below the cost of a change
@@ -42,6 +44,7 @@ enum coinselect_status { COINSELECT_OK = 0, COINSELECT_ERROR = -1, COINSELECT_IN
 struct coinselect_coin {
 	int64_t value;
 	bool confirmed;
+	uint32_t chain; /* unconfirmed: the mempool chain it is part of (wallet_chains_len) */
 };
 
 struct coinselect_req {
@@ -51,6 +54,7 @@ struct coinselect_req {
 	size_t n_fixed_inputs; /* inputs the caller adds itself (an asset), value not counted */
 	int64_t fee_rate;      /* units per 1,000 bytes, 0..COINSELECT_MAX_FEE_RATE */
 	bool subtract_fee;     /* the recipients pay the fee out of target */
+	uint32_t chain_limit;  /* the mempool's ancestor and descendant limit; 0 for none */
 };
 
 struct coinselect_result {

@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "chain/mempool.h"
 #include "wallet/coinselect.h"
 #include "wallet/key.h"
 
@@ -60,19 +61,25 @@ struct spend {
 static int candidates(struct wallet *w, struct coinselect_coin **coins, const struct wallet_out ***wouts, size_t *n)
 {
 	const struct wallet_out *o;
+	struct wallet_chains chains;
 	*n = 0;
 	wallet_refresh_spent(w);
 	*coins = calloc(w->n_outs + 1, sizeof(**coins));
 	*wouts = calloc(w->n_outs + 1, sizeof(**wouts));
-	if (!*coins || !*wouts)
+	if (!*coins || !*wouts || wallet_chains_init(&chains, w) != 0) {
+		if (*coins && *wouts)
+			wallet_chains_release(&chains);
 		return -1;
+	}
 	for (struct wallet_out_iter it = { 0 }; (o = wallet_out_next(w, &it));) {
 		if (!wallet_spendable(w, o) || !wallet_trusted(w, o->wtx, 0))
 			continue;
 		(*coins)[*n].value = wallet_out_txout(o)->value;
 		(*coins)[*n].confirmed = o->wtx->confirmed;
+		(*coins)[*n].chain = wallet_chains_len(&chains, w, o->wtx);
 		(*wouts)[(*n)++] = o;
 	}
+	wallet_chains_release(&chains);
 	return 0;
 }
 
@@ -150,7 +157,8 @@ static int select_status(int r)
 
 static int build(struct wallet *w, struct tx *out, int64_t *fee, const struct spend *sp, char *err)
 {
-	struct coinselect_req req = { .n_outputs = sp->n_outs, .n_fixed_inputs = sp->fixed ? 1 : 0 };
+	struct coinselect_req req = { .n_outputs = sp->n_outs, .n_fixed_inputs = sp->fixed ? 1 : 0,
+				      .chain_limit = MEMPOOL_DEFAULT_CHAIN_LIMIT };
 	struct coinselect_result res;
 	struct coinselect_coin *coins = NULL;
 	const struct wallet_out **wouts = NULL;

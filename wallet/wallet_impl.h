@@ -131,6 +131,23 @@ void wallet_free_outputs(struct wallet *w);
 /* Recomputes every output's spent flag from the active transactions. */
 void wallet_refresh_spent(struct wallet *w);
 
+/* ---- chains.c ---- */
+
+/* The descendants each unconfirmed wallet transaction has in the mempool,
+ * counted once for a coin selection. */
+struct wallet_chains {
+	struct hmap index; /* txid (32) -> slot + 1 in desc, as a pointer */
+	uint32_t *desc;
+	size_t n;
+};
+/* 0, or -1 out of memory (release it either way). */
+int wallet_chains_init(struct wallet_chains *c, const struct wallet *w) WUR;
+/* The longest mempool chain a spend of t's outputs joins, before the
+ * spend: t's ancestors with itself, or the most descendants one of them
+ * has, whichever is more; 0 when t is confirmed. */
+uint32_t wallet_chains_len(const struct wallet_chains *c, const struct wallet *w, const struct wstore_tx *t);
+void wallet_chains_release(struct wallet_chains *c);
+
 /* ---- track.c ---- */
 
 /* Bitcoin Core's CachedTxIsTrusted (call with depth 0). */

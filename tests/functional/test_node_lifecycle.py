@@ -23,7 +23,7 @@ OPTIONS = {
     "pid": "cairnd.pid", "mine": "0", "minethreads": "1", "mineaddress": None, "maxmempool": "300",
     "minrelaytxfee": "0.00001", "persistmempool": "1", "disablewallet": "0", "paytxfee": "0.0001",
     "par": "0",
-    "metrics": "0",
+    "metrics": "0", "rest": "0",
 }
 
 
@@ -66,6 +66,7 @@ def check_bad_options(tmp):
     fails(base + ["-rpcport=abc"], "rpcport", "abc")
     fails(base + ["-regtest=maybe"], "regtest", "maybe")
     fails(base + ["-metrics=2"], "metrics", "takes 0 or 1")
+    fails(base + ["-rest=maybe"], "rest", "takes 0 or 1")
     fails(base + ["-dbcache"], "dbcache")
     fails(base + ["stray"], "stray")
     fails(["-regtest", f"-datadir={os.path.join(tmp, 'nosuchdir')}"], "nosuchdir", "does not exist")

@@ -3,8 +3,9 @@ cannot rot: 30 nodes, each on its own loopback address and knowing only
 the seed, must form one component with 8 outbound peers each (at most one
 per /24) within 60 s of the last start, stay so when the seed stops (the
 nodes that had it refill from their address managers), and pass every
-block mined on a random node to every node. It needs the machine: it runs
-alone."""
+block mined on a random node to every node, and pass the late joiner
+phase (a newcomer downloads from at least 4 peers while a second newcomer
+syncs from it). It needs the machine: it runs alone."""
 import os
 import signal
 import sys
@@ -38,6 +39,9 @@ def check(res):
     assert_true(c["every_full_block_reached_every_node"], f"full blocks: {res['full_blocks']}")
     cc = res["compact_counters"]
     assert_true(cc["rebuilt"] >= (NODES - 2) * FULL_BLOCKS and cc["fallbacks"] == 0, f"compact blocks: {cc}")
+    # a late joiner downloads from many peers and feeds a second newcomer meanwhile
+    j = res["joiner"]
+    assert_true(j["ok"], f"late joiner: {j['checks']} {j['a_block_bytes_per_peer']}")
 
 
 def main():
@@ -47,7 +51,7 @@ def main():
     signal.alarm(int(scaled(150)))
     try:
         res = scale.run(BUILD, NODES, blocks=3, txs=3, form_timeout=scaled(60), net=40, idle=1.0,
-                        full_blocks=FULL_BLOCKS, full_block_txs=20)
+                        full_blocks=FULL_BLOCKS, full_block_txs=20, phases=["joiner"])
         check(res)
     except BaseException:
         traceback.print_exc()

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The wallet over RPC on a real node: send → mine → balances, lockunspent
-and the raw-transaction workflow (createrawtransaction,
+the mempool's chain limit in coin selection, and the raw-transaction workflow (createrawtransaction,
 signrawtransactionwithwallet, sendrawtransaction), encryption (lock,
 refuse, unlock, send, passphrase change), a restart, a backup, and a
 restore from the seed on a fresh node."""
@@ -97,6 +97,26 @@ def check_sendmany_and_locks(node):
     return txid
 
 
+def check_chain_limit(node):
+    """With one coin to spend, sends chain their change in the mempool: 25
+    go in (the mempool's limit of 25 ancestors), the 26th is refused by
+    the wallet itself with Bitcoin Core's reason rather than built and
+    then rejected by the mempool; another confirmed coin is then spent."""
+    node.generatetoaddress(1, node.address("outside"))
+    coins = sorted(node.listunspent(), key=lambda c: D(c["amount"]))
+    node.lockunspent(False, [{"txid": c["txid"], "vout": c["vout"]} for c in coins[:-1]])
+    sent = [node.sendtoaddress(node.address("outside"), 0.1) for _ in range(25)]
+    assert_equal(sorted(node.getrawmempool()), sorted(sent))
+    assert_raises_rpc(-6, node.sendtoaddress, node.address("outside"), 0.1,
+                      message="Unconfirmed UTXOs are available, but spending them creates a chain of transactions "
+                              "that will be rejected by the mempool")
+    node.lockunspent(True)
+    extra = node.sendtoaddress(node.address("outside"), 0.1)
+    assert_equal(node.getmempoolentry(extra)["ancestorcount"], 1)
+    node.generatetoaddress(1, node.address("outside"))
+    assert_equal(node.getrawmempool(), [])
+
+
 def check_encryption(node):
     dest = node.address("outside")
     assert_raises_rpc(-15, node.walletlock)  # not encrypted yet
@@ -150,6 +170,7 @@ def test(nodes):
     node = nodes[0]
     check_send_and_balances(node)
     check_sendmany_and_locks(node)
+    check_chain_limit(node)
     check_encryption(node)
     check_restart_backup_restore(node, os.path.dirname(node.datadir))
 

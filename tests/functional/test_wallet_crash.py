@@ -41,6 +41,7 @@ class Worker(threading.Thread):
         self.current = None
         self.accepted = []  # txids A answered with
         self.error = None
+        self.chains_full = 0  # sends refused because every coin's mempool chain was full
 
     def step(self):
         r = self.rng
@@ -61,6 +62,10 @@ class Worker(threading.Thread):
                 result = self.rpc.call(method, *args)
             except RPCError as e:
                 self.current = None
+                if e.code == -6 and e.message.startswith("Unconfirmed UTXOs are available"):
+                    self.chains_full += 1  # every coin is deep in a mempool chain: wait for the kill
+                    time.sleep(0.01)
+                    continue
                 self.error = f"{method}{args}: {e}"
                 return
             except (OSError, http.client.HTTPException):  # A is gone: reset, refused, cut short

@@ -66,6 +66,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "functional"))
 import bech32m  # noqa: E402  (the functional tests' encoder, standard library only)
 import delay  # noqa: E402  (the delay relay beside this file)
 import faults  # noqa: E402  (the fault phases beside this file)
+import joiner  # noqa: E402  (the late joiner phase beside this file)
 from framework import wait_until  # noqa: E402
 
 OUTBOUND = 8
@@ -277,7 +278,7 @@ class Node:
 
 
 class Mesh:
-    def __init__(self, build, n, workdir, net, template=None, log=print, link=None, extra=()):
+    def __init__(self, build, n, workdir, net, template=None, log=print, link=None, extra=(), spare_hosts=()):
         self.n = n
         self.log = log
         self.workdir = workdir
@@ -289,9 +290,11 @@ class Mesh:
         self.nodes = [Node(i, host_of(i, net), workdir, p2p_port, rpc_port, cairnd,
                            ([] if i == 0 else [f"-seednode={seed_addr}"]) + list(extra), wallet=i == FUNDER,
                            private=delay.private_of(host_of(i, net)) if link else None) for i in range(n)]
-        # link: (delay_ms, jitter_ms, rate_kbit) through the relay, or None
-        self.relay = delay.Relay(build, workdir, [(nd.host, delay.private_of(nd.host), p2p_port)
-                                                  for nd in self.nodes], *link) if link else None
+        # link: (delay_ms, jitter_ms, rate_kbit) through the relay, or None;
+        # spare_hosts: nodes a phase starts later, behind the relay too
+        hosts = [nd.host for nd in self.nodes] + list(spare_hosts)
+        self.relay = delay.Relay(build, workdir, [(h, delay.private_of(h), p2p_port) for h in hosts],
+                                 *link) if link else None
         if template:
             for nd in self.nodes:
                 copy_template(template, nd.datadir, nd.index == FUNDER)
@@ -628,7 +631,7 @@ def raise_fd_limit(n, relayed=False):
 
 def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0, workdir=None,
         template_blocks=TEMPLATE_BLOCKS, log=print, delay_ms=0, jitter_ms=0, rate_kbit=0, phases=(),
-        churn_interval=30.0, churn_duration=300.0, full_blocks=10, full_block_txs=100, compact=True,
+        churn_interval=30.0, churn_duration=300.0, full_blocks=10, full_block_txs=100, compact=True, joiner_blocks=2000,
         partition_rounds=3):
     """Starts the mesh of n nodes on 127.net.0.0/16 and on, measures it
     (idle: seconds of the quiet window that prices an idle mesh) and stops
@@ -649,7 +652,8 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
     try:
         log(f"mining a template chain of {template_blocks} blocks")
         template = make_template(build, workdir, f"127.{net}.0.1", template_blocks, log)
-        mesh = Mesh(build, n, workdir, net, template, log, link, [] if compact else ["-compactblocks=0"])
+        mesh = Mesh(build, n, workdir, net, template, log, link, [] if compact else ["-compactblocks=0"],
+                    joiner.hosts(n, net) if "joiner" in phases else ())
         log(f"starting {n} nodes on 127.{net}.0.0/16 ({PER_GROUP} per /24), seed {mesh.nodes[0].addr}")
         res["start"] = mesh.start()
         log(f"  spawned in {res['start']['spawn_s']} s, all answering RPC after "
@@ -735,6 +739,8 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
 
         if "partition" in phases:
             res["partition"] = faults.partition_phase(mesh, rest, rnd, funder, rounds=partition_rounds, log=log)
+        if "joiner" in phases:
+            res["joiner"] = joiner.joiner_phase(mesh, rest, rnd, target=joiner_blocks, log=log)
         if "churn" in phases:
             res["churn"] = faults.churn_phase(mesh, rest, rnd, funder, [mesh.nodes[FUNDER]],
                                               interval=churn_interval, duration=churn_duration, log=log)
@@ -757,7 +763,7 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
         if full_blocks:
             res["checks"]["every_full_block_reached_every_node"] = \
                 res["full_block_propagation"]["reaching_all"] == full_blocks
-        for phase in ("partition", "churn", "kill"):
+        for phase in ("partition", "joiner", "churn", "kill"):
             if phase in res:
                 res["checks"][f"{phase}_phase"] = res[phase]["ok"]
         return res
@@ -828,6 +834,8 @@ def summary(res):
                      f"({c['blocks_orphaned']} orphaned), {c['txs_sent']} transactions ({c['txs_mined']} mined, "
                      f"{c['txs_pooled']} pooled, all in the next block: {c['unmined_mined_by_next_block']}, {c['txs_missing']} missing); one tip after "
                      f"{c['one_tip_after_s']} s")
+    if "joiner" in res:
+        lines.append(joiner.summary(res["joiner"]))
     if "kill" in res:
         k, r = res["kill"], res["kill"]["refill"]
         lines.append(f"kill -9 of {k['killed']}: {k['survivors']} survivors one component with full slots after "
@@ -854,9 +862,10 @@ def main():
     ap.add_argument("--form-timeout", type=float, default=120)
     ap.add_argument("--net", type=int, default=10, help="second octet of the nodes' 127.N.0.0/16")
     ap.add_argument("--phases", default="partition,churn,kill",
-                    help="fault phases after the propagation ones: partition, churn, kill (comma-separated; "
+                    help="fault phases after the propagation ones: partition, joiner, churn, kill (comma-separated; "
                          "'' for none)")
     ap.add_argument("--partition-rounds", type=int, default=3, help="cuts healed in the partition phase")
+    ap.add_argument("--joiner-blocks", type=int, default=2000, help="the chain the late joiner syncs")
     ap.add_argument("--churn-interval", type=float, default=30.0)
     ap.add_argument("--churn-duration", type=float, default=300.0)
     ap.add_argument("--full-blocks", type=int, default=10,
@@ -888,7 +897,7 @@ def main():
               delay_ms=args.delay_ms, jitter_ms=args.jitter_ms, rate_kbit=args.rate_kbit,
               phases=[p for p in args.phases.split(",") if p], churn_interval=args.churn_interval,
               churn_duration=args.churn_duration, full_blocks=args.full_blocks,
-              full_block_txs=args.full_block_txs, compact=not args.no_compact,
+              full_block_txs=args.full_block_txs, compact=not args.no_compact, joiner_blocks=args.joiner_blocks,
               partition_rounds=args.partition_rounds)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as f:

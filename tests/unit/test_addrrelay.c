@@ -9,6 +9,8 @@
  * are empty it stops. */
 #include "tests/unit/chain_fixture.h"
 
+#include <time.h>
+
 #include <event2/event.h>
 
 #include "chain/mempool.h"
@@ -33,7 +35,7 @@ struct frame {
 	struct msg_addr addr; /* decoded when cmd is addr */
 };
 
-static struct mesh *mesh_new(const char *externalip)
+static struct mesh *mesh_new_cfg(const char *externalip, bool connect_only)
 {
 	static const char *const bind[] = { "127.0.0.1:0" };
 	const char *ext[] = { externalip };
@@ -43,7 +45,7 @@ static struct mesh *mesh_new(const char *externalip)
 	m->f = fix_new();
 	assert_non_null(m->mp = mempool_new(m->f->cs, NULL));
 	assert_non_null(m->base = event_base_new());
-	struct p2p_config cfg = { .max_connections = 8, .connect_only = true, .listen = true, .bind = bind,
+	struct p2p_config cfg = { .max_connections = 8, .connect_only = connect_only, .listen = true, .bind = bind,
 				  .n_bind = 1, .externalip = ext, .n_externalip = externalip ? 1 : 0,
 				  .datadir = m->f->dir };
 	m->net = p2p_new(m->base, m->f->cs, m->mp, &cfg, err);
@@ -51,6 +53,11 @@ static struct mesh *mesh_new(const char *externalip)
 		fail_msg("p2p_new: %s", err);
 	buf_init(&m->out);
 	return m;
+}
+
+static struct mesh *mesh_new(const char *externalip)
+{
+	return mesh_new_cfg(externalip, true);
 }
 
 static void mesh_free(struct mesh *m)
@@ -234,6 +241,46 @@ static void test_addr_fetch_ends_on_answer(void **state)
 	mesh_free(m);
 }
 
+static size_t outbound(const struct mesh *m)
+{
+	size_t n = 0;
+	for (const struct peer *p = m->net->peers; p; p = p->next)
+		n += p->type == P2P_OUTBOUND;
+	return n;
+}
+
+/* A newcomer whose seed answers with new addresses opens an outbound
+ * connection at once (nothing listens there: it is only started), not at
+ * the next tick; a second answer, with an outbound peer under way, opens
+ * nothing more. */
+static void test_seed_answer_opens_outbound(void **state)
+{
+	(void)state;
+	struct mesh *m = mesh_new_cfg(NULL, false);
+	struct frame fr[4];
+	char err[ERR_LEN];
+	struct net_addr a[3];
+	for (int i = 0; i < 3; i++) {
+		char text[32];
+		snprintf(text, sizeof(text), "127.78.%d.1:1", i + 1);
+		assert_int_equal(net_addr_parse(&a[i], text, 0, err), 0);
+		a[i].time = (uint32_t)time(NULL);
+	}
+	for (int round = 0; round < 2; round++) {
+		struct peer *p = add_peer(m, P2P_ADDR_FETCH);
+		addrrelay_peer_ready(p);
+		frames_free(fr, take(m, fr, 4));
+		struct msg_addr answer = { round ? 1 : 2, a + 2 * round };
+		struct buf b = BUF_INIT;
+		assert_int_equal(msg_addr_encode(&b, &answer), 0);
+		addrrelay_on_addr(p, b.data, b.len);
+		buf_release(&b);
+		assert_true(p->closing);
+		assert_int_equal(outbound(m), 1);
+	}
+	mesh_free(m);
+}
+
 static bool fast_armed(const struct mesh *m)
 {
 	return evtimer_pending(m->net->fast, NULL) != 0;
@@ -277,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_externalip_replaces_bind),
 		cmocka_unit_test(test_bad_externalip),
 		cmocka_unit_test(test_addr_fetch_ends_on_answer),
+		cmocka_unit_test(test_seed_answer_opens_outbound),
 		cmocka_unit_test(test_short_timer_only_with_work),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,7 +45,7 @@ static void test_size_matches_serialization(void **state)
 static void test_exact_match(void **state)
 {
 	(void)state;
-	struct coinselect_coin coins[] = { { 1 * COIN, true }, { 2 * COIN, true }, { 5 * COIN, true } };
+	struct coinselect_coin coins[] = { { 1 * COIN, true, 0 }, { 2 * COIN, true, 0 }, { 5 * COIN, true, 0 } };
 	struct coinselect_req r = req_for(2 * COIN - fee_for(1, 1));
 	struct coinselect_result res;
 	char err[ERR_LEN] = "";
@@ -64,7 +64,7 @@ static void test_exact_match(void **state)
 static void test_bnb_avoids_change(void **state)
 {
 	(void)state;
-	struct coinselect_coin coins[] = { { 6 * COIN, true }, { 3 * COIN, true }, { 2 * COIN, true } };
+	struct coinselect_coin coins[] = { { 6 * COIN, true, 0 }, { 3 * COIN, true, 0 }, { 2 * COIN, true, 0 } };
 	struct coinselect_req r = req_for(5 * COIN - fee_for(2, 1));
 	struct coinselect_result res;
 	assert_int_equal(coinselect_select(&res, coins, 3, &r, NULL), COINSELECT_OK);
@@ -77,7 +77,7 @@ static void test_bnb_avoids_change(void **state)
 static void test_change_made(void **state)
 {
 	(void)state;
-	struct coinselect_coin coins[] = { { 1 * COIN, true } };
+	struct coinselect_coin coins[] = { { 1 * COIN, true, 0 } };
 	struct coinselect_req r = req_for(COIN / 2);
 	struct coinselect_result res;
 	assert_int_equal(coinselect_select(&res, coins, 1, &r, NULL), COINSELECT_OK);
@@ -92,7 +92,7 @@ static void test_change_made(void **state)
 static void test_dust_change_to_fee(void **state)
 {
 	(void)state;
-	struct coinselect_coin coins[] = { { 100000, true } };
+	struct coinselect_coin coins[] = { { 100000, true, 0 } };
 	struct coinselect_req r = req_for(100000 - fee_for(1, 1) - 300);
 	struct coinselect_result res;
 	assert_int_equal(coinselect_select(&res, coins, 1, &r, NULL), COINSELECT_OK);
@@ -110,7 +110,7 @@ static void test_dust_change_to_fee(void **state)
 static void test_insufficient(void **state)
 {
 	(void)state;
-	struct coinselect_coin coins[] = { { 1 * COIN, true }, { 1 * COIN, false } };
+	struct coinselect_coin coins[] = { { 1 * COIN, true, 0 }, { 1 * COIN, false, 0 } };
 	struct coinselect_req r = req_for(2 * COIN);
 	struct coinselect_result res;
 	char err[ERR_LEN] = "";
@@ -125,7 +125,7 @@ static void test_insufficient(void **state)
 static void test_confirmed_first(void **state)
 {
 	(void)state;
-	struct coinselect_coin coins[] = { { 3 * COIN, false }, { 1 * COIN, true } };
+	struct coinselect_coin coins[] = { { 3 * COIN, false, 0 }, { 1 * COIN, true, 0 } };
 	struct coinselect_req r = req_for(COIN / 2);
 	struct coinselect_result res;
 	assert_int_equal(coinselect_select(&res, coins, 2, &r, NULL), COINSELECT_OK);
@@ -139,11 +139,47 @@ static void test_confirmed_first(void **state)
 	coinselect_result_release(&res);
 }
 
+/* Unconfirmed coins in short mempool chains go first, and none whose
+ * spend would pass the chain limit is ever picked. */
+static void test_short_chains_first(void **state)
+{
+	(void)state;
+	struct coinselect_coin coins[] = { { 10 * COIN, false, 20 }, { 5 * COIN, false, 1 }, { 50 * COIN, false, 25 } };
+	struct coinselect_req r = req_for(3 * COIN);
+	struct coinselect_result res;
+	char err[ERR_LEN];
+	r.chain_limit = 25;
+	assert_int_equal(coinselect_select(&res, coins, 3, &r, err), COINSELECT_OK);
+	assert_int_equal(res.n_chosen, 1);
+	assert_int_equal(res.chosen[0], 1); /* not the larger coin 20 deep */
+	coinselect_result_release(&res);
+	/* more than the short chain holds: the coin 20 deep (limit - 1 = 24) joins */
+	r.target = 8 * COIN;
+	assert_int_equal(coinselect_select(&res, coins, 3, &r, err), COINSELECT_OK);
+	assert_int_equal(res.n_chosen, 1);
+	assert_int_equal(res.chosen[0], 0);
+	coinselect_result_release(&res);
+	/* only the coin at the limit would do: refused, with Core's reason */
+	r.target = 40 * COIN;
+	assert_int_equal(coinselect_select(&res, coins, 3, &r, err), COINSELECT_INSUFFICIENT);
+	assert_non_null(strstr(err, "spending them creates a chain of transactions that will be rejected"));
+	/* more than every coin: plain insufficient funds */
+	r.target = 100 * COIN;
+	assert_int_equal(coinselect_select(&res, coins, 3, &r, err), COINSELECT_INSUFFICIENT);
+	assert_non_null(strstr(err, "insufficient funds"));
+	/* no limit: the deep coin is a candidate like any other */
+	r.target = 40 * COIN;
+	r.chain_limit = 0;
+	assert_int_equal(coinselect_select(&res, coins, 3, &r, err), COINSELECT_OK);
+	assert_int_equal(res.chosen[0], 2);
+	coinselect_result_release(&res);
+}
+
 /* The recipients pay the fee: spending one whole coin makes no change. */
 static void test_subtract_fee(void **state)
 {
 	(void)state;
-	struct coinselect_coin coins[] = { { 1 * COIN, true }, { 2 * COIN, true } };
+	struct coinselect_coin coins[] = { { 1 * COIN, true, 0 }, { 2 * COIN, true, 0 } };
 	struct coinselect_req r = req_for(3 * COIN);
 	r.subtract_fee = true;
 	struct coinselect_result res;
@@ -167,7 +203,7 @@ static void test_subtract_fee(void **state)
 static void test_uneconomic_coin_skipped(void **state)
 {
 	(void)state;
-	struct coinselect_coin coins[] = { { 100, true }, { 1 * COIN, true } };
+	struct coinselect_coin coins[] = { { 100, true, 0 }, { 1 * COIN, true, 0 } };
 	struct coinselect_req r = req_for(COIN - fee_for(1, 1));
 	struct coinselect_result res;
 	assert_int_equal(coinselect_select(&res, coins, 2, &r, NULL), COINSELECT_OK);
@@ -181,7 +217,7 @@ static void test_uneconomic_coin_skipped(void **state)
 static void test_zero_target_needs_an_input(void **state)
 {
 	(void)state;
-	struct coinselect_coin coins[] = { { 1 * COIN, true } };
+	struct coinselect_coin coins[] = { { 1 * COIN, true, 0 } };
 	struct coinselect_req r = req_for(0);
 	r.fee_rate = 0;
 	struct coinselect_result res;
@@ -199,7 +235,7 @@ static void test_zero_target_needs_an_input(void **state)
 static void test_bad_requests(void **state)
 {
 	(void)state;
-	struct coinselect_coin coins[] = { { 1 * COIN, true } };
+	struct coinselect_coin coins[] = { { 1 * COIN, true, 0 } };
 	struct coinselect_req r = req_for(COIN / 2);
 	struct coinselect_result res;
 	char err[ERR_LEN] = "";
@@ -245,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_dust_change_to_fee),
 		cmocka_unit_test(test_insufficient),
 		cmocka_unit_test(test_confirmed_first),
+		cmocka_unit_test(test_short_chains_first),
 		cmocka_unit_test(test_subtract_fee),
 		cmocka_unit_test(test_uneconomic_coin_skipped),
 		cmocka_unit_test(test_zero_target_needs_an_input),

@@ -8,11 +8,17 @@
  * stage, inline and on a worker pool. */
 #include "tests/unit/chain_fixture.h"
 
+#include <time.h>
+
 #include <event2/event.h>
 
 #include "chain/mempool.h"
+#include "p2p/addrman.h"
+#include "p2p/connman.h"
+#include "p2p/gossip.h"
 #include "p2p/peer.h"
 #include "p2p/sync.h"
+#include "util/clock.h"
 #include "util/pool.h"
 
 #define STALL_MS 100
@@ -28,7 +34,7 @@ struct mesh {
 	struct buf out[3];    /* what each peer was sent */
 };
 
-static struct mesh *mesh_new(int blocks, bool with_pool)
+static struct mesh *mesh_new_cfg(int blocks, bool with_pool, bool connect_only)
 {
 	struct mesh *m = calloc(1, sizeof(*m));
 	char err[ERR_LEN] = "";
@@ -42,7 +48,7 @@ static struct mesh *mesh_new(int blocks, bool with_pool)
 		assert_non_null(m->pool = pool_new(2, err));
 	struct p2p_config cfg = {
 		.max_connections = 8,
-		.connect_only = true,
+		.connect_only = connect_only,
 		.stall_timeout_ms = STALL_MS,
 		.datadir = m->node->dir,
 		.pool = m->pool,
@@ -55,6 +61,11 @@ static struct mesh *mesh_new(int blocks, bool with_pool)
 		assert_non_null(m->peer[i] = peer_new_captured(m->net, (uint64_t)i + 1, P2P_OUTBOUND, &m->out[i]));
 	}
 	return m;
+}
+
+static struct mesh *mesh_new(int blocks, bool with_pool)
+{
+	return mesh_new_cfg(blocks, with_pool, true);
 }
 
 static void mesh_free(struct mesh *m)
@@ -280,6 +291,173 @@ static void test_catch_up_on_pool(void **state)
 	catch_up(true);
 }
 
+/* The headers messages in peer i's outbox since the last call (the
+ * outbox is emptied): how many, and the heights of the first and last
+ * header of the last one. */
+static size_t headers_sent(struct mesh *m, int i, uint32_t *first, uint32_t *last)
+{
+	struct buf *out = &m->out[i];
+	size_t n = 0;
+	char err[ERR_LEN];
+	for (size_t off = 0; off < out->len;) {
+		struct msg_header h;
+		assert_int_equal(msg_header_decode(&h, out->data + off, m->node->p->magic, err), MSG_OK);
+		const uint8_t *payload = out->data + off + MSG_HEADER_SIZE;
+		off += MSG_HEADER_SIZE + h.len;
+		if (strcmp(h.command, MSG_HEADERS) != 0)
+			continue;
+		struct msg_headers hs;
+		uint8_t hash[32];
+		assert_int_equal(msg_headers_decode(&hs, payload, h.len, err), 0);
+		assert_true(hs.n > 0);
+		header_hash(hash, &hs.headers[0]);
+		*first = chainstate_lookup(m->src->cs, hash)->height;
+		header_hash(hash, &hs.headers[hs.n - 1]);
+		*last = chainstate_lookup(m->src->cs, hash)->height;
+		msg_headers_release(&hs);
+		n++;
+	}
+	buf_reset(out);
+	return n;
+}
+
+/* Peer i delivers the source chain's blocks from..to, and the held ones
+ * connect (two flushes: one starts their check, one connects them). */
+static void deliver(struct mesh *m, int i, uint32_t from, uint32_t to)
+{
+	for (uint32_t ht = from; ht <= to; ht++)
+		send_block(m, i, ht);
+	sync_flush(m->net);
+	sync_flush(m->net);
+}
+
+/* While catching up, a peer that lacks our tip's header (peer 2, a
+ * newcomer that told us of nothing) hears of our progress every
+ * SYNC_PROGRESS_STEP blocks, with the headers connected since it last
+ * heard; the peers we download from, which have the chain, hear nothing. */
+static void test_progress_told_to_newcomer(void **state)
+{
+	(void)state;
+	static struct chain_events ev;
+	struct mesh *m = mesh_new(60, false);
+	uint32_t h[64], first = 0, last = 0;
+	ev = p2p_chain_events(m->net);
+	assert_int_equal(chainstate_listen(m->node->cs, &ev), 0);
+
+	send_headers(m, 0, 60);
+	send_headers(m, 1, 60);
+	assert_heights(h, asked(m, 0, h, 64), 1, 16);
+	assert_heights(h, asked(m, 1, h, 64), 17, 32);
+	assert_true(sync_far_behind(m->net));
+
+	deliver(m, 0, 1, 16);
+	assert_int_equal(chainstate_tip(m->node->cs)->height, 16);
+	assert_int_equal(headers_sent(m, 2, &first, &last), 1);
+	assert_int_equal(first, 1);
+	assert_int_equal(last, 16);
+	assert_int_equal(headers_sent(m, 0, &first, &last) + headers_sent(m, 1, &first, &last), 0);
+
+	/* fewer than a step since: nothing; a step: the headers since */
+	deliver(m, 1, 17, 31);
+	assert_int_equal(chainstate_tip(m->node->cs)->height, 31);
+	assert_int_equal(headers_sent(m, 2, &first, &last), 0);
+	deliver(m, 1, 32, 32);
+	assert_int_equal(headers_sent(m, 2, &first, &last), 1);
+	assert_int_equal(first, 17);
+	assert_int_equal(last, 32);
+	assert_int_equal(headers_sent(m, 0, &first, &last) + headers_sent(m, 1, &first, &last), 0);
+	chainstate_unlisten(m->node->cs, m->net);
+	mesh_free(m);
+}
+
+static size_t outbound(struct p2p *net)
+{
+	size_t n = 0;
+	for (struct peer *p = net->peers; p; p = p->next)
+		n += p->type == P2P_OUTBOUND;
+	return n;
+}
+
+/* An outbound slot a tick, except far behind the best header: then every
+ * free slot is filled at once, when the headers that leave the node far
+ * behind arrive (here from twelve addresses in twelve /24s,
+ * nothing listening: the connections are only started). The three
+ * captured peers take three of the eight slots. */
+static void test_far_behind_fills_every_slot(void **state)
+{
+	(void)state;
+	struct mesh *m = mesh_new_cfg(40, false, false);
+	struct net_addr a[12];
+	char err[ERR_LEN], text[32];
+	uint64_t now = (uint64_t)time(NULL);
+	for (int i = 0; i < 12; i++) {
+		snprintf(text, sizeof(text), "127.77.%d.1:1", i + 1);
+		assert_int_equal(net_addr_parse(&a[i], text, 0, err), 0);
+	}
+	assert_int_equal(addrman_add(m->net->am, a, 12, &a[0], now), 12);
+	assert_int_equal(outbound(m->net), 3);
+	connman_open(m->net, clock_mono_us());
+	assert_int_equal(outbound(m->net), 4);
+
+	send_headers(m, 0, 10); /* 10 behind: one a tick still */
+	assert_false(sync_far_behind(m->net));
+	connman_open(m->net, clock_mono_us());
+	assert_int_equal(outbound(m->net), 5);
+
+	/* 40 behind: the other three at once, as the headers come */
+	send_headers(m, 0, 40);
+	assert_true(sync_far_behind(m->net));
+	assert_int_equal(outbound(m->net), NET_MAX_OUTBOUND);
+	connman_open(m->net, clock_mono_us());
+	assert_int_equal(outbound(m->net), NET_MAX_OUTBOUND);
+	mesh_free(m);
+}
+
+/* Peer i answers notfound for the source chain's block at height. */
+static void send_notfound(struct mesh *m, int i, uint32_t height)
+{
+	struct inv_item it = { INV_BLOCK, { 0 } };
+	struct msg_inv inv = { 1, &it };
+	struct buf b = BUF_INIT;
+	memcpy(it.hash, src_hash(m, height), 32);
+	assert_int_equal(msg_inv_encode(&b, &inv), 0);
+	gossip_on_notfound(m->peer[i], b.data, b.len);
+	buf_release(&b);
+}
+
+/* A block a peer answers notfound for goes at once to a peer with free
+ * slots; the first is not asked for it, nor for any block above it, until
+ * it announces them again. A notfound for a block asked of another peer
+ * changes nothing. */
+static void test_notfound_reassigns(void **state)
+{
+	(void)state;
+	struct mesh *m = mesh_new(20, false);
+	uint32_t h[64];
+
+	send_headers(m, 0, 20);
+	assert_heights(h, asked(m, 0, h, 64), 1, 16);
+	send_headers(m, 1, 20);
+	assert_heights(h, asked(m, 1, h, 64), 17, 20);
+
+	send_notfound(m, 1, 5); /* not asked of peer 1 */
+	assert_int_equal(inflight(m->peer[0]), 16);
+	assert_int_equal(asked(m, 1, h, 64), 0);
+
+	send_notfound(m, 0, 5);
+	assert_int_equal(inflight(m->peer[0]), 15);
+	assert_heights(h, asked(m, 1, h, 64), 5, 5);
+	assert_int_equal(asked(m, 0, h, 64), 0);
+	send_block(m, 0, 1); /* a slot frees: not filled with anything above 4 */
+	assert_int_equal(asked(m, 0, h, 64), 0);
+
+	send_headers(m, 0, 20); /* it has them after all */
+	send_block(m, 0, 2);
+	assert_int_equal(asked(m, 0, h, 64), 0); /* all 20 are in flight or here */
+	assert_int_equal(inflight(m->peer[0]) + inflight(m->peer[1]), 18);
+	mesh_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +466,9 @@ int main(void)
 		cmocka_unit_test(test_stall_reassigns),
 		cmocka_unit_test(test_catch_up_inline),
 		cmocka_unit_test(test_catch_up_on_pool),
+		cmocka_unit_test(test_progress_told_to_newcomer),
+		cmocka_unit_test(test_far_behind_fills_every_slot),
+		cmocka_unit_test(test_notfound_reassigns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
