@@ -407,9 +407,9 @@ static void test_far_behind_fills_every_slot(void **state)
 	/* 40 behind: the other three at once, as the headers come */
 	send_headers(m, 0, 40);
 	assert_true(sync_far_behind(m->net));
-	assert_int_equal(outbound(m->net), NET_MAX_OUTBOUND);
+	assert_int_equal(outbound(m->net), SLOTS_FULL_RELAY);
 	connman_open(m->net, clock_mono_us());
-	assert_int_equal(outbound(m->net), NET_MAX_OUTBOUND);
+	assert_int_equal(outbound(m->net), SLOTS_FULL_RELAY);
 	mesh_free(m);
 }
 
