@@ -123,12 +123,14 @@ def partition(tmp):
     # every slot is refilled on each side: refilling alone cannot heal the cut
     # (an address attempted in the last minute is not picked again: the
     # extra peers tried most of each half's addresses, hence the wait)
-    # A node that every other node of its half dialled has no address
-    # left to dial: it counts as full (it may then heal by refilling).
+    # A node connected to every address of its half it knows (every other
+    # node dialled it, or it never heard of the rest) has nothing to
+    # dial: it counts as full (it may then heal by refilling).
     def full(nd):
-        side = a if nd in a else b
+        side = {m.host for m in (a if nd in a else b) if m is not nd}
+        known = {x["address"] for x in nd.getnodeaddresses(0)}
         return len(of_type(nd, "outbound-full-relay")) == 1 or \
-            {host(p) for p in nd.getpeerinfo()} >= {m.host for m in side if m is not nd}
+            {host(p) for p in nd.getpeerinfo()} >= side & known
     wait_for(lambda: all(full(nd) for nd in nodes), 120, lambda: "slots not full: " + types(nodes))
     mined = a[0].sendrawtransaction(txgen("fanout", cbs[0], 50 * 10**8, 2)[0])
     loser = a[0].sendrawtransaction(txgen("fanout", cbs[2], 50 * 10**8, 2)[0])
