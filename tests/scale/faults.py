@@ -332,7 +332,10 @@ def partition_round(mesh, a, b, rnd, funder, light_blocks=2, heavy_blocks=4, txs
         f"{after} (before the cut {before})")
 
     want = set(mined + pooled)
-    back_s = _wait(lambda: all(want <= set(x) for x in mesh.pool.map(lambda nd: nd.call("getrawmempool"), a)), 60)
+    # (the whole answer list first: all() stopping early would leave calls
+    # running on nodes the next poll calls again)
+    back_s = _wait(lambda: all(want <= set(x) for x in list(mesh.pool.map(lambda nd: nd.call("getrawmempool"), a))),
+                   60)
     pools_a = list(mesh.pool.map(lambda nd: set(nd.call("getrawmempool")), a))
     pools_b = list(mesh.pool.map(lambda nd: set(nd.call("getrawmempool")), b))
     conflict_pooled = sum(conflict in x for x in pools_a + pools_b)
