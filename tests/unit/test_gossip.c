@@ -4,8 +4,9 @@
  * only to peers not known to have them, a peer's known set forgets its
  * oldest hashes first, a peer that sent sendheaders gets new blocks as
  * headers, a transaction is asked of one peer at a time (again of another
- * after notfound or when the first goes), and a queued transaction leaves
- * in the next trickle and is served on getdata. */
+ * after notfound or when the first goes), a queued transaction leaves
+ * in the next trickle and is served on getdata, and block-relay-only
+ * peers are offered blocks but no transactions. */
 #include "tests/unit/chain_fixture.h"
 
 #include <event2/event.h>
@@ -294,9 +295,64 @@ static void test_tx_trickle_and_serve(void **state)
 	mesh_free(m);
 }
 
+/* A block-relay-only peer (ours) and an inbound peer whose version said
+ * relay 0 are offered blocks but no transactions; a transaction inv or a
+ * transaction from our block-relay-only peer ends the connection, while
+ * the relay-0 peer's inv is still answered (Core's RejectIncomingTxs). */
+static void test_block_relay_only(void **state)
+{
+	(void)state;
+	struct mesh *m = mesh_new(101);
+	struct outpoint op = fix_cb_outpoint(m->f, 1);
+	const uint8_t *tip = chainstate_tip(m->f->cs)->hash;
+	struct tx tx;
+	struct verdict v;
+	struct buf b = BUF_INIT;
+	uint8_t t[32];
+
+	m->peer[1]->type = P2P_BLOCK_RELAY;
+	m->peer[2]->ver.relay = false;
+	assert_true(peer_relays_txs(m->peer[0]));
+	assert_false(peer_relays_txs(m->peer[1]));
+	assert_false(peer_relays_txs(m->peer[2]));
+	assert_false(peer_relays_addrs(m->peer[1]));
+	assert_true(peer_relays_addrs(m->peer[2]));
+	fix_spend(m->f, &tx, &op, 50 * 100000000LL - 100000, 0, 1);
+	verdict_init(&v);
+	assert_true(mempool_accept(m->mp, &tx, m->f->time, &v));
+	gossip_queue_tx(m->net, tx.txid);
+	uint64_t now = clock_mono_us();
+	for (int i = 0; i < 3; i++)
+		gossip_trickle(m->peer[i], now + 10000000u);
+	assert_one_item(m, 0, MSG_INV, INV_TX, tx.txid);
+	assert_silent(m, 1);
+	assert_silent(m, 2);
+	gossip_announce_block(m->net, tip);
+	for (int i = 0; i < 3; i++)
+		assert_one_item(m, i, MSG_INV, INV_BLOCK, tip);
+
+	filler(t, 3);
+	send_item(m, 2, gossip_on_inv, INV_TX, t);
+	assert_one_item(m, 2, MSG_GETDATA, INV_TX, t);
+	assert_false(m->peer[2]->closing);
+	filler(t, 4);
+	send_item(m, 1, gossip_on_inv, INV_TX, t);
+	assert_true(m->peer[1]->closing);
+	assert_silent(m, 1);
+
+	m->peer[0]->type = P2P_BLOCK_RELAY;
+	tx_write(&b, &tx);
+	gossip_on_tx(m->peer[0], b.data, b.len);
+	assert_true(m->peer[0]->closing);
+	buf_release(&b);
+	tx_release(&tx);
+	mesh_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_block_relay_only),
 		cmocka_unit_test(test_block_inv_once),
 		cmocka_unit_test(test_block_as_header),
 		cmocka_unit_test(test_known_set_forgets_oldest),
