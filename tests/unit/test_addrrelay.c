@@ -4,7 +4,8 @@
  * hears our address only once it takes part in address relay, and after
  * the answer to its getaddr; the announcement comes again on its own
  * (on average daily); -externalip replaces the bound address; an address
- * fetch ends on the answer to its getaddr. The mesh's 100 ms timer runs
+ * fetch ends on the answer to its getaddr; a block-relay-only peer takes
+ * no part in address relay either way. The mesh's 100 ms timer runs
  * only while such work waits: queued work arms it, and once the queues
  * are empty it stops. */
 #include "tests/unit/chain_fixture.h"
@@ -135,6 +136,31 @@ static void test_outbound_told_at_once(void **state)
 	assert_string_equal(fr[0].cmd, MSG_GETADDR);
 	assert_self(&fr[1], self);
 	frames_free(fr, n);
+	mesh_free(m);
+}
+
+/* A block-relay-only peer is neither asked for addresses nor told ours,
+ * and what it sends is not learnt (Core: no address relay there). */
+static void test_block_relay_only_no_addr(void **state)
+{
+	(void)state;
+	struct mesh *m = mesh_new(NULL);
+	struct net_addr a;
+	struct msg_addr msg = { 1, &a };
+	struct buf b = BUF_INIT;
+	char err[ERR_LEN];
+	struct peer *p = add_peer(m, P2P_BLOCK_RELAY);
+	addrrelay_peer_ready(p);
+	assert_int_equal(m->out.len, 0);
+	assert_int_equal(net_addr_parse(&a, "127.5.6.7:9733", 0, err), 0);
+	a.time = (uint32_t)clock_now();
+	assert_int_equal(msg_addr_encode(&b, &msg), 0);
+	addrrelay_on_addr(p, b.data, b.len);
+	buf_release(&b);
+	assert_int_equal(addrman_size(m->net->am), 0);
+	assert_false(p->closing);
+	addrrelay_flush(p, clock_mono_us() + 100000000u);
+	assert_int_equal(m->out.len, 0);
 	mesh_free(m);
 }
 
@@ -320,6 +346,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_outbound_told_at_once),
+		cmocka_unit_test(test_block_relay_only_no_addr),
 		cmocka_unit_test(test_inbound_after_its_getaddr),
 		cmocka_unit_test(test_externalip_replaces_bind),
 		cmocka_unit_test(test_bad_externalip),
