@@ -46,7 +46,7 @@ def kill_phase(mesh, nodes, rnd, keep, share=0.30, timeout=60, log=print):
     # fewer than 30 nodes, two to a /24, cannot give each 8 outbound peers
     # in 8 other /24s when each pair connects once: there 6 are asked
     want = OUTBOUND if len(survivors) >= 30 else 6
-    refill = mesh.wait_formed(survivors, timeout, t, want)
+    refill = _refilled(mesh, survivors, want, timeout, t)
     refill["outbound_asked"] = want
     refill.pop("_out")
     refill.pop("_inb")
@@ -55,6 +55,47 @@ def kill_phase(mesh, nodes, rnd, keep, share=0.30, timeout=60, log=print):
     ok = refill["ok"] and refill["seconds"] <= timeout and rows[0]["reached"] == len(survivors)
     return {"ok": ok, "killed": len(victims), "survivors": len(survivors), "refill": refill,
             "next_block": rows[0]}, survivors
+
+
+def _refilled(mesh, nodes, want, timeout, since):
+    """Waits until nodes are one component and each has want
+    outbound-full-relay peers, or has no one left it may dial: every node
+    outside its /24 is connected to it either way or sits in a /24 where
+    it has an outbound peer already (full relay or block relay only). With
+    8 + 2 outbound slots each, 20 nodes in 10 /24s have 200 slots for 180
+    pairs, so some cannot reach 6. The figures as Mesh.wait_formed gives
+    them, with the count of such saturated nodes."""
+    from scale import group_of
+    hosts = {nd.host for nd in nodes}
+
+    def peers(nd):
+        try:
+            return nd.host, nd.call("getpeerinfo", timeout=30)
+        except _rpc_errors():
+            return nd.host, []
+    deadline = time.monotonic() + timeout
+    while True:
+        info = dict(mesh.pool.map(peers, nodes))
+        _, _, adj = mesh.snapshot(nodes)
+        short, stuck = 0, 0
+        for h, ps in info.items():
+            full = sum(p["connection_type"] == "outbound-full-relay" for p in ps)
+            if full >= want:
+                continue
+            short += 1
+            taken = {group_of(p["addr"].rsplit(":", 1)[0]) for p in ps
+                     if p["connection_type"] in ("outbound-full-relay", "block-relay-only")} | {group_of(h)}
+            if any(x not in adj[h] and group_of(x) not in taken for x in hosts):
+                stuck += 1
+        ok = not stuck and mesh.components(adj) == 1
+        if ok or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    seconds = round(time.monotonic() - since, 2)
+    res = mesh.wait_formed(nodes, 0, since, want)  # the figures of that state
+    res.update({"ok": ok, "seconds": seconds, "saturated_short_of_outbound": short - stuck,
+                "short_of_outbound_with_addresses_left": stuck})
+    return res
 
 
 def _tip(nd):
