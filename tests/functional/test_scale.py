@@ -3,9 +3,11 @@ cannot rot: 30 nodes, each on its own loopback address and knowing only
 the seed, must form one component with 8 outbound peers each (at most one
 per /24) within 60 s of the last start, stay so when the seed stops (the
 nodes that had it refill from their address managers), and pass every
-block mined on a random node to every node, and pass the late joiner
-phase (a newcomer downloads from at least 4 peers while a second newcomer
-syncs from it). It needs the machine: it runs alone."""
+block mined on a random node to every node, pass one round of the
+partition phase (halves cut with bans, both mine, healed: every node on
+the heavier tip, the lighter side's transactions back) and the late
+joiner phase (a newcomer downloads from at least 4 peers while a second
+newcomer syncs from it). It needs the machine: it runs alone."""
 import os
 import signal
 import sys
@@ -40,6 +42,8 @@ def check(res):
     cc = res["compact_counters"]
     assert_true(cc["rebuilt"] >= (NODES - 2) * FULL_BLOCKS and cc["fallbacks"] == 0, f"compact blocks: {cc}")
     # a late joiner downloads from many peers and feeds a second newcomer meanwhile
+    p = res["partition"]
+    assert_true(p["ok"], f"partition: {p['rounds']}")
     j = res["joiner"]
     assert_true(j["ok"], f"late joiner: {j['checks']} {j['a_block_bytes_per_peer']}")
 
@@ -51,7 +55,8 @@ def main():
     signal.alarm(int(scaled(150)))
     try:
         res = scale.run(BUILD, NODES, blocks=3, txs=3, form_timeout=scaled(60), net=40, idle=1.0,
-                        full_blocks=FULL_BLOCKS, full_block_txs=20, phases=["joiner"])
+                        full_blocks=FULL_BLOCKS, full_block_txs=20, phases=["partition", "joiner"],
+                        partition_rounds=1)
         check(res)
     except BaseException:
         traceback.print_exc()
