@@ -632,7 +632,7 @@ def raise_fd_limit(n, relayed=False):
 def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0, workdir=None,
         template_blocks=TEMPLATE_BLOCKS, log=print, delay_ms=0, jitter_ms=0, rate_kbit=0, phases=(),
         churn_interval=30.0, churn_duration=300.0, full_blocks=10, full_block_txs=100, compact=True, joiner_blocks=2000,
-        partition_rounds=3):
+        partition_rounds=3, node_args=()):
     """Starts the mesh of n nodes on 127.net.0.0/16 and on, measures it
     (idle: seconds of the quiet window that prices an idle mesh) and stops
     it; with delay_ms, jitter_ms or rate_kbit, every link goes through the
@@ -644,7 +644,7 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
     workdir = workdir or tempfile.mkdtemp(prefix="cairn-scale-")
     rnd = random.Random(seed)
     res = {"nodes": n, "delay_ms": delay_ms, "jitter_ms": jitter_ms, "rate_kbit": rate_kbit,
-           "compact_blocks": compact,
+           "compact_blocks": compact, "node_args": list(node_args),
            "link_delay": "relay" if link else "none: plain loopback",
            "netem": "available, not used" if delay.netem_available() else "not available in this kernel",
            "machine": {"cores": os.cpu_count(), "fd_limit": fd_limit}}
@@ -652,7 +652,8 @@ def run(build, n, blocks=30, txs=30, form_timeout=120, net=10, seed=1, idle=5.0,
     try:
         log(f"mining a template chain of {template_blocks} blocks")
         template = make_template(build, workdir, f"127.{net}.0.1", template_blocks, log)
-        mesh = Mesh(build, n, workdir, net, template, log, link, [] if compact else ["-compactblocks=0"],
+        mesh = Mesh(build, n, workdir, net, template, log, link,
+                    ([] if compact else ["-compactblocks=0"]) + list(node_args),
                     joiner.hosts(n, net) if "joiner" in phases else ())
         log(f"starting {n} nodes on 127.{net}.0.0/16 ({PER_GROUP} per /24), seed {mesh.nodes[0].addr}")
         res["start"] = mesh.start()
@@ -872,6 +873,8 @@ def main():
                     help="blocks mined after their transactions reached every mempool")
     ap.add_argument("--full-block-txs", type=int, default=100)
     ap.add_argument("--no-compact", action="store_true", help="every node with -compactblocks=0")
+    ap.add_argument("--node-arg", action="append", default=[],
+                    help="one more cairnd option for every node (repeatable), e.g. --node-arg=-blockrelayslots=0")
     ap.add_argument("--out", help="JSON file (default build/scale/scale-N.json, "
                     "scale-N-dD-jJ[-rR].json with a link delay)")
     args = ap.parse_args()
@@ -898,7 +901,7 @@ def main():
               phases=[p for p in args.phases.split(",") if p], churn_interval=args.churn_interval,
               churn_duration=args.churn_duration, full_blocks=args.full_blocks,
               full_block_txs=args.full_block_txs, compact=not args.no_compact, joiner_blocks=args.joiner_blocks,
-              partition_rounds=args.partition_rounds)
+              partition_rounds=args.partition_rounds, node_args=args.node_arg)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as f:
         json.dump(res, f, indent=1)
