@@ -1,13 +1,9 @@
 #include "rpc/metrics.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/http.h>
 
 #include "chain/chainstate.h"
@@ -205,18 +201,6 @@ static void reply(struct evhttp_request *req, int status, const char *reason, co
 		evbuffer_free(body);
 }
 
-/* A page of tens of kilobytes is more than one segment: with Nagle's
- * algorithm its last one would wait for the client's delayed ACK of the
- * ones before (40 ms on Linux), so the page goes out at once. */
-static void no_delay(struct evhttp_request *req)
-{
-	struct evhttp_connection *con = evhttp_request_get_connection(req);
-	struct bufferevent *bev = con ? evhttp_connection_get_bufferevent(con) : NULL;
-	int one = 1;
-	if (bev && bufferevent_getfd(bev) >= 0)
-		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
 static void serve(void *ctx, struct evhttp_request *req)
 {
 	struct metrics *m = ctx;
@@ -239,7 +223,7 @@ static void serve(void *ctx, struct evhttp_request *req)
 		return;
 	}
 	struct evbuffer *body = evbuffer_new();
-	no_delay(req);
+	rpc_server_no_delay(req);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	if (body)
 		evbuffer_add(body, b.data, b.len);

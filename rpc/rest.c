@@ -4,16 +4,12 @@
  * meets the same statuses and reasons here; docs/rest.md lists them. */
 #include "rpc/rest.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -388,18 +384,6 @@ void rest_json(struct rest_reply *out, cJSON *j)
 
 /* ---- HTTP ---- */
 
-/* A block is many segments: without this its last one would wait for the
- * client's delayed ACK of those before (40 ms on Linux), as rpc/metrics.c
- * found for its page. */
-static void no_delay(struct evhttp_request *req)
-{
-	struct evhttp_connection *con = evhttp_request_get_connection(req);
-	struct bufferevent *bev = con ? evhttp_connection_get_bufferevent(con) : NULL;
-	int one = 1;
-	if (bev && bufferevent_getfd(bev) >= 0)
-		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
 static void send_reply(struct evhttp_request *req, struct rest_reply *r)
 {
 	struct evbuffer *body = evbuffer_new();
@@ -409,7 +393,7 @@ static void send_reply(struct evhttp_request *req, struct rest_reply *r)
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
-	no_delay(req);
+	rpc_server_no_delay(req);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", r->type);
 	evhttp_send_reply(req, r->status, NULL, body);
 	evbuffer_free(body);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -395,6 +397,15 @@ static void serve_body(struct rpc_server *srv, struct evhttp_request *req, const
 }
 
 /* ---- routes outside JSON-RPC ---- */
+
+void rpc_server_no_delay(struct evhttp_request *req)
+{
+	struct evhttp_connection *con = evhttp_request_get_connection(req);
+	struct bufferevent *bev = con ? evhttp_connection_get_bufferevent(con) : NULL;
+	int one = 1;
+	if (bev && bufferevent_getfd(bev) >= 0)
+		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
 
 int rpc_server_route(struct rpc_server *srv, const char *path, const char *name, bool auth, rpc_route_fn fn,
 		     void *ctx, char *err)

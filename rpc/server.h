@@ -192,6 +192,11 @@ typedef void (*rpc_route_fn)(void *ctx, struct evhttp_request *req);
 int rpc_server_route(struct rpc_server *srv, const char *path, const char *name, bool auth, rpc_route_fn fn,
 		     void *ctx, char *err) WUR;
 
+/* Sends req's answer without Nagle's delay: a page of several segments
+ * (a metrics page, a block over REST) would otherwise hold its last one
+ * for the client's delayed ACK of those before, 40 ms on Linux. */
+void rpc_server_no_delay(struct evhttp_request *req);
+
 /* A registered method's calls since the start and their time on the loop
  * (a deferred call's work on a worker not included): for GET /metrics. */
 struct rpc_method_stats {
