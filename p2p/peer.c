@@ -19,21 +19,19 @@
 
 /* ---- invset ---- */
 
-static char present; /* the value stored for every key */
-
 void invset_init(struct invset *s, size_t cap)
 {
 	memset(s, 0, sizeof(*s));
-	hmap_init(&s->map, 32);
-	s->cap = cap;
+	s->cap = cap < UINT32_MAX ? cap : UINT32_MAX - 1;
 }
 
 void invset_release(struct invset *s)
 {
-	hmap_release(&s->map);
 	free(s->ring);
+	free(s->table);
 	s->ring = NULL;
-	s->n = s->head = s->alloc = 0;
+	s->table = NULL;
+	s->n = s->head = s->alloc = s->tsize = 0;
 }
 
 void invset_clear(struct invset *s)
@@ -43,29 +41,94 @@ void invset_clear(struct invset *s)
 	invset_init(s, cap);
 }
 
+static size_t home(const struct invset *s, const uint8_t h[32])
+{
+	return (size_t)hmap_hash(h, 32) & (s->tsize - 1);
+}
+
+/* The table slot holding h, or -1. */
+static long find_slot(const struct invset *s, const uint8_t h[32])
+{
+	if (!s->tsize)
+		return -1;
+	for (size_t i = home(s, h);; i = (i + 1) & (s->tsize - 1)) {
+		uint32_t v = s->table[i];
+		if (!v)
+			return -1;
+		if (memcmp(s->ring[v - 1], h, 32) == 0)
+			return (long)i;
+	}
+}
+
+static void place(struct invset *s, size_t pos)
+{
+	size_t i = home(s, s->ring[pos]);
+	while (s->table[i])
+		i = (i + 1) & (s->tsize - 1);
+	s->table[i] = (uint32_t)pos + 1;
+}
+
+/* Empties slot i and moves back the entries after it that would no
+ * longer be found past the hole (linear probing's deletion). */
+static void unplace(struct invset *s, size_t i)
+{
+	size_t mask = s->tsize - 1;
+	for (size_t j = (i + 1) & mask; s->table[j]; j = (j + 1) & mask) {
+		size_t k = home(s, s->ring[s->table[j] - 1]);
+		bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+		if (!stays) {
+			s->table[i] = s->table[j];
+			i = j;
+		}
+	}
+	s->table[i] = 0;
+}
+
+/* A table at most half full keeps probes short. */
+static int fit_table(struct invset *s, size_t n)
+{
+	if (n * 2 <= s->tsize)
+		return 0;
+	size_t size = s->tsize ? s->tsize : 64;
+	while (n * 2 > size)
+		size *= 2;
+	uint32_t *t = calloc(size, sizeof(*t));
+	if (!t)
+		return -1;
+	free(s->table);
+	s->table = t;
+	s->tsize = size;
+	for (size_t k = 0; k < s->n; k++)
+		place(s, k);
+	return 0;
+}
+
 bool invset_has(const struct invset *s, const uint8_t h[32])
 {
-	return hmap_get(&s->map, h) != NULL;
+	return find_slot(s, h) >= 0;
 }
 
 /* Until the ring is full, entries sit at 0..n-1 and head is 0; once full,
  * head is the oldest entry, overwritten next. */
 int invset_add(struct invset *s, const uint8_t h[32])
 {
-	if (invset_has(s, h) || s->cap == 0)
+	if (s->cap == 0 || invset_has(s, h))
 		return 0;
-	/* The ring only wraps once it is full at cap, so growing it keeps the
-	 * order of what it holds. */
-	if (s->n < s->cap && grow_array(&s->ring, &s->alloc, s->n + 1, sizeof(*s->ring), 64, s->cap) != 0)
-		return -1;
-	if (hmap_put(&s->map, h, &present) != 0)
-		return -1;
 	if (s->n < s->cap) {
-		memcpy(s->ring[s->n++], h, 32);
+		/* The ring only wraps once it is full at cap, so growing it
+		 * keeps the order of what it holds. */
+		if (grow_array(&s->ring, &s->alloc, s->n + 1, sizeof(*s->ring), 64, s->cap) != 0 ||
+		    fit_table(s, s->n + 1) != 0)
+			return -1;
+		memcpy(s->ring[s->n], h, 32);
+		place(s, s->n++);
 		return 0;
 	}
-	hmap_del(&s->map, s->ring[s->head]);
+	long old = find_slot(s, s->ring[s->head]);
+	if (old >= 0)
+		unplace(s, (size_t)old);
 	memcpy(s->ring[s->head], h, 32);
+	place(s, s->head);
 	s->head = (s->head + 1) % s->cap;
 	return 0;
 }

@@ -31,10 +31,14 @@
 /* A bounded set of 32-byte hashes that forgets its oldest entries first
  * (Bitcoin Core's rolling filters, exact instead of probabilistic). The
  * ring grows on demand, so a quiet peer costs little. */
+/* A set of the last cap hashes added: a ring of them, oldest overwritten
+ * first, and an open-addressing table of ring positions to find them by
+ * (40 bytes a hash at most, where a map of copied keys took ~190: a
+ * node keeps one for every peer). */
 struct invset {
-	struct hmap map;
 	uint8_t (*ring)[32];
-	size_t cap, alloc, head, n;
+	uint32_t *table; /* ring position + 1, 0 for empty; linear probing */
+	size_t cap, alloc, head, n, tsize;
 };
 
 void invset_init(struct invset *s, size_t cap);

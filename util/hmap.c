@@ -50,6 +50,12 @@ static uint64_t hash_key(const uint8_t *k, size_t len)
 	return h ? h : 1;
 }
 
+uint64_t hmap_hash(const void *key, size_t len)
+{
+	pthread_once(&seed_once, make_seed);
+	return hash_key(key, len);
+}
+
 void hmap_init(struct hmap *m, size_t key_len)
 {
 	pthread_once(&seed_once, make_seed);

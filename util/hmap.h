@@ -22,6 +22,9 @@ struct hmap {
 };
 
 void hmap_init(struct hmap *m, size_t key_len);
+/* The keyed hash the maps place keys by (never 0), for tables of other
+ * shapes that want the same resistance to ground keys. */
+uint64_t hmap_hash(const void *key, size_t len);
 /* Sizes the table for n entries, so that filling it from a known count
  * never rehashes; -1 on no memory (the map is unchanged). */
 int hmap_reserve(struct hmap *m, size_t n) WUR;

@@ -53,12 +53,59 @@ static void test_invset_evicts_oldest(void **state)
 		assert_int_equal(invset_add(&s, h), 0);
 	}
 	assert_int_equal(s.n, 100);
-	assert_int_equal(s.map.count, 100);
 	for (uint32_t i = 0; i < 250; i++) {
 		hash_of(h, i);
 		assert_int_equal(invset_has(&s, h), i >= 150);
 	}
 	invset_release(&s);
+}
+
+/* Random adds against a plain list of the last cap hashes: every hash
+ * ever added is found exactly while it is among them, through many
+ * wraps of the ring and deletions from the table (small caps make
+ * clusters and wrapped probes common). */
+#define ROUNDS 30000
+static void test_invset_random_against_list(void **state)
+{
+	(void)state;
+	static const size_t caps[] = { 1, 2, 3, 7, 31, 64, 100, 513 };
+	uint32_t rng = 12345;
+	for (size_t c = 0; c < sizeof(caps) / sizeof(*caps); c++) {
+		size_t cap = caps[c], n = 0;
+		uint32_t *last = calloc(cap, sizeof(*last)), *keys = calloc(ROUNDS, sizeof(*keys));
+		struct invset s;
+		uint8_t h[32];
+		assert_non_null(last);
+		assert_non_null(keys);
+		invset_init(&s, cap);
+		for (size_t i = 0; i < ROUNDS; i++) {
+			rng = rng * 1103515245u + 12345u;
+			/* a third of the adds repeat a recent key */
+			uint32_t k = (rng >> 8) % 3 == 0 && n ? last[(rng >> 12) % (n < cap ? n : cap)] : (uint32_t)i + 1000000;
+			keys[i] = k;
+			hash_of(h, k);
+			bool had = invset_has(&s, h);
+			bool listed = false;
+			for (size_t j = 0; j < (n < cap ? n : cap); j++)
+				listed |= last[j] == k;
+			assert_int_equal(had, listed);
+			assert_int_equal(invset_add(&s, h), 0);
+			if (!listed)
+				last[n++ % cap] = k;
+			assert_true(invset_has(&s, h));
+		}
+		for (size_t i = 0; i < ROUNDS; i++) {
+			bool listed = false;
+			for (size_t j = 0; j < (n < cap ? n : cap); j++)
+				listed |= last[j] == keys[i];
+			hash_of(h, keys[i]);
+			assert_int_equal(invset_has(&s, h), listed);
+		}
+		assert_int_equal(s.n, n < cap ? n : cap);
+		invset_release(&s);
+		free(last);
+		free(keys);
+	}
 }
 
 static void test_invset_zero_cap(void **state)
@@ -213,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_invset_basic),
 		cmocka_unit_test(test_invset_evicts_oldest),
 		cmocka_unit_test(test_invset_zero_cap),
+		cmocka_unit_test(test_invset_random_against_list),
 		cmocka_unit_test(test_verdict_scores),
 		cmocka_unit_test(test_locator_short),
 		cmocka_unit_test(test_locator_long),
