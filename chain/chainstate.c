@@ -208,6 +208,7 @@ static struct block_index *new_entry(struct chainstate *cs, const struct block_h
 	bi->header = *h;
 	bi->prev = prev;
 	bi->height = prev ? prev->height + 1 : 0;
+	index_link_skip(bi);
 	pow_block_work(&work, h->bits);
 	if (prev)
 		u256_add(&bi->work, &prev->work, &work);
@@ -698,6 +699,7 @@ static int link_index(struct chainstate *cs, char *err)
 	qsort(all, n, sizeof(*all), cmp_height);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		x = all[i];
+		index_link_skip(x); /* parents, lower, have theirs already */
 		if (x->seq > cs->seq)
 			cs->seq = x->seq;
 		note_header(cs, x);

@@ -3,12 +3,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+static uint32_t clear_lowest_bit(uint32_t n)
+{
+	return n & (n - 1);
+}
+
+/* The height a block at height h skips to: below h, and spread so that
+ * walks from any height to any lower one take O(log h) jumps. */
+static uint32_t skip_height(uint32_t h)
+{
+	if (h < 2)
+		return 0;
+	return (h & 1) ? clear_lowest_bit(clear_lowest_bit(h - 1)) + 1 : clear_lowest_bit(h);
+}
+
+void index_link_skip(struct block_index *b)
+{
+	b->skip = b->prev ? index_ancestor(b->prev, skip_height(b->height)) : NULL;
+}
+
 struct block_index *index_ancestor(struct block_index *b, uint32_t height)
 {
 	if (!b || height > b->height)
 		return NULL;
-	while (b && b->height > height)
-		b = b->prev;
+	while (b && b->height > height) {
+		uint32_t jump = skip_height(b->height), next_jump = skip_height(b->height - 1);
+		/* take the skip unless it overshoots, or the parent's skip lands
+		 * closer without overshooting */
+		if (b->skip && (jump == height || (jump > height && !(next_jump + 2 < jump && next_jump >= height))))
+			b = b->skip;
+		else
+			b = b->prev;
+	}
 	return b;
 }
 

@@ -24,6 +24,7 @@ struct block_index {
 	uint8_t hash[32];
 	struct block_header header;
 	struct block_index *prev;
+	struct block_index *skip; /* an ancestor further back (index_link_skip), or NULL */
 	uint32_t height;
 	uint32_t status;
 	uint32_t n_tx;
@@ -38,8 +39,13 @@ struct block_index {
 
 #define BLOCK_INDEX_RECORD_SIZE (BLOCK_HEADER_SIZE + 4 + 4 + 4 + 32 + 8 + 8 + 1 + 48)
 
-/* Ancestor of b at height h (b itself when h == b->height); NULL above it. */
+/* Ancestor of b at height h (b itself when h == b->height); NULL above it.
+ * O(log n) steps along the skip pointers where they are set. */
 struct block_index *index_ancestor(struct block_index *b, uint32_t height);
+/* Sets b->skip from b->prev (whose own ancestors must have theirs): the
+ * ancestor at a height whose binary form drops b's lowest set bits, as
+ * Bitcoin Core's skip list, so that any ancestor is a few jumps away. */
+void index_link_skip(struct block_index *b);
 /* Median of the times of b and up to 10 of its ancestors. */
 uint64_t index_median_time(const struct block_index *b);
 /* The bits a block on top of prev must carry. */

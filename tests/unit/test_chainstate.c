@@ -454,6 +454,38 @@ static void test_listeners_bounded(void **state)
 	assert_int_equal(t[CHAIN_MAX_LISTENERS].calls, 0);
 }
 
+/* index_ancestor along the skip pointers finds the same block as a walk
+ * along prev, from every height to every height of a long chain and of a
+ * branch off it, and index_fork meets the branch where it left. */
+static void test_ancestor_skips(void **state)
+{
+	(void)state;
+	enum { N = 3000, FORK = 1234, M = 700 };
+	struct block_index *main_chain = calloc(N, sizeof(*main_chain)), *side = calloc(M, sizeof(*side));
+	assert_non_null(main_chain);
+	assert_non_null(side);
+	for (uint32_t h = 0; h < N; h++) {
+		main_chain[h].height = h;
+		main_chain[h].prev = h ? &main_chain[h - 1] : NULL;
+		index_link_skip(&main_chain[h]);
+	}
+	for (uint32_t i = 0; i < M; i++) {
+		side[i].height = FORK + 1 + i;
+		side[i].prev = i ? &side[i - 1] : &main_chain[FORK];
+		index_link_skip(&side[i]);
+	}
+	for (uint32_t from = 0; from < N; from += 7)
+		for (uint32_t h = 0; h <= from; h++)
+			assert_ptr_equal(index_ancestor(&main_chain[from], h), &main_chain[h]);
+	for (uint32_t h = 0; h < FORK + 1 + M; h++)
+		assert_ptr_equal(index_ancestor(&side[M - 1], h), h <= FORK ? &main_chain[h] : &side[h - FORK - 1]);
+	assert_null(index_ancestor(&main_chain[10], 11));
+	assert_ptr_equal(index_fork(&main_chain[N - 1], &side[M - 1]), &main_chain[FORK]);
+	assert_ptr_equal(index_fork(&side[5], &main_chain[FORK - 3]), &main_chain[FORK - 3]);
+	free(main_chain);
+	free(side);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,6 +501,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sig_verify_uncached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tip_changed_once_per_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listeners_bounded, setup, teardown),
+		cmocka_unit_test(test_ancestor_skips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
