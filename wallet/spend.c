@@ -57,30 +57,36 @@ struct spend {
 	int64_t fee_rate;
 };
 
-/* The coins selection may use, confirmed or trusted. Arrays malloc'd. */
+/* The coins selection may use, confirmed or trusted. Arrays malloc'd.
+ * The mempool chains are counted only when an unconfirmed coin is among
+ * them: a wallet whose coins are all confirmed pays nothing for it. */
 static int candidates(struct wallet *w, struct coinselect_coin **coins, const struct wallet_out ***wouts, size_t *n)
 {
 	const struct wallet_out *o;
 	struct wallet_chains chains;
+	bool counted = false;
+	int r = 0;
 	*n = 0;
 	wallet_refresh_spent(w);
 	*coins = calloc(w->n_outs + 1, sizeof(**coins));
 	*wouts = calloc(w->n_outs + 1, sizeof(**wouts));
-	if (!*coins || !*wouts || wallet_chains_init(&chains, w) != 0) {
-		if (*coins && *wouts)
-			wallet_chains_release(&chains);
+	if (!*coins || !*wouts)
 		return -1;
-	}
-	for (struct wallet_out_iter it = { 0 }; (o = wallet_out_next(w, &it));) {
+	for (struct wallet_out_iter it = { 0 }; r == 0 && (o = wallet_out_next(w, &it));) {
 		if (!wallet_spendable(w, o) || !wallet_trusted(w, o->wtx, 0))
 			continue;
+		if (!o->wtx->confirmed && !counted) {
+			counted = true;
+			r = wallet_chains_init(&chains, w);
+		}
 		(*coins)[*n].value = wallet_out_txout(o)->value;
 		(*coins)[*n].confirmed = o->wtx->confirmed;
-		(*coins)[*n].chain = wallet_chains_len(&chains, w, o->wtx);
+		(*coins)[*n].chain = counted && r == 0 ? wallet_chains_len(&chains, w, o->wtx) : 0;
 		(*wouts)[(*n)++] = o;
 	}
-	wallet_chains_release(&chains);
-	return 0;
+	if (counted)
+		wallet_chains_release(&chains);
+	return r;
 }
 
 /* Takes the fee out of the outputs that agreed to pay it, evenly, the
