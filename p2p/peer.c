@@ -46,12 +46,12 @@ static size_t home(const struct invset *s, const uint8_t h[32])
 	return (size_t)hmap_hash(h, 32) & (s->tsize - 1);
 }
 
-/* The table slot holding h, or -1. */
-static long find_slot(const struct invset *s, const uint8_t h[32])
+/* The table slot holding h, whose hash is hv, or -1. */
+static long find_slot(const struct invset *s, const uint8_t h[32], uint64_t hv)
 {
 	if (!s->tsize)
 		return -1;
-	for (size_t i = home(s, h);; i = (i + 1) & (s->tsize - 1)) {
+	for (size_t i = (size_t)hv & (s->tsize - 1);; i = (i + 1) & (s->tsize - 1)) {
 		uint32_t v = s->table[i];
 		if (!v)
 			return -1;
@@ -60,9 +60,10 @@ static long find_slot(const struct invset *s, const uint8_t h[32])
 	}
 }
 
-static void place(struct invset *s, size_t pos)
+/* Puts ring position pos, whose hash is hv, in the table. */
+static void place(struct invset *s, size_t pos, uint64_t hv)
 {
-	size_t i = home(s, s->ring[pos]);
+	size_t i = (size_t)hv & (s->tsize - 1);
 	while (s->table[i])
 		i = (i + 1) & (s->tsize - 1);
 	s->table[i] = (uint32_t)pos + 1;
@@ -99,20 +100,21 @@ static int fit_table(struct invset *s, size_t n)
 	s->table = t;
 	s->tsize = size;
 	for (size_t k = 0; k < s->n; k++)
-		place(s, k);
+		place(s, k, hmap_hash(s->ring[k], 32));
 	return 0;
 }
 
 bool invset_has(const struct invset *s, const uint8_t h[32])
 {
-	return find_slot(s, h) >= 0;
+	return find_slot(s, h, hmap_hash(h, 32)) >= 0;
 }
 
 /* Until the ring is full, entries sit at 0..n-1 and head is 0; once full,
  * head is the oldest entry, overwritten next. */
 int invset_add(struct invset *s, const uint8_t h[32])
 {
-	if (s->cap == 0 || invset_has(s, h))
+	uint64_t hv = hmap_hash(h, 32);
+	if (s->cap == 0 || find_slot(s, h, hv) >= 0)
 		return 0;
 	if (s->n < s->cap) {
 		/* The ring only wraps once it is full at cap, so growing it
@@ -121,14 +123,14 @@ int invset_add(struct invset *s, const uint8_t h[32])
 		    fit_table(s, s->n + 1) != 0)
 			return -1;
 		memcpy(s->ring[s->n], h, 32);
-		place(s, s->n++);
+		place(s, s->n++, hv);
 		return 0;
 	}
-	long old = find_slot(s, s->ring[s->head]);
+	long old = find_slot(s, s->ring[s->head], hmap_hash(s->ring[s->head], 32));
 	if (old >= 0)
 		unplace(s, (size_t)old);
 	memcpy(s->ring[s->head], h, 32);
-	place(s, s->head);
+	place(s, s->head, hv);
 	s->head = (s->head + 1) % s->cap;
 	return 0;
 }
