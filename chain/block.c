@@ -18,9 +18,11 @@ void header_write(uint8_t out[BLOCK_HEADER_SIZE], const struct block_header *h)
 	put_le(out, h->version, 4);
 	memcpy(out + 4, h->prev, 32);
 	memcpy(out + 36, h->merkle, 32);
-	put_le(out + 68, h->time, 8);
-	put_le(out + 76, h->bits, 4);
-	put_le(out + 80, h->nonce, 8);
+	memcpy(out + 68, h->history, 32);
+	memcpy(out + 100, h->assets, 32);
+	put_le(out + 132, h->time, 8);
+	put_le(out + 140, h->bits, 4);
+	put_le(out + 144, h->nonce, 8);
 }
 
 bool header_read(struct cursor *c, struct block_header *h)
@@ -29,7 +31,8 @@ bool header_read(struct cursor *c, struct block_header *h)
 	if (c->len < BLOCK_HEADER_SIZE)
 		return false;
 	return cursor_u32(c, &h->version) && cursor_bytes(c, h->prev, 32) &&
-	       cursor_bytes(c, h->merkle, 32) && cursor_u64(c, &h->time) &&
+	       cursor_bytes(c, h->merkle, 32) && cursor_bytes(c, h->history, 32) &&
+	       cursor_bytes(c, h->assets, 32) && cursor_u64(c, &h->time) &&
 	       cursor_u32(c, &h->bits) && cursor_u64(c, &h->nonce);
 }
 

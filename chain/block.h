@@ -1,6 +1,7 @@
 /* Blocks: header and transaction list, (de)serialization and hashes.
  *
- *   header = version u32 | prev hash (32) | merkle root (32) | time u64 | bits u32 | nonce u64
+ *   header = version u32 | prev hash (32) | merkle root (32) | history root (32)
+ *            | assets root (32) | time u64 | bits u32 | nonce u64
  *   block  = header | n_tx varint | n_tx × transaction
  */
 #ifndef CAIRN_CHAIN_BLOCK_H
@@ -8,7 +9,7 @@
 
 #include "chain/tx.h"
 
-#define BLOCK_HEADER_SIZE 88
+#define BLOCK_HEADER_SIZE 152
 #define BLOCK_MAX_SIZE 2000000
 /* The smallest transaction is 4+1+1+4 bytes plus one input or output. */
 #define BLOCK_MAX_TXS (BLOCK_MAX_SIZE / 39)
@@ -17,6 +18,11 @@ struct block_header {
 	uint32_t version;
 	uint8_t prev[32];
 	uint8_t merkle[32];
+	/* RFC 6962 tree hash of the history leaves of every earlier block
+	 * (chain/history.h): block 0 .. this block's parent. */
+	uint8_t history[32];
+	/* Root of the asset-state map after this block (chain/smt.h). */
+	uint8_t assets[32];
 	uint64_t time;
 	uint32_t bits;
 	uint64_t nonce;

@@ -6,6 +6,7 @@
 
 #include "chain/connect.h"
 #include "chain/dbkeys.h"
+#include "chain/history.h"
 #include "chain/probe.h"
 #include "chain/store.h"
 #include "util/grow.h"
@@ -215,7 +216,8 @@ static struct block_index *new_entry(struct chainstate *cs, const struct block_h
 	else
 		bi->work = work;
 	bi->seq = ++cs->seq;
-	if (hmap_put(&cs->index, hash, bi) != 0) {
+	if (history_link(bi) != 0 || hmap_put(&cs->index, hash, bi) != 0) {
+		history_unlink(bi);
 		free(bi);
 		return NULL;
 	}
@@ -700,6 +702,10 @@ static int link_index(struct chainstate *cs, char *err)
 	for (size_t i = 0; i < n && r == 0; i++) {
 		x = all[i];
 		index_link_skip(x); /* parents, lower, have theirs already */
+		if (history_link(x) != 0) {
+			r = err_set(err, "out of memory");
+			break;
+		}
 		if (x->seq > cs->seq)
 			cs->seq = x->seq;
 		note_header(cs, x);
@@ -846,8 +852,10 @@ void chainstate_close(struct chainstate *cs)
 	struct block_index *x;
 	if (!cs)
 		return;
-	for (size_t it = 0; (x = chainstate_next(cs, &it));)
+	for (size_t it = 0; (x = chainstate_next(cs, &it));) {
+		history_unlink(x);
 		free(x);
+	}
 	hmap_release(&cs->index);
 	hmap_release(&cs->candidates);
 	free(cs->chain);

@@ -20,7 +20,7 @@ enum {
 	DB_VERSION = 'V',  /* 'V'                  -> format version (u32le) */
 };
 
-#define DB_FORMAT_VERSION 1
+#define DB_FORMAT_VERSION 2
 
 struct dbkey {
 	uint8_t b[37];

@@ -35,6 +35,10 @@ struct block_index {
 	char source_peer[48];
 	/* In memory only: this block and all its ancestors have data. */
 	bool linked;
+	/* In memory only: the history subtrees ending at this block
+	 * (chain/history.h), n_hist of them, owned. */
+	uint8_t n_hist;
+	uint8_t (*hist)[32];
 };
 
 #define BLOCK_INDEX_RECORD_SIZE (BLOCK_HEADER_SIZE + 4 + 4 + 4 + 32 + 8 + 8 + 1 + 48)

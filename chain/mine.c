@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "chain/history.h"
 #include "chain/pow.h"
 
 static int make_coinbase(struct tx *cb, uint32_t height, const uint8_t payto[20], int64_t value)
@@ -35,6 +36,13 @@ int mine_build(struct block *out, const struct block_index *prev, const struct c
 	out->header.time = time > mtp ? time : mtp + 1;
 	out->header.bits = index_next_bits(prev, p);
 	out->header.nonce = 0;
+	/* A block without asset outputs leaves the map as its parent had it;
+	 * one with them needs chainstate_commit_assets. */
+	memcpy(out->header.assets, prev->header.assets, 32);
+	if (history_root(out->header.history, prev) != 0) {
+		block_release(out);
+		return err_set(err, "the history tree of the parent is not linked");
+	}
 	block_finalize(out);
 	return 0;
 oom:

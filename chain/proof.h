@@ -9,7 +9,7 @@
  *
  * Transaction proof (gettxoutproof), binary, hex on the RPC:
  *
- *   proof = header (88) | leaves varint | n varint | n × entry
+ *   proof = header (152) | leaves varint | n varint | n × entry
  *   entry = index varint | txid (32) | path length varint | path length × hash (32)
  *
  * each entry an RFC 6962 audit path of the txid at index in a block of

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/history.h"
 #include "chain/merkle.h"
 #include "chain/pow.h"
 #include "util/hmap.h"
@@ -126,6 +127,12 @@ bool header_check_contextual(const struct block_header *h, const struct block_in
 		return verdict_fail(v, VR_INVALID_HEADER, "bad-diffbits", "incorrect proof of work target");
 	if (h->time <= index_median_time(prev))
 		return verdict_fail(v, VR_CONSENSUS, "time-too-old", "block's timestamp is too early");
+	uint8_t history[32];
+	if (history_root(history, prev) != 0)
+		return verdict_fail(v, VR_ERROR, "history-unavailable", "the parent's history tree is not linked");
+	if (memcmp(history, h->history, 32) != 0)
+		return verdict_fail(v, VR_INVALID_HEADER, "bad-history-root",
+				    "header does not commit to the history of the blocks before it");
 	if (h->time > now + MAX_FUTURE_BLOCK_TIME)
 		return verdict_fail(v, VR_TIME_FUTURE, "time-too-new", "block timestamp too far in the future");
 	return true;

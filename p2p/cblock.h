@@ -4,7 +4,7 @@
  * layout.
  *
  *   sendcmpct   = announce u8 (0/1) | version u64
- *   cmpctblock  = header (88) | nonce u64 | varint n | n short ids (6 bytes
+ *   cmpctblock  = header (152) | nonce u64 | varint n | n short ids (6 bytes
  *                 each, little-endian) | varint m | m × (varint index
  *                 delta | transaction)
  *   getblocktxn = block hash (32) | varint n | n × varint index delta

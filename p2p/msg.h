@@ -161,7 +161,7 @@ struct msg_getheaders {
 	uint8_t stop[32];
 };
 
-/* headers: up to MSG_MAX_HEADERS of (88-byte header | varint 0) */
+/* headers: up to MSG_MAX_HEADERS of (152-byte header | varint 0) */
 struct msg_headers {
 	size_t n;
 	struct block_header *headers; /* owned */

@@ -6,7 +6,7 @@
  *     "anchor": { "coinbase": hex, "leaves": n, "path": [hex, ...] },
  *     "steps": [ { "tx": hex, "blockhash": hex, "height": n, "index": n,
  *                  "leaves": n, "path": [hex, ...] }, ... ],
- *     "headers": [hex of 88 bytes, ...], "tip": hex }
+ *     "headers": [hex of 152 bytes, ...], "tip": hex }
  *
  * Hex is lowercase, hashes in their natural byte order. */
 #ifndef CAIRN_RPC_PROOF_JSON_H

@@ -122,6 +122,8 @@ static bool header_fields(cJSON *j, struct chainstate *cs, const struct block_in
 		  cJSON_AddNumberToObject(j, "height", bi->height) &&
 		  cJSON_AddNumberToObject(j, "version", bi->header.version) &&
 		  txjson_add_hex(j, "merkleroot", bi->header.merkle, 32) &&
+		  txjson_add_hex(j, "historyroot", bi->header.history, 32) &&
+		  txjson_add_hex(j, "assetroot", bi->header.assets, 32) &&
 		  cJSON_AddNumberToObject(j, "time", (double)bi->header.time) &&
 		  cJSON_AddNumberToObject(j, "mediantime", (double)index_median_time(bi)) &&
 		  cJSON_AddNumberToObject(j, "nonce", (double)bi->header.nonce) &&

@@ -37,7 +37,8 @@ cJSON *txjson_block(struct chainstate *cs, const struct block_index *bi, const s
 	TXJSON_OUTPUT_FIELDS "}]"
 #define TXJSON_TX "{" TXJSON_TX_FIELDS "}"
 #define TXJSON_HEADER_FIELDS                                                                                  \
-	"hash:hash,confirmations:int,height:int,version:int,merkleroot:hash,time:int,mediantime:int,nonce:int," \
+	"hash:hash,confirmations:int,height:int,version:int,merkleroot:hash,historyroot:hash,assetroot:hash," \
+	"time:int,mediantime:int,nonce:int," \
 	"bits:hex,difficulty:num,chainwork:hash,nTx:int,previousblockhash?:hash,nextblockhash?:hash"
 #define TXJSON_HEADER "{" TXJSON_HEADER_FIELDS "}"
 #define TXJSON_BLOCK "{" TXJSON_HEADER_FIELDS ",size:int,tx:[hash]|[" TXJSON_TX "]}"

@@ -123,6 +123,36 @@ def sha256d(data):
     return hashlib.sha256(hashlib.sha256(data).digest()).digest()
 
 
+HEADER_SIZE = 152
+
+
+def mth(leaf_hashes):
+    """RFC 6962 tree hash over leaf hashes, as the RFC's recursion states it."""
+    if not leaf_hashes:
+        return hashlib.sha256(b"").digest()
+    if len(leaf_hashes) == 1:
+        return leaf_hashes[0]
+    k = 1
+    while k * 2 < len(leaf_hashes):
+        k *= 2
+    return hashlib.sha256(b"\x01" + mth(leaf_hashes[:k]) + mth(leaf_hashes[k:])).digest()
+
+
+def history_leaf(header):
+    """The history leaf hash of a block from its getblockheader answer:
+    hash | height u32 LE | chainwork (big-endian), hashed as a leaf."""
+    record = bytes.fromhex(header["hash"]) + header["height"].to_bytes(4, "little") + \
+        bytes.fromhex(header["chainwork"])
+    return hashlib.sha256(b"\x00" + record).digest()
+
+
+def history_root(node, last):
+    """The history root over the best chain's blocks 0..last, computed here
+    from the node's headers: what the block at last + 1 commits to."""
+    leaves = [history_leaf(node.getblockheader(node.getblockhash(h))) for h in range(last + 1)]
+    return mth(leaves)
+
+
 def address_of(seed, hrp="rcrn"):
     """A deterministic address (no wallet needed): bech32m of the first 20
     bytes of SHA-256(seed)."""

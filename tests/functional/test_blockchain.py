@@ -6,16 +6,18 @@ submitblock's answers, validateaddress and getmininginfo."""
 import hashlib
 import struct
 
-from framework import (address_of, assert_equal, assert_in, assert_raises_rpc, assert_true,
+from framework import (address_of, history_root, assert_equal, assert_in, assert_raises_rpc, assert_true,
                        run, sha256d)
 
-HEADER_SIZE = 88
+HEADER_SIZE = 152
 SUBSIDY = 50  # CRN, regtest halves every 150 blocks
 
 
 def parse_header(raw):
-    version, prev, merkle, time_, bits, nonce = struct.unpack("<I32s32sQIQ", raw[:HEADER_SIZE])
+    version, prev, merkle, history, assets, time_, bits, nonce = struct.unpack(
+        "<I32s32s32s32sQIQ", raw[:HEADER_SIZE])
     return {"version": version, "previousblockhash": prev.hex(), "merkleroot": merkle.hex(),
+            "historyroot": history.hex(), "assetroot": assets.hex(),
             "time": time_, "bits": f"{bits:08x}", "nonce": nonce}
 
 
@@ -34,10 +36,10 @@ def merkle_root(txids):
 def solve(raw):
     """Sets the nonce of a serialized block (bytearray) so that its header
     meets the target of its bits, the hash read as a big-endian number."""
-    bits = struct.unpack("<I", raw[76:80])[0]
+    bits = struct.unpack("<I", raw[140:144])[0]
     target = (bits & 0xFFFFFF) << (8 * ((bits >> 24) - 3))
     for nonce in range(1 << 20):
-        raw[80:88] = struct.pack("<Q", nonce)
+        raw[144:152] = struct.pack("<Q", nonce)
         if int.from_bytes(sha256d(raw[:HEADER_SIZE]), "big") <= target:
             return
     raise AssertionError("no nonce found")
@@ -48,8 +50,8 @@ def check_block(node, height, tip_height):
     h = node.getblockhash(height)
     raw = bytes.fromhex(node.getblock(h, 0))
     header_hex = node.getblockheader(h, False)
-    assert_equal(len(header_hex), 2 * HEADER_SIZE, "the header is 88 bytes")
-    assert_equal(header_hex, raw[:HEADER_SIZE].hex(), "getblockheader false = the block's first 88 bytes")
+    assert_equal(len(header_hex), 2 * HEADER_SIZE, "the header is 152 bytes")
+    assert_equal(header_hex, raw[:HEADER_SIZE].hex(), "getblockheader false = the block's first 152 bytes")
     assert_equal(sha256d(raw[:HEADER_SIZE]).hex(), h, "block hash = sha256d(header), in byte order")
 
     v1, v2, hdr = node.getblock(h), node.getblock(h, 2), node.getblockheader(h)
@@ -102,6 +104,12 @@ def test_mining_and_views(a):
 
     for height in (0, 1, 55, 109, 110):
         check_block(a, height, 110)
+    # Every header commits to the RFC 6962 tree over the blocks before it,
+    # recomputed here from the headers alone; the genesis one to the empty tree.
+    assert_equal(a.getblockheader(a.getblockhash(0))["historyroot"], hashlib.sha256(b"").hexdigest())
+    for height in (1, 2, 3, 64, 65, 110):
+        assert_equal(a.getblockheader(a.getblockhash(height))["historyroot"], history_root(a, height - 1).hex(),
+                     f"history root at {height}")
     cb = check_block(a, 7, 110)["tx"][0]
     assert_equal(len(cb["vout"]), 1)
     assert_equal(cb["vout"][0]["address"], addr)
@@ -222,10 +230,15 @@ def test_submitblock(a, b, a_hashes):
     bad[40] ^= 1
     solve(bad)
     assert_equal(a.submitblock(bad.hex()), "bad-blk-merkle")
+    # A header that does not commit to the history of the blocks before it.
+    bad = bytearray(good)
+    bad[70] ^= 1
+    solve(bad)
+    assert_equal(a.submitblock(bad.hex()), "bad-history-root")
     # Proof of work not met; unknown parent.
     unsolved = bytearray(good)
     while sha256d(unsolved[:HEADER_SIZE])[0] < 0x80:
-        unsolved[80] += 1
+        unsolved[144] += 1
     assert_equal(a.submitblock(unsolved.hex()), "high-hash")
     orphan = bytearray(good)
     orphan[4:36] = bytes(range(32))

@@ -11,7 +11,7 @@ import select
 import subprocess
 import time
 
-from framework import (CAIRN_CLI, Node, assert_equal, assert_in, assert_true, run, scaled, wait_until)
+from framework import (CAIRN_CLI, HEADER_SIZE, Node, assert_equal, assert_in, assert_true, run, scaled, wait_until)
 from p2p_util import RawPeer, varint
 
 BLOCKS = 300
@@ -22,7 +22,7 @@ DONE, TODO = "\u2592", "\u2591"
 def headers_payload(node, first, last):
     out = b""
     for h in range(first, last + 1):
-        out += bytes.fromhex(node.getblock(node.getblockhash(h), 0))[:88] + b"\0"
+        out += bytes.fromhex(node.getblock(node.getblockhash(h), 0))[:HEADER_SIZE] + b"\0"
     return varint(last - first + 1) + out
 
 

@@ -15,7 +15,7 @@ import os
 import struct
 import time
 
-from framework import LOOPBACK, assert_equal, assert_true, run, wait_until
+from framework import HEADER_SIZE, LOOPBACK, assert_equal, assert_true, run, wait_until
 from p2p_util import RawPeer, txgen, varint
 
 SPENDS = 300
@@ -122,7 +122,7 @@ def block_parts(node, h):
     """A block's header bytes and its transactions' bytes, from the RPC."""
     raw = bytes.fromhex(node.getblock(h, 0))
     txs = [bytes.fromhex(node.getrawtransaction(t, False, h)) for t in node.getblock(h)["tx"]]
-    return raw[:88], txs
+    return raw[:HEADER_SIZE], txs
 
 
 def cmpctblock(header, ids, coinbase):

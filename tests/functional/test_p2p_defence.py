@@ -6,7 +6,8 @@ that a ban by IP never touches the honest node on 127.0.0.1."""
 import os
 import struct
 
-from framework import LOOPBACK, assert_equal, assert_in, assert_raises_rpc, assert_true, run, wait_until
+from framework import (HEADER_SIZE, LOOPBACK, assert_equal, assert_in, assert_raises_rpc, assert_true, history_root, run,
+                       wait_until)
 from p2p_util import RawPeer, frame, inv_payload, sha256d, txgen, varint, version_payload
 
 PARALLEL = False
@@ -41,10 +42,10 @@ def framing_faults(node):
 
 
 def solve(header):
-    bits = struct.unpack("<I", header[76:80])[0]
+    bits = struct.unpack("<I", header[140:144])[0]
     target = (bits & 0x7fffff) << (8 * ((bits >> 24) - 3))
     for nonce in range(1 << 20):
-        h = header[:80] + struct.pack("<Q", nonce)
+        h = header[:144] + struct.pack("<Q", nonce)
         if int.from_bytes(sha256d(h), "big") <= target:
             return h
     raise AssertionError("no nonce found")
@@ -52,11 +53,13 @@ def solve(header):
 
 def mutated_block(node):
     raw = bytes.fromhex(node.getblock(node.getbestblockhash(), 0))
-    tip_header = raw[:88]
+    tip_header = raw[:HEADER_SIZE]
     version, = struct.unpack("<I", tip_header[:4])
-    t, = struct.unpack("<Q", tip_header[68:76])
-    header = struct.pack("<I", version) + sha256d(tip_header) + os.urandom(32) + struct.pack("<Q", t + 1) + tip_header[76:80]
-    return solve(header + b"\0" * 8) + raw[88:]
+    t, = struct.unpack("<Q", tip_header[132:140])
+    history = history_root(node, node.getblockcount())
+    header = struct.pack("<I", version) + sha256d(tip_header) + os.urandom(32) + history + \
+        tip_header[100:132] + struct.pack("<Q", t + 1) + tip_header[140:144]
+    return solve(header + b"\0" * 8) + raw[HEADER_SIZE:]
 
 
 def test(nodes):
@@ -93,7 +96,7 @@ def test(nodes):
     r = RawPeer(victim.p2p_port, "127.0.0.18")
     r.handshake()
     for _ in range(10):
-        hdr = struct.pack("<I", 1) + os.urandom(64) + struct.pack("<QIQ", 0, 0, 0)
+        hdr = struct.pack("<I", 1) + os.urandom(128) + struct.pack("<QIQ", 0, 0, 0)
         r.msg("headers", varint(1) + hdr + b"\0")
     wait_until(lambda: [p["misbehavior_score"] for p in peer_from(victim, "127.0.0.18")] == [20], timeout=10)
 

@@ -10,7 +10,7 @@ import re
 import struct
 import time
 
-from framework import LOOPBACK, assert_equal, assert_true, run, scaled, wait_until
+from framework import HEADER_SIZE, LOOPBACK, assert_equal, assert_true, run, scaled, wait_until
 from p2p_util import RawPeer, varint
 
 PARALLEL = False
@@ -20,7 +20,7 @@ BLOCKS = 300
 def headers_payload(node, first, last):
     out = b""
     for h in range(first, last + 1):
-        out += bytes.fromhex(node.getblock(node.getblockhash(h), 0))[:88] + b"\0"
+        out += bytes.fromhex(node.getblock(node.getblockhash(h), 0))[:HEADER_SIZE] + b"\0"
     return varint(last - first + 1) + out
 
 

@@ -14,10 +14,10 @@ import os
 import struct
 import subprocess
 
-from framework import (CAIRN_CLI, LOOPBACK, assert_equal, assert_in, assert_raises_rpc, assert_true, run,
+from framework import (CAIRN_CLI, LOOPBACK, history_root, assert_equal, assert_in, assert_raises_rpc, assert_true, run,
                        scaled, sha256d, wait_until)
 
-HEADER_SIZE = 88
+HEADER_SIZE = 152
 REGTEST_BITS = 0x207FFFFF
 CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
@@ -103,8 +103,10 @@ def block_on(node, txs_hex, pay_to):
     root = merkle_root([sha256d(t) for t in txs])
     body = varint(len(txs)) + b"".join(txs)
     target = (REGTEST_BITS & 0xFFFFFF) << (8 * ((REGTEST_BITS >> 24) - 3))
+    # the history of every block to the tip; the asset map as the tip left it
+    commits = history_root(node, height - 1) + bytes.fromhex(header["assetroot"])
     for nonce in range(1 << 20):
-        h = (struct.pack("<I", 1) + bytes.fromhex(tip) + root + struct.pack("<Q", header["time"] + 1)
+        h = (struct.pack("<I", 1) + bytes.fromhex(tip) + root + commits + struct.pack("<Q", header["time"] + 1)
              + struct.pack("<I", REGTEST_BITS) + struct.pack("<Q", nonce))
         if int.from_bytes(sha256d(h), "big") <= target:
             return (h + body).hex()

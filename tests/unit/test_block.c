@@ -25,6 +25,8 @@ static void sample_header(struct block_header *h)
 	h->version = 0x04030201;
 	fill(h->prev, 32, 1);
 	fill(h->merkle, 32, 2);
+	fill(h->history, 32, 3);
+	fill(h->assets, 32, 4);
 	h->time = 0x1211100f0e0d0c0bULL;
 	h->bits = 0x1f00ffff;
 	h->nonce = 0xf8f7f6f5f4f3f2f1ULL;
@@ -35,6 +37,8 @@ static void assert_header_equal(const struct block_header *a, const struct block
 	assert_int_equal(a->version, b->version);
 	assert_memory_equal(a->prev, b->prev, 32);
 	assert_memory_equal(a->merkle, b->merkle, 32);
+	assert_memory_equal(a->history, b->history, 32);
+	assert_memory_equal(a->assets, b->assets, 32);
 	assert_true(a->time == b->time);
 	assert_int_equal(a->bits, b->bits);
 	assert_true(a->nonce == b->nonce);
@@ -116,9 +120,11 @@ static void test_header_layout(void **state)
 	assert_memory_equal(raw + 0, version, 4);
 	assert_memory_equal(raw + 4, h.prev, 32);
 	assert_memory_equal(raw + 36, h.merkle, 32);
-	assert_memory_equal(raw + 68, time, 8);
-	assert_memory_equal(raw + 76, bits, 4);
-	assert_memory_equal(raw + 80, nonce, 8);
+	assert_memory_equal(raw + 68, h.history, 32);
+	assert_memory_equal(raw + 100, h.assets, 32);
+	assert_memory_equal(raw + 132, time, 8);
+	assert_memory_equal(raw + 140, bits, 4);
+	assert_memory_equal(raw + 144, nonce, 8);
 
 	struct cursor c = cursor_make(raw, sizeof(raw));
 	assert_true(header_read(&c, &back));

@@ -601,8 +601,8 @@ static void test_headers(void **state)
 	assert_int_equal(msg_headers_encode(&b, &m), 0);
 	assert_int_equal(b.len, 1 + 3 * (BLOCK_HEADER_SIZE + 1));
 	header_write(raw, &m.headers[1]);
-	assert_memory_equal(b.data + 1 + 89, raw, BLOCK_HEADER_SIZE);
-	assert_int_equal(b.data[1 + 89 + 88], 0);
+	assert_memory_equal(b.data + 1 + BLOCK_HEADER_SIZE + 1, raw, BLOCK_HEADER_SIZE);
+	assert_int_equal(b.data[1 + 2 * BLOCK_HEADER_SIZE + 1], 0);
 	assert_int_equal(msg_headers_decode(&d, b.data, b.len, err), 0);
 	assert_int_equal(d.n, 3);
 	assert_memory_equal(d.headers, m.headers, 3 * sizeof(*m.headers));
@@ -610,7 +610,7 @@ static void test_headers(void **state)
 	check_strict(dec_headers, b.data, b.len);
 
 	/* a header with transactions after it, as in a block, is refused */
-	b.data[1 + 89 + 88] = 1;
+	b.data[1 + 2 * BLOCK_HEADER_SIZE + 1] = 1;
 	assert_int_equal(msg_headers_decode(&d, b.data, b.len + 0, err), -1);
 	assert_null(d.headers);
 	msg_headers_release(&m);

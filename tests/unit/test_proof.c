@@ -616,8 +616,8 @@ static void test_txs_proof(void **state)
 	assert_true(proof_txs_verify(&p, F->p->pow.limit_bits, err));
 	proof_txs_write(&out, &p);
 	assert_true(buf_ok(&out));
-	/* 88 + 1 + 1 + (1 + 32 + 1 + 32) + (1 + 32 + 1 + 2 * 32) */
-	assert_int_equal(out.len, 88 + 2 + 66 + 98);
+	/* header + 1 + 1 + (1 + 32 + 1 + 32) + (1 + 32 + 1 + 2 * 32) */
+	assert_int_equal(out.len, BLOCK_HEADER_SIZE + 2 + 66 + 98);
 	assert_int_equal(proof_txs_parse(&q, out.data, out.len, err), 0);
 	assert_true(proof_txs_verify(&q, F->p->pow.limit_bits, err));
 	assert_memory_equal(q.txs[1].txid, ids[1], 32);

@@ -6,6 +6,7 @@
  * directly on hand-built structures. */
 #include "tests/unit/chain_fixture.h"
 
+#include "chain/history.h"
 #include "chain/pow.h"
 
 static struct fixture *F;
@@ -526,7 +527,7 @@ static void test_block_length(void **state)
 	struct block b;
 	mature(1);
 	struct outpoint op = fix_cb_outpoint(F, 1);
-	const size_t n = 68949;
+	const size_t n = 68947;
 	big_spend(&tx, &op, n, 0);
 	block_with(&b, &tx, 1, 0);
 	assert_true(b.size <= BLOCK_MAX_SIZE);
@@ -1408,6 +1409,8 @@ static void test_contextual_direct(void **state)
 		idx[i].prev = i ? &idx[i - 1] : NULL;
 		idx[i].header.time = FIX_T0 + dt[i];
 		idx[i].header.bits = F->p->pow.limit_bits;
+		idx[i].hash[0] = (uint8_t)i;
+		assert_int_equal(history_link(&idx[i]), 0);
 	}
 	struct block_index *prev = &idx[11];
 	/* Median of heights 1..11: {50,10,90,20,80,30,70,40,60,100,5} -> 50. */
@@ -1416,9 +1419,27 @@ static void test_contextual_direct(void **state)
 	h.version = 1;
 	h.bits = F->p->pow.limit_bits;
 	h.time = FIX_T0 + 51;
+	assert_int_equal(history_root(h.history, prev), 0);
 	uint64_t now = FIX_T0;
 	verdict_init(&v);
 	assert_true(header_check_contextual(&h, prev, F->p, now, &v));
+
+	/* The history root must be the tree over blocks 0..11: the tree over
+	 * 0..10, or any changed byte, is refused. */
+	uint8_t good[32];
+	memcpy(good, h.history, 32);
+	assert_int_equal(history_root(h.history, &idx[10]), 0);
+	assert_false(header_check_contextual(&h, prev, F->p, now, &v));
+	assert_verdict(&v, "bad-history-root", VR_INVALID_HEADER);
+	for (int i = 0; i < 32; i++) {
+		memcpy(h.history, good, 32);
+		h.history[i] ^= 0x40;
+		verdict_init(&v);
+		assert_false(header_check_contextual(&h, prev, F->p, now, &v));
+		assert_verdict(&v, "bad-history-root", VR_INVALID_HEADER);
+	}
+	memcpy(h.history, good, 32);
+	verdict_init(&v);
 
 	h.time = FIX_T0 + 50;
 	assert_false(header_check_contextual(&h, prev, F->p, now, &v));
@@ -1456,6 +1477,8 @@ static void test_contextual_direct(void **state)
 	verdict_init(&v);
 	assert_true(block_check_contextual(&b, prev, &v));
 	block_release(&b);
+	for (int i = 0; i < 12; i++)
+		history_unlink(&idx[i]);
 
 	/* tx_is_final itself, both kinds and both edges. */
 	struct tx tx;
