@@ -1,18 +1,18 @@
 """A newcomer downloads from many peers while it serves another newcomer.
 
-Five serving nodes, each on its own /24, hold a chain of 1,000 blocks
+Five serving nodes, each on its own /24, hold a chain of 4,000 blocks
 mined on one of them and relayed through a hub, which they all dial
 (-connect) and which dials no one: the newcomer A has only the peers it
 opens itself. It starts with -seednode of the hub, learns the five
 servers' addresses from it and, far behind the best header once its
 first peer has answered, fills every free outbound slot at once rather
-than one a second (the 1,000 blocks come within a tick). It must
+than one a second (the blocks come within a tick). It must
 download blocks from all five (bytesrecv_per_msg["block"] of each in
 getpeerinfo).
 
 A second newcomer B opens no connection of its own (-connect=0) and is
 A's added node, so their link is up before A's download starts (the
-1,000 blocks come within a fraction of a second). A does not announce
+4,000 blocks come within a fraction of a second). A does not announce
 its tip while catching up, but it tells a peer that lacks the tip's
 header of its progress every 16 blocks; so B fetches from A the blocks A
 already has. The -debug=bench tip marks of both, on the machine's one
@@ -24,7 +24,7 @@ import re
 from framework import assert_equal, assert_true, run, wait_until
 from test_p2p_discovery import HostNode
 
-BLOCKS = 1000
+BLOCKS = 4000
 MARK = re.compile(r"mesh: tip ([0-9a-f]{64}) height (\d+) at (\d+) us")
 
 
