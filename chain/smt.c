@@ -287,14 +287,21 @@ static void erase(struct smt *t, const uint8_t key[32])
 	t->count--;
 }
 
-int smt_set(struct smt *t, const uint8_t key[32], const uint8_t *value, uint8_t old[32])
+int smt_set(struct smt *t, const uint8_t key_in[32], const uint8_t *value_in, uint8_t old[32])
 {
+	uint8_t key[32], vbuf[32];
+	const uint8_t *value = value_in ? vbuf : NULL;
 	struct leaf *lf;
 	bool present;
 
+	/* copied first, so that old may alias them (a swap for undo data) */
+	if (key_in)
+		memcpy(key, key_in, 32);
+	if (value_in)
+		memcpy(vbuf, value_in, 32);
 	if (old)
 		memset(old, 0, 32);
-	if (!t || !key)
+	if (!t || !key_in)
 		return -1;
 	lf = descend(t, key);
 	present = lf && memcmp(lf->key, key, 32) == 0;

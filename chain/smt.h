@@ -45,8 +45,9 @@ size_t smt_count(const struct smt *t);
 /* Sets key to value, or removes key when value is NULL. Returns 1 when the
  * key was present before (its old value copied to old when old != NULL), 0
  * when it was absent, -1 on no memory or a NULL t or key (the tree
- * unchanged, old zeroed). old may be NULL; when the key was absent, old is
- * zeroed. Root hashes are recomputed lazily, by smt_root. */
+ * unchanged, old zeroed). old may be NULL, and may alias key or value (so
+ * smt_set(t, k, v, v) swaps v with the stored value); when the key was
+ * absent, old is zeroed. Root hashes are recomputed lazily, by smt_root. */
 int smt_set(struct smt *t, const uint8_t key[32], const uint8_t *value, uint8_t old[32]) WUR;
 /* 1 and *value, or 0 (value zeroed) when key is absent. */
 int smt_get(const struct smt *t, const uint8_t key[32], uint8_t value[32]);

@@ -215,6 +215,17 @@ static void test_empty_and_single(void **state)
 	assert_memory_equal(root, zero, 32);
 	assert_int_equal(smt_get(t, key, got), 0);
 
+	/* old may alias value: a swap */
+	uint8_t swap[32];
+	memset(swap, 0x22, 32);
+	assert_int_equal(smt_set(t, key, value, NULL), 0);
+	assert_int_equal(smt_set(t, key, swap, swap), 1);
+	assert_memory_equal(swap, value, 32);
+	assert_int_equal(smt_get(t, key, got), 1);
+	memset(swap, 0x22, 32);
+	assert_memory_equal(got, swap, 32);
+	assert_int_equal(smt_set(t, key, NULL, NULL), 1);
+
 	assert_int_equal(smt_set(NULL, key, value, NULL), -1);
 	assert_int_equal(smt_set(t, NULL, value, NULL), -1);
 	assert_int_equal(smt_count(NULL), 0);
@@ -287,6 +298,34 @@ static void test_random_ops(void **state)
 		assert_int_equal(ref_set(&r, k, NULL, old), 1);
 		assert_roots_equal(t, &r);
 	}
+	smt_free(t);
+}
+
+/* A thousand random keys, bulk-loaded then thinned, with roots compared at
+ * checkpoints only: many changes between recomputations. */
+static void test_bulk(void **state)
+{
+	(void)state;
+	static struct ref r;
+	struct smt *t = smt_new();
+	uint8_t k[32], v[32], old[32];
+
+	rng_state = 4242;
+	r.n = 0;
+	for (int i = 0; i < 1000; i++) {
+		rand_bytes(k, 32);
+		rand_bytes(v, 32);
+		assert_int_equal(smt_set(t, k, v, NULL), 0);
+		ref_set(&r, k, v, old);
+		if (i % 250 == 249)
+			assert_roots_equal(t, &r);
+	}
+	for (int i = 0; i < 500; i++) {
+		memcpy(k, r.e[rng() % r.n].key, 32);
+		assert_int_equal(smt_set(t, k, NULL, NULL), 1);
+		ref_set(&r, k, NULL, old);
+	}
+	assert_roots_equal(t, &r);
 	smt_free(t);
 }
 
@@ -676,6 +715,7 @@ int main(void)
 		cmocka_unit_test(test_empty_and_single),
 		cmocka_unit_test(test_deep_pair),
 		cmocka_unit_test(test_random_ops),
+		cmocka_unit_test(test_bulk),
 		cmocka_unit_test(test_order_independence),
 		cmocka_unit_test(test_proofs_verify),
 		cmocka_unit_test(test_proofs_tampered),
