@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include "chain/chainstate.h"
+#include "chain/history.h"
 #include "chain/mine.h"
+#include "chain/pow.h"
 #include "chain/sigcheck.h"
 #include "util/pool.h"
 #include "wallet/key.h"
@@ -100,6 +102,7 @@ static struct block *prepare(struct chainstate *cs, size_t *n_blocks)
 	*n_blocks = N_TX / PER_BLOCK;
 	spends = calloc(*n_blocks, sizeof(*spends));
 	struct tx *txs = calloc(PER_BLOCK, sizeof(*txs));
+	struct block_index *fakes = calloc(*n_blocks, sizeof(*fakes));
 	for (size_t k = 0; k < *n_blocks; k++) {
 		for (size_t i = 0; i < PER_BLOCK; i++) {
 			struct tx *t = &txs[i];
@@ -112,22 +115,31 @@ static struct block *prepare(struct chainstate *cs, size_t *n_blocks)
 			memcpy(t->out[0].addr, addr, 20);
 			sign(t);
 		}
-		/* Each block builds on the previous one of the series, not yet accepted. */
-		struct block_index fake = *chainstate_tip(cs);
-		if (k > 0) {
-			memcpy(fake.hash, spends[k - 1].hash, 32);
-			fake.header = spends[k - 1].header;
-			fake.height += (uint32_t)k;
-			fake.prev = chainstate_tip(cs);
-		}
+		/* Each block builds on the previous one of the series, not yet
+		 * accepted: an index entry of its own, with its history subtrees. */
+		struct block_index *parent = k ? &fakes[k - 1] : chainstate_tip(cs);
 		char err[ERR_LEN];
-		if (mine_build(&spends[k], &fake, params_get(NET_REGTEST), txs, PER_BLOCK, addr,
+		if (mine_build(&spends[k], parent, params_get(NET_REGTEST), txs, PER_BLOCK, addr,
 			       PER_BLOCK * 1000, block_time++, err) != 0 || !mine_solve(&spends[k], 1 << 20))
+			exit(1);
+		struct block_index *f = &fakes[k];
+		struct u256 work;
+		memcpy(f->hash, spends[k].hash, 32);
+		f->header = spends[k].header;
+		f->prev = parent;
+		f->height = parent->height + 1;
+		pow_block_work(&work, f->header.bits);
+		u256_add(&f->work, &parent->work, &work);
+		index_link_skip(f);
+		if (history_link(f) != 0)
 			exit(1);
 		for (size_t i = 0; i < PER_BLOCK; i++)
 			tx_release(&txs[i]);
 	}
 	free(txs);
+	for (size_t k = 0; k < *n_blocks; k++)
+		history_unlink(&fakes[k]);
+	free(fakes);
 	tx_release(&fan);
 	return spends;
 }

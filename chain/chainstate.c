@@ -8,6 +8,7 @@
 #include "chain/dbkeys.h"
 #include "chain/history.h"
 #include "chain/probe.h"
+#include "chain/smt.h"
 #include "chain/store.h"
 #include "util/grow.h"
 #include "util/log.h"
@@ -28,6 +29,7 @@ struct chainstate {
 	size_t n_ev;
 	const struct block_index *assets_at; /* the tip n_assets was counted at */
 	size_t n_assets;
+	struct smt *assets;     /* the asset map at the tip, whose root the tip's header carries */
 };
 
 /* One move of the best chain, from a public call to its end: what the
@@ -265,11 +267,14 @@ static int disconnect_tip(struct chainstate *cs, struct activation *a, char *err
 		block_release(&blk);
 		return err_set(err, "out of memory");
 	}
-	int r = disconnect_block(cs->store, &blk, tip, batch, err);
+	struct connect_assets ca = { .tree = cs->assets };
+	int r = disconnect_block(cs->store, &blk, tip, batch, &ca, err);
 	if (r == 0) {
 		store_batch_put(batch, kt.b, kt.len, tip->prev->hash, 32);
-		r = store_write(cs->store, batch, false, err);
+		if ((r = store_write(cs->store, batch, false, err)) != 0)
+			connect_assets_revert(&ca);
 	}
+	connect_assets_keep(&ca);
 	store_batch_free(batch);
 	if (r == 0) {
 		cs->chain_len--;
@@ -331,11 +336,12 @@ static int connect_tip(struct chainstate *cs, struct activation *a, struct block
 		blk = &stored;
 	}
 	struct store_batch *batch = store_batch_new();
+	struct connect_assets ca = { .tree = cs->assets };
 	int r = -1;
 	if (!batch) {
 		err_set(err, "out of memory");
 	} else if (!connect_block(cs->store, cs->p, blk, bi, cs->pool, blk == a->block && a->verified,
-				  batch, &v)) {
+				  batch, &ca, &v)) {
 		if (v.result == VR_ERROR) {
 			err_set(err, "cannot connect block at height %u: %s", bi->height, v.reason);
 		} else {
@@ -350,13 +356,16 @@ static int connect_tip(struct chainstate *cs, struct activation *a, struct block
 		bi->status |= BLOCK_VALID_TXS;
 		put_index(batch, bi);
 		store_batch_put(batch, kt.b, kt.len, bi->hash, 32);
-		if (store_write(cs->store, batch, false, err) == 0 && chain_push(cs, bi) == 0) {
+		if (store_write(cs->store, batch, false, err) != 0) {
+			connect_assets_revert(&ca);
+		} else if (chain_push(cs, bi) == 0) {
 			r = 1;
 			a->moved = true;
 			probe_stop(PROBE_CONNECT, t); /* the listeners' work is theirs */
 			tell_connected(cs, blk, bi);
 		}
 	}
+	connect_assets_keep(&ca);
 	store_batch_free(batch);
 	if (blk == &stored)
 		block_release(&stored);
@@ -761,7 +770,7 @@ static int init_genesis(struct chainstate *cs, char *err)
 	}
 	if (!(bi = new_entry(cs, &g.header, g.hash, NULL))) {
 		err_set(err, "out of memory");
-	} else if (!connect_block(cs->store, cs->p, &g, bi, NULL, false, batch, &v)) {
+	} else if (!connect_block(cs->store, cs->p, &g, bi, NULL, false, batch, &(struct connect_assets){ .tree = cs->assets }, &v)) {
 		err_set(err, "genesis block does not connect: %s", v.reason);
 	} else {
 		bi->status = BLOCK_HAVE_DATA | BLOCK_VALID_TXS;
@@ -822,6 +831,70 @@ static int load_tip(struct chainstate *cs, char *err)
 	return 0;
 }
 
+/* The asset map, rebuilt from the asset index, which is written in the same
+ * batch as the tip: so it must give the root the tip's header carries. */
+static int load_assets(struct chainstate *cs, char *err)
+{
+	uint8_t prefix = DB_ASSET, root[32];
+	struct store_iter *it = store_iter_new(cs->store, &prefix, 1);
+	const uint8_t *k, *val;
+	size_t klen, vlen;
+	int r = it ? 0 : err_set(err, "out of memory");
+	while (r == 0 && store_iter_next(it, &k, &klen, &val, &vlen)) {
+		struct asset_entry e;
+		uint8_t value[32];
+		if (klen != 33 || !asset_entry_read(&e, val, vlen)) {
+			r = err_set(err, "asset index is corrupt");
+			break;
+		}
+		asset_state_hash(value, &e);
+		if (smt_set(cs->assets, k + 1, value, NULL) < 0)
+			r = err_set(err, "out of memory");
+	}
+	store_iter_free(it);
+	if (r != 0)
+		return r;
+	smt_root(cs->assets, root);
+	if (memcmp(root, chainstate_tip(cs)->header.assets, 32) != 0)
+		return err_set(err, "the asset index (%zu assets) does not give the asset root of the tip's header",
+			       smt_count(cs->assets));
+	return 0;
+}
+
+int chainstate_commit_assets(struct chainstate *cs, struct block *b, char *err)
+{
+	struct block_index *tip = chainstate_tip(cs), bi = { 0 };
+	bool any = false;
+	for (size_t i = 0; i < b->n_tx && !any; i++)
+		for (uint32_t o = 0; o < b->txs[i].n_out && !any; o++)
+			any = b->txs[i].out[o].kind == TXOUT_ASSET;
+	if (memcmp(b->header.prev, tip->hash, 32) != 0)
+		return any ? err_set(err, "a block with assets is built on the tip only") : 0;
+	memcpy(b->header.assets, tip->header.assets, 32);
+	if (!any)
+		return 0;
+	struct store_batch *batch = store_batch_new();
+	struct connect_assets ca = { .tree = cs->assets, .fill = true };
+	struct verdict v;
+	int r = 0;
+	verdict_init(&v);
+	bi.header = b->header;
+	bi.height = tip->height + 1;
+	bi.prev = tip;
+	memcpy(bi.hash, b->hash, 32);
+	if (!batch)
+		r = err_set(err, "out of memory");
+	else if (!connect_block(cs->store, cs->p, b, &bi, NULL, true, batch, &ca, &v))
+		r = err_set(err, "the block does not connect: %s", v.reason);
+	else
+		memcpy(b->header.assets, ca.root, 32);
+	connect_assets_revert(&ca);
+	connect_assets_keep(&ca);
+	store_batch_free(batch);
+	header_hash(b->hash, &b->header);
+	return r;
+}
+
 struct chainstate *chainstate_open(const struct chain_params *p, const struct chainstate_opts *o, char *err)
 {
 	struct chainstate *cs = calloc(1, sizeof(*cs));
@@ -834,11 +907,17 @@ struct chainstate *chainstate_open(const struct chain_params *p, const struct ch
 	cs->pool = o->pool;
 	hmap_init(&cs->index, 32);
 	hmap_init(&cs->candidates, 32);
+	if (!(cs->assets = smt_new())) {
+		free(cs);
+		err_set(err, "out of memory");
+		return NULL;
+	}
 	if (!(cs->store = store_open(o->path, o->cache_bytes, err)) ||
 	    check_version(cs, &fresh, err) != 0 ||
 	    (fresh && init_genesis(cs, err) != 0) ||
 	    (!fresh && load_index(cs, err) != 0) ||
 	    load_tip(cs, err) != 0 ||
+	    (!fresh && load_assets(cs, err) != 0) ||
 	    refill_candidates(cs, err) != 0 ||
 	    chainstate_activate(cs, err) != 0) {
 		chainstate_close(cs);
@@ -858,6 +937,7 @@ void chainstate_close(struct chainstate *cs)
 	}
 	hmap_release(&cs->index);
 	hmap_release(&cs->candidates);
+	smt_free(cs->assets);
 	free(cs->chain);
 	free(cs->unlinked);
 	store_close(cs->store);

@@ -81,6 +81,12 @@ int chainstate_invalidate(struct chainstate *cs, struct block_index *bi, char *e
  * then moves to the best chain. */
 int chainstate_reconsider(struct chainstate *cs, struct block_index *bi, char *err) WUR;
 
+/* Sets the asset root of b's header to the asset map after b, for a block
+ * built on the tip (a block on another parent may hold no asset output: it
+ * gets its parent's root, as mine_build gave it). Every rule but the
+ * signatures is checked on the way; -1 with err when b does not connect.
+ * The header changes: solve the block afterwards. */
+int chainstate_commit_assets(struct chainstate *cs, struct block *b, char *err) WUR;
 /* Reads a stored block; -1 with err when it is missing or unreadable. */
 int chainstate_read_block(struct chainstate *cs, const struct block_index *bi, struct block *out, char *err) WUR;
 /* The unspent output at op: 1 and *out (caller releases), 0, or -1. */

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/hash.h"
+
 void coin_init(struct coin *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -66,6 +68,21 @@ void asset_entry_write(uint8_t out[ASSET_ENTRY_SIZE], const struct asset_entry *
 	outpoint_write(out + 36, &e->cur);
 	for (int i = 0; i < 4; i++)
 		out[72 + i] = (uint8_t)(e->transfers >> (8 * i));
+	memcpy(out + 76, e->owner, 20);
+}
+
+void asset_state_record(uint8_t out[ASSET_STATE_SIZE], const struct asset_entry *e)
+{
+	outpoint_write(out, &e->reg);
+	outpoint_write(out + 36, &e->cur);
+	memcpy(out + 72, e->owner, 20);
+}
+
+void asset_state_hash(uint8_t out[32], const struct asset_entry *e)
+{
+	uint8_t rec[ASSET_STATE_SIZE];
+	asset_state_record(rec, e);
+	hash_sha256(out, rec, sizeof(rec));
 }
 
 bool asset_entry_read(struct asset_entry *e, const uint8_t *p, size_t len)
@@ -74,5 +91,6 @@ bool asset_entry_read(struct asset_entry *e, const uint8_t *p, size_t len)
 	memset(e, 0, sizeof(*e));
 	return len == ASSET_ENTRY_SIZE && cursor_bytes(&c, e->reg.txid, 32) &&
 	       cursor_u32(&c, &e->reg.index) && cursor_bytes(&c, e->cur.txid, 32) &&
-	       cursor_u32(&c, &e->cur.index) && cursor_u32(&c, &e->transfers);
+	       cursor_u32(&c, &e->cur.index) && cursor_u32(&c, &e->transfers) &&
+	       cursor_bytes(&c, e->owner, 20);
 }

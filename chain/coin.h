@@ -25,17 +25,27 @@ void coin_write(struct buf *b, const struct coin *c);
  * malformed or holding a value outside money range. */
 int coin_read(struct cursor *cur, struct coin *c, char *err) WUR;
 
-/* The asset index: where an asset was registered and where it is now.
- *   entry = reg txid (32) | reg index u32 | cur txid (32) | cur index u32 | transfers u32 */
+/* The asset index: where an asset was registered, where it is now and who
+ * owns it.
+ *   entry = reg txid (32) | reg index u32 | cur txid (32) | cur index u32
+ *           | transfers u32 | owner (20) */
 struct asset_entry {
 	struct outpoint reg; /* the registering output */
 	struct outpoint cur; /* its current (unspent) output */
 	uint32_t transfers;
+	uint8_t owner[20];   /* the address cur pays */
 };
 
-#define ASSET_ENTRY_SIZE 76
+#define ASSET_ENTRY_SIZE 96
+/* The state the header's asset root commits to:
+ *   record = reg outpoint (36) | cur outpoint (36) | owner (20)
+ * and its value in the map is SHA-256(record). */
+#define ASSET_STATE_SIZE 92
 
 void asset_entry_write(uint8_t out[ASSET_ENTRY_SIZE], const struct asset_entry *e);
 bool asset_entry_read(struct asset_entry *e, const uint8_t *p, size_t len) WUR;
+void asset_state_record(uint8_t out[ASSET_STATE_SIZE], const struct asset_entry *e);
+/* SHA-256 of the state record: the asset's value in the asset map. */
+void asset_state_hash(uint8_t out[32], const struct asset_entry *e);
 
 #endif

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "chain/dbkeys.h"
+#include "chain/smt.h"
+#include "util/grow.h"
 
 int connect_read_coin(struct store *s, const struct outpoint *op, struct coin *out)
 {
@@ -151,7 +153,7 @@ static bool spend_inputs(struct overlay *o, const struct tx *tx, struct store_ba
 }
 
 static bool update_asset(struct overlay *o, const uint8_t id[32], const struct outpoint *op,
-			 bool transfer, struct verdict *v)
+			 const uint8_t owner[20], bool transfer, struct verdict *v)
 {
 	int err = 0;
 	struct asset_entry *e = overlay_asset(o, id, &err);
@@ -160,6 +162,7 @@ static bool update_asset(struct overlay *o, const uint8_t id[32], const struct o
 	if (transfer && e) {
 		e->cur = *op;
 		e->transfers++;
+		memcpy(e->owner, owner, 20);
 		return true;
 	}
 	if (!(e = calloc(1, sizeof(*e))) || hmap_put(&o->assets, id, e) != 0) {
@@ -167,6 +170,7 @@ static bool update_asset(struct overlay *o, const uint8_t id[32], const struct o
 		return oom(v);
 	}
 	e->reg = e->cur = *op;
+	memcpy(e->owner, owner, 20);
 	return true;
 }
 
@@ -191,7 +195,7 @@ static bool create_outputs(struct overlay *o, const struct tx *tx, uint32_t heig
 		bool transfer = false;
 		for (size_t s = 0; s < n_spent && !transfer; s++)
 			transfer = memcmp(spent[s], tx->out[i].asset, 32) == 0;
-		if (!update_asset(o, tx->out[i].asset, &op, transfer, v))
+		if (!update_asset(o, tx->out[i].asset, &op, tx->out[i].addr, transfer, v))
 			return false;
 	}
 	return true;
@@ -227,6 +231,64 @@ static bool connect_tx(struct overlay *o, const struct chain_params *p, const st
 	ok = ok && create_outputs(o, tx, height, (const uint8_t (*)[32])spent, n_spent, v);
 	free(spent);
 	return ok;
+}
+
+void connect_assets_revert(struct connect_assets *ca)
+{
+	for (size_t i = ca->n_undo; i-- > 0;) {
+		struct asset_undo *u = &ca->undo[i];
+		/* Putting back what was there needs no more memory than it
+		 * freed, so this cannot fail for want of it. */
+		if (smt_set(ca->tree, u->id, u->had ? u->old : NULL, NULL) < 0)
+			abort();
+	}
+	ca->n_undo = 0;
+}
+
+void connect_assets_keep(struct connect_assets *ca)
+{
+	free(ca->undo);
+	ca->undo = NULL;
+	ca->n_undo = ca->cap_undo = 0;
+}
+
+/* Moves the tree to the overlay's asset entries (a registration undone,
+ * transfers UINT32_MAX, leaves the map), remembering what each replaced. */
+static int apply_assets(struct overlay *o, struct connect_assets *ca)
+{
+	const void *k;
+	void *val;
+	for (size_t it = 0; hmap_next(&o->assets, &it, &k, &val);) {
+		const struct asset_entry *e = val;
+		uint8_t value[32];
+		if (grow_array(&ca->undo, &ca->cap_undo, ca->n_undo + 1, sizeof(*ca->undo), 16, SIZE_MAX) != 0)
+			goto oom;
+		struct asset_undo *u = &ca->undo[ca->n_undo];
+		asset_state_hash(value, e);
+		memcpy(u->id, k, 32);
+		int r = smt_set(ca->tree, u->id, e->transfers == UINT32_MAX ? NULL : value, u->old);
+		if (r < 0)
+			goto oom;
+		u->had = r == 1;
+		ca->n_undo++;
+	}
+	smt_root(ca->tree, ca->root);
+	return 0;
+oom:
+	connect_assets_revert(ca);
+	return -1;
+}
+
+static bool commit_assets(struct overlay *o, const struct block_index *bi, struct connect_assets *ca,
+			  struct verdict *v)
+{
+	if (apply_assets(o, ca) != 0)
+		return oom(v);
+	if (ca->fill || memcmp(ca->root, bi->header.assets, 32) == 0)
+		return true;
+	connect_assets_revert(ca);
+	return verdict_fail(v, VR_CONSENSUS, "bad-assets-root",
+			    "header does not commit to the asset map after the block");
 }
 
 static void flush_overlay(struct overlay *o, struct store_batch *batch)
@@ -272,7 +334,7 @@ static bool check_sigs(const struct block *b, const struct chain_params *p, stru
 
 bool connect_block(struct store *s, const struct chain_params *p, const struct block *b,
 		   const struct block_index *bi, struct pool *pool, bool sigs_verified, struct store_batch *batch,
-		   struct verdict *v)
+		   struct connect_assets *ca, struct verdict *v)
 {
 	struct overlay o;
 	struct buf undo = BUF_INIT;
@@ -292,6 +354,7 @@ bool connect_block(struct store *s, const struct chain_params *p, const struct b
 	ok = ok && (sigs_verified || check_sigs(b, p, pool, v));
 	if (ok && !buf_ok(&undo))
 		ok = oom(v);
+	ok = ok && (!ca || commit_assets(&o, bi, ca, v));
 	if (ok) {
 		struct dbkey ku = dbkey_hash(DB_UNDO, bi->hash), kh = dbkey_height(bi->height);
 		flush_overlay(&o, batch);
@@ -355,12 +418,16 @@ static int undo_assets(struct overlay *o, const struct tx *tx, const struct coin
 		if (!entry)
 			return err_set(err, "asset index entry is missing");
 		const struct outpoint *from = NULL;
+		const uint8_t *owner = NULL;
 		for (size_t s = 0; s < tx->n_in && !from; s++)
-			if (spent[s].out.kind == TXOUT_ASSET && memcmp(spent[s].out.asset, out->asset, 32) == 0)
+			if (spent[s].out.kind == TXOUT_ASSET && memcmp(spent[s].out.asset, out->asset, 32) == 0) {
 				from = &tx->in[s].prev;
+				owner = spent[s].out.addr;
+			}
 		if (from) {
 			entry->cur = *from;
 			entry->transfers--;
+			memcpy(entry->owner, owner, 20);
 		} else {
 			entry->transfers = UINT32_MAX; /* marks a registration undone */
 		}
@@ -407,7 +474,7 @@ static void restore_tx(struct store_batch *batch, const struct tx *tx, const str
 }
 
 int disconnect_block(struct store *s, const struct block *b, const struct block_index *bi,
-		     struct store_batch *batch, char *err)
+		     struct store_batch *batch, struct connect_assets *ca, char *err)
 {
 	struct undo u;
 	struct overlay o;
@@ -428,6 +495,12 @@ int disconnect_block(struct store *s, const struct block *b, const struct block_
 		restore_tx(batch, tx, spent);
 		if (i > 0)
 			r = undo_assets(&o, tx, spent, err);
+	}
+	if (r == 0 && ca && apply_assets(&o, ca) != 0)
+		r = err_set(err, "out of memory");
+	if (r == 0 && ca && memcmp(ca->root, bi->prev->header.assets, 32) != 0) {
+		connect_assets_revert(ca);
+		r = err_set(err, "the asset index, undone, does not match the asset root of block %u", bi->height - 1);
 	}
 	if (r == 0) {
 		struct dbkey ku = dbkey_hash(DB_UNDO, bi->hash), kh = dbkey_height(bi->height);

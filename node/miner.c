@@ -118,6 +118,8 @@ static void refresh(struct miner *m)
 	block_release(&m->tmpl);
 	int r = mine_build(&m->tmpl, chainstate_tip(m->cfg.cs), chainstate_params(m->cfg.cs), sel.txs, sel.n,
 			   m->cfg.payto, sel.fees, clock_now(), err);
+	if (r == 0 && (r = chainstate_commit_assets(m->cfg.cs, &m->tmpl, err)) != 0)
+		block_release(&m->tmpl);
 	mempool_selection_release(&sel);
 	pthread_mutex_lock(&m->lock);
 	m->have_work = r == 0;

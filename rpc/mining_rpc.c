@@ -33,6 +33,10 @@ int mining_generate_one(struct mining_rpc *m, const uint8_t payto[20], uint64_t 
 	mining_free_txs(txs, n);
 	if (r != 0)
 		return -1;
+	if (chainstate_commit_assets(m->cs, &b, err) != 0) {
+		block_release(&b);
+		return -1;
+	}
 	if (!mine_solve(&b, max_tries)) {
 		block_release(&b);
 		return err_set(err, "no solution within %llu tries", (unsigned long long)max_tries);

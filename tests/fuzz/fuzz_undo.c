@@ -142,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct store_batch *batch = store_batch_new();
 	if (!batch)
 		abort();
-	int r = disconnect_block(st, &b, &bi, batch, err);
+	int r = disconnect_block(st, &b, &bi, batch, NULL, err);
 	if (r != 0 && (r != -1 || err[0] == '\0'))
 		abort();
 	if (r == 0 && !well_formed(undo, len, want))

@@ -8,6 +8,7 @@
 
 #include "chain/history.h"
 #include "chain/pow.h"
+#include "chain/smt.h"
 
 static struct fixture *F;
 
@@ -1393,6 +1394,91 @@ static void test_sigs_direct(void **state)
 	tx_release(&z);
 }
 
+/* The asset map a header must commit to, rebuilt here from what the chain
+ * should hold: (id, registration, current output, owner) per asset. */
+static void expect_assets_root(const uint8_t root[32], const uint8_t (*ids)[32], const struct asset_entry *e,
+			       size_t n)
+{
+	struct smt *t = smt_new();
+	uint8_t value[32], got[32];
+	assert_non_null(t);
+	for (size_t i = 0; i < n; i++) {
+		asset_state_hash(value, &e[i]);
+		assert_int_equal(smt_set(t, ids[i], value, NULL), 0);
+	}
+	smt_root(t, got);
+	smt_free(t);
+	assert_memory_equal(got, root, 32);
+}
+
+static void test_assets_root(void **state)
+{
+	(void)state;
+	char err[ERR_LEN];
+	struct block b, good;
+	struct tx reg, xfer;
+	uint8_t ids[1][32], zero[32] = { 0 };
+	struct asset_entry e[1];
+	memset(ids[0], 0xd4, 32);
+	mature(2);
+	assert_memory_equal(chainstate_tip(F->cs)->header.assets, zero, 32); /* the empty map */
+
+	/* A registration with the parent's root, or any other wrong one, is
+	 * refused, and the map is as before: the right block then connects. */
+	struct outpoint cb1 = fix_cb_outpoint(F, 1);
+	register_tx(&reg, &cb1, 0xd4, 2);
+	block_with(&good, &reg, 1, 1 * COIN);
+	b = good;
+	memcpy(b.header.assets, chainstate_tip(F->cs)->header.assets, 32);
+	assert_true(mine_solve(&b, 1000000));
+	reject(&b, "bad-assets-root", VR_CONSENSUS);
+	b.header.assets[31] = 1;
+	assert_true(mine_solve(&b, 1000000));
+	reject(&b, "bad-assets-root", VR_CONSENSUS);
+	accept(&good);
+	e[0] = (struct asset_entry){ .reg = outpoint_of(&reg, 1), .cur = outpoint_of(&reg, 1) };
+	memcpy(e[0].owner, F->addr[2], 20);
+	expect_assets_root(chainstate_tip(F->cs)->header.assets, (const uint8_t (*)[32])ids, e, 1);
+	uint8_t after_reg[32];
+	memcpy(after_reg, good.header.assets, 32);
+	block_release(&good);
+
+	/* A block with no asset in it keeps the root; one that changes it
+	 * without an asset is refused. */
+	block_with(&b, NULL, 0, 0);
+	assert_memory_equal(b.header.assets, after_reg, 32);
+	b.header.assets[0] ^= 1;
+	assert_true(mine_solve(&b, 1000000));
+	reject(&b, "bad-assets-root", VR_CONSENSUS);
+	block_release(&b);
+
+	/* A transfer moves the current output and the owner. */
+	struct outpoint asset_op = outpoint_of(&reg, 1);
+	fix_spend(F, &xfer, &asset_op, 0, 2, 3);
+	set_asset(&xfer.out[0], 0xd4, 3, "");
+	fix_sign(F, &xfer, 2);
+	block_with(&b, &xfer, 1, 0);
+	accept(&b);
+	e[0].cur = outpoint_of(&xfer, 0);
+	memcpy(e[0].owner, F->addr[3], 20);
+	expect_assets_root(chainstate_tip(F->cs)->header.assets, (const uint8_t (*)[32])ids, e, 1);
+
+	/* Invalidating the transfer restores the map exactly; a longer branch
+	 * without it wins; the registration's root is the tip's again. */
+	struct block_index *xfer_bi = chainstate_lookup(F->cs, b.hash);
+	assert_int_equal(chainstate_invalidate(F->cs, xfer_bi, err), 0);
+	assert_memory_equal(chainstate_tip(F->cs)->header.assets, after_reg, 32);
+	fix_mine(F, 2, 0);
+	assert_int_equal(chainstate_reconsider(F->cs, xfer_bi, err), 0);
+	assert_memory_equal(chainstate_tip(F->cs)->header.assets, after_reg, 32);
+	/* And the map rebuilt from the index at a restart agrees with the tip. */
+	chainstate_close(F->cs);
+	fix_open(F);
+	assert_memory_equal(chainstate_tip(F->cs)->header.assets, after_reg, 32);
+	block_release(&b);
+	still_valid();
+}
+
 /* --- the contextual checks called directly on a hand-made index --- */
 
 static void test_contextual_direct(void **state)
@@ -1529,6 +1615,7 @@ int main(void)
 		TEST(test_cb_amount),
 		TEST(test_cb_amount_halving),
 		TEST(test_assets),
+		TEST(test_assets_root),
 		TEST(test_asset_chain_in_block),
 		TEST(test_inputs_direct),
 		TEST(test_sigs_direct),
