@@ -872,6 +872,8 @@ static void test_misuse(void **state)
 	assert_false(merkle_verify_consistency(0, 0, root, root, NULL, 0));
 	assert_false(merkle_verify_consistency(10, 3, r2, root, p, len));
 	assert_false(merkle_verify_consistency(3, 10, root, r2, p, 0));
+	assert_false(merkle_verify_consistency(3, 10, root, r2, NULL, 0));
+	assert_false(merkle_verify_consistency(4, 10, root, r2, NULL, 0));
 	assert_false(merkle_verify_consistency(3, 10, root, r2, p, MERKLE_MAX_CONSISTENCY + 1));
 	assert_true(merkle_verify_consistency(10, 10, r2, r2, NULL, 0));
 	assert_false(merkle_verify_consistency(10, 10, r2, root, NULL, 0));
