@@ -72,9 +72,29 @@ def test(nodes):
                 bad = list(proof)
                 bad[len(bad) // 2] = bytes([bad[len(bad) // 2][0] ^ 1]) + bad[len(bad) // 2][1:]
                 assert_true(not verify_consistency(m, size, first, second, bad), f"altered ({m}, {size})")
+    # a reorganisation: the last three blocks replaced by five others; the
+    # tree below the fork is unchanged, the new one recomputed here
+    old = n.getcheckpoint()
+    n.invalidateblock(n.getblockhash(36))
+    n.generatetoaddress(5, n.getnewaddress())
+    leaves = leaves[:36] + [history_leaf(n.getblockheader(n.getblockhash(h))) for h in range(36, 41)]
+    lines = n.getcheckpoint().split("\n")
+    assert_equal(lines[1], "41")
+    assert_equal(base64.b64decode(lines[2]), mth(leaves))
+    assert_true(n.getcheckpoint() != old)
+    for h in range(30, 41):
+        assert_equal(n.getblockheader(n.getblockhash(h))["historyroot"], mth(leaves[:h]).hex(), f"height {h}")
+    c = n.gethistoryconsistency(36, 41)
+    assert_true(verify_consistency(36, 41, bytes.fromhex(c["oldroot"]), bytes.fromhex(c["newroot"]),
+                                   [bytes.fromhex(x) for x in c["proof"]]))
+    assert_equal(bytes.fromhex(c["oldroot"]), mth(leaves[:36]))
+    # and after a restart, from the index as stored
+    n.stop()
+    n.start()
+    assert_equal(base64.b64decode(n.getcheckpoint().split("\n")[2]), mth(leaves))
     assert_raises_rpc(-8, n.gethistoryconsistency, 5, 4)
     assert_raises_rpc(-8, n.gethistoryconsistency, 0, 4)
-    assert_raises_rpc(-8, n.gethistoryconsistency, 1, 41)
+    assert_raises_rpc(-8, n.gethistoryconsistency, 1, 42)
 
 
 if __name__ == "__main__":
