@@ -1,7 +1,7 @@
 /* libFuzzer target for header_read, the reader of the headers a peer sends
- * during sync (2,000 at a time). A read takes exactly 88 bytes and writes
- * back the same 88; a refused read consumes nothing and leaves a zeroed
- * header. */
+ * during sync (2,000 at a time). A read takes exactly BLOCK_HEADER_SIZE
+ * (152) bytes and writes back the same; a refused read consumes nothing
+ * and leaves a zeroed header. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
