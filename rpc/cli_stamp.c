@@ -270,13 +270,9 @@ static char *fetch_proof(const struct cliargs *a, const struct batch *b)
 {
 	struct call_result c;
 	enum outcome o;
-	cJSON *p = id_params(b), *v = cJSON_CreateObject();
-	if (!p || !v || !cJSON_AddItemToArray(p, v) || !cJSON_AddNumberToObject(v, "version", 2)) {
-		if (!p || !cJSON_IsArray(p) || cJSON_GetArraySize(p) < 2)
-			cJSON_Delete(v);
-		cJSON_Delete(p);
-		p = NULL;
-	}
+	cJSON *p = id_params(b);
+	if (p && !cJSON_AddItemToArray(p, cJSON_CreateNumber(2))) /* version 2 */
+		cJSON_Delete(p), p = NULL;
 	cJSON *r = call_json(a, "getassetproof", p, &c, &o);
 	const cJSON *asset = cJSON_GetObjectItemCaseSensitive(r, "asset");
 	char *text = NULL;
