@@ -17,6 +17,7 @@
 #define RPC_VERIFY_REJECTED -26
 #define RPC_VERIFY_ALREADY_IN_CHAIN -27
 #define POLL_MS 250
+#define TMP_SUFFIX ".tmp"
 
 struct batch {
 	char **paths; /* sorted, distinct, owned */
@@ -57,10 +58,16 @@ static int add_path(struct batch *b, const char *path, char *err)
 	return 0;
 }
 
+static bool ends_with(const char *s, const char *end)
+{
+	size_t n = strlen(s), e = strlen(end);
+	return n >= e && strcmp(s + n - e, end) == 0;
+}
+
+/* A proof, or the temporary file of one that a crash left behind. */
 static bool is_proof_name(const char *name)
 {
-	size_t n = strlen(name), s = strlen(STAMP_SUFFIX);
-	return n >= s && strcmp(name + n - s, STAMP_SUFFIX) == 0;
+	return ends_with(name, STAMP_SUFFIX) || ends_with(name, STAMP_SUFFIX TMP_SUFFIX);
 }
 
 /* A folder's regular files (symbolic links to them too), not its folders,
@@ -296,7 +303,7 @@ static char *fetch_proof(const struct cliargs *a, const struct batch *b)
 static int write_proof(const char *path, const char *head, const char *member, char *err)
 {
 	char tmp[FILENAME_MAX + 1];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s" TMP_SUFFIX, path) >= (int)sizeof(tmp))
 		return err_set(err, "path too long: '%s'", path);
 	FILE *f = fopen(tmp, "wb");
 	if (!f)

@@ -68,8 +68,9 @@ def make_docs(folder):
     os.makedirs(os.path.join(folder, "inner"))
     with open(os.path.join(folder, "inner", "deep.txt"), "w") as f:
         f.write("not stamped")
-    with open(os.path.join(folder, "old" + SUFFIX), "w") as f:
-        f.write("{}")
+    for leftover in ("old" + SUFFIX, "lost" + SUFFIX + ".tmp"):
+        with open(os.path.join(folder, leftover), "w") as f:
+            f.write("{}")
     return contents
 
 
