@@ -16,8 +16,10 @@
 #include <openssl/evp.h>
 
 #include "rpc/cli_impl.h"
+#include "rpc/cli_stamp.h"
 #include "rpc/cliargs.h"
 #include "rpc/proof_json.h"
+#include "rpc/stamp.h"
 #include "util/buf.h"
 #include "util/hex.h"
 
@@ -114,16 +116,6 @@ out:
 		event_base_free(base);
 	return rc;
 }
-
-/* What one call came to. */
-enum outcome { CALL_OK, CALL_RPC_ERROR, CALL_NO_SERVER, CALL_FAILED };
-
-struct call_result {
-	cJSON *result;
-	int code;
-	char *message;
-	char err[4 * ERR_LEN]; /* room for a host name and a hint */
-};
 
 static void call_result_release(struct call_result *c)
 {
@@ -274,6 +266,21 @@ static int report(const struct call_result *c, enum outcome o)
 	return 1;
 }
 
+enum outcome cli_call(struct call_result *c, const struct cliargs *a, const char *method, const cJSON *params)
+{
+	return call(c, a, method, params);
+}
+
+void cli_call_release(struct call_result *c)
+{
+	call_result_release(c);
+}
+
+int cli_report(const struct call_result *c, enum outcome o)
+{
+	return report(c, o);
+}
+
 /* -getinfo: every call but getblockchaininfo may be missing from the node
  * (method not found), and getbalance fails without a wallet; those lines are
  * left out. */
@@ -363,21 +370,9 @@ char *cli_read_file(const char *path, size_t max, size_t *len, char *err)
 /* SHA-256 of a file's bytes, read in pieces, as 64 hex digits. */
 int cli_hash_file(char hex[65], const char *path, char *err)
 {
-	FILE *f = fopen(path, "rb");
-	int saved = errno;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char chunk[65536], md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	size_t got;
-	int ok = f && ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
-	while (ok && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		ok = EVP_DigestUpdate(ctx, chunk, got) == 1;
-	ok = ok && !ferror(f) && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
-	if (f)
-		fclose(f);
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
-		return err_set(err, "cannot hash '%s': %s", path, f ? "read error" : strerror(saved));
+	uint8_t md[32];
+	if (stamp_hash_file(md, path, err) != 0)
+		return -1;
 	hex_encode(hex, md, 32);
 	return 0;
 }
@@ -479,6 +474,8 @@ int main(int argc, char **argv)
 		words = read_stdin_words(words, &n);
 	if (strcmp(argv[a.first], "verifyassetproof") == 0) {
 		status = cli_verifyassetproof(words, n);
+	} else if (strcmp(argv[a.first], "stamp") == 0) {
+		status = cli_stamp_run(&a, words, n);
 	} else if (strcmp(argv[a.first], "registerasset") == 0 && expand_file_arg(words, &n, err) != 0) {
 		fprintf(stderr, "error: %s\n", err);
 		status = 1;
