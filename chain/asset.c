@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/asset_impl.h"
 #include "chain/txlookup.h"
 #include "util/grow.h"
 #include "util/hex.h"
@@ -180,8 +181,8 @@ enum asset_status asset_walk(struct chainstate *cs, struct mempool *mp, struct a
 /* ---- proof bundles ---- */
 
 /* The audit path of the transaction at pos in the block of bi. */
-static enum asset_status block_path(struct txlookup *l, uint8_t (*path)[32], size_t *len, uint32_t *leaves,
-				    const struct block_index *bi, uint32_t pos, char *err)
+enum asset_status asset_block_path(struct txlookup *l, uint8_t (*path)[32], size_t *len, uint32_t *leaves,
+				   const struct block_index *bi, uint32_t pos, char *err)
 {
 	const struct block *b = txlookup_block(l, bi, err);
 	struct proof_txs p;
@@ -210,7 +211,7 @@ static enum asset_status bundle_steps(struct txlookup *l, struct proof_bundle *b
 		memcpy(s->block, a->bi->hash, 32);
 		s->height = a->bi->height;
 		s->index = a->pos;
-		enum asset_status r = block_path(l, s->path, &s->path_len, &s->leaves, a->bi, a->pos, err);
+		enum asset_status r = asset_block_path(l, s->path, &s->path_len, &s->leaves, a->bi, a->pos, err);
 		if (r != ASSET_OK)
 			return r;
 	}
@@ -242,7 +243,7 @@ static enum asset_status bundle_headers(struct txlookup *l, struct proof_bundle 
 		return ASSET_STORE_ERROR;
 	if (tx_copy(&b->anchor, &blk->txs[0]) != 0)
 		return no_memory(err);
-	return block_path(l, b->anchor_path, &b->anchor_path_len, &b->anchor_leaves, first, 0, err);
+	return asset_block_path(l, b->anchor_path, &b->anchor_path_len, &b->anchor_leaves, first, 0, err);
 }
 
 enum asset_status asset_proof(struct chainstate *cs, struct proof_bundle *out, const uint8_t id[32], char *err)

@@ -11,6 +11,7 @@
 #include "chain/chainstate.h"
 #include "chain/mempool.h"
 #include "chain/proof.h"
+#include "chain/proof2.h"
 
 enum asset_status {
 	ASSET_OK = 0,
@@ -18,6 +19,7 @@ enum asset_status {
 	ASSET_TOO_LONG,    /* more custody steps or headers than a bundle may hold */
 	ASSET_NO_MEMORY,
 	ASSET_STORE_ERROR, /* an index or a block unreadable, or the indexes and blocks disagree */
+	ASSET_EXISTS,      /* an absence proof asked for a registered id */
 };
 
 /* One custody step: the registration or a transfer. */
@@ -60,5 +62,16 @@ enum asset_status asset_walk(struct chainstate *cs, struct mempool *mp, struct a
  * status (ASSET_UNKNOWN when the best chain does not hold the asset) with
  * err filled and *out empty. */
 enum asset_status asset_proof(struct chainstate *cs, struct proof_bundle *out, const uint8_t id[32], char *err) WUR;
+
+/* The v2 bundle (chain/proof2.h) of asset id's custody on the best chain,
+ * against the tip, with samples samples (0: PROOF2_DEFAULT_SAMPLES).
+ * ASSET_OK with *out filled (proof2_release it), or another status with
+ * err filled and *out empty. */
+enum asset_status asset_proof_v2(struct chainstate *cs, struct proof2 *out, const uint8_t id[32], size_t samples,
+				 char *err) WUR;
+/* The v2 bundle proving that the best chain never registered id, as of
+ * the tip; ASSET_EXISTS when it did. */
+enum asset_status asset_absence_proof(struct chainstate *cs, struct proof2 *out, const uint8_t id[32],
+				      size_t samples, char *err) WUR;
 
 #endif

@@ -861,6 +861,11 @@ static int load_assets(struct chainstate *cs, char *err)
 	return 0;
 }
 
+int chainstate_asset_state_proof(struct chainstate *cs, const uint8_t id[32], struct smt_proof *out)
+{
+	return smt_prove(cs->assets, id, out);
+}
+
 int chainstate_commit_assets(struct chainstate *cs, struct block *b, char *err)
 {
 	struct block_index *tip = chainstate_tip(cs), bi = { 0 };

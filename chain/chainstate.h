@@ -9,6 +9,7 @@
 #define CAIRN_CHAIN_CHAINSTATE_H
 
 #include "chain/index.h"
+#include "chain/smt.h"
 #include "chain/validate.h"
 
 struct chainstate;
@@ -98,6 +99,9 @@ struct coin_view chainstate_view(struct chainstate *cs);
 int chainstate_find_tx(struct chainstate *cs, const uint8_t txid[32], struct block_index **bi, uint32_t *pos);
 /* 1 and *out, 0 when the asset id was never registered, -1 on error. */
 int chainstate_get_asset(struct chainstate *cs, const uint8_t id[32], struct asset_entry *out);
+/* The proof of id's presence or absence in the tip's asset map (the root
+ * the tip's header carries); -1 on a NULL argument. */
+int chainstate_asset_state_proof(struct chainstate *cs, const uint8_t id[32], struct smt_proof *out) WUR;
 /* The number of asset ids registered on the best chain (the asset index's
  * entries); the last count when the store cannot be read. */
 size_t chainstate_asset_count(struct chainstate *cs);

@@ -1,4 +1,5 @@
 #include "chain/proof.h"
+#include "chain/proof_impl.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -298,52 +299,73 @@ static bool check_place(const struct proof_bundle *b, size_t k, uint32_t first, 
 	return true;
 }
 
-/* The one output of the asset in step k. */
-static bool find_output(struct proof_step *s, const uint8_t id[32], size_t k, char *err)
+/* The one output of the asset in step k's transaction. */
+static bool find_output(const struct tx *tx, const uint8_t id[32], size_t k, uint32_t *out, char *err)
 {
 	size_t found = 0;
-	for (size_t i = 0; i < s->tx.n_out; i++)
-		if (s->tx.out[i].kind == TXOUT_ASSET && memcmp(s->tx.out[i].asset, id, 32) == 0) {
-			s->out = (uint32_t)i;
+	for (size_t i = 0; i < tx->n_out; i++)
+		if (tx->out[i].kind == TXOUT_ASSET && memcmp(tx->out[i].asset, id, 32) == 0) {
+			*out = (uint32_t)i;
 			found++;
 		}
 	if (found != 1)
 		return failf(err, "step %zu: %zu outputs of the asset, one expected", k, found);
-	memcpy(s->to, s->tx.out[s->out].addr, 20);
 	return true;
 }
 
 /* Step k spends the previous step's asset output with its owner's key. */
-static bool check_spend(struct proof_step *s, const struct proof_step *prev, size_t k, char *err)
+static bool check_spend(const struct tx *tx, const struct proof_custody *prev, size_t k, char *err)
 {
 	size_t spends = 0, at = 0;
 	uint8_t h[20];
-	for (size_t i = 0; i < s->tx.n_in; i++)
-		if (memcmp(s->tx.in[i].prev.txid, prev->tx.txid, 32) == 0 && s->tx.in[i].prev.index == prev->out) {
+	for (size_t i = 0; i < tx->n_in; i++)
+		if (memcmp(tx->in[i].prev.txid, prev->txid, 32) == 0 && tx->in[i].prev.index == prev->out) {
 			spends++;
 			at = i;
 		}
 	if (spends != 1)
 		return failf(err, "step %zu: does not spend the asset output of step %zu", k, k - 1);
-	tx_pubkey_hash(h, s->tx.in[at].pubkey);
+	tx_pubkey_hash(h, tx->in[at].pubkey);
 	if (memcmp(h, prev->to, 20) != 0)
 		return failf(err, "step %zu: input %zu is signed by a key that is not the owner's", k, at);
-	s->has_from = true;
-	memcpy(s->from, prev->to, 20);
+	return true;
+}
+
+bool proof_custody_check(const struct tx *tx, const struct proof_custody *prev, const uint8_t id[32],
+			 const uint8_t magic[4], size_t k, struct proof_custody *out, char *err)
+{
+	if (tx_is_coinbase(tx))
+		return failf(err, "step %zu: a coinbase cannot carry an asset", k);
+	if (!check_sigs(tx, magic, k, err) || !find_output(tx, id, k, &out->out, err))
+		return false;
+	if (prev && !check_spend(tx, prev, k, err))
+		return false;
+	memcpy(out->txid, tx->txid, 32);
+	memcpy(out->to, tx->out[out->out].addr, 20);
+	out->has_from = prev != NULL;
+	if (prev)
+		memcpy(out->from, prev->to, 20);
 	return true;
 }
 
 static bool check_step(struct proof_bundle *b, size_t k, uint32_t first, char *err)
 {
 	struct proof_step *s = &b->steps[k];
+	struct proof_custody prev, now;
 	if (!check_place(b, k, first, err))
 		return false;
-	if (tx_is_coinbase(&s->tx))
-		return failf(err, "step %zu: a coinbase cannot carry an asset", k);
-	if (!check_sigs(&s->tx, b->p->magic, k, err) || !find_output(s, b->asset, k, err))
+	if (k > 0) {
+		memcpy(prev.txid, s[-1].tx.txid, 32);
+		prev.out = s[-1].out;
+		memcpy(prev.to, s[-1].to, 20);
+	}
+	if (!proof_custody_check(&s->tx, k ? &prev : NULL, b->asset, b->p->magic, k, &now, err))
 		return false;
-	s->has_from = false;
-	return k == 0 || check_spend(s, &s[-1], k, err);
+	s->out = now.out;
+	s->has_from = now.has_from;
+	memcpy(s->from, now.from, 20);
+	memcpy(s->to, now.to, 20);
+	return true;
 }
 
 bool proof_asset_verify(struct proof_bundle *b, struct proof_summary *sum, char *err)
@@ -369,8 +391,7 @@ bool proof_asset_verify(struct proof_bundle *b, struct proof_summary *sum, char 
 
 /* ---- the report ---- */
 
-static void put_fmt(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put_fmt(struct buf *b, const char *fmt, ...)
+void proof_put_fmt(struct buf *b, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -381,13 +402,18 @@ static void put_fmt(struct buf *b, const char *fmt, ...)
 		buf_put(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
-static void addr_of(char out[ADDRESS_MAX_LEN], const struct proof_bundle *b, const uint8_t h[20])
+void proof_addr(char out[ADDRESS_MAX_LEN], const struct chain_params *p, const uint8_t h[20])
 {
-	if (address_encode(out, ADDRESS_MAX_LEN, b->p->hrp, h) != 0)
+	if (address_encode(out, ADDRESS_MAX_LEN, p->hrp, h) != 0)
 		snprintf(out, ADDRESS_MAX_LEN, "?");
 }
 
-static void utc(char out[32], uint64_t t)
+static void addr_of(char out[ADDRESS_MAX_LEN], const struct proof_bundle *b, const uint8_t h[20])
+{
+	proof_addr(out, b->p, h);
+}
+
+void proof_utc(char out[32], uint64_t t)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -395,16 +421,16 @@ static void utc(char out[32], uint64_t t)
 		snprintf(out, 32, "%llu", (unsigned long long)t);
 }
 
-static void put_metadata(struct buf *b, const struct txout *o)
+void proof_put_metadata(struct buf *b, const struct txout *o)
 {
 	bool text = o->meta_len > 0;
 	for (size_t i = 0; i < o->meta_len && text; i++)
 		text = o->meta[i] >= 0x20 && o->meta[i] < 0x7f;
 	if (text) {
-		put_fmt(b, "     metadata: \"%.*s\"\n", (int)o->meta_len, (const char *)o->meta);
+		proof_put_fmt(b, "     metadata: \"%.*s\"\n", (int)o->meta_len, (const char *)o->meta);
 	} else if (o->meta_len) {
 		char *h = hex_alloc(o->meta, o->meta_len);
-		put_fmt(b, "     metadata (hex): %s\n", h ? h : "?");
+		proof_put_fmt(b, "     metadata (hex): %s\n", h ? h : "?");
 		free(h);
 	}
 }
@@ -417,17 +443,17 @@ static void put_step(struct buf *out, const struct proof_bundle *b, const struct
 	addr_of(to, b, s->to);
 	hex_encode(txid, s->tx.txid, 32);
 	hex_encode(block, s->block, 32);
-	utc(when, h->time);
+	proof_utc(when, h->time);
 	if (s->has_from) {
 		addr_of(from, b, s->from);
-		put_fmt(out, "%3zu. transferred from %s\n     to %s\n", k + 1, from, to);
+		proof_put_fmt(out, "%3zu. transferred from %s\n     to %s\n", k + 1, from, to);
 	} else {
-		put_fmt(out, "%3zu. registered to %s\n", k + 1, to);
+		proof_put_fmt(out, "%3zu. registered to %s\n", k + 1, to);
 	}
-	put_fmt(out, "     tx %s\n     block %s\n     height %u, %s, %u confirmations\n", txid, block, s->height,
+	proof_put_fmt(out, "     tx %s\n     block %s\n     height %u, %s, %u confirmations\n", txid, block, s->height,
 		when, tip_height - s->height + 1);
 	if (!s->has_from)
-		put_metadata(out, &s->tx.out[s->out]);
+		proof_put_metadata(out, &s->tx.out[s->out]);
 }
 
 char *proof_asset_report(const struct proof_bundle *b, const struct proof_summary *sum)
@@ -441,12 +467,12 @@ char *proof_asset_report(const struct proof_bundle *b, const struct proof_summar
 	u256_hex(work, &sum->work);
 	for (w = work; *w == '0' && w[1]; w++)
 		;
-	put_fmt(&out, "asset %s on %s\ncustody history, oldest first:\n", id, b->p->name);
+	proof_put_fmt(&out, "asset %s on %s\ncustody history, oldest first:\n", id, b->p->name);
 	for (size_t k = 0; k < b->n_steps; k++)
 		put_step(&out, b, &b->steps[k], k, sum->tip_height);
-	put_fmt(&out, "current owner: %s\n", owner);
-	put_fmt(&out, "tip: %s (height %u)\n", tip, sum->tip_height);
-	put_fmt(&out, "proof valid: %u confirmations, cumulative work 0x%s\n", sum->confirmations, w);
+	proof_put_fmt(&out, "current owner: %s\n", owner);
+	proof_put_fmt(&out, "tip: %s (height %u)\n", tip, sum->tip_height);
+	proof_put_fmt(&out, "proof valid: %u confirmations, cumulative work 0x%s\n", sum->confirmations, w);
 	buf_u8(&out, 0);
 	if (!buf_ok(&out)) {
 		buf_release(&out);

@@ -107,6 +107,23 @@ struct proof_summary {
 	uint8_t owner[20];      /* the last step's asset output */
 };
 
+/* One link of a custody chain: the transaction, the output that carries
+ * the asset, and the owners before and after. */
+struct proof_custody {
+	uint8_t txid[32];
+	uint32_t out;
+	bool has_from;
+	uint8_t from[20], to[20];
+};
+
+/* Checks transaction tx as custody step k of asset id (prev NULL for the
+ * registration): not a coinbase, every signature valid under magic,
+ * exactly one output of the asset, and after the first step exactly one
+ * input spending prev's output with a key that hashes to prev's owner.
+ * true with *out, or false with err. Shared by both bundle versions. */
+bool proof_custody_check(const struct tx *tx, const struct proof_custody *prev, const uint8_t id[32],
+			 const uint8_t magic[4], size_t k, struct proof_custody *out, char *err);
+
 void proof_bundle_init(struct proof_bundle *b);
 void proof_bundle_release(struct proof_bundle *b);
 

@@ -25,7 +25,7 @@
  * leaf (chain/history.h: hash | height | cumulative work) at index height
  * in the tree of size tip height that the tip header commits to. A sample
  * or a step in the tip block itself has height = tip height, the tip's
- * header and an empty history path (its work field is then ignored).
+ * header, the tip's cumulative work and an empty history path.
  *
  * Samples (FlyClient, Buenz et al., IEEE S&P 2020, non-interactive): with
  * W the tip's cumulative work and S the bit length of W, sample i targets
