@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "rpc/cliargs.h"
+#include "rpc/cli_own.h"
 #include "rpc/proof_json.h"
 #include "util/buf.h"
 #include "util/hex.h"
@@ -520,6 +521,8 @@ int main(int argc, char **argv)
 		words = read_stdin_words(words, &n);
 	if (strcmp(argv[a.first], "verifyassetproof") == 0) {
 		status = run_verifyassetproof(words, n);
+	} else if (strcmp(argv[a.first], "verifyassetownership") == 0) {
+		status = cli_own_verify(words, n);
 	} else if (strcmp(argv[a.first], "registerasset") == 0 && expand_file_arg(words, &n, err) != 0) {
 		fprintf(stderr, "error: %s\n", err);
 		status = 1;
