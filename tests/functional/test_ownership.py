@@ -145,10 +145,10 @@ def check_proof_alterations(tmp, sig_path, proof):
         return path
     b = bytearray(bytes.fromhex(proof["bundle"]))
     b[len(b) // 2] ^= 1
-    refused(write("pb.json", lambda p: p.update(bundle=b.hex())), sig_path, "ownership refused")
-    refused(write("pv.json", lambda p: p.update(version=1)), sig_path, "version 2")
-    refused(write("pn.json", lambda p: p.update(network="main")), sig_path, "network")
-    refused(write("pt.json", lambda p: p.update(tip=flip_hex(p["tip"]))), sig_path, "not its bundle's")
+    refused(sig_path, write("pb.json", lambda p: p.update(bundle=b.hex())), "ownership refused")
+    refused(sig_path, write("pv.json", lambda p: p.update(version=1)), "version 2")
+    refused(sig_path, write("pn.json", lambda p: p.update(network="main")), "network")
+    refused(sig_path, write("pt.json", lambda p: p.update(tip=flip_hex(p["tip"]))), "not its bundle's")
 
 
 def test(nodes):
