@@ -7,6 +7,7 @@
 #include "chain/address.h"
 #include "rpc/amount.h"
 #include "rpc/chain_rpc.h"
+#include "rpc/proof2_json.h"
 #include "rpc/proof_json.h"
 #include "rpc/txjson.h"
 #include "util/clock.h"
@@ -370,13 +371,56 @@ int asset_rpc_proof_json(struct chainstate *cs, cJSON **out, const uint8_t id[32
 	return rpc_result(out, j, e);
 }
 
+static int param_samples(size_t *samples, const cJSON *params, size_t i, struct rpc_error *e)
+{
+	int64_t n;
+	if (rpc_param_int(&n, params, i, "samples", PROOF2_DEFAULT_SAMPLES, 1, PROOF2_MAX_SAMPLES, e) != 0)
+		return -1;
+	*samples = (size_t)n;
+	return 0;
+}
+
+static int proof2_result(cJSON **result, struct proof2 *b, struct rpc_error *e)
+{
+	cJSON *j = proof2_json_encode(b);
+	proof2_release(b);
+	return rpc_result(result, j, e);
+}
+
 static int getassetproof(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct asset_rpc *r = ctx;
 	uint8_t id[32];
-	if (param_asset(id, params, 0, e) != 0)
+	int64_t version;
+	size_t samples;
+	struct proof2 b;
+	char err[ERR_LEN];
+	if (param_asset(id, params, 0, e) != 0 || rpc_param_int(&version, params, 1, "version", 1, 1, 2, e) != 0 ||
+	    param_samples(&samples, params, 2, e) != 0)
 		return -1;
-	return asset_rpc_proof_json(r->cs, result, id, e);
+	if (version == 1)
+		return asset_rpc_proof_json(r->cs, result, id, e);
+	enum asset_status s = asset_proof_v2(r->cs, &b, id, samples, err);
+	if (s != ASSET_OK)
+		return asset_error(e, s, "Asset not found in the block chain", err);
+	return proof2_result(result, &b, e);
+}
+
+static int getassetabsenceproof(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct asset_rpc *r = ctx;
+	uint8_t id[32];
+	size_t samples;
+	struct proof2 b;
+	char err[ERR_LEN];
+	if (param_asset(id, params, 0, e) != 0 || param_samples(&samples, params, 1, e) != 0)
+		return -1;
+	enum asset_status s = asset_absence_proof(r->cs, &b, id, samples, err);
+	if (s == ASSET_EXISTS)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "The asset is registered: getassetproof proves its custody");
+	if (s != ASSET_OK)
+		return asset_error(e, s, "The chain holds only its genesis block", err);
+	return proof2_result(result, &b, e);
 }
 
 /* ---- getblockprovenance ---- */
@@ -589,18 +633,29 @@ static int verifytxoutproof(void *ctx, const cJSON *params, cJSON **result, stru
 /* Where a step is (add_place): null block fields while unconfirmed. */
 #define PLACE "confirmed:bool,confirmations:int,blockhash:hash|null,height:int|null,time:int|null"
 #define ASSET "asset:hash (64 hex digits: the SHA-256 of the document)"
+#define PROOF2_RESULT \
+	"{format:str,version:int,network:str,kind:'custody'|'absence',asset:hash,tip:hash,height:int,samples:int,bundle:hex}"
 #define SUBMITTED "-27 -26 -25 -20 -13 -6 -4"
 
 static const struct rpc_method methods[] = {
 	{ "getassethistory", "provenance", ASSET,
 	  "Returns every custody step of an asset, oldest first, unconfirmed ones from the mempool included.", getassethistory,
 	  "[{txid:hash,type:'register'|'transfer',from:str|null,to:str,vout:int," PLACE "}]", "-5 -20 -1" },
-	{ "getassetproof", "provenance", ASSET,
-	  "Returns a self-contained proof of an asset's confirmed custody history, for cairn-cli verifyassetproof.",
+	{ "getassetproof", "provenance",
+	  ASSET " [version:int (1: the headers since the registration; 2: anchored at genesis, O(log n); default 1)] "
+	  "[samples:int (version 2: headers sampled by work, 1 to 1000; default 50)]",
+	  "Returns a self-contained proof of an asset's confirmed custody history (version 2: and of its owner at the "
+	  "tip), for cairn-cli verifyassetproof.",
 	  getassetproof,
 	  "{format:str,version:int,network:str,asset:hash,anchor:{coinbase:hex,leaves:int,path:[hash]},"
-	  "steps:[{tx:hex,blockhash:hash,height:int,index:int,leaves:int,path:[hash]}],headers:[hex],tip:hash}",
-	  "-5 -20 -1" },
+	  "steps:[{tx:hex,blockhash:hash,height:int,index:int,leaves:int,path:[hash]}],headers:[hex],tip:hash}|"
+	  PROOF2_RESULT,
+	  "-5 -8 -20 -1" },
+	{ "getassetabsenceproof", "provenance",
+	  ASSET " [samples:int (headers sampled by work, 1 to 1000; default 50)]",
+	  "Returns a self-contained proof that the best chain never registered the asset id, as of its tip, for "
+	  "cairn-cli verifyassetproof.",
+	  getassetabsenceproof, PROOF2_RESULT, "-5 -8 -20 -1" },
 	{ "getblockprovenance", "provenance", "block:hash|int (a block's hash or best-chain height)",
 	  "Returns where a block (hash or height) stands in the chain, who mined it and where this node first got it.",
 	  getblockprovenance,

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "rpc/cli_impl.h"
 #include "rpc/cliargs.h"
 #include "rpc/cli_own.h"
 #include "rpc/proof_json.h"
@@ -23,7 +24,6 @@
 
 #define CLI_MAX_STDIN_ARGS 10000
 #define CLI_USERPASS_LEN 1024
-#define CLI_MAX_PROOF_FILE (1024u * 1024 * 1024) /* ten million headers fit */
 
 /* The reply of one HTTP exchange. status 0: no HTTP answer at all. */
 struct http_reply {
@@ -337,7 +337,7 @@ static char **read_stdin_words(char **words, size_t *n)
 /* --- commands handled here, without the node --- */
 
 /* The whole file, NUL-terminated, at most max bytes; NULL with err filled. */
-static char *read_file(const char *path, size_t max, size_t *len, char *err)
+char *cli_read_file(const char *path, size_t max, size_t *len, char *err)
 {
 	FILE *f = fopen(path, "rb");
 	struct buf b = BUF_INIT;
@@ -361,49 +361,8 @@ static char *read_file(const char *path, size_t max, size_t *len, char *err)
 	return (char *)buf_take(&b, &got);
 }
 
-/* verifyassetproof FILE: checks a getassetproof bundle with nothing but the
- * file and the parameters of the network it names, and prints the custody
- * history it proves. */
-static int run_verifyassetproof(char **words, size_t n)
-{
-	char err[ERR_LEN];
-	struct proof_bundle b;
-	struct proof_summary sum;
-	size_t len;
-	proof_bundle_init(&b);
-	if (n != 1) {
-		fprintf(stderr, "error: usage: cairn-cli verifyassetproof FILE\n");
-		return 1;
-	}
-	char *text = read_file(words[0], CLI_MAX_PROOF_FILE, &len, err);
-	if (!text) {
-		fprintf(stderr, "error: %s\n", err);
-		return 1;
-	}
-	cJSON *j = cJSON_ParseWithLength(text, len);
-	free(text);
-	int rc = j ? proof_json_decode(&b, j, err) : err_set(err, "'%s' is not JSON", words[0]);
-	cJSON_Delete(j);
-	if (rc == 0 && !proof_asset_verify(&b, &sum, err))
-		rc = -1;
-	if (rc != 0) {
-		fprintf(stderr, "error: proof refused: %s\n", err);
-		proof_bundle_release(&b);
-		return 1;
-	}
-	char *report = proof_asset_report(&b, &sum);
-	proof_bundle_release(&b);
-	if (!report) {
-		fprintf(stderr, "error: out of memory\n");
-		return 1;
-	}
-	fputs(report, stdout);
-	free(report);
-	return 0;
-}
-
 /* SHA-256 of a file's bytes, read in pieces, as 64 hex digits. */
-static int hash_file(char hex[65], const char *path, char *err)
+int cli_hash_file(char hex[65], const char *path, char *err)
 {
 	FILE *f = fopen(path, "rb");
 	int saved = errno;
@@ -441,7 +400,7 @@ static int expand_file_arg(char **words, size_t *n, char *err)
 		return err_set(err, "--file needs a path");
 	if (!path)
 		return 0;
-	if (hash_file(hex, path, err) != 0)
+	if (cli_hash_file(hex, path, err) != 0)
 		return -1;
 	char *id = strdup(hex);
 	if (!id)
@@ -520,7 +479,7 @@ int main(int argc, char **argv)
 	if (a.use_stdin)
 		words = read_stdin_words(words, &n);
 	if (strcmp(argv[a.first], "verifyassetproof") == 0) {
-		status = run_verifyassetproof(words, n);
+		status = cli_verifyassetproof(words, n);
 	} else if (strcmp(argv[a.first], "verifyassetownership") == 0) {
 		status = cli_own_verify(words, n);
 	} else if (strcmp(argv[a.first], "registerasset") == 0 && expand_file_arg(words, &n, err) != 0) {

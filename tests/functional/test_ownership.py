@@ -146,9 +146,9 @@ def check_proof_alterations(tmp, sig_path, proof):
     b = bytearray(bytes.fromhex(proof["bundle"]))
     b[len(b) // 2] ^= 1
     refused(sig_path, write("pb.json", lambda p: p.update(bundle=b.hex())), "ownership refused")
-    refused(sig_path, write("pv.json", lambda p: p.update(version=1)), "version 2")
-    refused(sig_path, write("pn.json", lambda p: p.update(network="main")), "network")
-    refused(sig_path, write("pt.json", lambda p: p.update(tip=flip_hex(p["tip"]))), "not its bundle's")
+    refused(sig_path, write("pv.json", lambda p: p.update(version=1)), "'version' is not 2")
+    refused(sig_path, write("pn.json", lambda p: p.update(network="main")), "'network' is not the bundle's")
+    refused(sig_path, write("pt.json", lambda p: p.update(tip=flip_hex(p["tip"]))), "'tip' is not the bundle's tip")
 
 
 def test(nodes):
@@ -191,7 +191,7 @@ def test(nodes):
                                    bytes.fromhex(own["pubkey"]), bytes.fromhex(own["signature"])))
 
     # the ownership file and a v2 proof at the same tip, checked with no node
-    proof = n1.getassetproof(doc_id, {"version": 2})
+    proof = n1.getassetproof(doc_id, 2)
     assert_equal(proof["version"], 2)
     assert_equal(proof["tip"], own["tip"])
     sig_path = os.path.join(tmp, "deed.ownership.json")
@@ -214,15 +214,18 @@ def test(nodes):
     wait_pool(nodes, n0.registerasset(other))
     mine(n0, nodes)
     other_path = os.path.join(tmp, "other.proof2.json")
-    write_json(other_path, n0.getassetproof(other, {"version": 2}))
+    write_json(other_path, n0.getassetproof(other, 2))
     refused(sig_path, other_path, "the proof is of another asset")
+    absent_path = os.path.join(tmp, "absent.proof2.json")
+    write_json(absent_path, n0.getassetabsenceproof(hashlib.sha256(b"never registered").hexdigest()))
+    refused(sig_path, absent_path, "not of an asset's custody")
     later = n1.signassetownership(doc_id, challenge)
     assert_true(later["tip"] != own["tip"])
     later_path = os.path.join(tmp, "later.ownership.json")
     write_json(later_path, later)
     refused(later_path, proof_path, "another tip")
     fresh_path = os.path.join(tmp, "later.proof2.json")
-    write_json(fresh_path, n1.getassetproof(doc_id, {"version": 2}))
+    write_json(fresh_path, n1.getassetproof(doc_id, 2))
     rc, out, err = verify_ownership(later_path, fresh_path)
     assert_equal(rc, 0, err)
 
@@ -235,7 +238,7 @@ def test(nodes):
     assert_equal(back["owner"], a0)
     # and the old signature does not fit the new tip's proof
     now_path = os.path.join(tmp, "now.proof2.json")
-    write_json(now_path, n0.getassetproof(doc_id, {"version": 2}))
+    write_json(now_path, n0.getassetproof(doc_id, 2))
     refused(later_path, now_path, "another tip")
 
     # an encrypted wallet signs only while unlocked
