@@ -17,6 +17,7 @@
 #include "node/miner.h"
 #include "node/notify.h"
 #include "rpc/chain_rpc.h"
+#include "rpc/history_rpc.h"
 #include "rpc/amount.h"
 #include "rpc/events.h"
 #include "rpc/metrics.h"
@@ -631,7 +632,8 @@ static int open_rpc(struct node *n, char *err)
 	n->asset_rpc = (struct asset_rpc){ .cs = n->cs, .mp = n->mp };
 	bool wallet = !options_bool(n->opts, "disablewallet", false);
 	if (rpc_server_add_methods(n->rpc, node_methods, sizeof(node_methods) / sizeof(node_methods[0]), n, err) != 0 ||
-	    chain_rpc_register(n->rpc, &n->chain_rpc, err) != 0 || mining_rpc_register(n->rpc, &n->mining_rpc, err) != 0 ||
+	    chain_rpc_register(n->rpc, &n->chain_rpc, err) != 0 || history_rpc_register(n->rpc, &n->chain_rpc, err) != 0 ||
+	    mining_rpc_register(n->rpc, &n->mining_rpc, err) != 0 ||
 	    rawtx_rpc_register(n->rpc, &n->rawtx_rpc, err) != 0 || net_rpc_register(n->rpc, &n->net_rpc, err) != 0 ||
 	    (wallet && (wallet_rpc_register(n->rpc, &n->wallets, err) != 0 || wallets_register(n->rpc, &n->wallets, err) != 0)) ||
 	    asset_rpc_register(n->rpc, &n->asset_rpc, &n->wallets, err) != 0)
