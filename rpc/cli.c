@@ -18,6 +18,7 @@
 #include "rpc/cli_impl.h"
 #include "rpc/cli_stamp.h"
 #include "rpc/cliargs.h"
+#include "rpc/cli_own.h"
 #include "rpc/proof_json.h"
 #include "rpc/stamp.h"
 #include "util/buf.h"
@@ -476,6 +477,8 @@ int main(int argc, char **argv)
 		status = cli_verifyassetproof(words, n);
 	} else if (strcmp(argv[a.first], "stamp") == 0) {
 		status = cli_stamp_run(&a, words, n);
+	} else if (strcmp(argv[a.first], "verifyassetownership") == 0) {
+		status = cli_own_verify(words, n);
 	} else if (strcmp(argv[a.first], "registerasset") == 0 && expand_file_arg(words, &n, err) != 0) {
 		fprintf(stderr, "error: %s\n", err);
 		status = 1;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "chain/address.h"
+#include "chain/ownership.h"
 #include "rpc/amount.h"
 #include "rpc/chain_rpc.h"
 #include "rpc/rawtx_rpc.h"
@@ -583,6 +584,54 @@ static int signrawtransactionwithwallet(void *ctx, const cJSON *params, cJSON **
 	return rpc_result_if(result, j, ok, e);
 }
 
+/* --- ownership challenges (chain/ownership.h) --- */
+
+/* The ownership file: what was signed, against which tip, by whom. */
+static cJSON *ownership_json(struct wallet_rpc *r, const struct ownership_claim *c, const char *challenge)
+{
+	char addr[100];
+	txjson_address(addr, sizeof(addr), chainstate_params(r->cs), c->owner);
+	cJSON *j = cJSON_CreateObject();
+	bool ok = j && txjson_add_hex(j, "asset", c->asset, 32) && cJSON_AddStringToObject(j, "challenge", challenge) &&
+		  txjson_add_hex(j, "tip", c->tip, 32) && cJSON_AddNumberToObject(j, "height", c->height) &&
+		  cJSON_AddStringToObject(j, "owner", addr) && txjson_add_hex(j, "pubkey", c->pubkey, 32) &&
+		  txjson_add_hex(j, "signature", c->sig, 64);
+	return rpc_json_if(j, ok);
+}
+
+/* Answers a verifier's challenge for an asset with a signature by the key
+ * of its current owner on the best chain, bound to the tip: the verifier
+ * then asks a proof bundle at that tip who the owner is. */
+static int signassetownership(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	struct ownership_claim c;
+	struct asset_entry ae;
+	const char *challenge;
+	uint8_t digest[32];
+	char err[ERR_LEN];
+	memset(&c, 0, sizeof(c));
+	if (chain_rpc_param_hash(c.asset, params, 0, "asset", e) != 0 ||
+	    rpc_param_str(&challenge, params, 1, "challenge", true, e) != 0)
+		return -1;
+	int found = chainstate_get_asset(r->cs, c.asset, &ae);
+	if (found < 0)
+		return rpc_error_set(e, RPC_DATABASE_ERROR, "Cannot read the asset index");
+	if (!found)
+		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Asset not found");
+	const struct block_index *tip = chainstate_tip(r->cs);
+	memcpy(c.tip, tip->hash, 32);
+	c.height = tip->height;
+	memcpy(c.owner, ae.owner, 20);
+	ownership_digest(digest, c.asset, c.tip, challenge, strlen(challenge));
+	int s = wallet_sign_digest(wallet_of(r), c.owner, digest, c.pubkey, c.sig, err);
+	if (s == WALLET_NOT_FOUND)
+		return rpc_error_set(e, RPC_WALLET_ERROR, "The wallet does not hold the key of the asset's current owner");
+	if (s)
+		return fail(e, s, err);
+	return rpc_result(result, ownership_json(r, &c, challenge), e);
+}
+
 /* --- encryption and backups --- */
 
 static int encryptwallet(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -726,6 +775,12 @@ static const struct rpc_method methods[] = {
 	  "hexstring:hex (the transaction) [prevtxs:[any] " IGNORED "] [sighashtype:str " IGNORED "]",
 	  "Signs the inputs of a raw transaction that the wallet's keys can sign.", signrawtransactionwithwallet,
 	  "{hex:hex,complete:bool,errors?:[{txid:hash,vout:int,error:str}]}", PICK "-22 -13 -4" },
+	{ "signassetownership", "wallet",
+	  "asset:hash (the asset id) challenge:str (the verifier's challenge, signed as its UTF-8 bytes)",
+	  "Signs a challenge for an asset with the key of its current owner on the best chain, bound to the tip: "
+	  "the ownership file that cairn-cli verifyassetownership checks offline against a v2 proof bundle.",
+	  signassetownership, "{asset:hash,challenge:str,tip:hash,height:int,owner:str,pubkey:hash,signature:hex}",
+	  PICK "-5 -13 -4" },
 	{ "encryptwallet", "wallet", "passphrase:str (the new passphrase, not empty)",
 	  "Encrypts the wallet's secrets with a passphrase; the wallet is then locked.", encryptwallet, "str",
 	  PICK "-15 -4" },

@@ -2,7 +2,8 @@
  * result shapes: getnewaddress, getbalance(s), listunspent, lockunspent,
  * sendtoaddress, sendmany, listtransactions, gettransaction,
  * signrawtransactionwithwallet, encryptwallet, walletpassphrase(change),
- * walletlock, backupwallet, dumpprivkey, importprivkey, and the seed. */
+ * walletlock, backupwallet, dumpprivkey, importprivkey, the seed, and
+ * cairn's signassetownership (chain/ownership.h). */
 #ifndef CAIRN_RPC_WALLET_RPC_H
 #define CAIRN_RPC_WALLET_RPC_H
 

@@ -401,3 +401,28 @@ int wallet_sign_tx(struct wallet *w, struct tx *tx, const struct coin_view *view
 		wallet_sign_result_release(res);
 	return r;
 }
+
+int wallet_sign_digest(struct wallet *w, const uint8_t addr[20], const uint8_t digest[32], uint8_t pubkey[32],
+		       uint8_t sig[64], char *err)
+{
+	uint8_t sk[32];
+	memset(pubkey, 0, 32);
+	memset(sig, 0, 64);
+	const struct wallet_key *k = hmap_get(&w->keys, addr);
+	if (!k) {
+		err_set(err, "the key of this address is not in the wallet");
+		return WALLET_NOT_FOUND;
+	}
+	if (!wallet_has_secrets(w))
+		return wallet_locked_error(err);
+	int r = wallet_seckey_of(w, k, sk, err);
+	r = r ? r : key_sign(sig, sk, digest);
+	OPENSSL_cleanse(sk, sizeof(sk));
+	if (r != 0) {
+		memset(sig, 0, 64);
+		err_set(err, "cannot sign the digest");
+		return WALLET_ERROR;
+	}
+	memcpy(pubkey, k->pub, 32);
+	return WALLET_OK;
+}

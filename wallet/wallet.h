@@ -340,5 +340,14 @@ struct wallet_sign_result {
 int wallet_sign_tx(struct wallet *w, struct tx *tx, const struct coin_view *view, struct wallet_sign_result *res,
 		   char *err) WUR;
 void wallet_sign_result_release(struct wallet_sign_result *res);
+/* Signs a 32-byte digest (BIP-340, fresh auxiliary randomness) with the
+ * key of the wallet's address addr, for proofs of holding a key such as
+ * chain/ownership.h's challenges; never a transaction's sighash (the
+ * caller's digest is tagged so that it cannot be one). pubkey gets the
+ * x-only key, sig the signature. WALLET_NOT_FOUND when addr is not one of
+ * the wallet's keys, WALLET_LOCKED, WALLET_ERROR; pubkey and sig are zeroed
+ * on failure. */
+int wallet_sign_digest(struct wallet *w, const uint8_t addr[20], const uint8_t digest[32], uint8_t pubkey[32],
+		       uint8_t sig[64], char *err) WUR;
 
 #endif

@@ -13,6 +13,7 @@
 #include "util/hex.h"
 #include "wallet/bip32.h"
 #include "wallet/coinselect.h"
+#include "wallet/key.h"
 #include "wallet/wallet.h"
 
 #define RATE 1000
@@ -759,6 +760,34 @@ static void test_import_grows_outputs(void **state)
 	assert_non_null(strstr(err, "transaction recorded twice"));
 }
 
+/* wallet_sign_digest: signs with the address's key and hands out that key;
+ * refuses an address not its own, and a locked wallet. */
+static void test_sign_digest(void **state)
+{
+	(void)state;
+	char err[ERR_LEN] = "";
+	uint8_t addr[20], digest[32], pub[32], sig[64], h[20];
+	const uint64_t now = 1000000;
+	memset(digest, 0x3c, sizeof(digest));
+	new_addr(W, addr);
+	assert_int_equal(wallet_sign_digest(W, addr, digest, pub, sig, err), WALLET_OK);
+	tx_pubkey_hash(h, pub);
+	assert_memory_equal(h, addr, 20);
+	assert_true(key_verify(sig, digest, pub));
+	digest[0] ^= 1;
+	assert_false(key_verify(sig, digest, pub));
+	assert_int_equal(wallet_sign_digest(W, F->addr[2], digest, pub, sig, err), WALLET_NOT_FOUND);
+	static const uint8_t zero[64];
+	assert_memory_equal(sig, zero, 64);
+	assert_memory_equal(pub, zero, 32);
+	assert_int_equal(wallet_encrypt(W, "pass", err), WALLET_OK);
+	assert_int_equal(wallet_sign_digest(W, addr, digest, pub, sig, err), WALLET_LOCKED);
+	assert_memory_equal(sig, zero, 64);
+	assert_int_equal(wallet_unlock(W, "pass", 60, now, err), WALLET_OK);
+	assert_int_equal(wallet_sign_digest(W, addr, digest, pub, sig, err), WALLET_OK);
+	assert_true(key_verify(sig, digest, pub));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -769,6 +798,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_locked_and_asset_outputs_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_asset_register_transfer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sign_raw, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subtract_fee_and_dust, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump_import_backup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_grows_outputs, setup, teardown),
