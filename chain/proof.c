@@ -12,9 +12,7 @@
 #include "chain/validate.h"
 #include "util/hex.h"
 
-/* err_set for the checks that answer bool. */
-static bool failf(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool failf(char *err, const char *fmt, ...)
+bool proof_fail(char *err, const char *fmt, ...)
 {
 	va_list ap;
 	if (err) {
@@ -169,12 +167,12 @@ bool proof_txs_verify(const struct proof_txs *p, uint32_t limit_bits, char *err)
 	uint8_t hash[32];
 	header_hash(hash, &p->header);
 	if (!pow_check(hash, p->header.bits, limit_bits))
-		return failf(err, "proof: the header does not meet its proof of work");
+		return proof_fail(err, "proof: the header does not meet its proof of work");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct proof_tx_entry *e = &p->txs[i];
 		if (!merkle_verify(e->txid, e->index, p->leaves, (const uint8_t (*)[32])e->path, e->path_len,
 				   p->header.merkle))
-			return failf(err, "proof: entry %zu: the audit path does not lead to the merkle root", i);
+			return proof_fail(err, "proof: entry %zu: the audit path does not lead to the merkle root", i);
 	}
 	return true;
 }
@@ -230,20 +228,20 @@ static bool check_headers(const struct proof_bundle *b, uint32_t first, struct u
 		struct u256 w;
 		header_hash(hash, h);
 		if (i > 0 && memcmp(h->prev, prev, 32) != 0)
-			return failf(err, "header at height %u does not link to the header before it", height);
+			return proof_fail(err, "header at height %u does not link to the header before it", height);
 		if (h->version < 1)
-			return failf(err, "header at height %u: bad version %u", height, h->version);
+			return proof_fail(err, "header at height %u: bad version %u", height, h->version);
 		if (want && h->bits != want)
-			return failf(err, "header at height %u: bits %08x, the network requires %08x", height, h->bits,
+			return proof_fail(err, "header at height %u: bits %08x, the network requires %08x", height, h->bits,
 				       want);
 		if (!pow_check(hash, h->bits, b->p->pow.limit_bits))
-			return failf(err, "header at height %u: the hash does not meet its proof of work", height);
+			return proof_fail(err, "header at height %u: the hash does not meet its proof of work", height);
 		pow_block_work(&w, h->bits);
 		u256_add(work, work, &w);
 		memcpy(prev, hash, 32);
 	}
 	if (memcmp(prev, b->tip, 32) != 0)
-		return failf(err, "the tip is not the hash of the last header");
+		return proof_fail(err, "the tip is not the hash of the last header");
 	return true;
 }
 
@@ -252,13 +250,13 @@ static bool check_anchor(const struct proof_bundle *b, uint32_t *first, char *er
 {
 	*first = 0;
 	if (!tx_is_coinbase(&b->anchor))
-		return failf(err, "anchor: not a coinbase");
+		return proof_fail(err, "anchor: not a coinbase");
 	if (!merkle_verify(b->anchor.txid, 0, b->anchor_leaves, (const uint8_t (*)[32])b->anchor_path,
 			   b->anchor_path_len, b->headers[0].merkle))
-		return failf(err, "anchor: the coinbase is not in the first header's block (audit path)");
+		return proof_fail(err, "anchor: the coinbase is not in the first header's block (audit path)");
 	*first = b->anchor.in[0].prev.index;
 	if ((uint64_t)*first + b->n_headers - 1 > UINT32_MAX)
-		return failf(err, "anchor: height %u with %zu headers overflows", *first, b->n_headers);
+		return proof_fail(err, "anchor: height %u with %zu headers overflows", *first, b->n_headers);
 	return true;
 }
 
@@ -272,7 +270,7 @@ static bool check_sigs(const struct tx *tx, const uint8_t magic[4], size_t k, ch
 		memcpy(j.pubkey, tx->in[i].pubkey, 32);
 		memcpy(j.sig, tx->in[i].sig, 64);
 		if (!sig_verify(&j))
-			return failf(err, "step %zu: the signature of input %zu does not verify", k, i);
+			return proof_fail(err, "step %zu: the signature of input %zu does not verify", k, i);
 	}
 	return true;
 }
@@ -283,18 +281,18 @@ static bool check_place(const struct proof_bundle *b, size_t k, uint32_t first, 
 	const struct proof_step *s = &b->steps[k];
 	uint8_t hash[32];
 	if (s->height < first || s->height - first >= b->n_headers)
-		return failf(err, "step %zu: height %u is outside the headers (%u to %u)", k, s->height, first,
+		return proof_fail(err, "step %zu: height %u is outside the headers (%u to %u)", k, s->height, first,
 			       first + (uint32_t)b->n_headers - 1);
 	if (k == 0 && s->height != first)
-		return failf(err, "step 0: the headers do not start at the registration's block");
+		return proof_fail(err, "step 0: the headers do not start at the registration's block");
 	if (k > 0 && (s->height < s[-1].height || (s->height == s[-1].height && s->index <= s[-1].index)))
-		return failf(err, "step %zu: not after step %zu in the chain", k, k - 1);
+		return proof_fail(err, "step %zu: not after step %zu in the chain", k, k - 1);
 	const struct block_header *h = &b->headers[s->height - first];
 	header_hash(hash, h);
 	if (memcmp(hash, s->block, 32) != 0)
-		return failf(err, "step %zu: 'blockhash' is not the header at height %u", k, s->height);
+		return proof_fail(err, "step %zu: 'blockhash' is not the header at height %u", k, s->height);
 	if (!merkle_verify(s->tx.txid, s->index, s->leaves, (const uint8_t (*)[32])s->path, s->path_len, h->merkle))
-		return failf(err, "step %zu: the transaction is not in block %u at index %u (audit path)", k, s->height,
+		return proof_fail(err, "step %zu: the transaction is not in block %u at index %u (audit path)", k, s->height,
 			       s->index);
 	return true;
 }
@@ -309,7 +307,7 @@ static bool find_output(const struct tx *tx, const uint8_t id[32], size_t k, uin
 			found++;
 		}
 	if (found != 1)
-		return failf(err, "step %zu: %zu outputs of the asset, one expected", k, found);
+		return proof_fail(err, "step %zu: %zu outputs of the asset, one expected", k, found);
 	return true;
 }
 
@@ -324,10 +322,10 @@ static bool check_spend(const struct tx *tx, const struct proof_custody *prev, s
 			at = i;
 		}
 	if (spends != 1)
-		return failf(err, "step %zu: does not spend the asset output of step %zu", k, k - 1);
+		return proof_fail(err, "step %zu: does not spend the asset output of step %zu", k, k - 1);
 	tx_pubkey_hash(h, tx->in[at].pubkey);
 	if (memcmp(h, prev->to, 20) != 0)
-		return failf(err, "step %zu: input %zu is signed by a key that is not the owner's", k, at);
+		return proof_fail(err, "step %zu: input %zu is signed by a key that is not the owner's", k, at);
 	return true;
 }
 
@@ -335,7 +333,7 @@ bool proof_custody_check(const struct tx *tx, const struct proof_custody *prev, 
 			 const uint8_t magic[4], size_t k, struct proof_custody *out, char *err)
 {
 	if (tx_is_coinbase(tx))
-		return failf(err, "step %zu: a coinbase cannot carry an asset", k);
+		return proof_fail(err, "step %zu: a coinbase cannot carry an asset", k);
 	if (!check_sigs(tx, magic, k, err) || !find_output(tx, id, k, &out->out, err))
 		return false;
 	if (prev && !check_spend(tx, prev, k, err))
@@ -376,7 +374,7 @@ bool proof_asset_verify(struct proof_bundle *b, struct proof_summary *sum, char 
 		sum = &tmp;
 	memset(sum, 0, sizeof(*sum));
 	if (!b || !b->p || b->n_steps == 0 || b->n_headers == 0)
-		return failf(err, "empty bundle");
+		return proof_fail(err, "empty bundle");
 	if (!check_anchor(b, &first, err) || !check_headers(b, first, &sum->work, err))
 		return false;
 	for (size_t k = 0; k < b->n_steps; k++)

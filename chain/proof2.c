@@ -1,27 +1,14 @@
 #include "chain/proof2.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chain/coin.h"
 #include "chain/hash.h"
 #include "chain/pow.h"
+#include "chain/proof_impl.h"
 
 static const uint8_t MAGIC[4] = { 'C', 'R', 'N', 'P' };
-
-static bool failf(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool failf(char *err, const char *fmt, ...)
-{
-	va_list ap;
-	if (err) {
-		va_start(ap, fmt);
-		vsnprintf(err, ERR_LEN, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
 
 void proof2_init(struct proof2 *b)
 {
@@ -245,17 +232,17 @@ static bool check_block(const struct proof2 *b, const struct proof2_block *x, co
 		header_write(a, &x->header);
 		header_write(t, &b->tip);
 		if (memcmp(a, t, sizeof(a)) != 0 || x->path.n != 0 || u256_cmp(&x->work, total) != 0)
-			return failf(err, "%s %zu: at the tip's height but not the tip", what, k);
+			return proof_fail(err, "%s %zu: at the tip's height but not the tip", what, k);
 		return !u256_sub(lo, total, &own);
 	}
 	header_hash(hash, &x->header);
 	if (!pow_check(hash, x->header.bits, b->p->pow.limit_bits))
-		return failf(err, "%s %zu: the header at height %u does not meet its proof of work", what, k, x->height);
+		return proof_fail(err, "%s %zu: the header at height %u does not meet its proof of work", what, k, x->height);
 	leaf_of(leaf, hash, x->height, &x->work);
 	if (!in_tree(b, leaf, x->height, &x->path))
-		return failf(err, "%s %zu: block %u is not in the tip's history tree", what, k, x->height);
+		return proof_fail(err, "%s %zu: block %u is not in the tip's history tree", what, k, x->height);
 	if (u256_sub(lo, &x->work, &own))
-		return failf(err, "%s %zu: block %u claims less work than its own", what, k, x->height);
+		return proof_fail(err, "%s %zu: block %u claims less work than its own", what, k, x->height);
 	return true;
 }
 
@@ -267,24 +254,24 @@ static bool check_tip(const struct proof2 *b, uint8_t tip_hash[32], struct u256 
 	uint32_t pheight = 0;
 	header_hash(tip_hash, &b->tip);
 	if (!pow_check(tip_hash, b->tip.bits, b->p->pow.limit_bits))
-		return failf(err, "the tip does not meet its proof of work");
+		return proof_fail(err, "the tip does not meet its proof of work");
 	if (b->tip_height == 0)
-		return failf(err, "the tip is the genesis block: nothing to prove against");
+		return proof_fail(err, "the tip is the genesis block: nothing to prove against");
 	for (int i = 0; i < 4; i++)
 		pheight |= (uint32_t)b->parent[32 + i] << (8 * i);
 	if (memcmp(b->parent, b->tip.prev, 32) != 0 || pheight != b->tip_height - 1)
-		return failf(err, "the parent record is not the tip's parent");
+		return proof_fail(err, "the parent record is not the tip's parent");
 	merkle_leaf_hash(leaf, b->parent, HISTORY_LEAF_SIZE);
 	if (!in_tree(b, leaf, b->tip_height - 1, &b->parent_path))
-		return failf(err, "the tip's parent is not in its history tree");
+		return proof_fail(err, "the tip's parent is not in its history tree");
 	pow_block_work(&gwork, b->p->pow.limit_bits);
 	leaf_of(gleaf, b->p->genesis_hash, 0, &gwork);
 	if (!in_tree(b, gleaf, 0, &b->genesis_path))
-		return failf(err, "the %s genesis block is not at index 0 of the tip's history", b->p->name);
+		return proof_fail(err, "the %s genesis block is not at index 0 of the tip's history", b->p->name);
 	u256_from_be(&pwork, b->parent + 36);
 	pow_block_work(&own, b->tip.bits);
 	if (u256_add(total, &pwork, &own))
-		return failf(err, "the tip's work overflows");
+		return proof_fail(err, "the tip's work overflows");
 	return true;
 }
 
@@ -292,7 +279,7 @@ static bool check_samples(const struct proof2 *b, const uint8_t tip_hash[32], co
 			  size_t min_samples, char *err)
 {
 	if (b->n_samples < min_samples)
-		return failf(err, "%zu samples, at least %zu wanted", b->n_samples, min_samples);
+		return proof_fail(err, "%zu samples, at least %zu wanted", b->n_samples, min_samples);
 	for (size_t i = 0; i < b->n_samples; i++) {
 		const struct proof2_block *x = &b->samples[i];
 		struct u256 w, lo;
@@ -300,7 +287,7 @@ static bool check_samples(const struct proof2 *b, const uint8_t tip_hash[32], co
 		if (!check_block(b, x, total, &lo, "sample", i, err))
 			return false;
 		if (u256_cmp(&lo, &w) > 0 || u256_cmp(&w, &x->work) >= 0)
-			return failf(err, "sample %zu: block %u is not the block that holds the sampled work", i, x->height);
+			return proof_fail(err, "sample %zu: block %u is not the block that holds the sampled work", i, x->height);
 	}
 	return true;
 }
@@ -310,15 +297,15 @@ static bool check_step_place(const struct proof2 *b, size_t k, const struct u256
 	const struct proof2_step *s = &b->steps[k];
 	struct u256 lo;
 	if (s->block.height > b->tip_height)
-		return failf(err, "step %zu: block %u is above the tip", k, s->block.height);
+		return proof_fail(err, "step %zu: block %u is above the tip", k, s->block.height);
 	if (k > 0 && (s->block.height < s[-1].block.height ||
 		      (s->block.height == s[-1].block.height && s->index <= s[-1].index)))
-		return failf(err, "step %zu: not after step %zu in the chain", k, k - 1);
+		return proof_fail(err, "step %zu: not after step %zu in the chain", k, k - 1);
 	if (!check_block(b, &s->block, total, &lo, "step", k, err))
 		return false;
 	if (!merkle_verify(s->tx.txid, s->index, s->leaves, (const uint8_t (*)[32])s->tx_path.h, s->tx_path.n,
 			   s->block.header.merkle))
-		return failf(err, "step %zu: the transaction is not in block %u at index %u (audit path)", k,
+		return proof_fail(err, "step %zu: the transaction is not in block %u at index %u (audit path)", k,
 			     s->block.height, s->index);
 	return true;
 }
@@ -327,7 +314,7 @@ static bool check_custody(struct proof2 *b, struct proof2_summary *sum, char *er
 {
 	struct proof_custody prev, now;
 	if (b->n_steps == 0)
-		return failf(err, "a custody bundle without steps");
+		return proof_fail(err, "a custody bundle without steps");
 	for (size_t k = 0; k < b->n_steps; k++) {
 		struct proof2_step *s = &b->steps[k];
 		if (!check_step_place(b, k, &sum->work, err) ||
@@ -348,7 +335,7 @@ static bool check_custody(struct proof2 *b, struct proof2_summary *sum, char *er
 	uint8_t value[32];
 	asset_state_hash(value, &e);
 	if (!b->state.present || memcmp(b->state.value, value, 32) != 0)
-		return failf(err, "the tip's asset map does not hold the asset at the last step's output");
+		return proof_fail(err, "the tip's asset map does not hold the asset at the last step's output");
 	sum->first_height = b->steps[0].block.height;
 	memcpy(sum->owner, prev.to, 20);
 	sum->cur = e.cur;
@@ -363,18 +350,18 @@ bool proof2_verify(struct proof2 *b, size_t min_samples, struct proof2_summary *
 		sum = &tmp;
 	memset(sum, 0, sizeof(*sum));
 	if (!b || !b->p)
-		return failf(err, "empty bundle");
+		return proof_fail(err, "empty bundle");
 	if (!check_tip(b, sum->tip_hash, &sum->work, err) ||
 	    !check_samples(b, sum->tip_hash, &sum->work, min_samples ? min_samples : 1, err))
 		return false;
 	if (memcmp(b->state.key, b->asset, 32) != 0)
-		return failf(err, "the asset map proof is about another id");
+		return proof_fail(err, "the asset map proof is about another id");
 	if (!smt_verify(&b->state, b->tip.assets, why))
-		return failf(err, "the asset map proof does not lead to the tip's asset root: %s", why);
+		return proof_fail(err, "the asset map proof does not lead to the tip's asset root: %s", why);
 	if (b->kind == PROOF2_CUSTODY && !check_custody(b, sum, err))
 		return false;
 	if (b->kind == PROOF2_ABSENCE && (b->n_steps || b->state.present))
-		return failf(err, "the tip's asset map holds the id: it was registered");
+		return proof_fail(err, "the tip's asset map holds the id: it was registered");
 	sum->tip_height = b->tip_height;
 	sum->samples = b->n_samples;
 	return true;

@@ -1,4 +1,4 @@
-/* Shared by the two proof bundle versions' reports (chain/proof.c,
+/* Shared by the two proof bundle versions (chain/proof.c, chain/proof2.c,
  * chain/proof2_report.c); nothing outside them includes it. */
 #ifndef CAIRN_CHAIN_PROOF_IMPL_H
 #define CAIRN_CHAIN_PROOF_IMPL_H
@@ -7,6 +7,9 @@
 #include "chain/params.h"
 #include "util/buf.h"
 
+/* err_set for the checks that answer bool: fills err (when not NULL) and
+ * returns false. */
+bool proof_fail(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends one formatted line (at most 511 bytes) to b. */
 void proof_put_fmt(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The address of hash h on network p, or "?". */

@@ -215,21 +215,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A number of the reply: cliargs_reply keeps numbers as the server's text
- * (raw items). */
-static bool reply_number(const cJSON *v, double *out)
-{
-	char *end;
-	if (cJSON_IsNumber(v)) {
-		*out = v->valuedouble;
-		return true;
-	}
-	if (!cJSON_IsRaw(v) || !v->valuestring)
-		return false;
-	*out = strtod(v->valuestring, &end);
-	return end != v->valuestring && *end == '\0';
-}
-
 /* 1: confirmed (b->txid the registration), 0: not yet, -1: the call failed
  * (reported). */
 static int confirmed(const struct cliargs *a, struct batch *b)
@@ -245,7 +230,7 @@ static int confirmed(const struct cliargs *a, struct batch *b)
 	const cJSON *confs = cJSON_GetObjectItemCaseSensitive(r, "confirmations");
 	const cJSON *txid = cJSON_GetObjectItemCaseSensitive(r, "registration_txid");
 	double n = 0;
-	int yes = reply_number(confs, &n) && n >= 1 && cJSON_IsString(txid);
+	int yes = cliargs_number(confs, &n) && n >= 1 && cJSON_IsString(txid);
 	if (yes)
 		snprintf(b->txid, sizeof(b->txid), "%s", txid->valuestring);
 	cli_call_release(&c);

@@ -389,8 +389,7 @@ static bool keep_number_text(cJSON *tree, const char *s, size_t len)
 	return ok;
 }
 
-/* The value of a number item, raw or not. */
-static bool num_value(const cJSON *v, double *out)
+bool cliargs_number(const cJSON *v, double *out)
 {
 	char *end;
 	if (cJSON_IsNumber(v)) {
@@ -410,7 +409,7 @@ static int reply_error(int *code, char **message, const cJSON *e, char *err)
 
 	/* The code comes from the server: out of int's range, the cast
 	 * below would be undefined. */
-	if (!cJSON_IsObject(e) || !num_value(cJSON_GetObjectItemCaseSensitive(e, "code"), &c) ||
+	if (!cJSON_IsObject(e) || !cliargs_number(cJSON_GetObjectItemCaseSensitive(e, "code"), &c) ||
 	    !(c >= INT_MIN && c <= INT_MAX))
 		return err_set(err, "cannot read server reply: malformed error");
 	*code = (int)c;
@@ -538,7 +537,7 @@ static void putf(struct buf *b, const char *fmt, ...)
 static bool num_text(const cJSON *v, char *out, size_t len)
 {
 	double d;
-	if (cJSON_IsRaw(v) && num_value(v, &d)) {
+	if (cJSON_IsRaw(v) && cliargs_number(v, &d)) {
 		snprintf(out, len, "%s", v->valuestring);
 		return true;
 	}
@@ -596,10 +595,10 @@ static void put_progress(struct buf *b, const cJSON *chain)
 	double progress, blocks, headers;
 	char bar[CLIARGS_BAR_LEN];
 
-	if (!num_value(cJSON_GetObjectItemCaseSensitive(chain, "verificationprogress"), &progress))
+	if (!cliargs_number(cJSON_GetObjectItemCaseSensitive(chain, "verificationprogress"), &progress))
 		return;
-	if (num_value(cJSON_GetObjectItemCaseSensitive(chain, "blocks"), &blocks) &&
-	    num_value(cJSON_GetObjectItemCaseSensitive(chain, "headers"), &headers) && blocks >= 0 &&
+	if (cliargs_number(cJSON_GetObjectItemCaseSensitive(chain, "blocks"), &blocks) &&
+	    cliargs_number(cJSON_GetObjectItemCaseSensitive(chain, "headers"), &headers) && blocks >= 0 &&
 	    headers > blocks && blocks / headers < progress)
 		progress = blocks / headers;
 	if (!(progress >= 0.0)) /* NaN too */

@@ -111,4 +111,8 @@ void cliargs_progress_bar(char out[CLIARGS_BAR_LEN], double progress);
 /* The text of -help. */
 const char *cliargs_usage(void);
 
+/* The value of a number item of a reply, which cliargs keeps as the
+ * server's text (a raw item) or as a number; false for anything else. */
+bool cliargs_number(const cJSON *v, double *out);
+
 #endif
