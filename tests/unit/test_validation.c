@@ -1476,6 +1476,8 @@ static void test_assets_root(void **state)
 	fix_open(F);
 	assert_memory_equal(chainstate_tip(F->cs)->header.assets, after_reg, 32);
 	block_release(&b);
+	tx_release(&reg);
+	tx_release(&xfer);
 	still_valid();
 }
 
