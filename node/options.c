@@ -58,6 +58,9 @@ static const struct opt_def table[] = {
 	{ "eventsclientbuffer", OPT_INT, "4194304",
 	  "Bytes of events a GET /events client may leave unread before it is cut off" },
 	{ "dbcache", OPT_INT, "16", "Database cache in MiB" },
+	{ "addressindex", OPT_BOOL, "0",
+	  "Keep an index of every address's amounts and unspent outputs for getaddress* (built in the background "
+	  "when enabled on an existing chain; docs/operations.md)" },
 	{ "debug", OPT_LIST, NULL, "Log debug lines of a category (net, mempool, rpc, bench, validation, wallet, db, mine, all)" },
 	{ "printtoconsole", OPT_BOOL, "0", "Send log lines to the console as well as debug.log" },
 	{ "daemon", OPT_BOOL, "0", "Run in the background" },
