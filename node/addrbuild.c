@@ -15,12 +15,13 @@ struct addrbuild {
 	struct addrindex *ai;
 	struct event *ev;
 	long long logged; /* the height last logged */
+	unsigned pause_ms;
 };
 
 static void schedule(struct addrbuild *b)
 {
-	struct timeval now = { 0, 0 };
-	(void)evtimer_add(b->ev, &now);
+	struct timeval tv = { b->pause_ms / 1000, (b->pause_ms % 1000) * 1000 };
+	(void)evtimer_add(b->ev, &tv);
 }
 
 /* One slice; queues the next until the index reaches the tip. After that
@@ -31,7 +32,7 @@ static void on_slice(evutil_socket_t fd, short what, void *arg)
 	char err[ERR_LEN];
 	(void)fd;
 	(void)what;
-	int r = addrindex_build_step(b->ai, SLICE_RECORDS, err);
+	int r = addrindex_build_step(b->ai, b->pause_ms ? 1 : SLICE_RECORDS, err);
 	struct block_index *best = addrindex_best(b->ai);
 	long long h = best ? (long long)best->height : -1LL;
 	if (r < 0) {
@@ -49,7 +50,7 @@ static void on_slice(evutil_socket_t fd, short what, void *arg)
 	schedule(b);
 }
 
-struct addrbuild *addrbuild_start(struct event_base *base, struct chainstate *cs, char *err)
+struct addrbuild *addrbuild_start(struct event_base *base, struct chainstate *cs, unsigned pause_ms, char *err)
 {
 	struct addrbuild *b = calloc(1, sizeof(*b));
 	if (!b || !(b->ai = addrindex_new(cs)) || !(b->ev = evtimer_new(base, on_slice, b))) {
@@ -60,6 +61,7 @@ struct addrbuild *addrbuild_start(struct event_base *base, struct chainstate *cs
 		return NULL;
 	}
 	b->cs = cs;
+	b->pause_ms = pause_ms;
 	struct connect_writer w = addrindex_writer(b->ai);
 	chainstate_set_writer(cs, &w);
 	schedule(b);

@@ -11,9 +11,11 @@
 struct event_base;
 struct addrbuild;
 
-/* Starts the index on cs (which must outlive it) and its build on base.
- * NULL with err filled on no memory. */
-struct addrbuild *addrbuild_start(struct event_base *base, struct chainstate *cs, char *err);
+/* Starts the index on cs (which must outlive it) and its build on base;
+ * pause_ms, for tests that watch the build, waits that long between
+ * slices of one block each (0: full slices, back to back). NULL with err
+ * filled on no memory. */
+struct addrbuild *addrbuild_start(struct event_base *base, struct chainstate *cs, unsigned pause_ms, char *err);
 /* The index, for the RPC. */
 struct addrindex *addrbuild_index(struct addrbuild *b);
 /* Stops the build, takes the writer off cs and frees everything; safe on

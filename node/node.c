@@ -491,9 +491,12 @@ static int open_chain(struct node *n, char *err)
  * background from what is stored. */
 static int open_addrindex(struct node *n, char *err)
 {
+	int64_t pause = options_int(n->opts, "addressindexpause", 0);
+	if (pause < 0 || pause > 60000)
+		return err_set(err, "-addressindexpause must be between 0 and 60000 ms");
 	if (!options_bool(n->opts, "addressindex", false))
 		return 0;
-	return (n->addrbuild = addrbuild_start(n->base, n->cs, err)) ? 0 : -1;
+	return (n->addrbuild = addrbuild_start(n->base, n->cs, (unsigned)pause, err)) ? 0 : -1;
 }
 
 /* The mesh's timers (regtest-only options, for tests). */

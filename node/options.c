@@ -78,6 +78,8 @@ static const struct opt_def table[] = {
 	/* Hidden from -help and refused outside regtest: timers that tests
 	 * shorten (docs/protocol-behaviour.md). */
 	{ "eventskeepalive", OPT_INT, "15000", REGTEST_ONLY "Milliseconds between keep-alive comments on an idle event stream" },
+	{ "addressindexpause", OPT_INT, "0",
+	  REGTEST_ONLY "Milliseconds between slices of the address index's build, one block a slice when set" },
 	{ "handshaketimeout", OPT_INT, "60", REGTEST_ONLY "Seconds a peer may take to finish the handshake" },
 	{ "pinginterval", OPT_INT, "120", REGTEST_ONLY "Seconds between pings to a peer" },
 	{ "pingtimeout", OPT_INT, "1200",
