@@ -256,12 +256,25 @@ static void test_live_build_and_reorg(void **state)
 	assert_false(addrindex_synced(ai));
 	chainstate_set_writer(F->cs, &w);
 	fix_mine(F, 1, 2); /* behind: the writer leaves it to the build */
+	/* Behind, the chain falls back to the index's last block: blocks
+	 * above it leave nothing to undo, and the index is at the tip again;
+	 * going forward again, the writer takes each block live. */
+	struct block_index *best = addrindex_best(ai), *above = chainstate_at(F->cs, best->height + 1);
+	assert_int_equal(chainstate_invalidate(F->cs, above, err), 0);
+	assert_ptr_equal(chainstate_tip(F->cs), best);
+	check_index(ai);
+	assert_int_equal(chainstate_invalidate(F->cs, best, err), 0);
+	check_index(ai);
+	assert_int_equal(chainstate_reconsider(F->cs, best, err), 0);
+	assert_int_equal(chainstate_tip(F->cs)->height, 109);
+	check_index(ai);
+	fix_mine(F, 1, 2);
 	build_all(ai);
 	check_index(ai);
 	/* Off across a reorganisation: its marker leaves the best chain, so a
 	 * new run clears it and builds again. */
 	chainstate_set_writer(F->cs, NULL);
-	assert_int_equal(chainstate_invalidate(F->cs, chainstate_at(F->cs, 108), err), 0);
+	assert_int_equal(chainstate_invalidate(F->cs, chainstate_at(F->cs, 109), err), 0);
 	fix_mine(F, 3, 1);
 	addrindex_free(ai);
 	ai = addrindex_new(F->cs);
