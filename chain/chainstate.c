@@ -30,6 +30,7 @@ struct chainstate {
 	const struct block_index *assets_at; /* the tip n_assets was counted at */
 	size_t n_assets;
 	struct smt *assets;     /* the asset map at the tip, whose root the tip's header carries */
+	struct connect_writer writer; /* an index moved in the tip's batches (write NULL: none) */
 };
 
 /* One move of the best chain, from a public call to its end: what the
@@ -47,6 +48,16 @@ struct activation {
 const struct chain_params *chainstate_params(const struct chainstate *cs)
 {
 	return cs->p;
+}
+
+void chainstate_set_writer(struct chainstate *cs, const struct connect_writer *w)
+{
+	cs->writer = w ? *w : (struct connect_writer){ 0 };
+}
+
+struct store *chainstate_store(struct chainstate *cs)
+{
+	return cs->store;
 }
 
 int chainstate_listen(struct chainstate *cs, const struct chain_events *ev)
@@ -267,7 +278,7 @@ static int disconnect_tip(struct chainstate *cs, struct activation *a, char *err
 		block_release(&blk);
 		return err_set(err, "out of memory");
 	}
-	struct connect_assets ca = { .tree = cs->assets };
+	struct connect_assets ca = { .tree = cs->assets, .writer = cs->writer.write ? &cs->writer : NULL };
 	int r = disconnect_block(cs->store, &blk, tip, batch, &ca, err);
 	if (r == 0) {
 		store_batch_put(batch, kt.b, kt.len, tip->prev->hash, 32);
@@ -336,7 +347,7 @@ static int connect_tip(struct chainstate *cs, struct activation *a, struct block
 		blk = &stored;
 	}
 	struct store_batch *batch = store_batch_new();
-	struct connect_assets ca = { .tree = cs->assets };
+	struct connect_assets ca = { .tree = cs->assets, .writer = cs->writer.write ? &cs->writer : NULL };
 	int r = -1;
 	if (!batch) {
 		err_set(err, "out of memory");

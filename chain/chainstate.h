@@ -46,6 +46,14 @@ int chainstate_listen(struct chainstate *cs, const struct chain_events *ev) WUR;
 /* Removes every listener whose ctx is ctx (before ctx is freed). */
 void chainstate_unlisten(struct chainstate *cs, void *ctx);
 const struct chain_params *chainstate_params(const struct chainstate *cs);
+struct connect_writer;
+struct store;
+/* Sets the one index written in the same batch as every later connect and
+ * disconnect of the tip (copied; NULL: none). chain/connect.h. */
+void chainstate_set_writer(struct chainstate *cs, const struct connect_writer *w);
+/* The store under the chainstate, for an index that keeps its own records
+ * there (its prefixes in chain/dbkeys.h); valid until chainstate_close. */
+struct store *chainstate_store(struct chainstate *cs);
 
 struct block_index *chainstate_tip(const struct chainstate *cs);
 /* The best chain's block at height, NULL above the tip. */

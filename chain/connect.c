@@ -332,6 +332,18 @@ static bool check_sigs(const struct block *b, const struct chain_params *p, stru
 	return true;
 }
 
+/* Before the asset map moves, so that a failing writer leaves nothing to
+ * take back. */
+static bool write_extra(const struct connect_writer *w, bool connect, const struct block *b,
+			const struct block_index *bi, const uint8_t *spent, size_t len, struct store_batch *batch,
+			struct verdict *v)
+{
+	char err[ERR_LEN];
+	if (w->write(w->ctx, connect, b, bi, spent, len, batch, err) != 0)
+		return verdict_fail(v, VR_ERROR, "index-error", "%s", err);
+	return true;
+}
+
 bool connect_block(struct store *s, const struct chain_params *p, const struct block *b,
 		   const struct block_index *bi, struct pool *pool, bool sigs_verified, struct store_batch *batch,
 		   struct connect_assets *ca, struct verdict *v)
@@ -354,6 +366,7 @@ bool connect_block(struct store *s, const struct chain_params *p, const struct b
 	ok = ok && (sigs_verified || check_sigs(b, p, pool, v));
 	if (ok && !buf_ok(&undo))
 		ok = oom(v);
+	ok = ok && (!ca || !ca->writer || write_extra(ca->writer, true, b, bi, undo.data + 1, undo.len - 1, batch, v));
 	ok = ok && (!ca || commit_assets(&o, bi, ca, v));
 	if (ok) {
 		struct dbkey ku = dbkey_hash(DB_UNDO, bi->hash), kh = dbkey_height(bi->height);
@@ -473,6 +486,19 @@ static void restore_tx(struct store_batch *batch, const struct tx *tx, const str
 	buf_release(&w);
 }
 
+/* The writer is handed the spent coins as connect_block handed them. */
+static int disconnect_extra(const struct connect_writer *w, const struct block *b, const struct block_index *bi,
+			    const struct undo *u, struct store_batch *batch, char *err)
+{
+	struct buf spent = BUF_INIT;
+	for (size_t i = 0; i < u->n; i++)
+		coin_write(&spent, &u->coins[i]);
+	int r = buf_ok(&spent) ? w->write(w->ctx, false, b, bi, spent.data, spent.len, batch, err)
+			       : err_set(err, "out of memory");
+	buf_release(&spent);
+	return r;
+}
+
 int disconnect_block(struct store *s, const struct block *b, const struct block_index *bi,
 		     struct store_batch *batch, struct connect_assets *ca, char *err)
 {
@@ -496,6 +522,8 @@ int disconnect_block(struct store *s, const struct block *b, const struct block_
 		if (i > 0)
 			r = undo_assets(&o, tx, spent, err);
 	}
+	if (r == 0 && ca && ca->writer)
+		r = disconnect_extra(ca->writer, b, bi, &u, batch, err);
 	if (r == 0 && ca && apply_assets(&o, ca) != 0)
 		r = err_set(err, "out of memory");
 	if (r == 0 && ca && memcmp(ca->root, bi->prev->header.assets, 32) != 0) {

@@ -19,6 +19,19 @@ struct asset_undo {
 	uint8_t old[32]; /* and its value then */
 };
 
+/* An index kept beside the chainstate in the very batch that connects or
+ * disconnects a block (the address index), so that it moves with the tip
+ * exactly. write adds to batch what connecting (connect true) or
+ * disconnecting b changes in its records; spent holds the coins b's inputs
+ * spent, in spending order, serialized as the undo record keeps them
+ * (coin_write, no count). 0, or -1 with err: the connect or disconnect
+ * then fails as a local error. */
+struct connect_writer {
+	int (*write)(void *ctx, bool connect, const struct block *b, const struct block_index *bi,
+		     const uint8_t *spent, size_t spent_len, struct store_batch *batch, char *err);
+	void *ctx;
+};
+
 /* The asset map (chain/smt.h) a connect or disconnect moves along with the
  * store, and what it changed: the caller keeps the changes when its batch
  * is written and takes them back (connect_assets_revert) when it is not. */
@@ -30,6 +43,10 @@ struct connect_assets {
 	 * header's (a block template); root is the map's root afterwards. */
 	bool fill;
 	uint8_t root[32];
+	/* Another index to move in the same batch; NULL: none. It rides here,
+	 * with the other state that follows the store, so that connect_block's
+	 * callers that have no such index need no change. */
+	const struct connect_writer *writer;
 };
 
 /* Takes back every change, newest first, and forgets them. */

@@ -18,6 +18,10 @@ enum {
 	DB_ASSET = 'a',    /* 'a' asset id         -> asset entry */
 	DB_TIP = 'T',      /* 'T'                  -> tip block hash */
 	DB_VERSION = 'V',  /* 'V'                  -> format version (u32le) */
+	/* The address index (-addressindex; chain/addrindex.h has the keys): */
+	DB_ADDR_DELTA = 'x', /* 'x' addr height(be) pos(be) index(be) spending -> amount, txid */
+	DB_ADDR_UTXO = 'y',  /* 'y' addr txid index(be) -> amount, height, pos, coinbase */
+	DB_ADDR_BEST = 'X',  /* 'X'                  -> the last block indexed */
 };
 
 #define DB_FORMAT_VERSION 2

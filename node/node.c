@@ -11,6 +11,7 @@
 
 #include "chain/address.h"
 #include "chain/mempool.h"
+#include "node/addrbuild.h"
 #include "node/datadir.h"
 #include "node/feed.h"
 #include "node/journal.h"
@@ -486,6 +487,18 @@ static int open_chain(struct node *n, char *err)
 	return 0;
 }
 
+/* -addressindex: kept in the chain's batches from here, built in the
+ * background from what is stored. */
+static int open_addrindex(struct node *n, char *err)
+{
+	int64_t pause = options_int(n->opts, "addressindexpause", 0);
+	if (pause < 0 || pause > 60000)
+		return err_set(err, "-addressindexpause must be between 0 and 60000 ms");
+	if (!options_bool(n->opts, "addressindex", false))
+		return 0;
+	return (n->addrbuild = addrbuild_start(n->base, n->cs, (unsigned)pause, err)) ? 0 : -1;
+}
+
 /* The mesh's timers (regtest-only options, for tests). */
 static int set_timers(struct node *n, struct p2p_config *cfg, char *err)
 {
@@ -630,13 +643,15 @@ static int open_rpc(struct node *n, char *err)
 	n->mining_rpc = (struct mining_rpc){ .cs = n->cs, .select = select_txs, .pooled = pooled, .ctx = n };
 	n->rawtx_rpc = (struct rawtx_rpc){ .cs = n->cs, .mp = n->mp, .events = n->events };
 	n->asset_rpc = (struct asset_rpc){ .cs = n->cs, .mp = n->mp };
+	n->address_rpc = (struct address_rpc){ .cs = n->cs, .mp = n->mp, .ai = addrbuild_index(n->addrbuild) };
 	bool wallet = !options_bool(n->opts, "disablewallet", false);
 	if (rpc_server_add_methods(n->rpc, node_methods, sizeof(node_methods) / sizeof(node_methods[0]), n, err) != 0 ||
 	    chain_rpc_register(n->rpc, &n->chain_rpc, err) != 0 || history_rpc_register(n->rpc, &n->chain_rpc, err) != 0 ||
 	    mining_rpc_register(n->rpc, &n->mining_rpc, err) != 0 ||
 	    rawtx_rpc_register(n->rpc, &n->rawtx_rpc, err) != 0 || net_rpc_register(n->rpc, &n->net_rpc, err) != 0 ||
 	    (wallet && (wallet_rpc_register(n->rpc, &n->wallets, err) != 0 || wallets_register(n->rpc, &n->wallets, err) != 0)) ||
-	    asset_rpc_register(n->rpc, &n->asset_rpc, &n->wallets, err) != 0)
+	    asset_rpc_register(n->rpc, &n->asset_rpc, &n->wallets, err) != 0 ||
+	    address_rpc_register(n->rpc, &n->address_rpc, err) != 0)
 		return -1;
 	n->rest = (struct rest){ .chain = &n->chain_rpc, .rawtx = &n->rawtx_rpc, .asset = &n->asset_rpc };
 	bool rest = options_bool(n->opts, "rest", false);
@@ -659,7 +674,7 @@ int node_start(struct node *n, struct options *opts, char *err)
 	if (evthread_use_pthreads() != 0 || !(n->base = event_base_new()))
 		return err_set(err, "cannot create the event loop");
 	if (write_pid(n, err) != 0 || add_signals(n, err) != 0 || open_notify(n, err) != 0 || open_metrics(n, err) != 0 || open_pool(n, err) != 0 || open_chain(n, err) != 0 ||
-	    open_mempool(n, err) != 0 || open_wallets(n, err) != 0 || open_p2p(n, err) != 0 ||
+	    open_addrindex(n, err) != 0 || open_mempool(n, err) != 0 || open_wallets(n, err) != 0 || open_p2p(n, err) != 0 ||
 	    open_miner(n, err) != 0)
 		return -1;
 	if (options_bool(opts, "server", true) && open_rpc(n, err) != 0)
@@ -709,6 +724,8 @@ void node_stop(struct node *n)
 	wallets_free(&n->wallets);
 	mempool_free(n->mp);
 	n->mp = NULL;
+	addrbuild_free(n->addrbuild);
+	n->addrbuild = NULL;
 	chainstate_close(n->cs);
 	n->cs = NULL;
 	pool_free(n->pool); /* last: every part above may use it */

@@ -10,6 +10,7 @@
 #include "chain/chainstate.h"
 #include "node/options.h"
 #include "p2p/net.h"
+#include "rpc/address_rpc.h"
 #include "rpc/asset_rpc.h"
 #include "rpc/chain_rpc.h"
 #include "rpc/mining_rpc.h"
@@ -26,6 +27,7 @@ struct miner;
 struct events;
 struct feed;
 struct metrics;
+struct addrbuild;
 
 struct node {
 	struct options *opts;
@@ -51,6 +53,8 @@ struct node {
 	struct net_rpc net_rpc;
 	struct wallets wallets; /* none loaded with -disablewallet */
 	struct asset_rpc asset_rpc;
+	struct addrbuild *addrbuild; /* NULL unless -addressindex */
+	struct address_rpc address_rpc;
 	struct rest rest; /* what GET /rest/ reads, with -rest */
 	struct event *signals[4];
 	int lock_fd;

@@ -58,6 +58,9 @@ static const struct opt_def table[] = {
 	{ "eventsclientbuffer", OPT_INT, "4194304",
 	  "Bytes of events a GET /events client may leave unread before it is cut off" },
 	{ "dbcache", OPT_INT, "16", "Database cache in MiB" },
+	{ "addressindex", OPT_BOOL, "0",
+	  "Keep an index of every address's amounts and unspent outputs for getaddress* (built in the background "
+	  "when enabled on an existing chain; docs/operations.md)" },
 	{ "debug", OPT_LIST, NULL, "Log debug lines of a category (net, mempool, rpc, bench, validation, wallet, db, mine, all)" },
 	{ "printtoconsole", OPT_BOOL, "0", "Send log lines to the console as well as debug.log" },
 	{ "daemon", OPT_BOOL, "0", "Run in the background" },
@@ -75,6 +78,8 @@ static const struct opt_def table[] = {
 	/* Hidden from -help and refused outside regtest: timers that tests
 	 * shorten (docs/protocol-behaviour.md). */
 	{ "eventskeepalive", OPT_INT, "15000", REGTEST_ONLY "Milliseconds between keep-alive comments on an idle event stream" },
+	{ "addressindexpause", OPT_INT, "0",
+	  REGTEST_ONLY "Milliseconds between slices of the address index's build, one block a slice when set" },
 	{ "handshaketimeout", OPT_INT, "60", REGTEST_ONLY "Seconds a peer may take to finish the handshake" },
 	{ "pinginterval", OPT_INT, "120", REGTEST_ONLY "Seconds between pings to a peer" },
 	{ "pingtimeout", OPT_INT, "1200",
