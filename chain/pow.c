@@ -90,7 +90,14 @@ bool pow_check(const uint8_t hash[U256_BYTES], uint32_t bits, uint32_t limit_bit
 
 /* 2^256 does not fit in 256 bits, so floor(2^256 / (t + 1)) is computed as
  * (2^256 - t - 1) / (t + 1) + 1 = ~t / (t + 1) + 1, as Bitcoin Core does. */
-void pow_block_work(struct u256 *out, uint32_t bits)
+/* The work of the last bits asked, per thread: a chain's headers share
+ * their bits for a whole retarget period, and the division below is the
+ * dearest step of checking a header. */
+static _Thread_local bool have_last;
+static _Thread_local uint32_t last_bits;
+static _Thread_local struct u256 last_work;
+
+static void block_work(struct u256 *out, uint32_t bits)
 {
 	struct u256 target, not_target, one, divisor;
 	bool negative, overflow;
@@ -106,6 +113,16 @@ void pow_block_work(struct u256 *out, uint32_t bits)
 	if (u256_divmod(out, NULL, &not_target, &divisor) != 0)
 		return;
 	(void)u256_add(out, out, &one);
+}
+
+void pow_block_work(struct u256 *out, uint32_t bits)
+{
+	if (!have_last || last_bits != bits) {
+		block_work(&last_work, bits);
+		last_bits = bits;
+		have_last = true;
+	}
+	*out = last_work;
 }
 
 /* The retarget proper, at the first block of a period: scales the previous
