@@ -22,6 +22,7 @@
 #include "rpc/events.h"
 #include "rpc/metrics.h"
 #include "rpc/server.h"
+#include "rpc/stats_rpc.h"
 #include "util/clock.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -591,6 +592,15 @@ static int serve_metrics(struct node *n, char *err)
 	return metrics_register(n->rpc, n->metrics, err);
 }
 
+/* The methods of the statistics and utility areas. */
+static int register_extra(struct node *n, char *err)
+{
+	if (datadir_join(n->chainstate_dir, sizeof(n->chainstate_dir), n->datadir, "chainstate", err) != 0)
+		return -1;
+	n->stats_rpc = (struct stats_rpc){ .cs = n->cs, .disk_bytes = chainstate_bytes, .disk_ctx = n->chainstate_dir };
+	return stats_rpc_register(n->rpc, &n->stats_rpc, err);
+}
+
 static int open_rpc(struct node *n, char *err)
 {
 	char cookie[PATH_MAX];
@@ -636,7 +646,7 @@ static int open_rpc(struct node *n, char *err)
 	    mining_rpc_register(n->rpc, &n->mining_rpc, err) != 0 ||
 	    rawtx_rpc_register(n->rpc, &n->rawtx_rpc, err) != 0 || net_rpc_register(n->rpc, &n->net_rpc, err) != 0 ||
 	    (wallet && (wallet_rpc_register(n->rpc, &n->wallets, err) != 0 || wallets_register(n->rpc, &n->wallets, err) != 0)) ||
-	    asset_rpc_register(n->rpc, &n->asset_rpc, &n->wallets, err) != 0)
+	    asset_rpc_register(n->rpc, &n->asset_rpc, &n->wallets, err) != 0 || register_extra(n, err) != 0)
 		return -1;
 	n->rest = (struct rest){ .chain = &n->chain_rpc, .rawtx = &n->rawtx_rpc, .asset = &n->asset_rpc };
 	bool rest = options_bool(n->opts, "rest", false);

@@ -16,6 +16,7 @@
 #include "rpc/net_rpc.h"
 #include "rpc/rawtx_rpc.h"
 #include "rpc/rest.h"
+#include "rpc/stats_rpc.h"
 #include "rpc/wallets.h"
 
 struct event_base;
@@ -52,6 +53,7 @@ struct node {
 	struct wallets wallets; /* none loaded with -disablewallet */
 	struct asset_rpc asset_rpc;
 	struct rest rest; /* what GET /rest/ reads, with -rest */
+	struct stats_rpc stats_rpc;
 	struct event *signals[4];
 	int lock_fd;
 	uint64_t started; /* unix seconds */

@@ -1,0 +1,167 @@
+#include "rpc/stats_rpc.h"
+
+#include <string.h>
+
+#include "chain/blockstats.h"
+#include "chain/connect.h"
+#include "rpc/chain_rpc.h"
+#include "rpc/txjson.h"
+#include "util/hex.h"
+
+/* --- getblockstats --- */
+
+/* Core's ParseHashOrHeight: a height of the best chain, or a block hash. */
+static int find_hash_or_height(struct chainstate *cs, struct block_index **bi, const cJSON *params,
+			       struct rpc_error *e)
+{
+	const cJSON *v = rpc_param(params, 0);
+	uint32_t tip = chainstate_tip(cs)->height;
+	if (!v)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "hash_or_height is required");
+	if (!cJSON_IsNumber(v)) {
+		uint8_t hash[32];
+		if (chain_rpc_param_hash(hash, params, 0, "hash_or_height", e) != 0)
+			return -1;
+		*bi = chainstate_lookup(cs, hash);
+		return *bi ? 0 : rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Block not found");
+	}
+	double h = v->valuedouble;
+	if (h != (double)(int64_t)h)
+		return rpc_error_set(e, RPC_TYPE_ERROR, "hash_or_height must be an integer");
+	if (h < 0)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Target block height %lld is negative", (long long)h);
+	if (h > tip)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "Target block height %lld after current tip %u",
+				     (long long)h, tip);
+	*bi = chainstate_at(cs, (uint32_t)h);
+	return 0;
+}
+
+static int read_stats(struct chainstate *cs, const struct block_index *bi, struct blockstats *st,
+		      struct rpc_error *e)
+{
+	struct block b;
+	struct connect_undo u = { 0 };
+	char err[ERR_LEN];
+	if (chain_rpc_read_block(cs, &b, bi, e) != 0)
+		return -1;
+	int r = 0;
+	/* A block of a coinbase alone spends nothing: no undo to read. */
+	if (b.n_tx > 1 && chainstate_read_undo(cs, bi, &b, &u, err) != 0)
+		r = rpc_error_set(e, RPC_MISC_ERROR, "Undo data expected but can't be read: %s", err);
+	if (r == 0 && blockstats_compute(st, &b, u.coins, u.n, err) != 0)
+		r = rpc_error_set(e, RPC_DATABASE_ERROR, "%s", err);
+	connect_undo_release(&u);
+	block_release(&b);
+	return r;
+}
+
+static cJSON *percentiles_json(const int64_t *p)
+{
+	cJSON *arr = cJSON_CreateArray();
+	bool ok = arr != NULL;
+	for (int i = 0; ok && i < BLOCKSTATS_PERCENTILES; i++)
+		ok = rpc_array_add(arr, cJSON_CreateNumber((double)p[i]));
+	return rpc_json_if(arr, ok);
+}
+
+/* Every field, in Core's (alphabetical) order. Amounts are units, as
+ * Core's satoshis. */
+static cJSON *stats_json(struct chainstate *cs, const struct block_index *bi, const struct blockstats *s)
+{
+	const struct chain_params *p = chainstate_params(cs);
+	cJSON *j = cJSON_CreateObject();
+	bool ok = j && cJSON_AddNumberToObject(j, "avgfee", (double)s->avg_fee) &&
+		  cJSON_AddNumberToObject(j, "avgfeerate", (double)s->avg_fee_rate) &&
+		  cJSON_AddNumberToObject(j, "avgtxsize", (double)s->avg_tx_size) &&
+		  txjson_add_hex(j, "blockhash", bi->hash, 32) &&
+		  cJSON_AddItemToObject(j, "feerate_percentiles", percentiles_json(s->fee_rate_percentiles)) &&
+		  cJSON_AddNumberToObject(j, "height", bi->height) && cJSON_AddNumberToObject(j, "ins", (double)s->ins) &&
+		  cJSON_AddNumberToObject(j, "maxfee", (double)s->max_fee) &&
+		  cJSON_AddNumberToObject(j, "maxfeerate", (double)s->max_fee_rate) &&
+		  cJSON_AddNumberToObject(j, "maxtxsize", (double)s->max_tx_size) &&
+		  cJSON_AddNumberToObject(j, "medianfee", (double)s->median_fee) &&
+		  cJSON_AddNumberToObject(j, "mediantime", (double)index_median_time(bi)) &&
+		  cJSON_AddNumberToObject(j, "mediantxsize", (double)s->median_tx_size) &&
+		  cJSON_AddNumberToObject(j, "minfee", (double)s->min_fee) &&
+		  cJSON_AddNumberToObject(j, "minfeerate", (double)s->min_fee_rate) &&
+		  cJSON_AddNumberToObject(j, "mintxsize", (double)s->min_tx_size) &&
+		  cJSON_AddNumberToObject(j, "outs", (double)s->outs) &&
+		  cJSON_AddNumberToObject(j, "subsidy", (double)params_subsidy(p, bi->height)) &&
+		  cJSON_AddNumberToObject(j, "time", (double)bi->header.time) &&
+		  cJSON_AddNumberToObject(j, "total_out", (double)s->total_out) &&
+		  cJSON_AddNumberToObject(j, "total_size", (double)s->total_size) &&
+		  cJSON_AddNumberToObject(j, "totalfee", (double)s->total_fee) &&
+		  cJSON_AddNumberToObject(j, "txs", (double)s->txs) &&
+		  cJSON_AddNumberToObject(j, "utxo_increase", (double)s->utxo_increase) &&
+		  cJSON_AddNumberToObject(j, "utxo_size_inc", (double)s->utxo_size_inc);
+	return rpc_json_if(j, ok);
+}
+
+/* The stats named in the array sel, taken out of all (which is freed);
+ * Core refuses a name it does not know with -8. */
+static int select_stats(cJSON **out, cJSON *all, const cJSON *sel, struct rpc_error *e)
+{
+	cJSON *j = cJSON_CreateObject(), *s;
+	*out = NULL;
+	if (!j) {
+		cJSON_Delete(all);
+		return rpc_oom(e);
+	}
+	cJSON_ArrayForEach(s, sel)
+	{
+		cJSON *v = cJSON_IsString(s) ? cJSON_DetachItemFromObjectCaseSensitive(all, s->valuestring) : NULL;
+		if (!cJSON_IsString(s) || (!v && !cJSON_GetObjectItemCaseSensitive(j, s->valuestring))) {
+			int r = cJSON_IsString(s) ? rpc_error_set(e, RPC_INVALID_PARAMETER, "Invalid selected statistic '%s'",
+								  s->valuestring)
+						  : rpc_error_set(e, RPC_TYPE_ERROR, "stats must be an array of strings");
+			cJSON_Delete(j);
+			cJSON_Delete(all);
+			return r;
+		}
+		if (v)
+			cJSON_AddItemToObject(j, s->valuestring, v);
+	}
+	cJSON_Delete(all);
+	*out = j;
+	return 0;
+}
+
+static int getblockstats(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct stats_rpc *r = ctx;
+	struct block_index *bi;
+	struct blockstats st;
+	const cJSON *sel = rpc_param(params, 1);
+	if (sel && !cJSON_IsArray(sel))
+		return rpc_error_set(e, RPC_TYPE_ERROR, "stats must be an array");
+	if (find_hash_or_height(r->cs, &bi, params, e) != 0 || read_stats(r->cs, bi, &st, e) != 0)
+		return -1;
+	cJSON *all = stats_json(r->cs, bi, &st);
+	if (!all)
+		return rpc_oom(e);
+	if (!sel || cJSON_GetArraySize(sel) == 0) {
+		*result = all;
+		return 0;
+	}
+	return select_stats(result, all, sel, e);
+}
+
+#define BLOCKSTATS                                                                                              \
+	"{avgfee?:int,avgfeerate?:int,avgtxsize?:int,blockhash?:hash,feerate_percentiles?:[int],height?:int,"  \
+	"ins?:int,maxfee?:int,maxfeerate?:int,maxtxsize?:int,medianfee?:int,mediantime?:int,mediantxsize?:int," \
+	"minfee?:int,minfeerate?:int,mintxsize?:int,outs?:int,subsidy?:int,time?:int,total_out?:int,"          \
+	"total_size?:int,totalfee?:int,txs?:int,utxo_increase?:int,utxo_size_inc?:int}"
+
+static const struct rpc_method methods[] = {
+	{ "getblockstats", "blockchain",
+	  "hash_or_height:int|hash (a height of the best chain, or a block hash) "
+	  "[stats:[str]=[] (the fields to answer; none or empty: all)]",
+	  "Returns statistics of a block of the best chain: amounts in units (1e-8 CRN), fee rates in units per byte.",
+	  getblockstats, BLOCKSTATS, "-1 -5 -8 -20" },
+};
+
+int stats_rpc_register(struct rpc_server *srv, struct stats_rpc *r, char *err)
+{
+	return rpc_server_add_methods(srv, methods, sizeof(methods) / sizeof(methods[0]), r, err);
+}
