@@ -4,6 +4,8 @@
 
 #include "chain/blockstats.h"
 #include "chain/connect.h"
+#include "chain/utxostats.h"
+#include "rpc/amount.h"
 #include "rpc/chain_rpc.h"
 #include "rpc/txjson.h"
 #include "util/hex.h"
@@ -147,6 +149,35 @@ static int getblockstats(void *ctx, const cJSON *params, cJSON **result, struct 
 	return select_stats(result, all, sel, e);
 }
 
+/* --- gettxoutsetinfo --- */
+
+static int gettxoutsetinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct stats_rpc *r = ctx;
+	const char *type;
+	struct utxostats st;
+	char err[ERR_LEN];
+	if (rpc_param_str(&type, params, 0, "hash_type", false, e) != 0)
+		return -1;
+	if (!type)
+		type = "hash_serialized_3";
+	bool hash = strcmp(type, "hash_serialized_3") == 0;
+	if (!hash && strcmp(type, "none") != 0)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "'%s' is not a valid hash_type", type);
+	const struct block_index *tip = chainstate_tip(r->cs);
+	if (utxostats_compute(r->cs, &st, hash, err) != 0)
+		return rpc_error_set(e, RPC_INTERNAL_ERROR, "Unable to read UTXO set: %s", err);
+	cJSON *j = cJSON_CreateObject();
+	bool ok = j && cJSON_AddNumberToObject(j, "height", tip->height) && txjson_add_hex(j, "bestblock", tip->hash, 32) &&
+		  cJSON_AddNumberToObject(j, "txouts", (double)st.txouts) &&
+		  cJSON_AddNumberToObject(j, "bogosize", (double)st.bogosize) &&
+		  (!hash || txjson_add_hex(j, "hash_serialized_3", st.hash, 32)) &&
+		  cJSON_AddItemToObject(j, "total_amount", amount_to_json(st.total_amount)) &&
+		  cJSON_AddNumberToObject(j, "transactions", (double)st.transactions) &&
+		  cJSON_AddNumberToObject(j, "disk_size", r->disk_bytes ? (double)r->disk_bytes(r->disk_ctx) : 0);
+	return rpc_result_if(result, j, ok, e);
+}
+
 #define BLOCKSTATS                                                                                              \
 	"{avgfee?:int,avgfeerate?:int,avgtxsize?:int,blockhash?:hash,feerate_percentiles?:[int],height?:int,"  \
 	"ins?:int,maxfee?:int,maxfeerate?:int,maxtxsize?:int,medianfee?:int,mediantime?:int,mediantxsize?:int," \
@@ -159,6 +190,14 @@ static const struct rpc_method methods[] = {
 	  "[stats:[str]=[] (the fields to answer; none or empty: all)]",
 	  "Returns statistics of a block of the best chain: amounts in units (1e-8 CRN), fee rates in units per byte.",
 	  getblockstats, BLOCKSTATS, "-1 -5 -8 -20" },
+	{ "gettxoutsetinfo", "blockchain",
+	  "[hash_type:str=hash_serialized_3 (hash_serialized_3: cairn's SHA-256 of the set; none: no hash)]",
+	  "Returns statistics of the unspent outputs of the best chain, with a hash of the whole set "
+	  "(docs/serialization.md).",
+	  gettxoutsetinfo,
+	  "{height:int,bestblock:hash,txouts:int,bogosize:int,hash_serialized_3?:hash,total_amount:amount,"
+	  "transactions:int,disk_size:int}",
+	  "-8 -32603" },
 };
 
 int stats_rpc_register(struct rpc_server *srv, struct stats_rpc *r, char *err)
