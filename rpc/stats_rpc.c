@@ -178,6 +178,56 @@ static int gettxoutsetinfo(void *ctx, const cJSON *params, cJSON **result, struc
 	return rpc_result_if(result, j, ok, e);
 }
 
+/* --- getchaintxstats --- */
+
+/* The transactions of the best chain up to bi, bi's included (Core's
+ * nChainTx), summed along the chain: the index keeps each block's own. */
+static int64_t chain_tx(const struct block_index *bi)
+{
+	int64_t n = 0;
+	for (; bi; bi = bi->prev)
+		n += bi->n_tx;
+	return n;
+}
+
+static int getchaintxstats(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct stats_rpc *r = ctx;
+	struct block_index *bi = chainstate_tip(r->cs);
+	int64_t count;
+	if (rpc_param(params, 1)) {
+		if (chain_rpc_find_block(r->cs, &bi, params, 1, e) != 0)
+			return -1;
+		if (!chainstate_on_best(r->cs, bi))
+			return rpc_error_set(e, RPC_INVALID_PARAMETER, "Block is not in main chain");
+	}
+	if (!rpc_param(params, 0)) {
+		/* Core's default: a month of blocks, one a minute here. */
+		count = 30 * 24 * 60;
+		if (count > (int64_t)bi->height - 1)
+			count = bi->height > 0 ? (int64_t)bi->height - 1 : 0;
+	} else if (rpc_param_int(&count, params, 0, "nblocks", 0, INT32_MIN, INT32_MAX, e) != 0) {
+		return -1;
+	} else if (count < 0 || (count > 0 && count >= (int64_t)bi->height)) {
+		return rpc_error_set(e, RPC_INVALID_PARAMETER,
+				     "Invalid block count: should be between 0 and the block's height - 1");
+	}
+	const struct block_index *past = index_ancestor(bi, bi->height - (uint32_t)count);
+	int64_t txs = chain_tx(bi), dt = (int64_t)index_median_time(bi) - (int64_t)index_median_time(past);
+	int64_t dtx = txs - chain_tx(past);
+	cJSON *j = cJSON_CreateObject();
+	bool ok = j && cJSON_AddNumberToObject(j, "time", (double)bi->header.time) &&
+		  cJSON_AddNumberToObject(j, "txcount", (double)txs) &&
+		  txjson_add_hex(j, "window_final_block_hash", bi->hash, 32) &&
+		  cJSON_AddNumberToObject(j, "window_final_block_height", bi->height) &&
+		  cJSON_AddNumberToObject(j, "window_block_count", (double)count);
+	if (ok && count > 0)
+		ok = cJSON_AddNumberToObject(j, "window_tx_count", (double)dtx) &&
+		     cJSON_AddNumberToObject(j, "window_interval", (double)dt) &&
+		     (dt <= 0 || cJSON_AddNumberToObject(j, "txrate", (double)dtx / (double)dt));
+	return rpc_result_if(result, j, ok, e);
+}
+
 #define BLOCKSTATS                                                                                              \
 	"{avgfee?:int,avgfeerate?:int,avgtxsize?:int,blockhash?:hash,feerate_percentiles?:[int],height?:int,"  \
 	"ins?:int,maxfee?:int,maxfeerate?:int,maxtxsize?:int,medianfee?:int,mediantime?:int,mediantxsize?:int," \
@@ -198,6 +248,13 @@ static const struct rpc_method methods[] = {
 	  "{height:int,bestblock:hash,txouts:int,bogosize:int,hash_serialized_3?:hash,total_amount:amount,"
 	  "transactions:int,disk_size:int}",
 	  "-8 -32603" },
+	{ "getchaintxstats", "blockchain",
+	  "[nblocks:int (the window in blocks; default a month's, 43200)] "
+	  "[blockhash:hash (the window's last block; default the tip)]",
+	  "Returns statistics of the number of transactions over a window of the best chain.", getchaintxstats,
+	  "{time:int,txcount:int,window_final_block_hash:hash,window_final_block_height:int,window_block_count:int,"
+	  "window_tx_count?:int,window_interval?:int,txrate?:num}",
+	  "-5 -8" },
 };
 
 int stats_rpc_register(struct rpc_server *srv, struct stats_rpc *r, char *err)
