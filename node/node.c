@@ -24,6 +24,7 @@
 #include "rpc/mempool_rpc.h"
 #include "rpc/server.h"
 #include "rpc/stats_rpc.h"
+#include "rpc/util_rpc.h"
 #include "util/clock.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -625,10 +626,17 @@ static int register_extra(struct node *n, char *err)
 {
 	if (datadir_join(n->chainstate_dir, sizeof(n->chainstate_dir), n->datadir, "chainstate", err) != 0)
 		return -1;
+	n->util_rpc.p = n->p;
+	n->util_rpc.srv = n->rpc;
+	if (datadir_join(n->util_rpc.log_path, sizeof(n->util_rpc.log_path), n->datadir, "debug.log", err) != 0)
+		return -1;
 	n->stats_rpc = (struct stats_rpc){ .cs = n->cs, .disk_bytes = chainstate_bytes, .disk_ctx = n->chainstate_dir };
 	return stats_rpc_register(n->rpc, &n->stats_rpc, err) != 0 ||
 			       mempool_rpc_register(n->rpc, &n->rawtx_rpc, err) != 0 ||
-			       rpc_server_add_methods(n->rpc, mempool_methods, 1, n, err) != 0
+			       rpc_server_add_methods(n->rpc, mempool_methods, 1, n, err) != 0 ||
+			       util_rpc_register(n->rpc, &n->util_rpc, err) != 0 ||
+			       (!options_bool(n->opts, "disablewallet", false) &&
+				util_rpc_register_wallet(n->rpc, &n->wallets, err) != 0)
 		       ? -1
 		       : 0;
 }

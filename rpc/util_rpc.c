@@ -1,0 +1,149 @@
+#include "rpc/util_rpc.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/address.h"
+#include "chain/message.h"
+#include "rpc/wallet_rpc.h"
+#include "util/clock.h"
+#include "util/hex.h"
+#include "wallet/key.h"
+#include "wallet/wallet.h"
+
+/* --- signed messages --- */
+
+void util_rpc_sig_text(char out[UTIL_RPC_SIG_TEXT_LEN], const uint8_t sig[MESSAGE_SIG_LEN])
+{
+	EVP_EncodeBlock((unsigned char *)out, sig, MESSAGE_SIG_LEN);
+}
+
+/* Decodes strict, padded base64 into out (cap bytes): the length; -2
+ * when text is not base64 (Core's "Malformed base64 encoding"), -1 when
+ * it decodes to more than cap bytes. */
+static int base64_decode(uint8_t *out, size_t cap, const char *text)
+{
+	size_t len = strlen(text), pad = 0;
+	if (len % 4 != 0)
+		return -2;
+	for (size_t i = 0; i < len; i++)
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=", text[i]) ||
+		    (text[i] == '=' && i + 2 < len) || (text[i] == '=' && i + 1 < len && text[i + 1] != '='))
+			return -2;
+	if (len && text[len - 1] == '=')
+		pad = text[len - 2] == '=' ? 2 : 1;
+	size_t n = len / 4 * 3 - pad;
+	if (n > cap)
+		return -1;
+	uint8_t *tmp = malloc(len / 4 * 3 + 1);
+	if (!tmp)
+		return -1;
+	int rc = EVP_DecodeBlock(tmp, (const unsigned char *)text, (int)len);
+	if (rc >= 0)
+		memcpy(out, tmp, n);
+	free(tmp);
+	return rc < 0 ? -2 : (int)n;
+}
+
+static int answer_sig(cJSON **result, const uint8_t pubkey[32], const uint8_t sig[64], struct rpc_error *e)
+{
+	uint8_t blob[MESSAGE_SIG_LEN];
+	char text[UTIL_RPC_SIG_TEXT_LEN];
+	memcpy(blob, pubkey, 32);
+	memcpy(blob + 32, sig, 64);
+	util_rpc_sig_text(text, blob);
+	return rpc_result(result, cJSON_CreateString(text), e);
+}
+
+static int verifymessage(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct util_rpc *r = ctx;
+	const char *addr, *sig, *msg;
+	uint8_t hash[20], blob[MESSAGE_SIG_LEN];
+	char err[ERR_LEN];
+	if (rpc_param_str(&addr, params, 0, "address", true, e) != 0 ||
+	    rpc_param_str(&sig, params, 1, "signature", true, e) != 0 ||
+	    rpc_param_str(&msg, params, 2, "message", true, e) != 0)
+		return -1;
+	if (address_decode(hash, r->p->hrp, addr, err) != 0)
+		return rpc_error_set(e, RPC_TYPE_ERROR, "Invalid address");
+	int n = base64_decode(blob, sizeof(blob), sig);
+	if (n == -2)
+		return rpc_error_set(e, RPC_TYPE_ERROR, "Malformed base64 encoding");
+	bool ok = n == MESSAGE_SIG_LEN && message_verify(hash, blob, msg, strlen(msg));
+	return rpc_result(result, cJSON_CreateBool(ok), e);
+}
+
+static int signmessagewithprivkey(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	const char *hex, *msg;
+	uint8_t key[32], pubkey[32], sig[64], digest[32];
+	(void)ctx;
+	if (rpc_param_str(&hex, params, 0, "privkey", true, e) != 0 ||
+	    rpc_param_str(&msg, params, 1, "message", true, e) != 0)
+		return -1;
+	bool good = strlen(hex) == 64 && hex_decode(key, 32, hex) && key_seckey_valid(key);
+	int rc = !good ? rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Invalid private key")
+	       : message_digest(digest, msg, strlen(msg)) != 0 || key_pubkey_xonly(pubkey, key) != 0 ||
+			 key_sign(sig, key, digest) != 0
+		       ? rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Sign failed")
+		       : answer_sig(result, pubkey, sig, e);
+	OPENSSL_cleanse(key, sizeof(key));
+	return rc;
+}
+
+static int signmessage(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	const char *addr, *msg;
+	uint8_t hash[20], digest[32], pubkey[32], sig[64];
+	char err[ERR_LEN];
+	if (rpc_param_str(&addr, params, 0, "address", true, e) != 0 ||
+	    rpc_param_str(&msg, params, 1, "message", true, e) != 0)
+		return -1;
+	if (address_decode(hash, chainstate_params(r->cs)->hrp, addr, err) != 0)
+		return rpc_error_set(e, RPC_TYPE_ERROR, "Invalid address");
+	if (message_digest(digest, msg, strlen(msg)) != 0)
+		return rpc_oom(e);
+	wallet_is_locked(r->w, clock_now()); /* an expired walletpassphrase lapses */
+	int s = wallet_sign_digest(r->w, hash, digest, pubkey, sig, err);
+	if (s == WALLET_NOT_FOUND)
+		return rpc_error_set(e, RPC_WALLET_ERROR, "Private key not available");
+	if (s == WALLET_LOCKED)
+		return rpc_error_set(e, RPC_WALLET_UNLOCK_NEEDED,
+				     "Error: Please enter the wallet passphrase with walletpassphrase first.");
+	if (s != WALLET_OK)
+		return rpc_error_set(e, wallet_rpc_code(s), "%s", err);
+	return answer_sig(result, pubkey, sig, e);
+}
+
+static const struct rpc_method methods[] = {
+	{ "verifymessage", "util",
+	  "address:str (the signer's address) signature:str (base64, as signmessage gives it) "
+	  "message:str (the message signed)",
+	  "Tells whether signature is the address's key's over message (BIP-340 over the tagged hash "
+	  "\"cairn/message\"; docs/rpc.md).",
+	  verifymessage, "bool", "-3" },
+	{ "signmessagewithprivkey", "util", "privkey:str (64 hex digits) message:str (the message to sign)",
+	  "Signs a message with a secret key; returns base64 of the x-only key and the BIP-340 signature.",
+	  signmessagewithprivkey, "str", "-5" },
+};
+
+static const struct rpc_method wallet_methods[] = {
+	{ "signmessage", "wallet", "address:str (an address of the wallet) message:str (the message to sign)",
+	  "Signs a message with the key of one of the wallet's addresses; returns base64 of the x-only key and "
+	  "the BIP-340 signature (docs/rpc.md).",
+	  signmessage, "str", "-3 -4 -13" },
+};
+
+int util_rpc_register(struct rpc_server *srv, struct util_rpc *r, char *err)
+{
+	return rpc_server_add_methods(srv, methods, sizeof(methods) / sizeof(methods[0]), r, err);
+}
+
+int util_rpc_register_wallet(struct rpc_server *srv, struct wallets *set, char *err)
+{
+	return rpc_server_add_routed_methods(srv, wallet_methods, 1, wallets_route, set, err);
+}
