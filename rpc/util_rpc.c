@@ -119,6 +119,27 @@ static int signmessage(void *ctx, const cJSON *params, cJSON **result, struct rp
 	return answer_sig(result, pubkey, sig, e);
 }
 
+/* --- the node's own state --- */
+
+static int getrpcinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct util_rpc *r = ctx;
+	struct rpc_active_call calls[RPC_MAX_ACTIVE];
+	(void)params;
+	size_t n = rpc_server_active(r->srv, calls, RPC_MAX_ACTIVE);
+	uint64_t now = clock_mono_us();
+	cJSON *j = cJSON_CreateObject(), *arr = j ? cJSON_AddArrayToObject(j, "active_commands") : NULL;
+	bool ok = arr != NULL;
+	for (size_t i = 0; ok && i < n; i++) {
+		cJSON *c = cJSON_CreateObject();
+		bool built = c && cJSON_AddStringToObject(c, "method", calls[i].name) &&
+			     cJSON_AddNumberToObject(c, "duration", (double)(now - calls[i].started_us));
+		ok = rpc_array_add(arr, built ? c : (cJSON_Delete(c), NULL));
+	}
+	ok = ok && cJSON_AddStringToObject(j, "logpath", r->log_path);
+	return rpc_result_if(result, j, ok, e);
+}
+
 static const struct rpc_method methods[] = {
 	{ "verifymessage", "util",
 	  "address:str (the signer's address) signature:str (base64, as signmessage gives it) "
@@ -129,6 +150,8 @@ static const struct rpc_method methods[] = {
 	{ "signmessagewithprivkey", "util", "privkey:str (64 hex digits) message:str (the message to sign)",
 	  "Signs a message with a secret key; returns base64 of the x-only key and the BIP-340 signature.",
 	  signmessagewithprivkey, "str", "-5" },
+	{ "getrpcinfo", "control", "", "Returns the RPC calls running now (durations in microseconds) and the log's path.",
+	  getrpcinfo, "{active_commands:[{method:str,duration:int}],logpath:str}", NULL },
 };
 
 static const struct rpc_method wallet_methods[] = {
