@@ -10,6 +10,7 @@
 #include "rpc/wallet_rpc.h"
 #include "util/clock.h"
 #include "util/hex.h"
+#include "util/log.h"
 #include "wallet/key.h"
 #include "wallet/wallet.h"
 
@@ -140,6 +141,44 @@ static int getrpcinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc
 	return rpc_result_if(result, j, ok, e);
 }
 
+/* Applies each name of the array arr (NULL: none) with fn; -8 for one it
+ * does not know, as Core. */
+static int apply_categories(const cJSON *arr, bool (*fn)(const char *), struct rpc_error *e)
+{
+	const cJSON *c;
+	if (arr && !cJSON_IsArray(arr))
+		return rpc_error_set(e, RPC_TYPE_ERROR, "categories must be an array of strings");
+	cJSON_ArrayForEach(c, arr)
+	{
+		if (!cJSON_IsString(c))
+			return rpc_error_set(e, RPC_TYPE_ERROR, "categories must be an array of strings");
+		if (!fn(c->valuestring))
+			return rpc_error_set(e, RPC_INVALID_PARAMETER, "unknown logging category %s", c->valuestring);
+	}
+	return 0;
+}
+
+static bool enable_category(const char *name)
+{
+	/* Core's "none" and "0" in include turn nothing on */
+	return strcmp(name, "none") == 0 || strcmp(name, "0") == 0 || log_enable(name);
+}
+
+static int logging(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	const char *name;
+	bool on;
+	(void)ctx;
+	if (apply_categories(rpc_param(params, 0), enable_category, e) != 0 ||
+	    apply_categories(rpc_param(params, 1), log_disable, e) != 0)
+		return -1;
+	cJSON *j = cJSON_CreateObject();
+	bool ok = j != NULL;
+	for (size_t i = 0; ok && (name = log_category(i, &on)); i++)
+		ok = cJSON_AddBoolToObject(j, name, on) != NULL;
+	return rpc_result_if(result, j, ok, e);
+}
+
 static const struct rpc_method methods[] = {
 	{ "verifymessage", "util",
 	  "address:str (the signer's address) signature:str (base64, as signmessage gives it) "
@@ -152,6 +191,11 @@ static const struct rpc_method methods[] = {
 	  signmessagewithprivkey, "str", "-5" },
 	{ "getrpcinfo", "control", "", "Returns the RPC calls running now (durations in microseconds) and the log's path.",
 	  getrpcinfo, "{active_commands:[{method:str,duration:int}],logpath:str}", NULL },
+	{ "logging", "control",
+	  "[include:[str] (categories to turn on; all or 1: every one)] "
+	  "[exclude:[str] (categories to turn off; all, none: every one)]",
+	  "Turns debug log categories on and off, include first; returns every category and whether it is on.",
+	  logging, "{*:bool}", "-8" },
 };
 
 static const struct rpc_method wallet_methods[] = {
