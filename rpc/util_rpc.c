@@ -1,7 +1,9 @@
 #include "rpc/util_rpc.h"
 
+#include <malloc.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,6 +181,50 @@ static int logging(void *ctx, const cJSON *params, cJSON **result, struct rpc_er
 	return rpc_result_if(result, j, ok, e);
 }
 
+/* Core's "stats" mode describes its pool of locked (mlock'd) memory for
+ * keys; cairn keeps no such pool, so the object describes the process's
+ * heap as glibc's mallinfo2 sees it (docs/rpc.md), with locked 0. */
+static cJSON *memory_stats(void)
+{
+	struct mallinfo2 m = mallinfo2();
+	cJSON *j = cJSON_CreateObject(), *l = j ? cJSON_AddObjectToObject(j, "locked") : NULL;
+	bool ok = l && cJSON_AddNumberToObject(l, "used", (double)(m.uordblks + m.hblkhd)) &&
+		  cJSON_AddNumberToObject(l, "free", (double)m.fordblks) &&
+		  cJSON_AddNumberToObject(l, "total", (double)(m.arena + m.hblkhd)) &&
+		  cJSON_AddNumberToObject(l, "locked", 0) &&
+		  cJSON_AddNumberToObject(l, "chunks_used", (double)m.hblks) &&
+		  cJSON_AddNumberToObject(l, "chunks_free", (double)(m.ordblks + m.smblks));
+	return rpc_json_if(j, ok);
+}
+
+/* Core's "mallocinfo" mode: glibc's malloc_info XML. */
+static cJSON *malloc_xml(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return NULL;
+	int rc = malloc_info(0, f);
+	fclose(f);
+	cJSON *j = rc == 0 && text ? cJSON_CreateString(text) : NULL;
+	free(text);
+	return j;
+}
+
+static int getmemoryinfo(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	const char *mode;
+	(void)ctx;
+	if (rpc_param_str(&mode, params, 0, "mode", false, e) != 0)
+		return -1;
+	if (!mode || strcmp(mode, "stats") == 0)
+		return rpc_result(result, memory_stats(), e);
+	if (strcmp(mode, "mallocinfo") == 0)
+		return rpc_result(result, malloc_xml(), e);
+	return rpc_error_set(e, RPC_INVALID_PARAMETER, "unknown mode %s", mode);
+}
+
 static const struct rpc_method methods[] = {
 	{ "verifymessage", "util",
 	  "address:str (the signer's address) signature:str (base64, as signmessage gives it) "
@@ -196,6 +242,10 @@ static const struct rpc_method methods[] = {
 	  "[exclude:[str] (categories to turn off; all, none: every one)]",
 	  "Turns debug log categories on and off, include first; returns every category and whether it is on.",
 	  logging, "{*:bool}", "-8" },
+	{ "getmemoryinfo", "control", "[mode:str=stats (stats: the heap in numbers; mallocinfo: glibc's XML)]",
+	  "Returns the process's heap as glibc sees it (Core's \"locked\" object; docs/rpc.md), or glibc's malloc_info XML.",
+	  getmemoryinfo,
+	  "{locked:{used:int,free:int,total:int,locked:int,chunks_used:int,chunks_free:int}}|str", "-8" },
 };
 
 static const struct rpc_method wallet_methods[] = {
