@@ -508,6 +508,9 @@ static int open_chain(struct node *n, char *err)
 	if (datadir_join(path, sizeof(path), n->datadir, "chainstate", err) != 0)
 		return -1;
 	struct chainstate_opts o = { .path = path, .cache_bytes = (size_t)mib << 20, .pool = n->pool };
+	if (options_is_set(n->opts, "txindex"))
+		log_info("-txindex%s: the transaction index is always on, the option changes nothing",
+			 options_bool(n->opts, "txindex", true) ? "" : "=0");
 	uint64_t t0 = clock_mono_us();
 	if (!(n->cs = chainstate_open(n->p, &o, err)))
 		return -1;
