@@ -25,6 +25,7 @@
 #include "rpc/server.h"
 #include "rpc/stats_rpc.h"
 #include "rpc/util_rpc.h"
+#include "rpc/walletinfo_rpc.h"
 #include "util/clock.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -634,14 +635,14 @@ static int register_extra(struct node *n, char *err)
 	if (datadir_join(n->util_rpc.log_path, sizeof(n->util_rpc.log_path), n->datadir, "debug.log", err) != 0)
 		return -1;
 	n->stats_rpc = (struct stats_rpc){ .cs = n->cs, .disk_bytes = chainstate_bytes, .disk_ctx = n->chainstate_dir };
-	return stats_rpc_register(n->rpc, &n->stats_rpc, err) != 0 ||
-			       mempool_rpc_register(n->rpc, &n->rawtx_rpc, err) != 0 ||
-			       rpc_server_add_methods(n->rpc, mempool_methods, 1, n, err) != 0 ||
-			       util_rpc_register(n->rpc, &n->util_rpc, err) != 0 ||
-			       (!options_bool(n->opts, "disablewallet", false) &&
-				util_rpc_register_wallet(n->rpc, &n->wallets, err) != 0)
-		       ? -1
-		       : 0;
+	bool wallet = !options_bool(n->opts, "disablewallet", false);
+	if (stats_rpc_register(n->rpc, &n->stats_rpc, err) != 0 || mempool_rpc_register(n->rpc, &n->rawtx_rpc, err) != 0 ||
+	    rpc_server_add_methods(n->rpc, mempool_methods, 1, n, err) != 0 ||
+	    util_rpc_register(n->rpc, &n->util_rpc, err) != 0 ||
+	    (wallet && (util_rpc_register_wallet(n->rpc, &n->wallets, err) != 0 ||
+			walletinfo_rpc_register(n->rpc, &n->wallets, err) != 0)))
+		return -1;
+	return 0;
 }
 
 static int open_rpc(struct node *n, char *err)

@@ -112,6 +112,19 @@ int wallet_get_change_address(struct wallet *w, char *out, size_t out_len, char 
  * (may be NULL) then points at its label or "" (owned by w, valid until the
  * next change), *change tells a change key (may be NULL). */
 bool wallet_is_mine(const struct wallet *w, const uint8_t addr[20], const char **label, bool *change);
+/* What getaddressinfo tells of one of the wallet's addresses. */
+struct wallet_address_info {
+	uint8_t pubkey[32];   /* the x-only key */
+	bool change;          /* a change key */
+	bool imported;        /* imported (importprivkey), not derived */
+	uint32_t chain;       /* derived: m/0'/chain'/index' */
+	uint32_t index;
+	bool has_label;       /* in the address book (it may be "") */
+	char label[WSTORE_LABEL_MAX + 1];
+};
+/* True with *out filled when addr is one of the wallet's keys; false with
+ * *out zeroed otherwise. */
+bool wallet_address_info(const struct wallet *w, const uint8_t addr[20], struct wallet_address_info *out);
 /* Sets the label of one of the wallet's addresses. */
 int wallet_set_label(struct wallet *w, const uint8_t addr[20], const char *label, char *err) WUR;
 /* The secret key of address as 64 hex digits (dumpprivkey). WALLET_LOCKED,
