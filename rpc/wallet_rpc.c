@@ -474,6 +474,11 @@ static cJSON *entry_json(struct wallet_rpc *r, const struct wallet_tx_entry *t)
 	return rpc_json_if(j, ok);
 }
 
+cJSON *wallet_rpc_entry_json(struct wallet_rpc *r, const struct wallet_tx_entry *t)
+{
+	return entry_json(r, t);
+}
+
 static int listtransactions(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct wallet_rpc *r = ctx;
