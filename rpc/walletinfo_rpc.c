@@ -138,6 +138,25 @@ static int listsinceblock(void *ctx, const cJSON *params, cJSON **result, struct
 	return 0;
 }
 
+/* --- abandontransaction --- */
+
+static int abandontransaction(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	uint8_t txid[32];
+	char err[ERR_LEN];
+	if (chain_rpc_param_hash(txid, params, 0, "txid", e) != 0)
+		return -1;
+	wallet_is_locked(r->w, clock_now());
+	int s = wallet_abandon(r->w, txid, err);
+	if (s == WALLET_NOT_FOUND || s == WALLET_INVALID_PARAMETER) /* Core answers -5 for both */
+		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "%s", err);
+	if (s != WALLET_OK)
+		return rpc_error_set(e, wallet_rpc_code(s), "%s", err);
+	*result = NULL;
+	return 0;
+}
+
 static const struct rpc_method methods[] = {
 	{ "getaddressinfo", "wallet", "address:str (the address to describe)",
 	  "Returns what the wallet knows of an address: whether it is the wallet's, its key, derivation path, "
@@ -156,6 +175,10 @@ static const struct rpc_method methods[] = {
 	  "reorganisation, and the block to ask from next time.",
 	  listsinceblock,
 	  "{transactions:[" WALLET_RPC_ENTRY "],removed?:[" WALLET_RPC_ENTRY "],lastblock:hash}", "-5 -8 -18 -19" },
+	{ "abandontransaction", "wallet", "txid:hash (a wallet transaction neither confirmed nor in the mempool)",
+	  "Marks a wallet transaction, and its wallet descendants, abandoned: no longer resubmitted, its inputs "
+	  "spendable.",
+	  abandontransaction, "null", "-4 -5 -8 -18 -19" },
 };
 
 int walletinfo_rpc_register(struct rpc_server *srv, struct wallets *set, char *err)

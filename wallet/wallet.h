@@ -243,6 +243,7 @@ struct wallet_tx_entry {
 	uint32_t confirmations;  /* 0: unconfirmed */
 	bool trusted;
 	bool confirmed;
+	bool abandoned;          /* abandontransaction marked it */
 	uint8_t block_hash[32];
 	uint32_t block_height, block_pos;
 	uint64_t time;           /* first seen */
@@ -289,6 +290,16 @@ int wallet_lock_coins(struct wallet *w, const struct outpoint *ops, size_t n, bo
 int wallet_unlock_all_coins(struct wallet *w, char *err) WUR;
 /* The locked outputs; *out malloc'd (free). */
 int wallet_list_locked(struct wallet *w, struct outpoint **out, size_t *n, char *err) WUR;
+
+/* abandontransaction: marks txid, a wallet transaction neither confirmed
+ * nor in the mempool (nor a coinbase), and the wallet's transactions that
+ * spend it, abandoned: the node no longer resubmits them at load, and
+ * their inputs (free already, as of any inactive transaction) stay so. A
+ * block or the mempool taking one back clears its mark. WALLET_NOT_FOUND
+ * ("invalid or non-wallet transaction id"), WALLET_INVALID_PARAMETER
+ * ("transaction not eligible for abandonment"), WALLET_ERROR when it
+ * cannot be saved. */
+int wallet_abandon(struct wallet *w, const uint8_t txid[32], char *err) WUR;
 
 /* ---- building and signing ---- */
 
