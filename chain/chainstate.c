@@ -247,6 +247,12 @@ static int chain_push(struct chainstate *cs, struct block_index *bi)
 	return 0;
 }
 
+int chainstate_read_undo(struct chainstate *cs, const struct block_index *bi, const struct block *b,
+			 struct connect_undo *out, char *err)
+{
+	return connect_read_undo(cs->store, b, bi, out, err);
+}
+
 int chainstate_read_block(struct chainstate *cs, const struct block_index *bi, struct block *out, char *err)
 {
 	struct dbkey k = dbkey_hash(DB_BLOCK, bi->hash);

@@ -98,6 +98,12 @@ int chainstate_reconsider(struct chainstate *cs, struct block_index *bi, char *e
 int chainstate_commit_assets(struct chainstate *cs, struct block *b, char *err) WUR;
 /* Reads a stored block; -1 with err when it is missing or unreadable. */
 int chainstate_read_block(struct chainstate *cs, const struct block_index *bi, struct block *out, char *err) WUR;
+/* Reads the undo data of bi, a block on the best chain whose block b the
+ * caller read: the coins its inputs spent (connect.h). 0, or -1 with err
+ * and *out empty. */
+struct connect_undo;
+int chainstate_read_undo(struct chainstate *cs, const struct block_index *bi, const struct block *b,
+			 struct connect_undo *out, char *err) WUR;
 /* The unspent output at op: 1 and *out (caller releases), 0, or -1. */
 int chainstate_get_coin(struct chainstate *cs, const struct outpoint *op, struct coin *out);
 /* A view of the best chain's unspent outputs and assets. */

@@ -381,20 +381,19 @@ bool connect_block(struct store *s, const struct chain_params *p, const struct b
 
 /* --- disconnecting --- */
 
-struct undo {
-	struct coin *coins;
-	size_t n;
-};
-
-static void undo_release(struct undo *u)
+void connect_undo_release(struct connect_undo *u)
 {
+	if (!u)
+		return;
 	for (size_t i = 0; i < u->n; i++)
 		coin_release(&u->coins[i]);
 	free(u->coins);
+	u->coins = NULL;
+	u->n = 0;
 }
 
-static int undo_load(struct store *s, const struct block *b, const struct block_index *bi,
-		     struct undo *u, char *err)
+int connect_read_undo(struct store *s, const struct block *b, const struct block_index *bi, struct connect_undo *u,
+		      char *err)
 {
 	struct dbkey k = dbkey_hash(DB_UNDO, bi->hash);
 	uint8_t *val;
@@ -415,7 +414,7 @@ static int undo_load(struct store *s, const struct block *b, const struct block_
 		r = err_set(err, "undo data of block at height %u has trailing bytes", bi->height);
 	store_free(val);
 	if (r != 0)
-		undo_release(u);
+		connect_undo_release(u);
 	return r;
 }
 
@@ -502,10 +501,10 @@ static int disconnect_extra(const struct connect_writer *w, const struct block *
 int disconnect_block(struct store *s, const struct block *b, const struct block_index *bi,
 		     struct store_batch *batch, struct connect_assets *ca, char *err)
 {
-	struct undo u;
+	struct connect_undo u;
 	struct overlay o;
 	int r = 0;
-	if (undo_load(s, b, bi, &u, err) != 0)
+	if (connect_read_undo(s, b, bi, &u, err) != 0)
 		return -1;
 	overlay_init(&o, s);
 	size_t at = u.n;
@@ -537,6 +536,6 @@ int disconnect_block(struct store *s, const struct block *b, const struct block_
 		store_batch_del(batch, kh.b, kh.len);
 	}
 	overlay_release(&o);
-	undo_release(&u);
+	connect_undo_release(&u);
 	return r;
 }

@@ -73,6 +73,20 @@ bool connect_block(struct store *s, const struct chain_params *p, const struct b
 int disconnect_block(struct store *s, const struct block *b, const struct block_index *bi,
 		     struct store_batch *batch, struct connect_assets *ca, char *err) WUR;
 
+/* The coins a connected block's inputs spent, as its undo data keeps
+ * them: every input of b->txs[1..] in transaction then input order. */
+struct connect_undo {
+	struct coin *coins;
+	size_t n;
+};
+/* Reads bi's undo data for its block b into *u (release it): 0, or -1 with
+ * err filled and *u empty when it is missing (a block not on the best
+ * chain has none) or corrupt. */
+int connect_read_undo(struct store *s, const struct block *b, const struct block_index *bi, struct connect_undo *u,
+		      char *err) WUR;
+/* Frees u's coins; takes NULL, safe twice. */
+void connect_undo_release(struct connect_undo *u);
+
 /* Store readers shared with the chainstate: 1 found, 0 absent, -1 error. */
 int connect_read_coin(struct store *s, const struct outpoint *op, struct coin *out);
 int connect_read_asset(struct store *s, const uint8_t id[32], struct asset_entry *out);

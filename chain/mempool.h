@@ -179,6 +179,11 @@ bool mempool_has_orphan(const struct mempool *mp, const uint8_t txid[32]);
  * the pool, -1 on no memory. out is cleared on entry. */
 int mempool_entry(struct mempool *mp, const uint8_t txid[32], struct mempool_entry_info *out);
 void mempool_entry_info_release(struct mempool_entry_info *e);
+/* The in-pool ancestors (up) or descendants of txid, each once, txid
+ * itself left out (getmempoolancestors, getmempooldescendants): 1 with
+ * *out (n txids, free() it), 0 when txid is not in the pool, -1 on no
+ * memory; *out is NULL unless 1. */
+int mempool_relatives(struct mempool *mp, const uint8_t txid[32], bool up, uint8_t (**out)[32], size_t *n) WUR;
 void mempool_get_info(const struct mempool *mp, struct mempool_info *out);
 size_t mempool_count(const struct mempool *mp);
 size_t mempool_bytes(const struct mempool *mp);

@@ -103,6 +103,26 @@ int mempool_entry(struct mempool *mp, const uint8_t txid[32], struct mempool_ent
 	return 1;
 }
 
+int mempool_relatives(struct mempool *mp, const uint8_t txid[32], bool up, uint8_t (**out)[32], size_t *n)
+{
+	struct mempool_tx *e = mempool_find(mp, txid);
+	struct mempool_list set = { 0 };
+	*out = NULL;
+	*n = 0;
+	if (!e)
+		return 0;
+	if (mempool_walk(mp, e, up, &set) != 0) {
+		mempool_list_release(&set);
+		return -1;
+	}
+	/* the walk puts e first; the answer leaves it out */
+	struct mempool_list rest = { set.v + 1, set.n - 1, 0 };
+	*out = txids_of(&rest);
+	*n = *out ? rest.n : 0;
+	mempool_list_release(&set);
+	return *out ? 1 : -1;
+}
+
 void mempool_entry_info_release(struct mempool_entry_info *e)
 {
 	free(e->depends);

@@ -22,7 +22,11 @@
 #include "rpc/amount.h"
 #include "rpc/events.h"
 #include "rpc/metrics.h"
+#include "rpc/mempool_rpc.h"
 #include "rpc/server.h"
+#include "rpc/stats_rpc.h"
+#include "rpc/util_rpc.h"
+#include "rpc/walletinfo_rpc.h"
 #include "util/clock.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -312,19 +316,46 @@ static int open_mempool(struct node *n, char *err)
 	return open_journal(n, err);
 }
 
+/* Writes mempool.dat into path (PATH_MAX) and empties the journal, which
+ * it now holds: 0, or -1 with err (the journal keeps what the file lacks). */
+static int write_mempool(struct node *n, char *path, char *err)
+{
+	char why[ERR_LEN];
+	if (mempool_path(n, path, PATH_MAX, err) != 0 || mempool_save(n->mp, path, err) != 0)
+		return -1;
+	log_info("mempool saved: %zu transactions", mempool_count(n->mp));
+	if (n->journal && journal_reset(n->journal, why) != 0)
+		log_error("%s", why);
+	return 0;
+}
+
 static void save_mempool(struct node *n)
 {
 	char path[PATH_MAX], err[ERR_LEN];
 	if (!n->mp || !options_bool(n->opts, "persistmempool", true))
 		return;
-	if (mempool_path(n, path, sizeof(path), err) != 0 || mempool_save(n->mp, path, err) != 0) {
+	if (write_mempool(n, path, err) != 0)
 		log_error("cannot save the mempool: %s", err);
-		return; /* the journal keeps what mempool.dat lacks */
-	}
-	log_info("mempool saved: %zu transactions", mempool_count(n->mp));
-	if (n->journal && journal_reset(n->journal, err) != 0)
-		log_error("%s", err);
 }
+
+/* Core's savemempool: written whatever -persistmempool says. */
+static int rpc_savemempool(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct node *n = ctx;
+	char path[PATH_MAX], err[ERR_LEN];
+	(void)params;
+	if (write_mempool(n, path, err) != 0) {
+		log_error("cannot save the mempool: %s", err);
+		return rpc_error_set(e, RPC_MISC_ERROR, "Unable to dump mempool to disk");
+	}
+	cJSON *j = cJSON_CreateObject();
+	return rpc_result_if(result, j, j && cJSON_AddStringToObject(j, "filename", path), e);
+}
+
+static const struct rpc_method mempool_methods[] = {
+	{ "savemempool", "blockchain", "", "Writes the mempool to mempool.dat in the data directory; returns the file's path.",
+	  rpc_savemempool, "{filename:str}", "-1" },
+};
 
 /* The wallets/ folder of the network's data directory into out, made if
  * missing; a wallet.dat of the single-file format that earlier versions
@@ -479,6 +510,9 @@ static int open_chain(struct node *n, char *err)
 	if (datadir_join(path, sizeof(path), n->datadir, "chainstate", err) != 0)
 		return -1;
 	struct chainstate_opts o = { .path = path, .cache_bytes = (size_t)mib << 20, .pool = n->pool };
+	if (options_is_set(n->opts, "txindex"))
+		log_info("-txindex%s: the transaction index is always on, the option changes nothing",
+			 options_bool(n->opts, "txindex", true) ? "" : "=0");
 	uint64_t t0 = clock_mono_us();
 	if (!(n->cs = chainstate_open(n->p, &o, err)))
 		return -1;
@@ -604,6 +638,26 @@ static int serve_metrics(struct node *n, char *err)
 	return metrics_register(n->rpc, n->metrics, err);
 }
 
+/* The methods of the statistics and utility areas. */
+static int register_extra(struct node *n, char *err)
+{
+	if (datadir_join(n->chainstate_dir, sizeof(n->chainstate_dir), n->datadir, "chainstate", err) != 0)
+		return -1;
+	n->util_rpc.p = n->p;
+	n->util_rpc.srv = n->rpc;
+	if (datadir_join(n->util_rpc.log_path, sizeof(n->util_rpc.log_path), n->datadir, "debug.log", err) != 0)
+		return -1;
+	n->stats_rpc = (struct stats_rpc){ .cs = n->cs, .disk_bytes = chainstate_bytes, .disk_ctx = n->chainstate_dir };
+	bool wallet = !options_bool(n->opts, "disablewallet", false);
+	if (stats_rpc_register(n->rpc, &n->stats_rpc, err) != 0 || mempool_rpc_register(n->rpc, &n->rawtx_rpc, err) != 0 ||
+	    rpc_server_add_methods(n->rpc, mempool_methods, 1, n, err) != 0 ||
+	    util_rpc_register(n->rpc, &n->util_rpc, err) != 0 ||
+	    (wallet && (util_rpc_register_wallet(n->rpc, &n->wallets, err) != 0 ||
+			walletinfo_rpc_register(n->rpc, &n->wallets, err) != 0)))
+		return -1;
+	return 0;
+}
+
 static int open_rpc(struct node *n, char *err)
 {
 	char cookie[PATH_MAX];
@@ -651,7 +705,7 @@ static int open_rpc(struct node *n, char *err)
 	    rawtx_rpc_register(n->rpc, &n->rawtx_rpc, err) != 0 || net_rpc_register(n->rpc, &n->net_rpc, err) != 0 ||
 	    (wallet && (wallet_rpc_register(n->rpc, &n->wallets, err) != 0 || wallets_register(n->rpc, &n->wallets, err) != 0)) ||
 	    asset_rpc_register(n->rpc, &n->asset_rpc, &n->wallets, err) != 0 ||
-	    address_rpc_register(n->rpc, &n->address_rpc, err) != 0)
+	    address_rpc_register(n->rpc, &n->address_rpc, err) != 0 || register_extra(n, err) != 0)
 		return -1;
 	n->rest = (struct rest){ .chain = &n->chain_rpc, .rawtx = &n->rawtx_rpc, .asset = &n->asset_rpc };
 	bool rest = options_bool(n->opts, "rest", false);

@@ -17,6 +17,8 @@
 #include "rpc/net_rpc.h"
 #include "rpc/rawtx_rpc.h"
 #include "rpc/rest.h"
+#include "rpc/stats_rpc.h"
+#include "rpc/util_rpc.h"
 #include "rpc/wallets.h"
 
 struct event_base;
@@ -56,6 +58,8 @@ struct node {
 	struct addrbuild *addrbuild; /* NULL unless -addressindex */
 	struct address_rpc address_rpc;
 	struct rest rest; /* what GET /rest/ reads, with -rest */
+	struct stats_rpc stats_rpc;
+	struct util_rpc util_rpc;
 	struct event *signals[4];
 	int lock_fd;
 	uint64_t started; /* unix seconds */

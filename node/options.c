@@ -71,6 +71,7 @@ static const struct opt_def table[] = {
 	{ "maxmempool", OPT_INT, "300", "Mempool size limit in MB" },
 	{ "minrelaytxfee", OPT_STR, "0.00001", "Lowest fee rate, CRN per 1,000 bytes, to accept or relay a transaction" },
 	{ "persistmempool", OPT_BOOL, "1", "Save the mempool at shut-down and load it at start-up" },
+	{ "txindex", OPT_BOOL, "1", "Accepted for Bitcoin Core's configurations: the transaction index is always kept" },
 	{ "disablewallet", OPT_BOOL, "0", "Do not load any wallet, and offer no wallet RPC methods" },
 	{ "wallet", OPT_LIST, "default", "Load the wallet wallets/NAME/ at start, created if missing (repeatable)" },
 	{ "paytxfee", OPT_STR, "0.0001", "Fee rate the wallet pays, CRN per 1,000 bytes" },

@@ -180,6 +180,13 @@ bool rpc_server_method_stats(const struct rpc_server *srv, size_t i, struct rpc_
 	return true;
 }
 
+size_t rpc_server_active(const struct rpc_server *srv, struct rpc_active_call *out, size_t max)
+{
+	size_t n = srv->n_active < max ? srv->n_active : max;
+	memcpy(out, srv->active, n * sizeof(*out));
+	return n;
+}
+
 static const struct rpc_entry *find_method(const struct rpc_server *srv, const char *name)
 {
 	for (size_t i = 0; i < srv->n_methods; i++)
@@ -591,7 +598,12 @@ static int call_exec(struct rpc_server *srv, const struct rpc_call *c, const cha
 		return rpc_error_set(e, RPC_METHOD_NOT_FOUND, "Method not found");
 	size_t i = (size_t)(en - srv->methods); /* the table may grow meanwhile */
 	uint64_t t = clock_mono_us();
+	size_t slot = srv->n_active;
+	if (slot < RPC_MAX_ACTIVE)
+		srv->active[srv->n_active++] = (struct rpc_active_call){ en->m->name, t };
 	int rc = call_run(en, c, wallet, result, e);
+	if (slot < RPC_MAX_ACTIVE)
+		srv->n_active = slot;
 	srv->methods[i].calls++;
 	prom_hist_observe(&srv->methods[i].latency, clock_mono_us() - t);
 	return rc;

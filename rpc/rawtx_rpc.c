@@ -421,7 +421,7 @@ static cJSON *hash_list(const uint8_t (*h)[32], size_t n)
 	return rpc_json_if(arr, ok);
 }
 
-static cJSON *entry_json(const struct mempool_entry_info *m)
+cJSON *rawtx_rpc_entry_json(const struct mempool_entry_info *m)
 {
 	cJSON *j = cJSON_CreateObject(), *fees = NULL, *dep = NULL, *spent = NULL;
 	bool ok = j && cJSON_AddNumberToObject(j, "vsize", (double)m->size) &&
@@ -454,7 +454,7 @@ static int getmempoolentry(void *ctx, const cJSON *params, cJSON **result, struc
 		return rpc_oom(e);
 	if (rc == 0)
 		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "Transaction not in mempool");
-	cJSON *j = entry_json(&m);
+	cJSON *j = rawtx_rpc_entry_json(&m);
 	mempool_entry_info_release(&m);
 	return rpc_result(result, j, e);
 }
@@ -473,7 +473,7 @@ cJSON *rawtx_rpc_mempool(struct rawtx_rpc *r, bool verbose)
 		}
 		struct mempool_entry_info m;
 		ok = mempool_entry(r->mp, tx->txid, &m) == 1;
-		cJSON *x = ok ? entry_json(&m) : NULL;
+		cJSON *x = ok ? rawtx_rpc_entry_json(&m) : NULL;
 		if (ok)
 			mempool_entry_info_release(&m);
 		ok = x && cJSON_AddItemToObject(j, h, x);
@@ -550,9 +550,7 @@ static int gettxout(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 #define VERBOSE_TX                                                                                          \
 	"{" TXJSON_TX_FIELDS ",hex:hex,blockhash?:hash,height?:int,confirmations?:int,time?:int,blocktime?:int," \
 	"in_active_chain?:bool,merkleproof?:{index:int,leaves:int,merkleroot:hash,path:[hash]}}"
-#define MEMPOOL_ENTRY                                                                                      \
-	"{vsize:int,size:int,time:int,height:int,descendantcount:int,descendantsize:int,ancestorcount:int," \
-	"ancestorsize:int,fees:{base:amount,ancestor:amount,descendant:amount},depends:[hash],spentby:[hash]}"
+#define MEMPOOL_ENTRY RAWTX_MEMPOOL_ENTRY
 #define REFUSED "-25 -26 -27 -20"
 
 static const struct rpc_method methods[] = {

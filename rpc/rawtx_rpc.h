@@ -39,6 +39,11 @@ cJSON *rawtx_rpc_verbose_tx(struct rawtx_rpc *r, struct txlookup *l, const struc
 /* getrawmempool's answer: the txids, or with verbose the entries by txid;
  * NULL when out of memory. */
 cJSON *rawtx_rpc_mempool(struct rawtx_rpc *r, bool verbose);
+/* getmempoolentry's answer for m; NULL when out of memory. */
+cJSON *rawtx_rpc_entry_json(const struct mempool_entry_info *m);
+#define RAWTX_MEMPOOL_ENTRY                                                                                 \
+	"{vsize:int,size:int,time:int,height:int,descendantcount:int,descendantsize:int,ancestorcount:int," \
+	"ancestorsize:int,fees:{base:amount,ancestor:amount,descendant:amount},depends:[hash],spentby:[hash]}"
 /* getmempoolinfo's answer; NULL when out of memory. */
 cJSON *rawtx_rpc_mempool_info(struct rawtx_rpc *r);
 

@@ -208,6 +208,17 @@ struct rpc_method_stats {
  * first): true and *out, or false past the last. On the loop only. */
 bool rpc_server_method_stats(const struct rpc_server *srv, size_t i, struct rpc_method_stats *out);
 
+/* A call running now (getrpcinfo's active_commands). */
+struct rpc_active_call {
+	const char *name;    /* the method's, valid while srv lives */
+	uint64_t started_us; /* clock_mono_us() at its start */
+};
+#define RPC_MAX_ACTIVE 8 /* a batch runs its calls one after another */
+/* The calls whose handlers are running on the loop now, outermost first,
+ * up to max into out; returns how many. A deferred call's work on a worker
+ * is not among them. On the loop only. */
+size_t rpc_server_active(const struct rpc_server *srv, struct rpc_active_call *out, size_t max);
+
 /* True when every listener is bound to a loopback address (127.0.0.0/8,
  * ::1): then only this host can connect, whatever -rpcallowip says. */
 bool rpc_server_loopback_only(const struct rpc_server *srv);

@@ -73,6 +73,8 @@ struct rpc_server {
 	size_t max_body;
 	uint16_t port;
 	bool loopback_only;	  /* every listener on a loopback address */
+	struct rpc_active_call active[RPC_MAX_ACTIVE]; /* the handlers running */
+	size_t n_active;
 };
 
 /* A handler's request to finish on a worker (rpc_defer), for the single

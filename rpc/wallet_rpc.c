@@ -460,6 +460,8 @@ static cJSON *entry_json(struct wallet_rpc *r, const struct wallet_tx_entry *t)
 		  cJSON_AddStringToObject(j, "label", t->label) && cJSON_AddNumberToObject(j, "vout", t->vout);
 	if (ok && t->has_fee)
 		ok = cJSON_AddItemToObject(j, "fee", amount_to_json(-t->fee));
+	if (ok && t->category == WALLET_SEND)
+		ok = cJSON_AddBoolToObject(j, "abandoned", t->abandoned) != NULL;
 	if (ok && t->is_asset)
 		ok = txjson_add_hex(j, "asset", t->asset, 32);
 	ok = ok && cJSON_AddNumberToObject(j, "confirmations", t->confirmations);
@@ -472,6 +474,11 @@ static cJSON *entry_json(struct wallet_rpc *r, const struct wallet_tx_entry *t)
 	ok = ok && txjson_add_hex(j, "txid", t->txid, 32) && cJSON_AddNumberToObject(j, "time", (double)t->time) &&
 	     cJSON_AddNumberToObject(j, "timereceived", (double)t->time);
 	return rpc_json_if(j, ok);
+}
+
+cJSON *wallet_rpc_entry_json(struct wallet_rpc *r, const struct wallet_tx_entry *t)
+{
+	return entry_json(r, t);
 }
 
 static int listtransactions(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
@@ -714,8 +721,8 @@ static int backupwallet(void *ctx, const cJSON *params, cJSON **result, struct r
 /* A wallet transaction entry (entry_json). */
 #define ENTRY                                                                                                 \
 	"{address:str,category:'send'|'receive'|'generate'|'immature'|'orphan',amount:amount,label:str,vout:int," \
-	"fee?:amount,asset?:hash,confirmations:int,blockhash?:hash,blockheight?:int,blockindex?:int,"             \
-	"trusted?:bool,txid:hash,time:int,timereceived:int}"
+	"fee?:amount,abandoned?:bool,asset?:hash,confirmations:int,blockhash?:hash,blockheight?:int,"            \
+	"blockindex?:int,trusted?:bool,txid:hash,time:int,timereceived:int}"
 /* Parameters Bitcoin Core's callers send and cairn accepts without use. */
 #define IGNORED "(accepted for Bitcoin Core's callers, ignored)"
 

@@ -31,6 +31,13 @@ struct wallet_rpc {
 int wallet_rpc_register(struct rpc_server *srv, struct wallets *set, char *err) WUR;
 /* Maps a wallet status to Bitcoin Core's RPC code. */
 int wallet_rpc_code(int status);
+/* One listtransactions entry as JSON (WALLET_RPC_ENTRY); NULL when out of
+ * memory. */
+cJSON *wallet_rpc_entry_json(struct wallet_rpc *r, const struct wallet_tx_entry *t);
+#define WALLET_RPC_ENTRY                                                                                      \
+	"{address:str,category:'send'|'receive'|'generate'|'immature'|'orphan',amount:amount,label:str,vout:int," \
+	"fee?:amount,abandoned?:bool,asset?:hash,confirmations:int,blockhash?:hash,blockheight?:int,"            \
+	"blockindex?:int,trusted?:bool,txid:hash,time:int,timereceived:int}"
 /* Puts a transaction the wallet built into the mempool and relays it:
  * 0, or -1 with e filled (-26 with the reject reason). */
 int wallet_rpc_submit(struct wallet_rpc *r, const struct tx *tx, struct rpc_error *e) WUR;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -13,8 +14,11 @@ static struct {
 	FILE *file;
 	bool console;
 	bool opened;
-	unsigned debug;
-} g = { PTHREAD_MUTEX_INITIALIZER, NULL, false, false, 0 };
+} g = { PTHREAD_MUTEX_INITIALIZER, NULL, false, false };
+
+/* The enabled categories: set from the loop (the logging RPC) while
+ * workers log, so atomic. */
+static atomic_uint debug_mask;
 
 static const struct {
 	const char *name;
@@ -51,15 +55,45 @@ void log_close(void)
 	pthread_mutex_unlock(&g.lock);
 }
 
-bool log_enable(const char *name)
+static bool find_cat(const char *name, unsigned *out)
 {
 	for (size_t i = 0; i < sizeof(cats) / sizeof(cats[0]); i++) {
 		if (strcmp(cats[i].name, name) == 0) {
-			g.debug |= cats[i].cat;
+			*out = cats[i].cat;
 			return true;
 		}
 	}
 	return false;
+}
+
+bool log_enable(const char *name)
+{
+	unsigned c;
+	if (!find_cat(name, &c))
+		return false;
+	atomic_fetch_or(&debug_mask, c);
+	return true;
+}
+
+bool log_disable(const char *name)
+{
+	unsigned c;
+	if (strcmp(name, "none") == 0 || strcmp(name, "0") == 0)
+		c = LOG_ALL;
+	else if (!find_cat(name, &c))
+		return false;
+	atomic_fetch_and(&debug_mask, ~c);
+	return true;
+}
+
+const char *log_category(size_t i, bool *enabled)
+{
+	/* the table's real categories come before "all" and "1" */
+	if (i >= sizeof(cats) / sizeof(cats[0]) || cats[i].cat == LOG_ALL)
+		return NULL;
+	if (enabled)
+		*enabled = (atomic_load(&debug_mask) & cats[i].cat) != 0;
+	return cats[i].name;
 }
 
 const char *log_category_names(void)
@@ -71,7 +105,7 @@ bool log_enabled(enum log_level level, enum log_cat cat)
 {
 	if (!g.opened)
 		return level >= LOG_WARN;
-	return level >= LOG_INFO || (g.debug & cat);
+	return level >= LOG_INFO || (atomic_load_explicit(&debug_mask, memory_order_relaxed) & cat);
 }
 
 void log_msg(enum log_level level, enum log_cat cat, const char *fmt, ...)

@@ -4,6 +4,7 @@
 #define CAIRN_UTIL_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/err.h"
 
@@ -31,6 +32,12 @@ void log_close(void);
 /* Enables debug lines of the named category ("net", "all", ...); false when
  * the name is unknown. */
 bool log_enable(const char *name);
+/* Turns the named category's debug lines off ("none" or "0": all of them);
+ * false when the name is unknown. */
+bool log_disable(const char *name);
+/* The i-th category (from 0; "all" is not one): its name and in *enabled
+ * (may be NULL) whether its debug lines are on; NULL past the last. */
+const char *log_category(size_t i, bool *enabled);
 /* The comma-separated list of category names, for --help. */
 const char *log_category_names(void);
 bool log_enabled(enum log_level level, enum log_cat cat);

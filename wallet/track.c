@@ -91,6 +91,7 @@ void wallet_block_connected(struct wallet *w, const struct block *b, const struc
 			if (w->on_tx && (added || !t->confirmed || memcmp(t->block, bi->hash, 32) != 0))
 				w->on_tx(w->on_tx_ctx, t->tx.txid, bi->hash, bi->height);
 			t->confirmed = true;
+			t->abandoned = false;
 			memcpy(t->block, bi->hash, 32);
 			t->height = bi->height;
 			t->pos = (uint32_t)i;
@@ -126,6 +127,12 @@ void wallet_tx_added(struct wallet *w, const struct tx *tx, uint64_t now)
 	struct wstore_tx *t = track(w, tx, now, &added);
 	if (t)
 		t->in_mempool = true;
+	if (t && t->abandoned) { /* seen again: no longer abandoned, as in Core */
+		t->abandoned = false;
+		wstore_tx_touch(&w->s, t);
+		if (!added)
+			wallet_save(w);
+	}
 	if (added) {
 		wallet_save(w);
 		if (w->on_tx)
@@ -275,7 +282,7 @@ int wallet_unconfirmed(struct wallet *w, struct tx **txs, size_t *n, char *err)
 		return err_set(err, "cannot list transactions: out of memory");
 	for (size_t i = 0; i < w->s.n_txs; i++) {
 		const struct wstore_tx *t = w->s.txs[i];
-		if (wallet_tx_active(t) || tx_is_coinbase(&t->tx))
+		if (wallet_tx_active(t) || tx_is_coinbase(&t->tx) || t->abandoned)
 			continue;
 		if (tx_copy(&list[*n], &t->tx) != 0) {
 			for (size_t j = 0; j <= *n; j++)
@@ -462,6 +469,7 @@ static void fill_entry(const struct wallet *w, struct wallet_tx_entry *e, const 
 	e->confirmations = confirmations(w, t);
 	e->trusted = wallet_trusted(w, t, 0);
 	e->confirmed = t->confirmed;
+	e->abandoned = t->abandoned;
 	memcpy(e->block_hash, t->block, 32);
 	e->block_height = t->height;
 	e->block_pos = t->pos;
@@ -554,6 +562,45 @@ int wallet_get_transaction(struct wallet *w, struct wallet_tx_info *out, const u
 	out->block_pos = t->pos;
 	out->time = t->time;
 	return WALLET_OK;
+}
+
+/* ---- abandontransaction ---- */
+
+/* True when t spends an output of a transaction marked abandoned. */
+static bool spends_abandoned(const struct wallet *w, const struct wstore_tx *t)
+{
+	for (size_t i = 0; i < t->tx.n_in; i++) {
+		const struct wstore_tx *p = hmap_get(&w->txs, t->tx.in[i].prev.txid);
+		if (p && p->abandoned)
+			return true;
+	}
+	return false;
+}
+
+int wallet_abandon(struct wallet *w, const uint8_t txid[32], char *err)
+{
+	struct wstore_tx *t = hmap_get(&w->txs, txid);
+	if (!t) {
+		err_set(err, "invalid or non-wallet transaction id");
+		return WALLET_NOT_FOUND;
+	}
+	if (wallet_tx_active(t) || tx_is_coinbase(&t->tx)) {
+		err_set(err, "transaction not eligible for abandonment");
+		return WALLET_INVALID_PARAMETER;
+	}
+	t->abandoned = true;
+	wstore_tx_touch(&w->s, t);
+	/* Its inactive descendants among the wallet's go with it (Core's
+	 * AbandonTransaction); the list is in arrival order, so one pass
+	 * reaches children after their parents. */
+	for (size_t i = 0; i < w->s.n_txs; i++) {
+		struct wstore_tx *d = w->s.txs[i];
+		if (!d->abandoned && !wallet_tx_active(d) && !tx_is_coinbase(&d->tx) && spends_abandoned(w, d)) {
+			d->abandoned = true;
+			wstore_tx_touch(&w->s, d);
+		}
+	}
+	return wallet_save_now(w, err);
 }
 
 /* ---- lockunspent ---- */

@@ -198,6 +198,23 @@ bool wallet_is_mine(const struct wallet *w, const uint8_t addr[20], const char *
 	return k != NULL;
 }
 
+bool wallet_address_info(const struct wallet *w, const uint8_t addr[20], struct wallet_address_info *out)
+{
+	const struct wallet_key *k = hmap_get(&w->keys, addr);
+	memset(out, 0, sizeof(*out));
+	if (!k)
+		return false;
+	const char *l = wstore_label(&w->s, addr);
+	memcpy(out->pubkey, k->pub, 32);
+	out->change = k->chain == WSTORE_CHANGE;
+	out->imported = k->chain == WALLET_CHAIN_IMPORTED;
+	out->chain = k->chain;
+	out->index = k->index;
+	out->has_label = l != NULL;
+	snprintf(out->label, sizeof(out->label), "%s", l ? l : "");
+	return true;
+}
+
 int wallet_set_label(struct wallet *w, const uint8_t addr[20], const char *label, char *err)
 {
 	if (!hmap_get(&w->keys, addr)) {

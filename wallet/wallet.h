@@ -112,6 +112,19 @@ int wallet_get_change_address(struct wallet *w, char *out, size_t out_len, char 
  * (may be NULL) then points at its label or "" (owned by w, valid until the
  * next change), *change tells a change key (may be NULL). */
 bool wallet_is_mine(const struct wallet *w, const uint8_t addr[20], const char **label, bool *change);
+/* What getaddressinfo tells of one of the wallet's addresses. */
+struct wallet_address_info {
+	uint8_t pubkey[32];   /* the x-only key */
+	bool change;          /* a change key */
+	bool imported;        /* imported (importprivkey), not derived */
+	uint32_t chain;       /* derived: m/0'/chain'/index' */
+	uint32_t index;
+	bool has_label;       /* in the address book (it may be "") */
+	char label[WSTORE_LABEL_MAX + 1];
+};
+/* True with *out filled when addr is one of the wallet's keys; false with
+ * *out zeroed otherwise. */
+bool wallet_address_info(const struct wallet *w, const uint8_t addr[20], struct wallet_address_info *out);
 /* Sets the label of one of the wallet's addresses. */
 int wallet_set_label(struct wallet *w, const uint8_t addr[20], const char *label, char *err) WUR;
 /* The secret key of address as 64 hex digits (dumpprivkey). WALLET_LOCKED,
@@ -230,6 +243,7 @@ struct wallet_tx_entry {
 	uint32_t confirmations;  /* 0: unconfirmed */
 	bool trusted;
 	bool confirmed;
+	bool abandoned;          /* abandontransaction marked it */
 	uint8_t block_hash[32];
 	uint32_t block_height, block_pos;
 	uint64_t time;           /* first seen */
@@ -276,6 +290,16 @@ int wallet_lock_coins(struct wallet *w, const struct outpoint *ops, size_t n, bo
 int wallet_unlock_all_coins(struct wallet *w, char *err) WUR;
 /* The locked outputs; *out malloc'd (free). */
 int wallet_list_locked(struct wallet *w, struct outpoint **out, size_t *n, char *err) WUR;
+
+/* abandontransaction: marks txid, a wallet transaction neither confirmed
+ * nor in the mempool (nor a coinbase), and the wallet's transactions that
+ * spend it, abandoned: the node no longer resubmits them at load, and
+ * their inputs (free already, as of any inactive transaction) stay so. A
+ * block or the mempool taking one back clears its mark. WALLET_NOT_FOUND
+ * ("invalid or non-wallet transaction id"), WALLET_INVALID_PARAMETER
+ * ("transaction not eligible for abandonment"), WALLET_ERROR when it
+ * cannot be saved. */
+int wallet_abandon(struct wallet *w, const uint8_t txid[32], char *err) WUR;
 
 /* ---- building and signing ---- */
 

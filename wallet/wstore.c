@@ -393,7 +393,8 @@ void wstore_tx_write(struct buf *b, const struct wstore_tx *t)
 {
 	tx_write(b, &t->tx);
 	buf_u64(b, t->time);
-	buf_u8(b, t->confirmed);
+	/* bit 0 confirmed, bit 1 abandoned (docs/wallet.md) */
+	buf_u8(b, (uint8_t)((t->confirmed ? 1 : 0) | (t->abandoned ? 2 : 0)));
 	buf_put(b, t->block, 32);
 	buf_u32(b, t->height);
 	buf_u32(b, t->pos);
@@ -413,13 +414,14 @@ static struct wstore_tx *tx_from(struct cursor *c, char *err)
 		free(t);
 		return NULL;
 	}
-	if (!cursor_u64(c, &t->time) || !cursor_u8(c, &confirmed) || confirmed > 1 || !cursor_bytes(c, t->block, 32) ||
+	if (!cursor_u64(c, &t->time) || !cursor_u8(c, &confirmed) || confirmed > 3 || !cursor_bytes(c, t->block, 32) ||
 	    !cursor_u32(c, &t->height) || !cursor_u32(c, &t->pos)) {
 		err_set(err, "truncated record");
 		free_tx(t);
 		return NULL;
 	}
-	t->confirmed = confirmed;
+	t->confirmed = confirmed & 1;
+	t->abandoned = (confirmed & 2) != 0;
 	return t;
 }
 

@@ -86,6 +86,7 @@ struct wstore_tx {
 	uint32_t height;     /* its height when confirmed */
 	uint32_t pos;        /* position in the block when confirmed */
 	bool in_mempool;     /* in memory only: the node's mempool holds it */
+	bool abandoned;      /* abandontransaction: not resubmitted until seen again */
 	uint64_t seq;        /* its place in the list, and its record's key */
 	bool touched;        /* changed since the last commit (wstore_tx_touch) */
 	/* In memory only, the wallet's to keep: the outputs that pay it, in
