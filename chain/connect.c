@@ -487,7 +487,7 @@ static void restore_tx(struct store_batch *batch, const struct tx *tx, const str
 
 /* The writer is handed the spent coins as connect_block handed them. */
 static int disconnect_extra(const struct connect_writer *w, const struct block *b, const struct block_index *bi,
-			    const struct undo *u, struct store_batch *batch, char *err)
+			    const struct connect_undo *u, struct store_batch *batch, char *err)
 {
 	struct buf spent = BUF_INIT;
 	for (size_t i = 0; i < u->n; i++)
