@@ -12,6 +12,7 @@
 #include "p2p/net.h"
 #include "rpc/asset_rpc.h"
 #include "rpc/chain_rpc.h"
+#include "rpc/fees_rpc.h"
 #include "rpc/mining_rpc.h"
 #include "rpc/net_rpc.h"
 #include "rpc/rawtx_rpc.h"
@@ -26,6 +27,7 @@ struct miner;
 struct events;
 struct feed;
 struct metrics;
+struct fees;
 
 struct node {
 	struct options *opts;
@@ -36,6 +38,9 @@ struct node {
 	struct pool *pool;       /* the worker threads (-par), for every part */
 	struct chainstate *cs;
 	struct mempool *mp;
+	struct fees *fees;       /* the fee estimator, fed by the mempool and the chain */
+	uint64_t fees_saved;     /* when fee_estimates.dat was last written */
+	size_t block_max_size;   /* -blockmaxsize: the templates' bytes */
 	struct journal *journal; /* NULL unless -persistmempool */
 	struct miner *miner;     /* NULL unless -mine */
 	struct events *events;   /* the event stream's buffer (GET /events) */
@@ -51,6 +56,7 @@ struct node {
 	struct net_rpc net_rpc;
 	struct wallets wallets; /* none loaded with -disablewallet */
 	struct asset_rpc asset_rpc;
+	struct fees_rpc fees_rpc;
 	struct rest rest; /* what GET /rest/ reads, with -rest */
 	struct event *signals[4];
 	int lock_fd;
