@@ -412,6 +412,24 @@ static int sendtoaddress(void *ctx, const cJSON *params, cJSON **result, struct 
 	return send_to(r, &rc, 1, &fr, verbose, result, e);
 }
 
+/* settxfee: this wallet's -paytxfee until the node restarts; 0 goes back
+ * to the estimate. As Core, not below the minimum relay fee rate. */
+static int settxfee(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	int64_t rate;
+	struct mempool_info mi;
+	if (rpc_param_amount(&rate, params, 0, "amount", e) != 0)
+		return -1;
+	mempool_get_info(r->mp, &mi);
+	if (rate != 0 && rate < mi.min_relay_fee)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "txfee cannot be less than min relay tx fee");
+	if (rate > COIN)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "txfee cannot be more than wallet max tx fee");
+	r->fee_rate = rate;
+	return rpc_result(result, cJSON_CreateBool(true), e);
+}
+
 static bool in_list(const cJSON *list, const char *s)
 {
 	const cJSON *x;
@@ -785,6 +803,9 @@ static const struct rpc_method methods[] = {
 	  "Sends to several addresses in one transaction: {\"address\": amount, ...}; the fee rate as "
 	  "sendtoaddress's. Returns the txid.",
 	  sendmany, "hash|{txid:hash,fee_reason:str}", PICK "-3 -5 -6 -8 -13 -4 -25 -26" },
+	{ "settxfee", "wallet", "amount:amount (CRN per 1,000 bytes; 0: estimate again)",
+	  "Sets the fee rate this wallet's sends pay when they name none (-paytxfee), until the node restarts.",
+	  settxfee, "bool", PICK "-3 -8" },
 	{ "listtransactions", "wallet",
 	  "[label:str=* (only this label's; * all)] [count:int=10 (how many)] [skip:int=0 (how many recent ones to "
 	  "skip)] [include_watchonly:bool " IGNORED "]",

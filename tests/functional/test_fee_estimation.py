@@ -83,6 +83,16 @@ def check_send_arguments(node, w):
     assert_true(D(entry["vsize"]) * D("2.5") <= fee < D(entry["vsize"]) * D("2.5") + 500, f"fee {fee}")
     txid = w.sendmany("", {to: 0.5}, 1, "", [], False, None, None, 3)
     assert_in(txid, node.getrawmempool())
+    # settxfee is this wallet's -paytxfee: it wins over the fallback
+    assert_equal(w.settxfee(0.00003), True)
+    assert_equal(D(str(w.getwalletinfo()["paytxfee"])), D("0.00003"))
+    got = w.call("sendtoaddress", address=to, amount=1, verbose=True)
+    assert_equal(got["fee_reason"], "PayTxFee set")
+    entry = node.getmempoolentry(got["txid"])
+    assert_true(D(str(entry["fees"]["base"])) * 100000000 >= D(entry["vsize"]) * 3)
+    assert_raises_rpc(-8, w.settxfee, 0.000001, message="cannot be less than min relay tx fee")
+    assert_equal(w.settxfee(0), True)
+    assert_equal(w.call("sendtoaddress", address=to, amount=1, verbose=True)["fee_reason"], "Fallback fee")
 
 
 def check_fallback_refused(node):
