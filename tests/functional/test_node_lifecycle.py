@@ -69,6 +69,9 @@ def check_bad_options(tmp):
     fails(base + ["-rest=maybe"], "rest", "takes 0 or 1")
     fails(base + ["-dbcache"], "dbcache")
     fails(base + ["stray"], "stray")
+    fails(base + ["-blockmaxsize=1000"], "-blockmaxsize must be between 2000 and 2000000")
+    fails(base + ["-txconfirmtarget=0"], "-txconfirmtarget must be between 1 and 1008")
+    fails(base + ["-fallbackfee=abc"], "invalid -fallbackfee")
     fails(["-regtest", f"-datadir={os.path.join(tmp, 'nosuchdir')}"], "nosuchdir", "does not exist")
     assert_true(not os.path.exists(os.path.join(tmp, "nosuchdir")))
 
