@@ -173,7 +173,10 @@ static void on_tip_changed(void *ctx, const struct block_index *tip)
 	struct node *n = ctx;
 	(void)tip;
 	mempool_reorg_done(n->mp, clock_now());
-	if (n->fees && clock_now() - n->fees_saved >= FEES_SAVE_INTERVAL)
+	uint64_t now = clock_now();
+	if (now < n->fees_saved) /* the clock went back (setmocktime) */
+		n->fees_saved = now;
+	if (n->fees && now - n->fees_saved >= FEES_SAVE_INTERVAL)
 		save_fees(n);
 }
 
