@@ -60,7 +60,7 @@ class Client:
 def start(build, datadir, rpc_port, p2p_port, peers):
     cmd = [os.path.join(build, "cairnd"), "-regtest", f"-datadir={datadir}", f"-rpcport={rpc_port}",
            f"-port={p2p_port}", "-bind=127.0.0.1", "-metrics", f"-maxconnections={peers + 20}",
-           "-persistmempool=0"]
+           "-persistmempool=0", "-fallbackfee=0.0002"]  # a fresh chain has no fee estimates
     node = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t0 = time.monotonic()
     cookie = os.path.join(datadir, "regtest", ".cookie")

@@ -87,7 +87,7 @@ class Node:
         self.args = [os.path.join(build, "cairnd"), "-regtest", f"-datadir={datadir}",
                      f"-port={free_port()}", f"-rpcport={self.rpc_port}", "-bind=127.0.0.1",
                      "-rpcbind=127.0.0.1", "-listen=0", "-printtoconsole=0",
-                     "-persistmempool=0"] + extra
+                     "-persistmempool=0", "-fallbackfee=0.0002"] + extra  # no fee estimates yet
         self.proc = None
         self.auth = None
         self.c = None

@@ -113,7 +113,7 @@ static void refresh(struct miner *m)
 {
 	struct mempool_selection sel;
 	char err[ERR_LEN];
-	if (mempool_select(m->cfg.mp, &sel, BLOCK_MAX_SIZE - 1000) != 0)
+	if (mempool_select(m->cfg.mp, &sel, m->cfg.max_bytes ? m->cfg.max_bytes : BLOCK_MAX_SIZE - 1000) != 0)
 		return;
 	block_release(&m->tmpl);
 	int r = mine_build(&m->tmpl, chainstate_tip(m->cfg.cs), chainstate_params(m->cfg.cs), sel.txs, sel.n,

@@ -22,6 +22,7 @@ struct miner_config {
 	uint8_t payto[20];
 	int threads;        /* -minethreads: nonce-search slices at once */
 	struct pool *pool;  /* where the slices run; required */
+	size_t max_bytes;   /* a template's transactions (-blockmaxsize); 0: as large as a block allows */
 };
 
 /* NULL with err when cfg has no pool or out of memory. */

@@ -15,6 +15,7 @@
 #include "node/datadir.h"
 #include "node/feed.h"
 #include "node/journal.h"
+#include "chain/fees.h"
 #include "node/miner.h"
 #include "node/notify.h"
 #include "rpc/chain_rpc.h"
@@ -34,6 +35,9 @@
 #include "wallet/wallet.h"
 
 #define CAIRN_VERSION "0.1.0"
+/* Seconds between writes of fee_estimates.dat besides the one at shut-down
+ * (Core: FEE_FLUSH_INTERVAL, an hour). */
+#define FEES_SAVE_INTERVAL 3600
 
 /* --- the node's own RPC methods --- */
 
@@ -115,6 +119,8 @@ static void on_connected(void *ctx, const struct block *b, const struct block_in
 {
 	struct node *n = ctx;
 	mempool_block_connected(n->mp, b, bi);
+	if (n->fees)
+		fees_block_connected(n->fees, b, bi->height);
 	wallets_block_connected(&n->wallets, b, bi);
 }
 
@@ -127,6 +133,18 @@ static void on_disconnected(void *ctx, const struct block *b, const struct block
 
 /* The mempool's news, for the wallets (and the mesh). */
 static void save_mempool(struct node *n);
+static void save_fees(struct node *n);
+
+/* The fee estimator learns from transactions accepted while the chain is
+ * current (Core's m_chainstate_is_current), with their fee and parents. */
+static void fees_heard(struct node *n, const struct tx *tx)
+{
+	struct mempool_entry_info info;
+	if (!n->fees || chain_rpc_initial_download(n->cs, clock_now()) || mempool_entry(n->mp, tx->txid, &info) != 1)
+		return;
+	fees_tx_added(n->fees, tx->txid, info.height, info.fee, info.size, info.n_depends > 0);
+	mempool_entry_info_release(&info);
+}
 
 static void on_mempool_added(void *ctx, const struct tx *tx)
 {
@@ -136,6 +154,7 @@ static void on_mempool_added(void *ctx, const struct tx *tx)
 		log_error("%s", err);
 	if (n->journal && journal_size(n->journal) > JOURNAL_MAX_BYTES)
 		save_mempool(n);
+	fees_heard(n, tx);
 	wallets_tx_added(&n->wallets, tx, clock_now());
 	if (n->feed)
 		feed_tx_added(n->feed, tx);
@@ -145,6 +164,8 @@ static void on_mempool_added(void *ctx, const struct tx *tx)
 static void on_mempool_removed(void *ctx, const uint8_t txid[32], enum mempool_removal why)
 {
 	struct node *n = ctx;
+	if (n->fees && why != MEMPOOL_REMOVED_BLOCK) /* a block's are counted by the block */
+		fees_tx_removed(n->fees, txid);
 	wallets_tx_removed(&n->wallets, txid);
 	if (n->feed)
 		feed_tx_removed(n->feed, txid, why);
@@ -157,6 +178,11 @@ static void on_tip_changed(void *ctx, const struct block_index *tip)
 	struct node *n = ctx;
 	(void)tip;
 	mempool_reorg_done(n->mp, clock_now());
+	uint64_t now = clock_now();
+	if (now < n->fees_saved) /* the clock went back (setmocktime) */
+		n->fees_saved = now;
+	if (n->fees && now - n->fees_saved >= FEES_SAVE_INTERVAL)
+		save_fees(n);
 }
 
 
@@ -164,6 +190,8 @@ static int select_txs(void *ctx, struct tx **txs, size_t *count, int64_t *fees, 
 {
 	struct node *n = ctx;
 	struct mempool_selection sel;
+	if (max_bytes > n->block_max_size - 1000)
+		max_bytes = n->block_max_size - 1000; /* room for the header and the coinbase */
 	if (mempool_select(n->mp, &sel, max_bytes) != 0)
 		return -1;
 	*txs = sel.txs;
@@ -356,6 +384,35 @@ static const struct rpc_method mempool_methods[] = {
 	{ "savemempool", "blockchain", "", "Writes the mempool to mempool.dat in the data directory; returns the file's path.",
 	  rpc_savemempool, "{filename:str}", "-1" },
 };
+/* The fee estimator, with what fee_estimates.dat kept; a damaged file is
+ * logged and set aside, the estimator then starts empty. */
+static int open_fees(struct node *n, char *err)
+{
+	char path[PATH_MAX], why[ERR_LEN];
+	bool found;
+	int64_t max = options_int(n->opts, "blockmaxsize", BLOCK_MAX_SIZE);
+	if (max < 2000 || max > BLOCK_MAX_SIZE)
+		return err_set(err, "-blockmaxsize must be between 2000 and %d", BLOCK_MAX_SIZE);
+	n->block_max_size = (size_t)max;
+	if (!(n->fees = fees_new()))
+		return err_set(err, "cannot start the fee estimator: out of memory");
+	n->fees_saved = clock_now();
+	if (datadir_join(path, sizeof(path), n->datadir, FEES_FILE, err) != 0)
+		return -1;
+	if (fees_load(n->fees, path, &found, why) != 0)
+		log_warn("fee estimates not loaded, starting afresh: %s", why);
+	else if (found)
+		log_info("fee estimates loaded from %s", FEES_FILE);
+	return 0;
+}
+
+static void save_fees(struct node *n)
+{
+	char path[PATH_MAX], err[ERR_LEN];
+	n->fees_saved = clock_now();
+	if (datadir_join(path, sizeof(path), n->datadir, FEES_FILE, err) != 0 || fees_save(n->fees, path, err) != 0)
+		log_error("cannot save the fee estimates: %s", err);
+}
 
 /* The wallets/ folder of the network's data directory into out, made if
  * missing; a wallet.dat of the single-file format that earlier versions
@@ -386,7 +443,7 @@ static int open_wallets(struct node *n, char *err)
 	int64_t fee;
 	size_t count;
 	const char *const *names = options_list(n->opts, "wallet", &count);
-	if (amount_parse(&fee, options_str(n->opts, "paytxfee", "0.0001"), why) != 0)
+	if (amount_parse(&fee, options_str(n->opts, "paytxfee", "0"), why) != 0)
 		return err_set(err, "invalid -paytxfee: %s", why);
 	bool enabled = !options_bool(n->opts, "disablewallet", false);
 	int64_t log_ms = options_int(n->opts, "rescanloginterval", WALLET_RESCAN_LOG_MS);
@@ -398,6 +455,9 @@ static int open_wallets(struct node *n, char *err)
 	/* Even without wallets: the asset methods route through the list. */
 	wallets_init(&n->wallets, enabled ? dir : "", n->cs, n->mp, fee, n->pool);
 	wallets_set_tx_hook(&n->wallets, on_wallet_tx, n);
+	if (wallets_set_fees(&n->wallets, n->fees, options_str(n->opts, "fallbackfee", "0"),
+			     options_int(n->opts, "txconfirmtarget", 6), err) != 0)
+		return -1;
 	if (!enabled)
 		return 0;
 	if (count == 0) {
@@ -417,7 +477,7 @@ static int open_wallets(struct node *n, char *err)
 /* -mine: to -mineaddress, or to a fresh address of the first wallet. */
 static int open_miner(struct node *n, char *err)
 {
-	struct miner_config cfg = { .cs = n->cs, .mp = n->mp, .pool = n->pool };
+	struct miner_config cfg = { .cs = n->cs, .mp = n->mp, .pool = n->pool, .max_bytes = n->block_max_size - 1000 };
 	const char *addr = options_str(n->opts, "mineaddress", NULL);
 	char fresh[100], why[ERR_LEN];
 	if (!options_bool(n->opts, "mine", false))
@@ -698,10 +758,11 @@ static int open_rpc(struct node *n, char *err)
 	n->rawtx_rpc = (struct rawtx_rpc){ .cs = n->cs, .mp = n->mp, .events = n->events };
 	n->asset_rpc = (struct asset_rpc){ .cs = n->cs, .mp = n->mp };
 	n->address_rpc = (struct address_rpc){ .cs = n->cs, .mp = n->mp, .ai = addrbuild_index(n->addrbuild) };
+	n->fees_rpc = (struct fees_rpc){ .fees = n->fees, .mp = n->mp };
 	bool wallet = !options_bool(n->opts, "disablewallet", false);
 	if (rpc_server_add_methods(n->rpc, node_methods, sizeof(node_methods) / sizeof(node_methods[0]), n, err) != 0 ||
 	    chain_rpc_register(n->rpc, &n->chain_rpc, err) != 0 || history_rpc_register(n->rpc, &n->chain_rpc, err) != 0 ||
-	    mining_rpc_register(n->rpc, &n->mining_rpc, err) != 0 ||
+	    mining_rpc_register(n->rpc, &n->mining_rpc, err) != 0 || fees_rpc_register(n->rpc, &n->fees_rpc, err) != 0 ||
 	    rawtx_rpc_register(n->rpc, &n->rawtx_rpc, err) != 0 || net_rpc_register(n->rpc, &n->net_rpc, err) != 0 ||
 	    (wallet && (wallet_rpc_register(n->rpc, &n->wallets, err) != 0 || wallets_register(n->rpc, &n->wallets, err) != 0)) ||
 	    asset_rpc_register(n->rpc, &n->asset_rpc, &n->wallets, err) != 0 ||
@@ -728,7 +789,8 @@ int node_start(struct node *n, struct options *opts, char *err)
 	if (evthread_use_pthreads() != 0 || !(n->base = event_base_new()))
 		return err_set(err, "cannot create the event loop");
 	if (write_pid(n, err) != 0 || add_signals(n, err) != 0 || open_notify(n, err) != 0 || open_metrics(n, err) != 0 || open_pool(n, err) != 0 || open_chain(n, err) != 0 ||
-	    open_addrindex(n, err) != 0 || open_mempool(n, err) != 0 || open_wallets(n, err) != 0 || open_p2p(n, err) != 0 ||
+	    open_addrindex(n, err) != 0 || open_mempool(n, err) != 0 || open_fees(n, err) != 0 || open_wallets(n, err) != 0 ||
+	    open_p2p(n, err) != 0 ||
 	    open_miner(n, err) != 0)
 		return -1;
 	if (options_bool(opts, "server", true) && open_rpc(n, err) != 0)
@@ -763,6 +825,8 @@ void node_stop(struct node *n)
 	p2p_free(n->p2p);
 	n->p2p = NULL;
 	save_mempool(n);
+	if (n->fees)
+		save_fees(n);
 	journal_close(n->journal);
 	n->journal = NULL;
 	if (n->cs)
@@ -780,6 +844,8 @@ void node_stop(struct node *n)
 	n->mp = NULL;
 	addrbuild_free(n->addrbuild);
 	n->addrbuild = NULL;
+	fees_free(n->fees);
+	n->fees = NULL;
 	chainstate_close(n->cs);
 	n->cs = NULL;
 	pool_free(n->pool); /* last: every part above may use it */

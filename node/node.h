@@ -13,6 +13,7 @@
 #include "rpc/address_rpc.h"
 #include "rpc/asset_rpc.h"
 #include "rpc/chain_rpc.h"
+#include "rpc/fees_rpc.h"
 #include "rpc/mining_rpc.h"
 #include "rpc/net_rpc.h"
 #include "rpc/rawtx_rpc.h"
@@ -30,6 +31,7 @@ struct events;
 struct feed;
 struct metrics;
 struct addrbuild;
+struct fees;
 
 struct node {
 	struct options *opts;
@@ -40,6 +42,9 @@ struct node {
 	struct pool *pool;       /* the worker threads (-par), for every part */
 	struct chainstate *cs;
 	struct mempool *mp;
+	struct fees *fees;       /* the fee estimator, fed by the mempool and the chain */
+	uint64_t fees_saved;     /* when fee_estimates.dat was last written */
+	size_t block_max_size;   /* -blockmaxsize: the templates' bytes */
 	struct journal *journal; /* NULL unless -persistmempool */
 	struct miner *miner;     /* NULL unless -mine */
 	struct events *events;   /* the event stream's buffer (GET /events) */
@@ -57,6 +62,7 @@ struct node {
 	struct asset_rpc asset_rpc;
 	struct addrbuild *addrbuild; /* NULL unless -addressindex */
 	struct address_rpc address_rpc;
+	struct fees_rpc fees_rpc;
 	struct rest rest; /* what GET /rest/ reads, with -rest */
 	struct stats_rpc stats_rpc;
 	struct util_rpc util_rpc;

@@ -74,7 +74,11 @@ static const struct opt_def table[] = {
 	{ "txindex", OPT_BOOL, "1", "Accepted for Bitcoin Core's configurations: the transaction index is always kept" },
 	{ "disablewallet", OPT_BOOL, "0", "Do not load any wallet, and offer no wallet RPC methods" },
 	{ "wallet", OPT_LIST, "default", "Load the wallet wallets/NAME/ at start, created if missing (repeatable)" },
-	{ "paytxfee", OPT_STR, "0.0001", "Fee rate the wallet pays, CRN per 1,000 bytes" },
+	{ "paytxfee", OPT_STR, "0", "Fee rate the wallet pays, CRN per 1,000 bytes (0: estimate it)" },
+	{ "fallbackfee", OPT_STR, "0",
+	  "Fee rate, CRN per 1,000 bytes, the wallet pays when the estimator has too little data (0: refuse to send)" },
+	{ "txconfirmtarget", OPT_INT, "6", "Blocks within which the wallet's transactions should confirm, for the fee estimate" },
+	{ "blockmaxsize", OPT_INT, "2000000", "Largest block, in bytes, the miner and generatetoaddress build" },
 	{ "par", OPT_INT, "0", "Worker threads for signature checks, RPC calls and mining (0: one per core)" },
 	/* Hidden from -help and refused outside regtest: timers that tests
 	 * shorten (docs/protocol-behaviour.md). */

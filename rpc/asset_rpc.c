@@ -10,6 +10,7 @@
 #include "rpc/proof2_json.h"
 #include "rpc/proof_json.h"
 #include "rpc/txjson.h"
+#include "rpc/wallet_fees.h"
 #include "util/clock.h"
 #include "util/hex.h"
 
@@ -198,6 +199,16 @@ static int submit(struct wallet_rpc *r, struct tx *tx, cJSON **result, struct rp
 	return rc != 0 ? -1 : rpc_result(result, cJSON_CreateString(h), e);
 }
 
+/* The fee rate of an asset's transaction: the wallet's sends' choice with
+ * nothing asked (-paytxfee, the estimate, -fallbackfee). */
+static int asset_fee_rate(struct wallet_rpc *r, int64_t *rate, struct rpc_error *e)
+{
+	struct wallet_fee_request req;
+	const char *reason;
+	wallet_fees_default(&req);
+	return wallet_fees_pick(r, &req, rate, &reason, e);
+}
+
 static int registerasset(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct wallet_rpc *r = ctx;
@@ -205,15 +216,14 @@ static int registerasset(void *ctx, const cJSON *params, cJSON **result, struct 
 	size_t meta_len;
 	bool has_owner;
 	char err[ERR_LEN];
-	int64_t fee;
+	int64_t fee, rate;
 	struct tx tx;
 	struct wallet *w = wallet_of(r);
 	if (param_asset(id, params, 0, e) != 0 || param_metadata(meta, &meta_len, params, 1, e) != 0 ||
 	    param_address(owner, chainstate_params(r->cs), params, 2, false, &has_owner, e) != 0 ||
-	    check_unregistered(r, id, e) != 0)
+	    check_unregistered(r, id, e) != 0 || asset_fee_rate(r, &rate, e) != 0)
 		return -1;
-	int s = wallet_create_asset_register(w, &tx, &fee, id, meta, meta_len, has_owner ? owner : NULL,
-					     r->fee_rate, err);
+	int s = wallet_create_asset_register(w, &tx, &fee, id, meta, meta_len, has_owner ? owner : NULL, rate, err);
 	if (s != WALLET_OK)
 		return rpc_error_set(e, wallet_rpc_code(s), "%s", err);
 	return submit(r, &tx, result, e);
@@ -226,7 +236,7 @@ static int transferasset(void *ctx, const cJSON *params, cJSON **result, struct 
 	struct outpoint cur;
 	bool given;
 	char err[ERR_LEN];
-	int64_t fee;
+	int64_t fee, rate;
 	struct tx tx;
 	struct wallet *w = wallet_of(r);
 	if (param_asset(id, params, 0, e) != 0 ||
@@ -235,7 +245,9 @@ static int transferasset(void *ctx, const cJSON *params, cJSON **result, struct 
 	enum asset_status known = asset_ends(r->cs, r->mp, reg, &cur, id, err);
 	if (known != ASSET_OK)
 		return asset_error(e, known, "Asset not found", err);
-	int s = wallet_create_asset_transfer(w, &tx, &fee, id, to, r->fee_rate, err);
+	if (asset_fee_rate(r, &rate, e) != 0)
+		return -1;
+	int s = wallet_create_asset_transfer(w, &tx, &fee, id, to, rate, err);
 	if (s == WALLET_NOT_FOUND)
 		return rpc_error_set(e, RPC_WALLET_ERROR, "Asset not owned by this wallet");
 	if (s != WALLET_OK)

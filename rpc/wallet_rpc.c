@@ -11,6 +11,7 @@
 #include "rpc/chain_rpc.h"
 #include "rpc/rawtx_rpc.h"
 #include "rpc/txjson.h"
+#include "rpc/wallet_fees.h"
 #include "rpc/wallets.h"
 #include "util/clock.h"
 #include "util/hex.h"
@@ -53,15 +54,6 @@ static int param_address(uint8_t hash[20], struct wallet_rpc *r, const cJSON *pa
 	if (address_decode(hash, chainstate_params(r->cs)->hrp, s, err) != 0)
 		return rpc_error_set(e, RPC_INVALID_ADDRESS_OR_KEY, "%s", err);
 	return 0;
-}
-
-/* An optional fee rate in CRN per 1,000 bytes; the -paytxfee default. */
-static int param_fee_rate(int64_t *out, struct wallet_rpc *r, const cJSON *params, size_t i, struct rpc_error *e)
-{
-	*out = r->fee_rate;
-	if (!rpc_param(params, i))
-		return 0;
-	return rpc_param_amount(out, params, i, "fee_rate", e);
 }
 
 int wallet_rpc_submit(struct wallet_rpc *r, const struct tx *tx, struct rpc_error *e)
@@ -371,17 +363,30 @@ static int listlockunspent(void *ctx, const cJSON *params, cJSON **result, struc
 
 /* --- sending --- */
 
-static int send_to(struct wallet_rpc *r, const struct wallet_recipient *rc, size_t n, int64_t fee_rate,
-		   cJSON **result, struct rpc_error *e)
+/* The txid, or with verbose {txid, fee_reason} as Core. */
+static cJSON *sent_json(const uint8_t txid[32], bool verbose, const char *reason)
+{
+	if (!verbose)
+		return txjson_hash(txid);
+	cJSON *j = cJSON_CreateObject();
+	bool ok = j && txjson_add_hex(j, "txid", txid, 32) && cJSON_AddStringToObject(j, "fee_reason", reason);
+	return rpc_json_if(j, ok);
+}
+
+static int send_to(struct wallet_rpc *r, const struct wallet_recipient *rc, size_t n,
+		   const struct wallet_fee_request *fr, bool verbose, cJSON **result, struct rpc_error *e)
 {
 	struct tx tx;
-	int64_t fee;
+	int64_t fee, fee_rate;
+	const char *reason;
 	char err[ERR_LEN];
+	if (wallet_fees_pick(r, fr, &fee_rate, &reason, e) != 0)
+		return -1;
 	int s = wallet_create_tx(wallet_of(r), &tx, &fee, rc, n, fee_rate, err);
 	if (s)
 		return fail(e, s, err);
 	int rc2 = wallet_rpc_submit(r, &tx, e);
-	cJSON *v = rc2 == 0 ? txjson_hash(tx.txid) : NULL;
+	cJSON *v = rc2 == 0 ? sent_json(tx.txid, verbose, reason) : NULL;
 	tx_release(&tx);
 	return rc2 != 0 ? -1 : rpc_result(result, v, e);
 }
@@ -390,17 +395,39 @@ static int sendtoaddress(void *ctx, const cJSON *params, cJSON **result, struct 
 {
 	struct wallet_rpc *r = ctx;
 	struct wallet_recipient rc;
-	int64_t fee_rate;
-	bool subtract;
+	struct wallet_fee_request fr;
+	bool subtract, avoid_reuse, verbose;
 	memset(&rc, 0, sizeof(rc));
+	/* Core's order: address amount comment comment_to subtractfeefromamount
+	 * replaceable conf_target estimate_mode avoid_reuse fee_rate verbose */
 	if (param_address(rc.addr, r, params, 0, e) != 0 || rpc_param_amount(&rc.value, params, 1, "amount", e) != 0 ||
 	    rpc_param_bool(&subtract, params, 4, "subtractfeefromamount", false, e) != 0 ||
-	    param_fee_rate(&fee_rate, r, params, 5, e) != 0)
+	    wallet_fees_params(&fr, params, 5, 6, 7, 9, e) != 0 ||
+	    rpc_param_bool(&avoid_reuse, params, 8, "avoid_reuse", true, e) != 0 ||
+	    rpc_param_bool(&verbose, params, 10, "verbose", false, e) != 0)
 		return -1;
 	if (rc.value <= 0)
 		return rpc_error_set(e, RPC_TYPE_ERROR, "Invalid amount for send");
 	rc.subtract_fee = subtract;
-	return send_to(r, &rc, 1, fee_rate, result, e);
+	return send_to(r, &rc, 1, &fr, verbose, result, e);
+}
+
+/* settxfee: this wallet's -paytxfee until the node restarts; 0 goes back
+ * to the estimate. As Core, not below the minimum relay fee rate. */
+static int settxfee(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct wallet_rpc *r = ctx;
+	int64_t rate;
+	struct mempool_info mi;
+	if (rpc_param_amount(&rate, params, 0, "amount", e) != 0)
+		return -1;
+	mempool_get_info(r->mp, &mi);
+	if (rate != 0 && rate < mi.min_relay_fee)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "txfee cannot be less than min relay tx fee");
+	if (rate > COIN)
+		return rpc_error_set(e, RPC_INVALID_PARAMETER, "txfee cannot be more than wallet max tx fee");
+	r->fee_rate = rate;
+	return rpc_result(result, cJSON_CreateBool(true), e);
 }
 
 static bool in_list(const cJSON *list, const char *s)
@@ -416,13 +443,17 @@ static int sendmany(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 {
 	struct wallet_rpc *r = ctx;
 	const cJSON *amounts = rpc_param(params, 1), *kv, *subtract = rpc_param(params, 4);
-	int64_t fee_rate;
+	struct wallet_fee_request fr;
+	bool verbose;
 	char err[ERR_LEN];
 	if (!cJSON_IsObject(amounts))
 		return rpc_error_set(e, RPC_TYPE_ERROR, "Amounts must be an object of address: amount");
 	if (subtract && !cJSON_IsArray(subtract))
 		return rpc_error_set(e, RPC_TYPE_ERROR, "Invalid parameter: subtractfeefrom must be an array");
-	if (param_fee_rate(&fee_rate, r, params, 5, e) != 0)
+	/* Core's order: "" amounts minconf comment subtractfeefrom replaceable
+	 * conf_target estimate_mode fee_rate verbose */
+	if (wallet_fees_params(&fr, params, 5, 6, 7, 8, e) != 0 ||
+	    rpc_param_bool(&verbose, params, 9, "verbose", false, e) != 0)
 		return -1;
 	size_t n = (size_t)cJSON_GetArraySize(amounts), i = 0;
 	if (n == 0)
@@ -442,7 +473,7 @@ static int sendmany(void *ctx, const cJSON *params, cJSON **result, struct rpc_e
 		i++;
 	}
 	if (rc2 == 0)
-		rc2 = send_to(r, rc, n, fee_rate, result, e);
+		rc2 = send_to(r, rc, n, &fr, verbose, result, e);
 	free(rc);
 	return rc2;
 }
@@ -726,6 +757,15 @@ static int backupwallet(void *ctx, const cJSON *params, cJSON **result, struct r
 /* Parameters Bitcoin Core's callers send and cairn accepts without use. */
 #define IGNORED "(accepted for Bitcoin Core's callers, ignored)"
 
+/* Core's fee parameters of sendtoaddress and sendmany; between the
+ * estimate mode and the fee rate, what the method puts there. */
+#define FEE_ARGS(between)                                                                                   \
+	"[replaceable:bool=true (accepted; cairn has no replacement, so it only picks the unset estimate "   \
+	"mode: economical when true, as Core)] "                                                              \
+	"[conf_target:int (blocks, for the fee estimate; default -txconfirmtarget)] "                         \
+	"[estimate_mode:str=unset (unset, economical or conservative; any case)] " between                   \
+	"[fee_rate:amount (units per byte, as Core's sat/vB; at most 3 decimals)]"
+
 static const struct rpc_method methods[] = {
 	{ "getnewaddress", "wallet", "[label:str (the address's label)] [address_type:str " IGNORED "]",
 	  "Returns a new receiving address of the wallet.", getnewaddress, "str", PICK "-12 -4" },
@@ -757,17 +797,22 @@ static const struct rpc_method methods[] = {
 	  PICK },
 	{ "sendtoaddress", "wallet",
 	  "address:str (who is paid) amount:amount (CRN) [comment:str " IGNORED "] [comment_to:str " IGNORED "] "
-	  "[subtractfeefromamount:bool=false (the payee pays the fee)] "
-	  "[fee_rate:amount (CRN per 1,000 bytes; default -paytxfee)]",
-	  "Sends an amount to an address; fee_rate in CRN per 1,000 bytes (default -paytxfee). Returns the txid.",
-	  sendtoaddress, "hash", PICK "-5 -6 -13 -4 -25 -26" },
+	  "[subtractfeefromamount:bool=false (the payee pays the fee)] " FEE_ARGS("[avoid_reuse:bool=true " IGNORED "] ")
+	  " [verbose:bool=false (answer {txid, fee_reason})]",
+	  "Sends an amount to an address. Without fee_rate the fee rate is -paytxfee when set, else the fee "
+	  "estimate for conf_target (default -txconfirmtarget), else -fallbackfee. Returns the txid.",
+	  sendtoaddress, "hash|{txid:hash,fee_reason:str}", PICK "-3 -5 -6 -8 -13 -4 -25 -26" },
 	{ "sendmany", "wallet",
 	  "dummy:str (\"\", as in Bitcoin Core) amounts:{*:amount} (address: amount) "
 	  "[minconf:int " IGNORED "] [comment:str " IGNORED "] "
-	  "[subtractfeefrom:[str] (the addresses that pay the fee, equally)] "
-	  "[fee_rate:amount (CRN per 1,000 bytes; default -paytxfee)]",
-	  "Sends to several addresses in one transaction: {\"address\": amount, ...}. Returns the txid.", sendmany,
-	  "hash", PICK "-5 -6 -13 -4 -25 -26" },
+	  "[subtractfeefrom:[str] (the addresses that pay the fee, equally)] " FEE_ARGS("")
+	  " [verbose:bool=false (answer {txid, fee_reason})]",
+	  "Sends to several addresses in one transaction: {\"address\": amount, ...}; the fee rate as "
+	  "sendtoaddress's. Returns the txid.",
+	  sendmany, "hash|{txid:hash,fee_reason:str}", PICK "-3 -5 -6 -8 -13 -4 -25 -26" },
+	{ "settxfee", "wallet", "amount:amount (CRN per 1,000 bytes; 0: estimate again)",
+	  "Sets the fee rate this wallet's sends pay when they name none (-paytxfee), until the node restarts.",
+	  settxfee, "bool", PICK "-3 -8" },
 	{ "listtransactions", "wallet",
 	  "[label:str=* (only this label's; * all)] [count:int=10 (how many)] [skip:int=0 (how many recent ones to "
 	  "skip)] [include_watchonly:bool " IGNORED "]",

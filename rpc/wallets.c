@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chain/fees.h"
+#include "rpc/amount.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -25,6 +27,18 @@ void wallets_init(struct wallets *set, const char *dir, struct chainstate *cs, s
 	set->p = cs ? chainstate_params(cs) : NULL;
 	set->pool = pool;
 	snprintf(set->dir, sizeof(set->dir), "%s", dir);
+}
+
+int wallets_set_fees(struct wallets *set, struct fees *fees, const char *fallback, int64_t target, char *err)
+{
+	char why[ERR_LEN];
+	if (amount_parse(&set->fallback_fee, fallback, why) != 0)
+		return err_set(err, "invalid -fallbackfee: %s", why);
+	if (target < 1 || target > FEES_MAX_TARGET)
+		return err_set(err, "-txconfirmtarget must be between 1 and %d", FEES_MAX_TARGET);
+	set->fees = fees;
+	set->confirm_target = (unsigned)target;
+	return 0;
 }
 
 static void unload_at(struct wallets *set, size_t i)

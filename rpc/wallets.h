@@ -31,6 +31,10 @@ struct wallets {
 	char dir[4096]; /* the wallets/ folder; "" with -disablewallet */
 	wallets_tx_hook on_tx;
 	void *on_tx_ctx;
+	/* What a send pays when it names no fee rate (rpc/wallet_fees.h). */
+	struct fees *fees;        /* the node's estimator; NULL: none */
+	int64_t fallback_fee;     /* -fallbackfee, units per 1,000 bytes; 0: refuse to guess */
+	unsigned confirm_target;  /* -txconfirmtarget, blocks */
 };
 
 /* Starts an empty list of wallets in the folder dir (which must exist)
@@ -41,6 +45,10 @@ void wallets_init(struct wallets *set, const char *dir, struct chainstate *cs, s
 /* Tells fn of every loaded wallet's transactions from now on, and of
  * those of wallets loaded later. */
 void wallets_set_tx_hook(struct wallets *set, wallets_tx_hook fn, void *ctx);
+/* The estimator (may be NULL), -fallbackfee (CRN per 1,000 bytes, as
+ * text) and -txconfirmtarget every wallet's sends use. 0, or -1 with err
+ * naming the bad option. */
+int wallets_set_fees(struct wallets *set, struct fees *fees, const char *fallback, int64_t target, char *err) WUR;
 /* Unloads every wallet. */
 void wallets_free(struct wallets *set);
 

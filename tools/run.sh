@@ -7,4 +7,6 @@ if [ ! -x build/cairnd ]; then
 	exit 1
 fi
 echo "starting cairnd (regtest); stop it with Ctrl-C or: build/cairn-cli -regtest stop"
-exec build/cairnd -regtest -printtoconsole $ARGS
+# -fallbackfee: a fresh chain has no fee estimates, and the default (0, as
+# Bitcoin Core's) refuses to send without one; ARGS may override it.
+exec build/cairnd -regtest -printtoconsole -fallbackfee=0.0002 $ARGS

@@ -438,8 +438,11 @@ class Node:
 
     def args(self, extra_args=None, ports=True):
         """The command line that start() runs."""
+        # -fallbackfee as Bitcoin Core's test framework sets it: a fresh
+        # regtest chain has no fee estimates, and the default 0 refuses to
+        # guess (a later -fallbackfee in extra_args wins).
         a = [CAIRND, "-regtest", f"-datadir={self.datadir}", "-printtoconsole=0",
-             f"-bind={LOOPBACK}", f"-rpcbind={LOOPBACK}"]
+             f"-bind={LOOPBACK}", f"-rpcbind={LOOPBACK}", "-fallbackfee=0.0002"]
         if ports:
             a += [f"-port={self.p2p_port}", f"-rpcport={self.rpc_port}"]
         return a + list(self.extra_args if extra_args is None else extra_args)

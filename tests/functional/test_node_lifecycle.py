@@ -21,8 +21,8 @@ OPTIONS = {
     "rpcbind": "127.0.0.1", "rpcallowip": "127.0.0.1", "rpcuser": None, "rpcpassword": None,
     "server": "1", "dbcache": "16", "debug": None, "printtoconsole": "0", "daemon": "0",
     "pid": "cairnd.pid", "mine": "0", "minethreads": "1", "mineaddress": None, "maxmempool": "300",
-    "minrelaytxfee": "0.00001", "persistmempool": "1", "disablewallet": "0", "paytxfee": "0.0001",
-    "par": "0",
+    "minrelaytxfee": "0.00001", "persistmempool": "1", "disablewallet": "0", "paytxfee": "0",
+    "fallbackfee": "0", "txconfirmtarget": "6", "blockmaxsize": "2000000", "par": "0",
     "metrics": "0", "rest": "0",
 }
 
@@ -69,6 +69,9 @@ def check_bad_options(tmp):
     fails(base + ["-rest=maybe"], "rest", "takes 0 or 1")
     fails(base + ["-dbcache"], "dbcache")
     fails(base + ["stray"], "stray")
+    fails(base + ["-blockmaxsize=1000"], "-blockmaxsize must be between 2000 and 2000000")
+    fails(base + ["-txconfirmtarget=0"], "-txconfirmtarget must be between 1 and 1008")
+    fails(base + ["-fallbackfee=abc"], "invalid -fallbackfee")
     fails(["-regtest", f"-datadir={os.path.join(tmp, 'nosuchdir')}"], "nosuchdir", "does not exist")
     assert_true(not os.path.exists(os.path.join(tmp, "nosuchdir")))
 
