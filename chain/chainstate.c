@@ -4,18 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/blockfile.h"
 #include "chain/connect.h"
 #include "chain/dbkeys.h"
 #include "chain/history.h"
 #include "chain/probe.h"
 #include "chain/smt.h"
 #include "chain/store.h"
+#include "util/file.h"
 #include "util/grow.h"
 #include "util/log.h"
 
 struct chainstate {
 	const struct chain_params *p;
 	struct store *store;
+	struct blockfile *files; /* the block bodies (chain/blockfile.h) */
 	struct hmap index;      /* hash -> struct block_index * (owned) */
 	struct hmap candidates; /* hash -> block_index: linked, valid so far, work >= tip's */
 	struct block_index **chain;
@@ -253,20 +256,30 @@ int chainstate_read_undo(struct chainstate *cs, const struct block_index *bi, co
 	return connect_read_undo(cs->store, b, bi, out, err);
 }
 
+static struct blockpos pos_of(const struct block_index *bi)
+{
+	struct blockpos pos = { bi->data_file, bi->data_pos, bi->data_len };
+	return pos;
+}
+
 int chainstate_read_block(struct chainstate *cs, const struct block_index *bi, struct block *out, char *err)
 {
-	struct dbkey k = dbkey_hash(DB_BLOCK, bi->hash);
 	uint8_t *val;
-	size_t len;
+	struct blockpos pos = pos_of(bi);
 	char why[ERR_LEN];
 	block_init(out);
-	int r = store_get(cs->store, k.b, k.len, &val, &len, err);
-	if (r <= 0)
-		return r < 0 ? -1 : err_set(err, "block at height %u is not stored", bi->height);
-	r = block_parse(out, val, len, why);
-	store_free(val);
+	if (!(bi->status & BLOCK_HAVE_DATA))
+		return err_set(err, "block at height %u is not stored", bi->height);
+	if (blockfile_read(cs->files, &pos, &val, why) != 0)
+		return err_set(err, "stored block at height %u is unreadable: %s", bi->height, why);
+	int r = block_parse(out, val, pos.len, why);
+	free(val);
 	if (r != 0)
 		return err_set(err, "stored block at height %u is corrupt: %s", bi->height, why);
+	if (memcmp(out->hash, bi->hash, 32) != 0) {
+		block_release(out);
+		return err_set(err, "the block file holds another block where height %u should be", bi->height);
+	}
 	return 0;
 }
 
@@ -502,36 +515,46 @@ bool chainstate_accept_header(struct chainstate *cs, const struct block_header *
 	return accept_header(cs, h, now, true, out, v);
 }
 
+/* Appends b's body to the block files (synced) unless *known says where
+ * it is already (a reindex reads it from there), then writes the index
+ * record that points at it: that order keeps every record's body on disk
+ * whatever instant the process dies. */
 static bool store_block(struct chainstate *cs, struct block_index *bi, const struct block *b, uint64_t now,
-			enum block_source source, const char *peer, struct verdict *v)
+			enum block_source source, const char *peer, const struct blockpos *known, struct verdict *v)
 {
 	struct buf raw = BUF_INIT;
-	struct dbkey k = dbkey_hash(DB_BLOCK, bi->hash);
+	struct blockpos pos = known ? *known : (struct blockpos){ 0 };
 	struct store_batch *batch = store_batch_new();
+	char why[ERR_LEN];
 	bool ok = true;
-	bi->status |= BLOCK_HAVE_DATA;
-	bi->n_tx = (uint32_t)b->n_tx;
-	bi->received = now;
-	bi->source = (uint8_t)source;
-	snprintf(bi->source_peer, sizeof(bi->source_peer), "%s", peer ? peer : "");
-	block_write(&raw, b);
-	if (!batch || !buf_ok(&raw)) {
+	if (!known)
+		block_write(&raw, b);
+	if (!batch || (!known && !buf_ok(&raw))) {
 		ok = verdict_fail(v, VR_ERROR, "out-of-memory", NULL);
+	} else if (!known && blockfile_append(cs->files, &pos, raw.data, raw.len, why) != 0) {
+		ok = verdict_fail(v, VR_ERROR, "disk-error", "cannot store the block: %s", why);
 	} else {
-		store_batch_put(batch, k.b, k.len, raw.data, raw.len);
+		bi->status |= BLOCK_HAVE_DATA;
+		bi->n_tx = (uint32_t)b->n_tx;
+		bi->received = now;
+		bi->source = (uint8_t)source;
+		bi->data_file = pos.file;
+		bi->data_pos = pos.offset;
+		bi->data_len = pos.len;
+		snprintf(bi->source_peer, sizeof(bi->source_peer), "%s", peer ? peer : "");
 		put_index(batch, bi);
-		if (store_write(cs->store, batch, false, NULL) != 0)
+		if (store_write(cs->store, batch, false, NULL) != 0) {
+			bi->status &= ~(uint32_t)BLOCK_HAVE_DATA;
 			ok = verdict_fail(v, VR_ERROR, "db-error", "cannot store the block");
+		}
 	}
-	if (!ok)
-		bi->status &= ~(uint32_t)BLOCK_HAVE_DATA;
 	store_batch_free(batch);
 	buf_release(&raw);
 	return ok;
 }
 
 static bool accept_block(struct chainstate *cs, const struct block *b, uint64_t now, enum block_source source,
-			 const char *peer, bool sigs_verified, struct verdict *v)
+			 const char *peer, bool sigs_verified, const struct blockpos *at, struct verdict *v)
 {
 	struct block_index *bi;
 	char err[ERR_LEN];
@@ -548,7 +571,7 @@ static bool accept_block(struct chainstate *cs, const struct block *b, uint64_t 
 			return verdict_fail(v, VR_ERROR, "db-error", "cannot write the block index");
 		return false;
 	}
-	if (!store_block(cs, bi, b, now, source, peer, v))
+	if (!store_block(cs, bi, b, now, source, peer, at, v))
 		return false;
 	if (link_block(cs, bi) != 0)
 		return verdict_fail(v, VR_ERROR, "out-of-memory", NULL);
@@ -567,13 +590,13 @@ static bool accept_block(struct chainstate *cs, const struct block *b, uint64_t 
 bool chainstate_accept_block(struct chainstate *cs, const struct block *b, uint64_t now,
 			     enum block_source source, const char *peer, struct verdict *v)
 {
-	return accept_block(cs, b, now, source, peer, false, v);
+	return accept_block(cs, b, now, source, peer, false, NULL, v);
 }
 
 bool chainstate_accept_verified(struct chainstate *cs, const struct block *b, uint64_t now,
 				enum block_source source, const char *peer, struct verdict *v)
 {
-	return accept_block(cs, b, now, source, peer, true, v);
+	return accept_block(cs, b, now, source, peer, true, NULL, v);
 }
 
 /* --- invalidate and reconsider --- */
@@ -765,8 +788,43 @@ static int load_index(struct chainstate *cs, char *err)
 			r = err_set(err, "out of memory");
 		}
 	}
+	if (r == 0 && store_iter_error(it, err) != 0)
+		r = -1;
 	store_iter_free(it);
 	return r == 0 ? link_index(cs, err) : r;
+}
+
+/* Every record that says its block is stored must point inside a block
+ * file: a chainstate that outlived its block files (or was copied without
+ * them) is caught here rather than at the first read. */
+static int check_positions(struct chainstate *cs, char *err)
+{
+	struct block_index *x;
+	for (size_t it = 0; (x = chainstate_next(cs, &it));) {
+		struct blockpos pos = pos_of(x);
+		if ((x->status & BLOCK_HAVE_DATA) && !blockfile_contains(cs->files, &pos, err))
+			return -1;
+	}
+	return 0;
+}
+
+/* Where the genesis block's body is: the first record of the block files
+ * when it is there already (a reindex, or a chainstate deleted by hand),
+ * else appended now. */
+static int genesis_pos(struct chainstate *cs, struct block_index *bi, const struct buf *raw, char *err)
+{
+	struct blockpos pos = { 0, BLOCKFILE_HEADER, (uint32_t)raw->len };
+	uint8_t *got = NULL;
+	char why[ERR_LEN];
+	bool have = blockfile_count(cs->files) > 0 && blockfile_read(cs->files, &pos, &got, why) == 0 &&
+		    memcmp(got, raw->data, raw->len) == 0;
+	free(got);
+	if (!have && blockfile_append(cs->files, &pos, raw->data, raw->len, err) != 0)
+		return -1;
+	bi->data_file = pos.file;
+	bi->data_pos = pos.offset;
+	bi->data_len = pos.len;
+	return 0;
 }
 
 /* A new database: the genesis block, connected, and the format version. */
@@ -776,7 +834,7 @@ static int init_genesis(struct chainstate *cs, char *err)
 	struct verdict v;
 	struct buf raw = BUF_INIT;
 	uint8_t ver[4] = { DB_FORMAT_VERSION, 0, 0, 0 };
-	struct dbkey kb, kt = dbkey_single(DB_TIP), kv = dbkey_single(DB_VERSION);
+	struct dbkey kt = dbkey_single(DB_TIP), kv = dbkey_single(DB_VERSION);
 	struct store_batch *batch = store_batch_new();
 	struct block_index *bi = NULL;
 	int r = -1;
@@ -795,12 +853,12 @@ static int init_genesis(struct chainstate *cs, char *err)
 		bi->source = SOURCE_GENESIS;
 		bi->linked = true;
 		block_write(&raw, &g);
-		kb = dbkey_hash(DB_BLOCK, bi->hash);
-		store_batch_put(batch, kb.b, kb.len, raw.data, raw.len);
+		r = buf_ok(&raw) ? genesis_pos(cs, bi, &raw, err) : err_set(err, "out of memory");
 		put_index(batch, bi);
 		store_batch_put(batch, kt.b, kt.len, bi->hash, 32);
 		store_batch_put(batch, kv.b, kv.len, ver, 4);
-		r = buf_ok(&raw) ? store_write(cs->store, batch, true, err) : err_set(err, "out of memory");
+		if (r == 0)
+			r = store_write(cs->store, batch, true, err);
 	}
 	buf_release(&raw);
 	store_batch_free(batch);
@@ -868,6 +926,8 @@ static int load_assets(struct chainstate *cs, char *err)
 		if (smt_set(cs->assets, k + 1, value, NULL) < 0)
 			r = err_set(err, "out of memory");
 	}
+	if (r == 0 && store_iter_error(it, err) != 0)
+		r = -1;
 	store_iter_free(it);
 	if (r != 0)
 		return r;
@@ -917,10 +977,328 @@ int chainstate_commit_assets(struct chainstate *cs, struct block *b, char *err)
 	return r;
 }
 
+/* --- reindexing --- */
+
+/* A block read from the files before its parent: where it is, to read it
+ * again once the parent is in. */
+struct held {
+	struct blockpos pos;
+	struct held *next;
+};
+
+struct reindex {
+	struct chainstate *cs;
+	uint64_t now;
+	struct hmap waiting;    /* parent hash -> struct held * (a list) */
+	uint64_t total_bytes, done_bytes;
+	size_t n_blocks, n_held;
+	char *err;
+};
+
+static void reindex_progress(struct reindex *r, bool last)
+{
+	if (!last && r->n_blocks % 100 != 0)
+		return;
+	uint64_t est = r->done_bytes ? r->total_bytes * r->n_blocks / r->done_bytes : r->n_blocks;
+	log_info("reindex: block %zu of ~%llu", r->n_blocks, (unsigned long long)(est > r->n_blocks ? est : r->n_blocks));
+}
+
+/* Accepts one block read from the files at pos, as if it had just arrived:
+ * checked, indexed and connected when it extends the best chain. An
+ * invalid block is marked so (and logged); only a local error stops. */
+static int reindex_accept(struct reindex *r, const struct block *b, const struct blockpos *pos)
+{
+	struct verdict v;
+	verdict_init(&v);
+	if (accept_block(r->cs, b, r->now, SOURCE_UNKNOWN, NULL, false, pos, &v))
+		return 0;
+	if (v.result == VR_ERROR)
+		return err_set(r->err, "reindex: %s (%s)", v.reason, v.debug);
+	if (v.result != VR_DUPLICATE)
+		log_info("reindex: block in file %u at %u refused: %s", pos->file, pos->offset, v.reason);
+	return 0;
+}
+
+static int hold(struct reindex *r, const struct block *b, const struct blockpos *pos)
+{
+	struct held *h = malloc(sizeof(*h));
+	if (!h)
+		return err_set(r->err, "out of memory");
+	h->pos = *pos;
+	h->next = hmap_get(&r->waiting, b->header.prev);
+	if (hmap_put(&r->waiting, b->header.prev, h) != 0) {
+		free(h);
+		return err_set(r->err, "out of memory");
+	}
+	r->n_held++;
+	return 0;
+}
+
+/* Accepts the blocks that waited for hash, and theirs in turn. */
+static int release_children(struct reindex *r, const uint8_t hash[32])
+{
+	struct held *h = hmap_del(&r->waiting, hash);
+	int ret = 0;
+	while (h) {
+		struct held *next = h->next;
+		struct block b;
+		uint8_t *raw = NULL;
+		char why[ERR_LEN];
+		r->n_held--;
+		if (ret == 0 && blockfile_read(r->cs->files, &h->pos, &raw, why) == 0 &&
+		    block_parse(&b, raw, h->pos.len, why) == 0) {
+			ret = reindex_accept(r, &b, &h->pos);
+			if (ret == 0)
+				ret = release_children(r, b.hash);
+			block_release(&b);
+		}
+		free(raw);
+		free(h);
+		h = next;
+	}
+	return ret;
+}
+
+static int reindex_one(void *ctx, const struct blockpos *pos, const uint8_t *p, size_t len)
+{
+	struct reindex *r = ctx;
+	struct block b;
+	char why[ERR_LEN];
+	int ret = 0;
+	r->done_bytes += BLOCKFILE_HEADER + len;
+	if (block_parse(&b, p, len, why) != 0) {
+		log_info("reindex: record in file %u at %u is no block: %s", pos->file, pos->offset, why);
+		return 0;
+	}
+	struct block_index *known = chainstate_lookup(r->cs, b.hash);
+	if (known && (known->status & BLOCK_HAVE_DATA)) {
+		block_release(&b);
+		return 0; /* genesis, or a block stored twice */
+	}
+	r->n_blocks++;
+	if (!chainstate_lookup(r->cs, b.header.prev))
+		ret = hold(r, &b, pos);
+	else if ((ret = reindex_accept(r, &b, pos)) == 0)
+		ret = release_children(r, b.hash);
+	block_release(&b);
+	reindex_progress(r, false);
+	return ret;
+}
+
+static void drop_held(struct reindex *r)
+{
+	const void *k;
+	void *v;
+	for (size_t it = 0; hmap_next(&r->waiting, &it, &k, &v);)
+		for (struct held *h = v, *next; h; h = next) {
+			next = h->next;
+			free(h);
+		}
+	hmap_release(&r->waiting);
+}
+
+/* -reindex, on a fresh database holding the genesis block: every record of
+ * every block file, in order, parents before children. */
+static int reindex_files(struct chainstate *cs, uint64_t now, char *err)
+{
+	struct reindex r = { .cs = cs, .now = now ? now : UINT64_MAX / 2, .err = err };
+	int ret = 0;
+	hmap_init(&r.waiting, 32);
+	r.total_bytes = blockfile_total_bytes(cs->files);
+	log_info("reindex: reading %u block files (%llu bytes)", blockfile_count(cs->files),
+		 (unsigned long long)r.total_bytes);
+	for (uint32_t n = 0; n < blockfile_count(cs->files) && ret == 0; n++) {
+		char why[ERR_LEN] = "";
+		int k = blockfile_scan(cs->files, n, reindex_one, &r, why);
+		if (k != 0 && why[0]) /* the file's own damage: keep what came before it */
+			log_info("reindex: block file %u read up to a damaged record: %s", n, why);
+		else
+			ret = k;
+	}
+	if (r.n_blocks % 100 != 0)
+		reindex_progress(&r, true);
+	if (r.n_held)
+		log_info("reindex: %zu blocks whose parent is in no block file were left out", r.n_held);
+	drop_held(&r);
+	return ret;
+}
+
+/* The block index records, kept across the wipe of -reindex-chainstate. */
+struct saved_index {
+	uint8_t (*rec)[BLOCK_INDEX_RECORD_SIZE];
+	size_t n;
+};
+
+static int save_index(struct chainstate *cs, struct saved_index *out, char *err)
+{
+	uint8_t prefix = DB_INDEX;
+	struct store_iter *it = store_iter_new(cs->store, &prefix, 1);
+	const uint8_t *k, *val;
+	size_t klen, vlen, cap = 0;
+	int r = it ? 0 : err_set(err, "out of memory");
+	while (r == 0 && store_iter_next(it, &k, &klen, &val, &vlen)) {
+		if (vlen != BLOCK_INDEX_RECORD_SIZE) {
+			r = err_set(err, "block index is corrupt: a record of %zu bytes", vlen);
+		} else if (grow_array(&out->rec, &cap, out->n + 1, sizeof(*out->rec), 1024, SIZE_MAX) != 0) {
+			r = err_set(err, "out of memory");
+		} else {
+			memcpy(out->rec[out->n++], val, vlen);
+		}
+	}
+	if (r == 0 && store_iter_error(it, err) != 0)
+		r = -1;
+	store_iter_free(it);
+	return r;
+}
+
+/* Writes the saved records back over the fresh database (the genesis
+ * block's own record among them). The blocks are no longer connected:
+ * only the genesis block is, so the best chain is connected again. */
+static int restore_index(struct chainstate *cs, const struct saved_index *si, char *err)
+{
+	struct store_batch *batch = store_batch_new();
+	if (!batch)
+		return err_set(err, "out of memory");
+	for (size_t i = 0; i < si->n; i++) {
+		struct dbkey k;
+		struct block_index tmp;
+		if (index_read(&tmp, si->rec[i], BLOCK_INDEX_RECORD_SIZE, err) != 0) {
+			store_batch_free(batch);
+			return -1;
+		}
+		k = dbkey_hash(DB_INDEX, tmp.hash);
+		store_batch_put(batch, k.b, k.len, si->rec[i], BLOCK_INDEX_RECORD_SIZE);
+	}
+	int r = store_write(cs->store, batch, true, err);
+	store_batch_free(batch);
+	return r;
+}
+
+/* --- opening and closing, continued --- */
+
+static void free_entries(struct chainstate *cs)
+{
+	struct block_index *x;
+	for (size_t it = 0; (x = chainstate_next(cs, &it));) {
+		history_unlink(x);
+		free(x);
+	}
+}
+
+/* Drops the index in memory (the genesis entry a fresh database made),
+ * before the stored one is loaded. */
+static void forget_index(struct chainstate *cs)
+{
+	free_entries(cs);
+	hmap_release(&cs->index);
+	hmap_release(&cs->candidates);
+	hmap_init(&cs->index, 32);
+	hmap_init(&cs->candidates, 32);
+	cs->chain_len = 0;
+	cs->n_unlinked = 0;
+	cs->best_header = NULL;
+	cs->seq = 0;
+}
+
+static bool is_oom(const char *err)
+{
+	return strstr(err, "out of memory") != NULL;
+}
+
+/* Opens the database, wiping it first for a reindex (its block index kept
+ * aside for -reindex-chainstate). */
+static int open_store(struct chainstate *cs, const struct chainstate_opts *o, struct saved_index *si,
+		      bool *corrupt, char *err)
+{
+	if (o->reindex == REINDEX_CHAINSTATE) {
+		bool fresh = false;
+		if (!(cs->store = store_open(o->path, o->cache_bytes, err)) || check_version(cs, &fresh, err) != 0 ||
+		    save_index(cs, si, err) != 0) {
+			*corrupt = cs->store && !is_oom(err);
+			if (*corrupt) { /* the index itself is damaged: only -reindex can help */
+				char why[ERR_LEN];
+				snprintf(why, sizeof(why), "%s", err);
+				err_set(err, "%.200s; -reindex-chainstate needs the block index", why);
+			}
+			return -1;
+		}
+		store_close(cs->store);
+		cs->store = NULL;
+		log_info("reindex-chainstate: rebuilding the chainstate from %zu block index records", si->n);
+	}
+	if (o->reindex != REINDEX_NONE && store_destroy(o->path, err) != 0)
+		return -1;
+	if (!(cs->store = store_open(o->path, o->cache_bytes, err))) {
+		*corrupt = store_err_corrupt(err);
+		return -1;
+	}
+	if (o->check_db && o->reindex == REINDEX_NONE && store_verify(cs->store, err) != 0) {
+		*corrupt = store_err_corrupt(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads what an existing database holds; every failure but running out of
+ * memory means the database is damaged or disagrees with itself. */
+static int load_existing(struct chainstate *cs, bool *corrupt, char *err)
+{
+	if (load_index(cs, err) != 0 || check_positions(cs, err) != 0 || load_tip(cs, err) != 0 ||
+	    load_assets(cs, err) != 0) {
+		*corrupt = !is_oom(err) && !strstr(err, "another network");
+		return -1;
+	}
+	return 0;
+}
+
+static int open_all(struct chainstate *cs, const struct chainstate_opts *o, bool *corrupt, char *err)
+{
+	struct saved_index si = { 0 };
+	char dir[FILE_PATH_MAX];
+	bool fresh = false;
+	int r = 0;
+	if (o->blocks_dir)
+		snprintf(dir, sizeof(dir), "%s", o->blocks_dir);
+	else if ((size_t)snprintf(dir, sizeof(dir), "%s/blocks", o->path) >= sizeof(dir))
+		return err_set(err, "the chainstate's path is too long");
+	if (!(cs->files = blockfile_open(dir, cs->p->magic, o->blockfile_max, err)))
+		return -1;
+	if (open_store(cs, o, &si, corrupt, err) != 0 || check_version(cs, &fresh, err) != 0) {
+		free(si.rec);
+		return -1;
+	}
+	if (fresh && init_genesis(cs, err) != 0)
+		r = -1;
+	else if (si.n && restore_index(cs, &si, err) != 0)
+		r = -1;
+	free(si.rec);
+	if (r != 0)
+		return -1;
+	if (o->reindex == REINDEX_CHAINSTATE) {
+		forget_index(cs); /* and load the one just written back */
+		fresh = false;
+	}
+	if (fresh) {
+		if (load_tip(cs, err) != 0)
+			return -1;
+	} else if (load_existing(cs, corrupt, err) != 0) {
+		return -1;
+	}
+	if (refill_candidates(cs, err) != 0 || chainstate_activate(cs, err) != 0)
+		return -1;
+	if (o->reindex == REINDEX_FULL && reindex_files(cs, o->now, err) != 0)
+		return -1;
+	if (o->reindex != REINDEX_NONE)
+		log_info("reindex: done, tip at height %u", chainstate_tip(cs)->height);
+	return 0;
+}
+
 struct chainstate *chainstate_open(const struct chain_params *p, const struct chainstate_opts *o, char *err)
 {
 	struct chainstate *cs = calloc(1, sizeof(*cs));
-	bool fresh = false;
+	bool corrupt = false;
+	if (o->corrupt)
+		*o->corrupt = false;
 	if (!cs) {
 		err_set(err, "out of memory");
 		return NULL;
@@ -934,14 +1312,9 @@ struct chainstate *chainstate_open(const struct chain_params *p, const struct ch
 		err_set(err, "out of memory");
 		return NULL;
 	}
-	if (!(cs->store = store_open(o->path, o->cache_bytes, err)) ||
-	    check_version(cs, &fresh, err) != 0 ||
-	    (fresh && init_genesis(cs, err) != 0) ||
-	    (!fresh && load_index(cs, err) != 0) ||
-	    load_tip(cs, err) != 0 ||
-	    (!fresh && load_assets(cs, err) != 0) ||
-	    refill_candidates(cs, err) != 0 ||
-	    chainstate_activate(cs, err) != 0) {
+	if (open_all(cs, o, &corrupt, err) != 0) {
+		if (o->corrupt)
+			*o->corrupt = corrupt;
 		chainstate_close(cs);
 		return NULL;
 	}
@@ -950,16 +1323,13 @@ struct chainstate *chainstate_open(const struct chain_params *p, const struct ch
 
 void chainstate_close(struct chainstate *cs)
 {
-	struct block_index *x;
 	if (!cs)
 		return;
-	for (size_t it = 0; (x = chainstate_next(cs, &it));) {
-		history_unlink(x);
-		free(x);
-	}
+	free_entries(cs);
 	hmap_release(&cs->index);
 	hmap_release(&cs->candidates);
 	smt_free(cs->assets);
+	blockfile_close(cs->files);
 	free(cs->chain);
 	free(cs->unlinked);
 	store_close(cs->store);
@@ -985,4 +1355,99 @@ size_t chainstate_asset_count(struct chainstate *cs)
 	cs->assets_at = tip;
 	cs->n_assets = n;
 	return n;
+}
+
+/* --- verifychain --- */
+
+/* Levels 0-2 for one block: read it, check it, read its undo data. */
+static int verify_block(struct chainstate *cs, struct block_index *bi, int level, struct block *b, char *err)
+{
+	struct verdict v;
+	struct connect_undo u;
+	verdict_init(&v);
+	if (chainstate_read_block(cs, bi, b, err) != 0)
+		return 0;
+	if (level >= 1 && !block_check(b, cs->p, &v)) {
+		block_release(b);
+		return err_set(err, "block at height %u fails its checks: %s", bi->height, v.reason) + 1;
+	}
+	if (level >= 2) {
+		if (connect_read_undo(cs->store, b, bi, &u, err) != 0) {
+			block_release(b);
+			return 0;
+		}
+		connect_undo_release(&u);
+	}
+	return 1;
+}
+
+/* Levels 3 and 4 on a scratch store: the top n blocks disconnected from the
+ * tip down, then connected again from the lowest up. ca gathers every
+ * change of the asset map, for the caller to take back. */
+static int verify_scratch(struct chainstate *cs, struct store *scratch, uint32_t n, int level,
+			  struct connect_assets *ca, char *err)
+{
+	struct block_index *tip = chainstate_tip(cs);
+	int ok = 1;
+	for (uint32_t i = 0; i < n && ok == 1; i++) {
+		struct block_index *bi = chainstate_at(cs, tip->height - i);
+		struct block b;
+		struct store_batch *batch = store_batch_new();
+		char why[ERR_LEN];
+		if (!batch || chainstate_read_block(cs, bi, &b, err) != 0) {
+			store_batch_free(batch);
+			return batch ? 0 : err_set(err, "out of memory");
+		}
+		if (disconnect_block(scratch, &b, bi, batch, ca, why) != 0)
+			ok = err_set(err, "cannot disconnect block at height %u: %s", bi->height, why) + 1;
+		else if (store_write(scratch, batch, false, err) != 0)
+			ok = -1;
+		block_release(&b);
+		store_batch_free(batch);
+	}
+	for (uint32_t i = n; i-- > 0 && ok == 1 && level >= 4;) {
+		struct block_index *bi = chainstate_at(cs, tip->height - i);
+		struct block b;
+		struct verdict v;
+		struct store_batch *batch = store_batch_new();
+		verdict_init(&v);
+		if (!batch || chainstate_read_block(cs, bi, &b, err) != 0) {
+			store_batch_free(batch);
+			return batch ? 0 : err_set(err, "out of memory");
+		}
+		if (!connect_block(scratch, cs->p, &b, bi, cs->pool, false, batch, ca, &v))
+			ok = err_set(err, "cannot reconnect block at height %u: %s", bi->height, v.reason) + 1;
+		else if (store_write(scratch, batch, false, err) != 0)
+			ok = -1;
+		block_release(&b);
+		store_batch_free(batch);
+	}
+	return ok;
+}
+
+int chainstate_verify(struct chainstate *cs, int level, uint32_t nblocks, char *err)
+{
+	struct block_index *tip = chainstate_tip(cs);
+	if (level < 0 || level > 4)
+		return err_set(err, "check level must be between 0 and 4");
+	if (nblocks == 0 || nblocks > tip->height)
+		nblocks = tip->height; /* the genesis block has no undo data */
+	int ok = 1;
+	for (uint32_t i = 0; i < nblocks && ok == 1; i++) {
+		struct block b;
+		ok = verify_block(cs, chainstate_at(cs, tip->height - i), level, &b, err);
+		if (ok == 1)
+			block_release(&b);
+	}
+	if (ok != 1 || level < 3 || nblocks == 0)
+		return ok;
+	struct store *scratch = store_scratch_new(cs->store);
+	struct connect_assets ca = { .tree = cs->assets };
+	if (!scratch)
+		return err_set(err, "out of memory");
+	ok = verify_scratch(cs, scratch, nblocks, level, &ca, err);
+	connect_assets_revert(&ca);
+	connect_assets_keep(&ca);
+	store_close(scratch);
+	return ok;
 }

@@ -29,14 +29,36 @@ struct chain_events {
 	void *ctx;
 };
 
+/* What chainstate_open rebuilds before it loads (Bitcoin Core's -reindex
+ * and -reindex-chainstate). */
+enum chainstate_reindex {
+	REINDEX_NONE = 0,
+	/* Wipe the database; rebuild the block index and everything else from
+	 * every block in the block files, in file order. */
+	REINDEX_FULL,
+	/* Keep the block index; wipe the rest and reconnect the best chain
+	 * from genesis, reading the blocks from the block files. */
+	REINDEX_CHAINSTATE,
+};
+
 struct chainstate_opts {
 	const char *path;    /* database folder */
 	size_t cache_bytes;  /* LevelDB block cache */
 	struct pool *pool;   /* the node's workers for signature checks; NULL: the caller's thread */
+	/* The block files' folder; NULL: `<path>/blocks`. */
+	const char *blocks_dir;
+	uint32_t blockfile_max; /* bytes before a new block file; 0: Bitcoin Core's 128 MiB */
+	enum chainstate_reindex reindex;
+	uint64_t now;        /* unix time, for the header checks of a reindex */
+	bool check_db;       /* read the whole database once (store_verify) before loading */
+	/* When not NULL, set true when the open failed because the database
+	 * is damaged or inconsistent (a reindex rebuilds it), false otherwise. */
+	bool *corrupt;
 };
 
 /* Opens or creates the chainstate; a new one starts with the network's
- * genesis block connected. NULL with err filled on failure. */
+ * genesis block connected. NULL with err filled on failure (see
+ * o->corrupt). A reindex logs its progress ("reindex: block N of ~M"). */
 struct chainstate *chainstate_open(const struct chain_params *p, const struct chainstate_opts *o, char *err);
 void chainstate_close(struct chainstate *cs);
 #define CHAIN_MAX_LISTENERS 8
@@ -104,6 +126,14 @@ int chainstate_read_block(struct chainstate *cs, const struct block_index *bi, s
 struct connect_undo;
 int chainstate_read_undo(struct chainstate *cs, const struct block_index *bi, const struct block *b,
 			 struct connect_undo *out, char *err) WUR;
+/* Bitcoin Core's verifychain over the best chain's top nblocks blocks (0:
+ * all but genesis), at check level 0-4: 0 reads each block from the block
+ * files, 1 checks it (block_check), 2 reads its undo data, 3 disconnects the
+ * blocks from the tip down on a scratch copy of the chainstate (nothing is
+ * written), checking the asset roots on the way, 4 reconnects them there
+ * with every rule. 1 when every check passed, 0 with err saying what failed
+ * first, -1 on a local error (err). The asset map is left as it was. */
+int chainstate_verify(struct chainstate *cs, int level, uint32_t nblocks, char *err) WUR;
 /* The unspent output at op: 1 and *out (caller releases), 0, or -1. */
 int chainstate_get_coin(struct chainstate *cs, const struct outpoint *op, struct coin *out);
 /* A view of the best chain's unspent outputs and assets. */

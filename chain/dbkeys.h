@@ -10,7 +10,6 @@
 
 enum {
 	DB_INDEX = 'b',    /* 'b' block hash       -> block index record */
-	DB_BLOCK = 'B',    /* 'B' block hash       -> serialized block */
 	DB_UNDO = 'u',     /* 'u' block hash       -> spent coins, in spending order */
 	DB_COIN = 'c',     /* 'c' txid index(u32le) -> coin */
 	DB_HEIGHT = 'h',   /* 'h' height (u32be)   -> block hash on the best chain */
@@ -24,7 +23,8 @@ enum {
 	DB_ADDR_BEST = 'X',  /* 'X'                  -> the last block indexed */
 };
 
-#define DB_FORMAT_VERSION 2
+/* 3: block bodies moved to the block files (chain/blockfile.h). */
+#define DB_FORMAT_VERSION 3
 
 struct dbkey {
 	uint8_t b[37];

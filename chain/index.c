@@ -103,6 +103,9 @@ void index_write(uint8_t out[BLOCK_INDEX_RECORD_SIZE], const struct block_index 
 	buf_u64(&w, b->seq);
 	buf_u64(&w, b->received);
 	buf_u8(&w, b->source);
+	buf_u32(&w, b->data_file);
+	buf_u32(&w, b->data_pos);
+	buf_u32(&w, b->data_len);
 	buf_put(&w, b->source_peer, sizeof(b->source_peer));
 	if (!buf_ok(&w) || w.len != BLOCK_INDEX_RECORD_SIZE)
 		abort(); /* fixed-size record: a mismatch is our bug */
@@ -119,7 +122,8 @@ int index_read(struct block_index *b, const uint8_t *p, size_t len, char *err)
 	    !cursor_u32(&c, &b->height) || !cursor_u32(&c, &b->status) ||
 	    !cursor_u32(&c, &b->n_tx) || !cursor_bytes(&c, work, 32) ||
 	    !cursor_u64(&c, &b->seq) || !cursor_u64(&c, &b->received) ||
-	    !cursor_u8(&c, &b->source) || !cursor_bytes(&c, b->source_peer, sizeof(b->source_peer)))
+	    !cursor_u8(&c, &b->source) || !cursor_u32(&c, &b->data_file) ||
+	    !cursor_u32(&c, &b->data_pos) || !cursor_u32(&c, &b->data_len) || !cursor_bytes(&c, b->source_peer, sizeof(b->source_peer)))
 		return err_set(err, "malformed block index record of %zu bytes", len);
 	b->source_peer[sizeof(b->source_peer) - 1] = '\0';
 	u256_from_be(&b->work, work);

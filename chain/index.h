@@ -33,6 +33,9 @@ struct block_index {
 	uint64_t received;  /* unix time this node first stored the block, 0 if unknown */
 	uint8_t source;     /* enum block_source */
 	char source_peer[48];
+	/* Where the body is in the block files (chain/blockfile.h); meaningful
+	 * with BLOCK_HAVE_DATA. */
+	uint32_t data_file, data_pos, data_len;
 	/* In memory only: this block and all its ancestors have data. */
 	bool linked;
 	/* In memory only: the history subtrees ending at this block
@@ -41,7 +44,7 @@ struct block_index {
 	uint8_t (*hist)[32];
 };
 
-#define BLOCK_INDEX_RECORD_SIZE (BLOCK_HEADER_SIZE + 4 + 4 + 4 + 32 + 8 + 8 + 1 + 48)
+#define BLOCK_INDEX_RECORD_SIZE (BLOCK_HEADER_SIZE + 4 + 4 + 4 + 32 + 8 + 8 + 1 + 12 + 48)
 
 /* Ancestor of b at height h (b itself when h == b->height); NULL above it.
  * O(log n) steps along the skip pointers where they are set. */
@@ -59,7 +62,7 @@ struct block_index *index_fork(struct block_index *a, struct block_index *b);
 bool index_failed(const struct block_index *b);
 
 /* Record for the database: header, height, status, n_tx, work, seq,
- * received, source, peer. */
+ * received, source, the body's file, offset and length, peer. */
 void index_write(uint8_t out[BLOCK_INDEX_RECORD_SIZE], const struct block_index *b);
 /* Reads a record; prev is left NULL for the caller to link. */
 int index_read(struct block_index *b, const uint8_t *p, size_t len, char *err) WUR;

@@ -39,6 +39,19 @@ void store_batch_del(struct store_batch *b, const void *key, size_t klen);
  * write still survives the process being killed, only not a power cut. */
 int store_write(struct store *s, struct store_batch *b, bool sync, char *err) WUR;
 
+/* A scratch store over base, for trying changes out: its reads see what
+ * was written to it, else base; store_write puts a batch in memory only
+ * (base never changes); iterators are not offered (NULL). Free it with
+ * store_close (base stays open); base must outlive it. NULL on no memory. */
+struct store *store_scratch_new(struct store *base);
+/* Whether err, from a store function, is LevelDB's report of damaged
+ * files (its "Corruption" status) rather than any other failure. */
+bool store_err_corrupt(const char *err);
+/* Reads every key and value once with checksums verified, to find damage
+ * before anything relies on it. 0, or -1 with err (store_err_corrupt tells
+ * damage apart). */
+int store_verify(struct store *s, char *err) WUR;
+
 /* Iterates the keys that start with prefix, in key order. Iterators may
  * run on several threads at once. */
 struct store_iter *store_iter_new(struct store *s, const void *prefix, size_t plen);
@@ -48,6 +61,9 @@ int store_iter_from(struct store_iter *it, const void *key, size_t klen) WUR;
 /* Moves to the next key; false at the end. Pointers live until the next call. */
 bool store_iter_next(struct store_iter *it, const uint8_t **key, size_t *klen,
 		     const uint8_t **val, size_t *vlen);
+/* After the iteration ended: 0 when it reached the end, -1 with err when a
+ * read failed on the way (damaged files skipped: store_err_corrupt). */
+int store_iter_error(struct store_iter *it, char *err) WUR;
 void store_iter_free(struct store_iter *it);
 
 #endif

@@ -561,24 +561,71 @@ static int open_pool(struct node *n, char *err)
 	return n->pool ? 0 : -1;
 }
 
+static int corrupt_error(char *err)
+{
+	char why[ERR_LEN];
+	snprintf(why, sizeof(why), "%s", err);
+	return err_set(err, "the chainstate database is corrupt (%.160s); restart with -reindex to rebuild it from "
+		       "the block files", why);
+}
+
+/* -checkblocks and -checklevel: Bitcoin Core's verifychain before the node
+ * serves; a failure means the chainstate cannot be trusted. */
+static int check_chain(struct node *n, char *err)
+{
+	int64_t level = options_int(n->opts, "checklevel", 3), nblocks = options_int(n->opts, "checkblocks", 6);
+	if (level < 0 || level > 4)
+		return err_set(err, "-checklevel must be between 0 and 4");
+	if (nblocks < 0)
+		nblocks = 0;
+	if (nblocks > UINT32_MAX)
+		nblocks = UINT32_MAX;
+	uint64_t t0 = clock_mono_us();
+	int ok = chainstate_verify(n->cs, (int)level, (uint32_t)nblocks, err);
+	if (ok < 0)
+		return -1;
+	if (ok == 0) {
+		log_info("verifychain: %s", err);
+		return corrupt_error(err);
+	}
+	log_info("verified the last %lld blocks at level %lld in %llu ms", (long long)nblocks, (long long)level,
+		 (unsigned long long)((clock_mono_us() - t0) / 1000));
+	return 0;
+}
+
 static int open_chain(struct node *n, char *err)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], blocks[PATH_MAX];
+	bool corrupt = false;
 	int64_t mib = options_int(n->opts, "dbcache", 16);
+	int64_t filesize = options_int(n->opts, "blockfilesize", 128 << 20);
 	if (mib < 1 || mib > 16384)
 		return err_set(err, "-dbcache must be between 1 and 16384 MiB");
-	if (datadir_join(path, sizeof(path), n->datadir, "chainstate", err) != 0)
+	if (filesize < 1024 || filesize > (1 << 30))
+		return err_set(err, "-blockfilesize must be between 1024 and 1073741824 bytes");
+	if (datadir_join(path, sizeof(path), n->datadir, "chainstate", err) != 0 ||
+	    datadir_join(blocks, sizeof(blocks), n->datadir, "blocks", err) != 0)
 		return -1;
-	struct chainstate_opts o = { .path = path, .cache_bytes = (size_t)mib << 20, .pool = n->pool };
+	struct chainstate_opts o = { .path = path, .cache_bytes = (size_t)mib << 20, .pool = n->pool,
+				     .blocks_dir = blocks, .blockfile_max = (uint32_t)filesize,
+				     .now = clock_now(), .corrupt = &corrupt,
+				     .check_db = options_int(n->opts, "checklevel", 3) >= 1 };
+	if (options_bool(n->opts, "reindex", false))
+		o.reindex = REINDEX_FULL;
+	else if (options_bool(n->opts, "reindex-chainstate", false))
+		o.reindex = REINDEX_CHAINSTATE;
 	if (options_is_set(n->opts, "txindex"))
 		log_info("-txindex%s: the transaction index is always on, the option changes nothing",
 			 options_bool(n->opts, "txindex", true) ? "" : "=0");
 	uint64_t t0 = clock_mono_us();
-	if (!(n->cs = chainstate_open(n->p, &o, err)))
-		return -1;
+	if (!(n->cs = chainstate_open(n->p, &o, err))) {
+		if (corrupt)
+			log_info("chainstate: %s", err);
+		return corrupt ? corrupt_error(err) : -1;
+	}
 	log_info("chainstate loaded in %llu ms: height %u", (unsigned long long)((clock_mono_us() - t0) / 1000),
 		 chainstate_tip(n->cs)->height);
-	return 0;
+	return check_chain(n, err);
 }
 
 /* -addressindex: kept in the chain's batches from here, built in the

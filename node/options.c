@@ -58,6 +58,12 @@ static const struct opt_def table[] = {
 	{ "eventsclientbuffer", OPT_INT, "4194304",
 	  "Bytes of events a GET /events client may leave unread before it is cut off" },
 	{ "dbcache", OPT_INT, "16", "Database cache in MiB" },
+	{ "reindex", OPT_BOOL, "0",
+	  "Rebuild the chainstate and the block index from the block files (blocks/blk*.dat) at start-up" },
+	{ "reindex-chainstate", OPT_BOOL, "0",
+	  "Rebuild the chainstate from the block files at start-up, keeping the block index" },
+	{ "checkblocks", OPT_INT, "6", "How many blocks to check at start-up (0: all)" },
+	{ "checklevel", OPT_INT, "3", "How thorough the start-up check of -checkblocks is (0-4; see verifychain)" },
 	{ "addressindex", OPT_BOOL, "0",
 	  "Keep an index of every address's amounts and unspent outputs for getaddress* (built in the background "
 	  "when enabled on an existing chain; docs/operations.md)" },
@@ -98,6 +104,8 @@ static const struct opt_def table[] = {
 	  REGTEST_ONLY "Milliseconds on average between extra block-relay-only peers" },
 	{ "fullrelayslots", OPT_INT, "8", REGTEST_ONLY "Outbound full-relay slots (at most 8)" },
 	{ "blockrelayslots", OPT_INT, "2", REGTEST_ONLY "Outbound block-relay-only slots (at most 2)" },
+	{ "blockfilesize", OPT_INT, "134217728",
+	  REGTEST_ONLY "Bytes a block file may reach before the next one is started" },
 	{ "rescanloginterval", OPT_INT, "10000",
 	  REGTEST_ONLY "Milliseconds between the progress lines a wallet rescan logs (0: one per block)" },
 };

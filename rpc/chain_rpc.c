@@ -8,6 +8,7 @@
 #include "rpc/txjson.h"
 #include "util/clock.h"
 #include "util/hex.h"
+#include "util/log.h"
 
 int chain_rpc_param_hash(uint8_t out[32], const cJSON *params, size_t i, const char *name, struct rpc_error *e)
 {
@@ -294,6 +295,21 @@ static int validateaddress(void *ctx, const cJSON *params, cJSON **result, struc
 	return rpc_result_if(result, j, ok, e);
 }
 
+/* Bitcoin Core's verifychain: true or false, what failed in the log. */
+static int verifychain(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	struct chain_rpc *r = ctx;
+	int64_t level, nblocks;
+	char err[ERR_LEN] = "";
+	if (rpc_param_int(&level, params, 0, "checklevel", 3, 0, 4, e) != 0 ||
+	    rpc_param_int(&nblocks, params, 1, "nblocks", 6, 0, UINT32_MAX, e) != 0)
+		return -1;
+	int ok = chainstate_verify(r->cs, (int)level, (uint32_t)nblocks, err);
+	if (ok != 1)
+		log_info("verifychain: %s", err);
+	return rpc_result(result, cJSON_CreateBool(ok == 1), e);
+}
+
 static const struct rpc_method methods[] = {
 	{ "getblockchaininfo", "blockchain", "", "Returns an object with the state of the best chain.", getblockchaininfo,
 	  "{chain:str,blocks:int,headers:int,bestblockhash:hash,difficulty:num,time:int,mediantime:int,"
@@ -322,6 +338,11 @@ static const struct rpc_method methods[] = {
 	  "Undoes invalidateblock for a block, its ancestors and descendants.", reconsiderblock, "null", "-5 -20" },
 	{ "submitblock", "mining", "hexdata:hex (the serialized block) [dummy:str (ignored, as in Bitcoin Core)]",
 	  "Submits a block in hex; null when accepted, else the reject reason.", submitblock, "null|str", "-22" },
+	{ "verifychain", "blockchain",
+	  "[checklevel:int=3 (0 read the blocks, 1 check them, 2 read their undo data, 3 disconnect them on a scratch "
+	  "copy, 4 reconnect them there)] [nblocks:int=6 (how many blocks from the tip; 0: all)]",
+	  "Verifies the best chain's top blocks; true when every check passed (what failed is logged).", verifychain,
+	  "bool", "-8" },
 	{ "validateaddress", "util", "address:str (the address to check)",
 	  "Tells whether an address is valid on this network.", validateaddress,
 	  "{isvalid:bool,address:str,hash:hex}|{isvalid:bool,error:str}", NULL },
