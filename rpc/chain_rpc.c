@@ -301,9 +301,13 @@ static int verifychain(void *ctx, const cJSON *params, cJSON **result, struct rp
 	struct chain_rpc *r = ctx;
 	int64_t level, nblocks;
 	char err[ERR_LEN] = "";
-	if (rpc_param_int(&level, params, 0, "checklevel", 3, 0, 4, e) != 0 ||
-	    rpc_param_int(&nblocks, params, 1, "nblocks", 6, 0, UINT32_MAX, e) != 0)
+	if (rpc_param_int(&level, params, 0, "checklevel", 3, INT32_MIN, INT32_MAX, e) != 0 ||
+	    rpc_param_int(&nblocks, params, 1, "nblocks", 6, INT32_MIN, INT32_MAX, e) != 0)
 		return -1;
+	/* As Bitcoin Core: the level is clamped to 0-4, and no depth (0 or
+	 * less) or one past the tip means the whole chain. */
+	level = level < 0 ? 0 : level > 4 ? 4 : level;
+	nblocks = nblocks < 0 ? 0 : nblocks;
 	int ok = chainstate_verify(r->cs, (int)level, (uint32_t)nblocks, err);
 	if (ok != 1)
 		log_info("verifychain: %s", err);
@@ -340,9 +344,9 @@ static const struct rpc_method methods[] = {
 	  "Submits a block in hex; null when accepted, else the reject reason.", submitblock, "null|str", "-22" },
 	{ "verifychain", "blockchain",
 	  "[checklevel:int=3 (0 read the blocks, 1 check them, 2 read their undo data, 3 disconnect them on a scratch "
-	  "copy, 4 reconnect them there)] [nblocks:int=6 (how many blocks from the tip; 0: all)]",
+	  "copy, 4 reconnect them there; clamped to 0-4)] [nblocks:int=6 (how many blocks from the tip; 0: all)]",
 	  "Verifies the best chain's top blocks; true when every check passed (what failed is logged).", verifychain,
-	  "bool", "-8" },
+	  "bool", NULL },
 	{ "validateaddress", "util", "address:str (the address to check)",
 	  "Tells whether an address is valid on this network.", validateaddress,
 	  "{isvalid:bool,address:str,hash:hex}|{isvalid:bool,error:str}", NULL },
