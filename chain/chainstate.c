@@ -6,6 +6,7 @@
 
 #include "chain/blockfile.h"
 #include "chain/connect.h"
+#include "chain/dbmigrate.h"
 #include "chain/dbkeys.h"
 #include "chain/history.h"
 #include "chain/probe.h"
@@ -536,7 +537,7 @@ static bool store_block(struct chainstate *cs, struct block_index *bi, const str
 	} else {
 		bi->status |= BLOCK_HAVE_DATA;
 		bi->n_tx = (uint32_t)b->n_tx;
-		bi->received = now;
+		bi->received = known ? 0 : now; /* a reindex cannot know when it first came */
 		bi->source = (uint8_t)source;
 		bi->data_file = pos.file;
 		bi->data_pos = pos.offset;
@@ -877,6 +878,8 @@ static int check_version(struct chainstate *cs, bool *fresh, char *err)
 		return r;
 	uint32_t ver = len == 4 ? (uint32_t)val[0] | (uint32_t)val[1] << 8 | (uint32_t)val[2] << 16 | (uint32_t)val[3] << 24 : 0;
 	store_free(val);
+	if (ver == 2) /* the bodies were in the database: move them out first */
+		return dbmigrate_v2_to_v3(cs->store, cs->files, err);
 	if (ver != DB_FORMAT_VERSION)
 		return err_set(err, "database format %u is not the supported %u", ver, DB_FORMAT_VERSION);
 	return 0;
@@ -1206,31 +1209,39 @@ static bool is_oom(const char *err)
 }
 
 /* Opens the database, wiping it first for a reindex (its block index kept
- * aside for -reindex-chainstate). */
+ * aside for -reindex-chainstate). An existing database is looked at
+ * before any wipe: one of format 2 still holds block bodies, which are
+ * moved to the block files first; one that cannot even be read is what
+ * -reindex is for, but any other refusal stops the wipe. */
 static int open_store(struct chainstate *cs, const struct chainstate_opts *o, struct saved_index *si,
 		      bool *corrupt, char *err)
 {
-	if (o->reindex == REINDEX_CHAINSTATE) {
-		bool fresh = false;
-		if (!(cs->store = store_open(o->path, o->cache_bytes, err)) || check_version(cs, &fresh, err) != 0 ||
-		    save_index(cs, si, err) != 0) {
-			*corrupt = cs->store && !is_oom(err);
-			if (*corrupt) { /* the index itself is damaged: only -reindex can help */
-				char why[ERR_LEN];
-				snprintf(why, sizeof(why), "%s", err);
-				err_set(err, "%.200s; -reindex-chainstate needs the block index", why);
-			}
-			return -1;
-		}
-		store_close(cs->store);
-		cs->store = NULL;
-		log_info("reindex-chainstate: rebuilding the chainstate from %zu block index records", si->n);
-	}
-	if (o->reindex != REINDEX_NONE && store_destroy(o->path, err) != 0)
-		return -1;
+	bool fresh = false;
 	if (!(cs->store = store_open(o->path, o->cache_bytes, err))) {
 		*corrupt = store_err_corrupt(err);
+		if (o->reindex != REINDEX_FULL || !*corrupt)
+			return -1;
+	} else if (check_version(cs, &fresh, err) != 0) {
+		*corrupt = store_err_corrupt(err);
+		if (o->reindex != REINDEX_FULL || !*corrupt)
+			return -1;
+	} else if (o->reindex == REINDEX_CHAINSTATE && save_index(cs, si, err) != 0) {
+		*corrupt = !is_oom(err);
+		if (*corrupt) { /* the index itself is damaged: only -reindex can help */
+			char why[ERR_LEN];
+			snprintf(why, sizeof(why), "%s", err);
+			err_set(err, "%.200s; -reindex-chainstate needs the block index", why);
+		}
 		return -1;
+	}
+	*corrupt = false;
+	if (o->reindex == REINDEX_CHAINSTATE)
+		log_info("reindex-chainstate: rebuilding the chainstate from %zu block index records", si->n);
+	if (o->reindex != REINDEX_NONE) {
+		store_close(cs->store);
+		cs->store = NULL;
+		if (store_destroy(o->path, err) != 0 || !(cs->store = store_open(o->path, o->cache_bytes, err)))
+			return -1;
 	}
 	if (o->check_db && o->reindex == REINDEX_NONE && store_verify(cs->store, err) != 0) {
 		*corrupt = store_err_corrupt(err);
@@ -1359,6 +1370,13 @@ size_t chainstate_asset_count(struct chainstate *cs)
 
 /* --- verifychain --- */
 
+/* A check that failed: 0 (not -1, a local error) with err saying why. */
+static int check_failed(char *err, uint32_t height, const char *what, const char *why)
+{
+	err_set(err, "block at height %u %s: %s", height, what, why);
+	return 0;
+}
+
 /* Levels 0-2 for one block: read it, check it, read its undo data. */
 static int verify_block(struct chainstate *cs, struct block_index *bi, int level, struct block *b, char *err)
 {
@@ -1369,7 +1387,7 @@ static int verify_block(struct chainstate *cs, struct block_index *bi, int level
 		return 0;
 	if (level >= 1 && !block_check(b, cs->p, &v)) {
 		block_release(b);
-		return err_set(err, "block at height %u fails its checks: %s", bi->height, v.reason) + 1;
+		return check_failed(err, bi->height, "fails its checks", v.reason);
 	}
 	if (level >= 2) {
 		if (connect_read_undo(cs->store, b, bi, &u, err) != 0) {
@@ -1399,7 +1417,7 @@ static int verify_scratch(struct chainstate *cs, struct store *scratch, uint32_t
 			return batch ? 0 : err_set(err, "out of memory");
 		}
 		if (disconnect_block(scratch, &b, bi, batch, ca, why) != 0)
-			ok = err_set(err, "cannot disconnect block at height %u: %s", bi->height, why) + 1;
+			ok = check_failed(err, bi->height, "does not disconnect", why);
 		else if (store_write(scratch, batch, false, err) != 0)
 			ok = -1;
 		block_release(&b);
@@ -1416,7 +1434,7 @@ static int verify_scratch(struct chainstate *cs, struct store *scratch, uint32_t
 			return batch ? 0 : err_set(err, "out of memory");
 		}
 		if (!connect_block(scratch, cs->p, &b, bi, cs->pool, false, batch, ca, &v))
-			ok = err_set(err, "cannot reconnect block at height %u: %s", bi->height, v.reason) + 1;
+			ok = check_failed(err, bi->height, "does not reconnect", v.reason);
 		else if (store_write(scratch, batch, false, err) != 0)
 			ok = -1;
 		block_release(&b);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "chain_fixture.h"
+#include "chain/blockfile.h"
 #include "chain/dbkeys.h"
 #include "chain/store.h"
 
@@ -195,6 +196,79 @@ static void test_scratch_store(void **state)
 	assert_int_equal(store_verify(base, err), 0);
 }
 
+/* Turns the closed chainstate into format 2: bodies under 'B', index
+ * records without a position, no block files. */
+static void make_v2(void)
+{
+	char err[ERR_LEN], cmd[160], blocks[128];
+	snprintf(blocks, sizeof(blocks), "%s/blocks", F->dir);
+	struct store *s = store_open(F->dir, 1 << 20, err);
+	struct blockfile *bf = blockfile_open(blocks, F->p->magic, 0, err);
+	assert_non_null(s);
+	assert_non_null(bf);
+	struct store_batch *batch = store_batch_new();
+	uint8_t prefix = DB_INDEX, ver[4] = { 2, 0, 0, 0 };
+	struct store_iter *it = store_iter_new(s, &prefix, 1);
+	const uint8_t *k, *val;
+	size_t klen, vlen, moved = 0;
+	while (store_iter_next(it, &k, &klen, &val, &vlen)) {
+		struct block_index bi;
+		uint8_t rec[BLOCK_INDEX_RECORD_SIZE - 12], *body;
+		size_t peer = BLOCK_INDEX_RECORD_SIZE - 48;
+		assert_int_equal(index_read(&bi, val, vlen, err), 0);
+		memcpy(rec, val, peer - 12);
+		memcpy(rec + peer - 12, val + peer, 48);
+		store_batch_put(batch, k, klen, rec, sizeof(rec));
+		if (!(bi.status & BLOCK_HAVE_DATA))
+			continue;
+		struct blockpos pos = { bi.data_file, bi.data_pos, bi.data_len };
+		struct dbkey kb = dbkey_hash('B', bi.hash);
+		assert_int_equal(blockfile_read(bf, &pos, &body, err), 0);
+		store_batch_put(batch, kb.b, kb.len, body, pos.len);
+		free(body);
+		moved++;
+	}
+	assert_true(moved > 10);
+	store_iter_free(it);
+	struct dbkey kv = dbkey_single(DB_VERSION);
+	store_batch_put(batch, kv.b, kv.len, ver, 4);
+	assert_int_equal(store_write(s, batch, true, err), 0);
+	store_batch_free(batch);
+	blockfile_close(bf);
+	store_close(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", blocks);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_migrate_v2(void **state)
+{
+	(void)state;
+	char err[ERR_LEN] = "";
+	bool corrupt;
+	struct block b;
+	struct verdict v;
+	struct block_index *bi;
+	/* A header without its block: a record with no body to move. */
+	fix_block_on(F, &b, NULL, NULL, 0, 0, 0);
+	fix_mine(F, 20, 0);
+	assert_true(chainstate_accept_header(F->cs, &b.header, F->time, &bi, &v));
+	struct state want = state_now();
+	chainstate_close(F->cs);
+	F->cs = NULL;
+	make_v2();
+	assert_non_null(reopen(REINDEX_NONE, &corrupt, err));
+	assert_state(&want);
+	assert_int_equal(chainstate_verify(F->cs, 4, 0, err), 1);
+	uint8_t *val;
+	size_t len;
+	struct dbkey kb = dbkey_hash('B', chainstate_tip(F->cs)->hash);
+	assert_int_equal(store_get(chainstate_store(F->cs), kb.b, kb.len, &val, &len, err), 0);
+	/* And it stays format 3. */
+	assert_non_null(reopen(REINDEX_NONE, &corrupt, err));
+	assert_state(&want);
+	block_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +276,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_verify_finds_missing_undo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_past_file_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scratch_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v2, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
