@@ -1037,28 +1037,40 @@ static int hold(struct reindex *r, const struct block *b, const struct blockpos 
 	return 0;
 }
 
-/* Accepts the blocks that waited for hash, and theirs in turn. */
+/* Accepts the blocks that waited for hash, and theirs in turn: a work
+ * list rather than recursion, since a long run of blocks stored before
+ * their parents would otherwise go as deep. */
 static int release_children(struct reindex *r, const uint8_t hash[32])
 {
-	struct held *h = hmap_del(&r->waiting, hash);
+	uint8_t (*todo)[32] = NULL;
+	size_t n = 0, cap = 0;
 	int ret = 0;
-	while (h) {
-		struct held *next = h->next;
-		struct block b;
-		uint8_t *raw = NULL;
-		char why[ERR_LEN];
-		r->n_held--;
-		if (ret == 0 && blockfile_read(r->cs->files, &h->pos, &raw, why) == 0 &&
-		    block_parse(&b, raw, h->pos.len, why) == 0) {
-			ret = reindex_accept(r, &b, &h->pos);
-			if (ret == 0)
-				ret = release_children(r, b.hash);
-			block_release(&b);
+	if (grow_array(&todo, &cap, 1, sizeof(*todo), 16, SIZE_MAX) != 0)
+		return err_set(r->err, "out of memory");
+	memcpy(todo[n++], hash, 32);
+	while (n && ret == 0) {
+		struct held *h = hmap_del(&r->waiting, todo[--n]);
+		while (h) {
+			struct held *next = h->next;
+			struct block b;
+			uint8_t *raw = NULL;
+			char why[ERR_LEN];
+			r->n_held--;
+			if (ret == 0 && blockfile_read(r->cs->files, &h->pos, &raw, why) == 0 &&
+			    block_parse(&b, raw, h->pos.len, why) == 0) {
+				ret = reindex_accept(r, &b, &h->pos);
+				if (ret == 0 && grow_array(&todo, &cap, n + 1, sizeof(*todo), 16, SIZE_MAX) != 0)
+					ret = err_set(r->err, "out of memory");
+				else if (ret == 0)
+					memcpy(todo[n++], b.hash, 32);
+				block_release(&b);
+			}
+			free(raw);
+			free(h);
+			h = next;
 		}
-		free(raw);
-		free(h);
-		h = next;
 	}
+	free(todo);
 	return ret;
 }
 

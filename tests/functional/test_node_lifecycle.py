@@ -23,7 +23,7 @@ OPTIONS = {
     "pid": "cairnd.pid", "mine": "0", "minethreads": "1", "mineaddress": None, "maxmempool": "300",
     "minrelaytxfee": "0.00001", "persistmempool": "1", "disablewallet": "0", "paytxfee": "0",
     "fallbackfee": "0", "txconfirmtarget": "6", "blockmaxsize": "2000000", "par": "0",
-    "metrics": "0", "rest": "0",
+    "metrics": "0", "rest": "0", "reindex": "0", "checkblocks": "6", "checklevel": "3",
 }
 
 
