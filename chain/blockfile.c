@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "util/file.h"
+#include "util/grow.h"
 
 struct blockfile {
 	char dir[FILE_PATH_MAX];
@@ -18,6 +19,8 @@ struct blockfile {
 	uint32_t cur;      /* the file appends go to */
 	uint64_t cur_size; /* its size */
 	int fd;            /* open for appends on cur, or -1 */
+	uint64_t *sizes;   /* each file's size as of the open and our appends */
+	size_t sizes_cap;
 };
 
 static void file_name(const struct blockfile *bf, uint32_t n, char *out, size_t cap)
@@ -121,6 +124,14 @@ static int cut_torn_tail(struct blockfile *bf, const char *path, uint64_t *size,
 	return 0;
 }
 
+static int note_size(struct blockfile *bf, uint32_t n, uint64_t size)
+{
+	if (grow_array(&bf->sizes, &bf->sizes_cap, (size_t)n + 1, sizeof(*bf->sizes), 16, SIZE_MAX) != 0)
+		return -1;
+	bf->sizes[n] = size;
+	return 0;
+}
+
 struct blockfile *blockfile_open(const char *dir, const uint8_t magic[4], uint32_t max_file, char *err)
 {
 	struct blockfile *bf = calloc(1, sizeof(*bf));
@@ -150,15 +161,21 @@ struct blockfile *blockfile_open(const char *dir, const uint8_t magic[4], uint32
 		file_name(bf, bf->n_files, path, sizeof(path));
 		if (stat(path, &st) != 0)
 			break;
+		if (note_size(bf, bf->n_files, (uint64_t)st.st_size) != 0) {
+			err_set(err, "out of memory");
+			blockfile_close(bf);
+			return NULL;
+		}
 		bf->n_files++;
 	}
 	if (bf->n_files) {
 		bf->cur = bf->n_files - 1;
 		file_name(bf, bf->cur, path, sizeof(path));
 		if (cut_torn_tail(bf, path, &bf->cur_size, err) != 0) {
-			free(bf);
+			blockfile_close(bf);
 			return NULL;
 		}
+		bf->sizes[bf->cur] = bf->cur_size;
 	}
 	return bf;
 }
@@ -169,6 +186,7 @@ void blockfile_close(struct blockfile *bf)
 		return;
 	if (bf->fd >= 0)
 		close(bf->fd);
+	free(bf->sizes);
 	free(bf);
 }
 
@@ -179,14 +197,9 @@ uint32_t blockfile_count(const struct blockfile *bf)
 
 uint64_t blockfile_total_bytes(struct blockfile *bf)
 {
-	char path[FILE_PATH_MAX + 32];
-	struct stat st;
 	uint64_t total = 0;
-	for (uint32_t n = 0; n < bf->n_files; n++) {
-		file_name(bf, n, path, sizeof(path));
-		if (stat(path, &st) == 0)
-			total += (uint64_t)st.st_size;
-	}
+	for (uint32_t n = 0; n < bf->n_files; n++)
+		total += bf->sizes[n];
 	return total;
 }
 
@@ -213,6 +226,8 @@ static int open_for(struct blockfile *bf, size_t rec, char *err)
 		/* The new file's name must be durable before anything points in. */
 		if (file_sync_dir_of(path, err) != 0)
 			return -1;
+		if (note_size(bf, bf->cur, 0) != 0)
+			return err_set(err, "out of memory");
 		bf->n_files = bf->cur + 1;
 	}
 	return 0;
@@ -239,6 +254,7 @@ int blockfile_append(struct blockfile *bf, struct blockpos *pos, const uint8_t *
 	pos->offset = (uint32_t)(bf->cur_size + BLOCKFILE_HEADER);
 	pos->len = (uint32_t)len;
 	bf->cur_size += BLOCKFILE_HEADER + len;
+	bf->sizes[bf->cur] = bf->cur_size;
 	return 0;
 }
 
@@ -258,21 +274,26 @@ static int open_read(struct blockfile *bf, uint32_t n, uint64_t *size, char *pat
 	return fd;
 }
 
-bool blockfile_contains(struct blockfile *bf, const struct blockpos *pos, char *err)
+/* Whether pos lies within a file of size bytes at path. */
+static bool within(const struct blockpos *pos, uint64_t size, const char *path, char *err)
 {
-	char path[FILE_PATH_MAX + 32];
-	struct stat st;
-	file_name(bf, pos->file, path, sizeof(path));
-	if (pos->file >= bf->n_files || stat(path, &st) != 0) {
-		err_set(err, "block file %u is missing", pos->file);
-		return false;
-	}
-	if (pos->offset < BLOCKFILE_HEADER || (uint64_t)pos->offset + pos->len > (uint64_t)st.st_size) {
+	if (pos->offset < BLOCKFILE_HEADER || (uint64_t)pos->offset + pos->len > size) {
 		err_set(err, "a block index record points past the end of '%s' (%u + %u > %llu)", path, pos->offset,
-			pos->len, (unsigned long long)st.st_size);
+			pos->len, (unsigned long long)size);
 		return false;
 	}
 	return true;
+}
+
+bool blockfile_contains(struct blockfile *bf, const struct blockpos *pos, char *err)
+{
+	char path[FILE_PATH_MAX + 32];
+	if (pos->file >= bf->n_files) {
+		err_set(err, "block file %u is missing", pos->file);
+		return false;
+	}
+	file_name(bf, pos->file, path, sizeof(path));
+	return within(pos, bf->sizes[pos->file], path, err);
 }
 
 int blockfile_read(struct blockfile *bf, const struct blockpos *pos, uint8_t **out, char *err)
@@ -281,11 +302,15 @@ int blockfile_read(struct blockfile *bf, const struct blockpos *pos, uint8_t **o
 	uint64_t size = 0;
 	uint32_t len = 0;
 	*out = NULL;
-	if (!blockfile_contains(bf, pos, err))
-		return -1;
+	if (pos->file >= bf->n_files)
+		return err_set(err, "block file %u is missing", pos->file);
 	int fd = open_read(bf, pos->file, &size, path, sizeof(path), err);
 	if (fd < 0)
 		return -1;
+	if (!within(pos, size, path, err)) { /* the file as it is now, not as it was */
+		close(fd);
+		return -1;
+	}
 	enum rec r = read_header(bf, fd, pos->offset - BLOCKFILE_HEADER, size, &len, path, err);
 	int ret = -1;
 	if (r == REC_TORN)

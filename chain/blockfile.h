@@ -51,8 +51,9 @@ int blockfile_append(struct blockfile *bf, struct blockpos *pos, const uint8_t *
  * checking that the record there carries the magic and the length pos
  * says. -1 with err naming the file and what is wrong (and *out NULL). */
 int blockfile_read(struct blockfile *bf, const struct blockpos *pos, uint8_t **out, char *err) WUR;
-/* Whether pos lies within its file as it is on disk now (the bytes are
- * not read). false with err saying why. */
+/* Whether pos lies within its file, as big as it was at the open plus
+ * what was appended since (nothing is read from the disk: the start-up
+ * check of every index record). false with err saying why. */
 bool blockfile_contains(struct blockfile *bf, const struct blockpos *pos, char *err);
 
 /* The number of files, 0 when none was ever written; and their total size. */
