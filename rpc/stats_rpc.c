@@ -132,7 +132,7 @@ static int select_stats(cJSON **out, cJSON *all, const cJSON *sel, struct rpc_er
 static int getblockstats(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	struct stats_rpc *r = ctx;
-	struct block_index *bi;
+	struct block_index *bi = NULL;
 	struct blockstats st;
 	const cJSON *sel = rpc_param(params, 1);
 	if (sel && !cJSON_IsArray(sel))
