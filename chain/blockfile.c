@@ -244,7 +244,7 @@ int blockfile_append(struct blockfile *bf, struct blockpos *pos, const uint8_t *
 	memcpy(h, bf->magic, 4);
 	for (int i = 0; i < 4; i++)
 		h[4 + i] = (uint8_t)(len >> (8 * i));
-	if (write_all(bf->fd, h, sizeof(h)) != 0 || write_all(bf->fd, p, len) != 0 || fdatasync(bf->fd) != 0) {
+	if (write_all(bf->fd, h, sizeof(h)) != 0 || write_all(bf->fd, p, len) != 0) {
 		int e = errno;
 		close(bf->fd);
 		bf->fd = -1;

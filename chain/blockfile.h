@@ -43,8 +43,9 @@ struct blockfile *blockfile_open(const char *dir, const uint8_t magic[4], uint32
 /* Takes NULL. */
 void blockfile_close(struct blockfile *bf);
 
-/* Appends one record holding the len bytes at p, synced to the disk, and
- * sets *pos to it. 0, or -1 with err (the file may then hold a torn tail,
+/* Appends one record holding the len bytes at p (handed to the kernel
+ * before the call returns, not synced: as the store's batches) and sets
+ * *pos to it. 0, or -1 with err (the file may then hold a torn tail,
  * which the next open cuts off). */
 int blockfile_append(struct blockfile *bf, struct blockpos *pos, const uint8_t *p, size_t len, char *err) WUR;
 /* Reads the body at pos into a malloc'd buffer (*out, free() it) after
