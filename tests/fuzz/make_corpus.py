@@ -304,6 +304,9 @@ def node_session(build, corpus):
     corpus.add("fuzz_conf", b"\x00" + conf.encode())
     corpus.add("fuzz_conf", b"\x02" + conf.encode())
     corpus.add("fuzz_conf", b"\x0e" + conf.encode())
+    words = node.args()[1:]  # the command line the framework starts cairnd with
+    for flags in (0, 1, 5):
+        corpus.add("fuzz_cmdline", bytes([flags]) + b"\0".join(w.encode() for w in words))
     try:
         node.start()
         return session(node, corpus, p2p_util, tmp)
@@ -528,6 +531,13 @@ def hand_seeds(corpus):
              "rpcallowip=10.0.0.0/8\nrpcallowip=::1\ndatadir=/nonexistent\r\n", "a" * 300 + "=1\n"]
     for i, text in enumerate(confs):
         c("fuzz_conf", bytes([i % 16]) + text.encode())
+    # command lines: flags (then a conf of the same words, its section) + NUL-separated words
+    for flags, words in ((0, ["-regtest", "-port=1", "-connect=10.0.0.1", "-noconnect", "--listen=0"]),
+                         (1, ["-addnode=1.2.3.4", "-addnode=[::1]:5", "-debug", "-nodebug", "-rpcuser=u"]),
+                         (3, ["-rpcport=8", "-dbcache=99999999999", "-h"]), (5, ["-?", "-par=-1", "-wallet="]),
+                         (1, ["-conf=/dev/null", "-datadir=/tmp/x", "-paytxfee=0.001", "-maxconnections=0x10"]),
+                         (0, ["regtest"]), (0, ["-"]), (0, ["--"]), (0, ["-=1"]), (0, ["-" + "a" * 70])):
+        c("fuzz_cmdline", bytes([flags]) + b"\0".join(w.encode() for w in words))
     # cli replies and words
     for s in ['{"result":{"n":1.50},"error":null,"id":1}', '{"result":null,"error":{"code":-32601,"message":'
               '"Method not found"},"id":1}', '{"result":"x","error":null}', '[{"result":1}]', '{"error":5}',
@@ -545,7 +555,8 @@ def hand_seeds(corpus):
               '[{"method":"later","id":1},{"jsonrpc":"2.0","method":"later"},{"method":"num","params":["x"],"id":3}]',
               '{"method":"num","params":{"m":1},"id":1}', '{"method":1}', '{"id":1}', 'null', '{"jsonrpc":"1.0",'
               '"method":"echo","params":{},"id":[1]}', '{"method":"help","params":[],"id":1}',
-              '{"jsonrpc":"2.0","method":"nosuch","id":9}', '{"method":"num","params":[1e300],"id":1}']:
+              '{"jsonrpc":"2.0","method":"nosuch","id":9}', '{"method":"hash","params":["%s"],"id":1}' % ("ab" * 32),
+              '{"method":"hash","params":{"hash":"%s"},"id":1}' % ("0" * 63 + "g"), '{"method":"num","params":[1e300],"id":1}']:
         c("fuzz_rpc_body", s)
     # REST: bare paths with a flag-0, and endpoint prefixes with flag 1
     for s in ["/rest/chaininfo.json", "/rest/tx/00.json", "/rest/block/" + "0" * 64, "/rest/headers/2001/" + "ab" * 32
