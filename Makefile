@@ -7,6 +7,8 @@
 #   make test TSAN=1 the same under ThreadSanitizer
 #   make check-layers check every include against the layer table (tools/check_layers.py)
 #   make bench      build and run the benchmarks in bench/
+#   make fuzz       build the libFuzzer harnesses of tests/fuzz into build/fuzz (clang)
+#   make fuzz-long MINUTES=N  run each harness N minutes on its corpus (tests/fuzz/README.md)
 #   make scale      a 500-node regtest mesh on loopback, formed from one seed, measured
 #                   (make scale NODES=N DELAY_MS=D JITTER_MS=J RATE_KBIT=R: one-way delay D ± J ms
 #                   per link and R kbit/s per node through build/relay, tests/scale/relay.c;
