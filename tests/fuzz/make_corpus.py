@@ -536,8 +536,11 @@ def hand_seeds(corpus):
                          (1, ["-addnode=1.2.3.4", "-addnode=[::1]:5", "-debug", "-nodebug", "-rpcuser=u"]),
                          (3, ["-rpcport=8", "-dbcache=99999999999", "-h"]), (5, ["-?", "-par=-1", "-wallet="]),
                          (1, ["-conf=/dev/null", "-datadir=/tmp/x", "-paytxfee=0.001", "-maxconnections=0x10"]),
-                         (0, ["regtest"]), (0, ["-"]), (0, ["--"]), (0, ["-=1"]), (0, ["-" + "a" * 70])):
-        c("fuzz_cmdline", bytes([flags]) + b"\0".join(w.encode() for w in words))
+                         (0, ["regtest"]), (0, ["-"]), (0, ["--"]), (0, ["-=1"]), (0, ["-" + "a" * 70]),
+                         # a word with a line break: a second line in the file, setting what the command
+                         # line did not (found by fuzz-long, a wrong check of the harness)
+                         (1, ["-addnode=#1.2" + "\xff" * 13 + "\r\nconf=tsclientbuffer=.0."])):
+        c("fuzz_cmdline", bytes([flags]) + b"\0".join(w.encode("latin-1") for w in words))
     # cli replies and words
     for s in ['{"result":{"n":1.50},"error":null,"id":1}', '{"result":null,"error":{"code":-32601,"message":'
               '"Method not found"},"id":1}', '{"result":"x","error":null}', '[{"result":1}]', '{"error":5}',
