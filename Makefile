@@ -7,6 +7,8 @@
 #   make test TSAN=1 the same under ThreadSanitizer
 #   make check-layers check every include against the layer table (tools/check_layers.py)
 #   make bench      build and run the benchmarks in bench/
+#   make fuzz       build the libFuzzer harnesses of tests/fuzz into build/fuzz (clang)
+#   make fuzz-long MINUTES=N  run each harness N minutes on its corpus (tests/fuzz/README.md)
 #   make scale      a 500-node regtest mesh on loopback, formed from one seed, measured
 #                   (make scale NODES=N DELAY_MS=D JITTER_MS=J RATE_KBIT=R: one-way delay D ± J ms
 #                   per link and R kbit/s per node through build/relay, tests/scale/relay.c;
@@ -57,7 +59,7 @@ TOOL_BINS  := $(TOOL_SRCS:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 RELAY      := $(BUILD)/relay
 
-.PHONY: all deps run test unit bench scale fuzz clean check-layers
+.PHONY: all deps run test unit bench scale fuzz fuzz-long clean check-layers
 .DEFAULT_GOAL := all
 
 all: $(PROGS) $(LIB)
@@ -130,11 +132,34 @@ scale:
 	  python3 tests/scale/plot.py --what full_blocks --out $(BUILD)/scale/propagation-full-$(NODES).png $$runs; exit $$rc
 
 # libFuzzer harnesses, one per deserializer: make fuzz, then build/fuzz/fuzz_X corpus/
-fuzz:
-	@mkdir -p build/fuzz
-	@for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
-	  clang $(CSTD) -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	    -o build/fuzz/$$n $$f $(LIB_SRCS) $(PKG_LIBS) -lleveldb -lpthread -lm || exit 1; done
+# The library is compiled once for them (instrumented, without libFuzzer's
+# main) into build/fuzz/libcairn.a; each harness links against it.
+FUZZ_CC    := clang
+FUZZ_FLAGS := $(CSTD) -g -O1 -I. $(PKG_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJS  := $(LIB_SRCS:%.c=build/fuzz/obj/%.o)
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+build/fuzz/libcairn.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libcairn.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/libcairn.a $(PKG_LIBS) -lleveldb -lpthread -lm
+
+fuzz: $(FUZZ_BINS)
+
+# Every harness for MINUTES minutes (default 1) on a copy of its seed corpus
+# (tests/fuzz/corpus/), with its dictionary (tests/fuzz/dict/) if it has one;
+# new inputs stay in build/fuzz/corpus, crashes in build/fuzz/crashes, and
+# the run fails if any harness crashed. JOBS=2 runs two at a time.
+MINUTES ?= 1
+JOBS    ?= 1
+fuzz-long: fuzz
+	@python3 tests/fuzz/run_long.py --minutes $(MINUTES) --jobs $(JOBS) --bin build/fuzz
 
 # Layering: every include of every source against the rank table
 # (util < chain < p2p, wallet < rpc < node) and the per-layer bans; the
@@ -146,3 +171,4 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find build/fuzz/obj -name '*.d' 2>/dev/null)

@@ -2,7 +2,8 @@
  * every HTTP body a client sends: parsing, 1.0 and 2.0 forms, batches,
  * notifications, named params mapped onto positions, and the param
  * helpers. The server is a dispatcher only (no event base), with `help`
- * and a small table of methods that use each helper the real ones use.
+ * and a small table of methods that use each helper the real ones use
+ * (rpc_param_* and chain_rpc_param_hash).
  *
  * Besides "never crash, never leak": nothing is answered (204) or the
  * answer is one line of JSON ending in a newline, an object for a single
@@ -16,7 +17,9 @@
 #include <string.h>
 
 #include "rpc/amount.h"
+#include "rpc/chain_rpc.h"
 #include "rpc/server.h"
+#include "util/hex.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -64,6 +67,19 @@ static int m_flags(void *ctx, const cJSON *params, cJSON **result, struct rpc_er
 	return 0;
 }
 
+/* A hash param, as the chain methods read one: back as hex, reversed. */
+static int m_hash(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
+{
+	uint8_t h[32];
+	char hex[65];
+	(void)ctx;
+	if (chain_rpc_param_hash(h, params, 0, "hash", e) != 0)
+		return -1;
+	hex_encode(hex, h, 32);
+	*result = cJSON_CreateString(hex);
+	return 0;
+}
+
 static int m_fail(void *ctx, const cJSON *params, cJSON **result, struct rpc_error *e)
 {
 	(void)ctx;
@@ -94,6 +110,7 @@ static const struct rpc_method methods[] = {
 	{ "num", "test", "n [def]", "Integer params.", m_num, NULL, NULL },
 	{ "amount", "test", "amount", "An amount param.", m_amount, NULL, NULL },
 	{ "flags", "test", "[on] [s]", "Boolean and string params.", m_flags, NULL, NULL },
+	{ "hash", "test", "hash", "A hash param.", m_hash, NULL, NULL },
 	{ "fail", "test", NULL, "Fails without a code.", m_fail, NULL, NULL },
 	{ "later", "test", NULL, "Queues work for after the reply.", m_later, NULL, NULL },
 };
