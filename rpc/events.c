@@ -1,9 +1,11 @@
 #include "rpc/events.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -132,6 +134,18 @@ static void on_client_close(struct evhttp_connection *conn, void *arg)
 	if (!evhttp_request_get_connection(c->req))
 		evhttp_request_free(c->req);
 	client_free(c);
+}
+
+/* The kernel's send buffer of a stream, which autotuning on loopback lets
+ * grow to megabytes, is held to the client's own limit: otherwise a client
+ * that reads nothing parks that much of the node's memory in the kernel
+ * before the buffer here ever passes its limit. */
+static void cap_kernel_buffer(struct bufferevent *bev, size_t limit)
+{
+	int fd = (int)bufferevent_getfd(bev);
+	int size = limit < (size_t)INT_MAX ? (int)limit : INT_MAX;
+	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) != 0)
+		log_debug(LOG_RPC, "event stream: cannot cap the send buffer");
 }
 
 static void arm_flush(struct events *ev)
@@ -457,8 +471,10 @@ void events_serve(struct events *ev, struct evhttp_request *req)
 	 * sends nothing; only a client that stops taking bytes is cut off. */
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(c->conn);
 	struct timeval wt = { WRITE_TIMEOUT_S, 0 };
-	if (bev)
+	if (bev) {
 		bufferevent_set_timeouts(bev, NULL, &wt);
+		cap_kernel_buffer(bev, ev->cfg.client_buffer);
+	}
 	evhttp_connection_set_closecb(c->conn, on_client_close, c);
 	c->next = ev->clients;
 	ev->clients = c;
