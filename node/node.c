@@ -609,7 +609,7 @@ static int open_chain(struct node *n, char *err)
 	struct chainstate_opts o = { .path = path, .cache_bytes = (size_t)mib << 20, .pool = n->pool,
 				     .blocks_dir = blocks, .blockfile_max = (uint32_t)filesize,
 				     .now = clock_now(), .corrupt = &corrupt,
-				     .check_db = options_int(n->opts, "checklevel", 3) >= 1 };
+				     .check_db = options_int(n->opts, "checklevel", 3) >= 4 };
 	if (options_bool(n->opts, "reindex", false))
 		o.reindex = REINDEX_FULL;
 	else if (options_bool(n->opts, "reindex-chainstate", false))
