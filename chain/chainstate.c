@@ -1042,27 +1042,30 @@ static int hold(struct reindex *r, const struct block *b, const struct blockpos 
  * their parents would otherwise go as deep. */
 static int release_children(struct reindex *r, const uint8_t hash[32])
 {
-	uint8_t (*todo)[32] = NULL;
+	uint8_t (*parents)[32] = NULL; /* blocks whose waiting children are next */
 	size_t n = 0, cap = 0;
 	int ret = 0;
-	if (grow_array(&todo, &cap, 1, sizeof(*todo), 16, SIZE_MAX) != 0)
+	if (grow_array(&parents, &cap, 1, sizeof(*parents), 16, SIZE_MAX) != 0)
 		return err_set(r->err, "out of memory");
-	memcpy(todo[n++], hash, 32);
+	memcpy(parents[n++], hash, 32);
 	while (n && ret == 0) {
-		struct held *h = hmap_del(&r->waiting, todo[--n]);
+		struct held *h = hmap_del(&r->waiting, parents[--n]);
 		while (h) {
 			struct held *next = h->next;
 			struct block b;
 			uint8_t *raw = NULL;
 			char why[ERR_LEN];
 			r->n_held--;
-			if (ret == 0 && blockfile_read(r->cs->files, &h->pos, &raw, why) == 0 &&
-			    block_parse(&b, raw, h->pos.len, why) == 0) {
+			bool readable = ret == 0 && blockfile_read(r->cs->files, &h->pos, &raw, why) == 0 &&
+					block_parse(&b, raw, h->pos.len, why) == 0;
+			if (ret == 0 && !readable) {
+				log_warn("reindex: block in file %u at %u skipped: %s", h->pos.file, h->pos.offset, why);
+			} else if (readable) {
 				ret = reindex_accept(r, &b, &h->pos);
-				if (ret == 0 && grow_array(&todo, &cap, n + 1, sizeof(*todo), 16, SIZE_MAX) != 0)
+				if (ret == 0 && grow_array(&parents, &cap, n + 1, sizeof(*parents), 16, SIZE_MAX) != 0)
 					ret = err_set(r->err, "out of memory");
 				else if (ret == 0)
-					memcpy(todo[n++], b.hash, 32);
+					memcpy(parents[n++], b.hash, 32);
 				block_release(&b);
 			}
 			free(raw);
@@ -1070,7 +1073,7 @@ static int release_children(struct reindex *r, const uint8_t hash[32])
 			h = next;
 		}
 	}
-	free(todo);
+	free(parents);
 	return ret;
 }
 
