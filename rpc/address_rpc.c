@@ -136,6 +136,19 @@ static int page(struct query *q, size_t *seen)
 	return i - q->offset < q->limit ? 0 : 1;
 }
 
+/* The page of the n items (size bytes each) that q asks for, as an array
+ * of to_json's answers. */
+static int page_result(cJSON **result, const struct query *q, const void *items, size_t n, size_t size,
+		       const struct chain_params *p, cJSON *(*to_json)(const struct chain_params *, const void *),
+		       struct rpc_error *e)
+{
+	cJSON *arr = cJSON_CreateArray();
+	bool ok = arr != NULL;
+	for (size_t i = q->offset; ok && i < n && i - q->offset < q->limit; i++)
+		ok = rpc_array_add(arr, to_json(p, (const char *)items + i * size));
+	return rpc_result_if(result, arr, ok, e);
+}
+
 static cJSON *units(int64_t v)
 {
 	char text[24];
@@ -241,8 +254,9 @@ static int getaddressbalance(void *ctx, const cJSON *params, cJSON **result, str
 	return rpc_result_if(result, j, ok, e);
 }
 
-static cJSON *utxo_json(const struct chain_params *p, const struct addrindex_utxo *u)
+static cJSON *utxo_json(const struct chain_params *p, const void *item)
 {
+	const struct addrindex_utxo *u = item;
 	cJSON *j = cJSON_CreateObject();
 	bool ok = j && add_addr(j, p, u->addr) && add(j, "txid", txjson_hash(u->txid)) &&
 		  cJSON_AddNumberToObject(j, "outputIndex", u->index) && add(j, "satoshis", units(u->amount)) &&
@@ -255,7 +269,7 @@ static int getaddressutxos(void *ctx, const cJSON *params, cJSON **result, struc
 	struct address_rpc *r = ctx;
 	struct query q;
 	struct addrindex_utxo *u;
-	size_t n, seen = 0;
+	size_t n;
 	char err[ERR_LEN];
 	if (read_query(r, &q, params, true, e) != 0)
 		return -1;
@@ -264,21 +278,15 @@ static int getaddressutxos(void *ctx, const cJSON *params, cJSON **result, struc
 		query_release(&q);
 		return rpc_error_set(e, RPC_DATABASE_ERROR, "%s", err);
 	}
-	cJSON *arr = cJSON_CreateArray();
-	bool ok = arr != NULL;
-	for (size_t i = 0; ok && i < n; i++) {
-		int where = page(&q, &seen);
-		if (where > 0)
-			break;
-		ok = where < 0 || rpc_array_add(arr, utxo_json(chainstate_params(r->cs), &u[i]));
-	}
+	rc = page_result(result, &q, u, n, sizeof(*u), chainstate_params(r->cs), utxo_json, e);
 	free(u);
 	query_release(&q);
-	return rpc_result_if(result, arr, ok, e);
+	return rc;
 }
 
-static cJSON *pending_json(const struct chain_params *p, const struct addrindex_pending *x)
+static cJSON *pending_json(const struct chain_params *p, const void *item)
 {
+	const struct addrindex_pending *x = item;
 	cJSON *j = cJSON_CreateObject();
 	bool ok = j && add_addr(j, p, x->addr) && add(j, "txid", txjson_hash(x->txid)) &&
 		  cJSON_AddNumberToObject(j, "index", x->index) && add(j, "satoshis", units(x->amount)) &&
@@ -295,7 +303,7 @@ static int getaddressmempool(void *ctx, const cJSON *params, cJSON **result, str
 	struct address_rpc *r = ctx;
 	struct query q;
 	struct addrindex_pending *x;
-	size_t n, seen = 0;
+	size_t n;
 	char err[ERR_LEN];
 	if (read_query(r, &q, params, false, e) != 0)
 		return -1;
@@ -304,17 +312,10 @@ static int getaddressmempool(void *ctx, const cJSON *params, cJSON **result, str
 		query_release(&q);
 		return rpc_error_set(e, RPC_DATABASE_ERROR, "%s", err);
 	}
-	cJSON *arr = cJSON_CreateArray();
-	bool ok = arr != NULL;
-	for (size_t i = 0; ok && i < n; i++) {
-		int where = page(&q, &seen);
-		if (where > 0)
-			break;
-		ok = where < 0 || rpc_array_add(arr, pending_json(chainstate_params(r->cs), &x[i]));
-	}
+	rc = page_result(result, &q, x, n, sizeof(*x), chainstate_params(r->cs), pending_json, e);
 	free(x);
 	query_release(&q);
-	return rpc_result_if(result, arr, ok, e);
+	return rc;
 }
 
 /* --- getindexinfo --- */
